@@ -1,0 +1,85 @@
+/**
+ * The edge where a command gets its world: validated settings, the logger, the database
+ * connection, and the Effect layers (SqlClient, EventStore, CommandHandler) over it.
+ */
+import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { connect, type Db } from "../config/database.js"
+import { checkProviderBins, readSettings, type Settings } from "../config/env.js"
+import { createLogger, type Logger, type TerminalLogging } from "../config/logger.js"
+import { channelFor, SqlClient } from "../events/sqlClient.js"
+import { EventStore } from "../events/store.js"
+import { CommandHandler } from "../projections/commandHandler.js"
+import { project } from "../projections/project.js"
+import { unwrapExit } from "./errors.js"
+
+/** Services every command's Effect programs may use. */
+export type AppServices = SqlClient | EventStore | CommandHandler
+
+/** An open application: run Effect programs with {@link App.run}; close it when done. */
+export interface App {
+  readonly settings: Settings
+  readonly logger: Logger
+  readonly db: Db
+  readonly env: NodeJS.ProcessEnv
+  /**
+   * Runs a program with the app's services; rejects with its typed error or defect.
+   * Aborting `signal` interrupts it (the promise then rejects with the interruption).
+   */
+  readonly run: <A, E>(effect: Effect.Effect<A, E, AppServices>, signal?: AbortSignal) => Promise<A>
+  /**
+   * Runs a long program until it ends or `signal` aborts; an interruption by the signal
+   * resolves (a graceful stop), any other failure rejects as {@link App.run} does.
+   */
+  readonly runUntil: <A, E>(effect: Effect.Effect<A, E, AppServices>, signal: AbortSignal) => Promise<A | undefined>
+  /** Interrupts running programs and closes the database connection. */
+  readonly close: () => Promise<void>
+}
+
+/** Settings only (no database): for commands that fail fast on a bad environment. */
+export const loadSettings = (env: NodeJS.ProcessEnv): Settings => {
+  const settings = readSettings(env)
+  checkProviderBins(env)
+  return settings
+}
+
+/**
+ * Opens the app: validates the environment, connects (starting the embedded server or
+ * migrating as needed) and builds the layers. Throws the configuration's and the
+ * database's user-facing errors.
+ */
+export const openApp = async (options: { readonly terminal: TerminalLogging; readonly env?: NodeJS.ProcessEnv }): Promise<App> => {
+  const env = options.env ?? process.env
+  const settings = loadSettings(env)
+  const logger = createLogger(settings, options.terminal)
+  const db = await connect({ env })
+  const sqlLayer = Layer.succeed(SqlClient, SqlClient.of({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
+  const storeLayer = EventStore.layer(project).pipe(Layer.provide(sqlLayer))
+  const handlerLayer = CommandHandler.layer.pipe(Layer.provide(Layer.merge(storeLayer, sqlLayer)))
+  const runtime = ManagedRuntime.make(Layer.mergeAll(sqlLayer, storeLayer, handlerLayer))
+  return {
+    settings,
+    logger,
+    db,
+    env,
+    run: async (effect, signal) => unwrapExit(await runtime.runPromiseExit(effect, { signal })),
+    runUntil: async (effect, signal) => {
+      const exit = await runtime.runPromiseExit(effect, { signal })
+      if (Exit.isFailure(exit) && signal.aborted && Cause.hasInterruptsOnly(exit.cause)) return undefined
+      return unwrapExit(exit)
+    },
+    close: async () => {
+      await runtime.dispose()
+      await db.close()
+    }
+  }
+}
+
+/** Opens the app, runs `body`, and always closes it. */
+export const withApp = async <A>(terminal: TerminalLogging, body: (app: App) => Promise<A>): Promise<A> => {
+  const app = await openApp({ terminal })
+  try {
+    return await body(app)
+  } finally {
+    await app.close()
+  }
+}

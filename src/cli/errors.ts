@@ -1,0 +1,45 @@
+/**
+ * Errors that end a command, and how each becomes one sentence and an exit code
+ * (DESIGN.md, Command line: 0 success, 1 failure, 2 usage error).
+ */
+import { Cause, Exit } from "effect"
+
+/** The command line itself is wrong (unknown subcommand, bad flag value). Exit code 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2
+}
+
+/** Something the user asked for cannot be done (job not found, job failed). Exit code 1. */
+export class UserError extends Error {
+  readonly exitCode = 1
+}
+
+/** Errors whose message is already a sentence for the user (by class or Effect tag name). */
+const USER_FACING = new Set([
+  "InvalidSetting",
+  "DatabaseSettingInvalid",
+  "DatabaseUnreachable",
+  "EmbeddedPostgresError",
+  "MigrationError",
+  "JobNotFound",
+  "IllegalTransition",
+  "DatabaseError"
+])
+
+/**
+ * The sentence and exit code for an error that ended a command. Unknown errors are bugs:
+ * their message is shown with a hint to rerun with AIDP_DEBUG=1 for the stack.
+ */
+export const describeError = (error: unknown): { readonly message: string; readonly exitCode: number } => {
+  if (error instanceof UsageError || error instanceof UserError) return { message: error.message, exitCode: error.exitCode }
+  const name = (error as { _tag?: string; name?: string } | null)?._tag ?? (error as Error | null)?.name ?? ""
+  const message = error instanceof Error ? error.message : String(error)
+  if (USER_FACING.has(name) || USER_FACING.has(error?.constructor?.name ?? "")) return { message, exitCode: 1 }
+  return { message: `Unexpected error: ${message} (set AIDP_DEBUG=1 for details).`, exitCode: 1 }
+}
+
+/** Turns a failed Exit into the error to throw: the typed failure, else the defect. */
+export const unwrapExit = <A, E>(exit: Exit.Exit<A, E>): A => {
+  if (Exit.isSuccess(exit)) return exit.value
+  throw Cause.squash(exit.cause)
+}

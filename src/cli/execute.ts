@@ -1,0 +1,210 @@
+/**
+ * `aidp execute next|STEP|--list`: the step runner. Enqueues a workflow step of the
+ * current directory as a job and, unless `--detach`, runs workers in this process until
+ * that job ends (completed, failed for good, or cancelled), exiting 0 only if it completed.
+ */
+import { realpath, stat } from "node:fs/promises"
+import path from "node:path"
+import { Effect, Queue } from "effect"
+import { PROVIDERS } from "../domain/job.js"
+import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
+import { listen } from "../events/listener.js"
+import { completedSteps, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
+import { jobJson, printJson } from "../terminal/json.js"
+import { sanitize } from "../terminal/sanitize.js"
+import { formatDuration } from "../terminal/view/format.js"
+import { runPool } from "../workers/pool.js"
+import { DOCUMENT_KEY } from "../workers/document.js"
+import { type App, withApp } from "./app.js"
+import { UsageError, UserError } from "./errors.js"
+import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
+import { noMoreArgs, oneOf, parseArgs } from "./parse.js"
+import { stopSignal } from "./signals.js"
+
+const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--detach] [--json] | aidp execute --list"
+const HELP = `
+  Usage
+    $ aidp execute next [--provider P] [--model M] [--detach] [--json]
+    $ aidp execute STEP [--provider P] [--model M] [--detach] [--json]
+    $ aidp execute --list [--json]
+
+  Steps: ${STEPS.map((s) => s.name).join(", ")}
+  Each step asks the agent for one document under docs/ of the current directory.
+  Default provider: claude (also gemini, cursor). Ctrl-C cancels the running job.
+`
+
+/** Longest wait between job checks without a notification, ms. */
+const WATCH_POLL_MS = 2_000
+
+const isFinished = (job: JobRecord) => job.status === "completed" || job.status === "failed" || job.status === "cancelled"
+
+/** The steps of `cwd` with the status of their latest job. */
+const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> => {
+  const latest = await latestJobPerStep(app.db.sql, cwd)
+  const done = await completedSteps(app.db.sql, cwd)
+  const rows = await Promise.all(STEPS.map(async (step) => {
+    const job = latest.get(step.name) ?? null
+    const documentExists = (await stat(path.join(cwd, step.document)).catch(() => null))?.isFile() ?? false
+    return { step: step.name, document: step.document, status: job?.status ?? "pending", completedBefore: done.has(step.name), jobId: job?.id ?? null, documentExists }
+  }))
+  if (json) printJson(rows)
+  else {
+    for (const row of rows) {
+      const status = row.status === "pending" ? "pending" : row.status
+      const note = row.completedBefore && row.status !== "completed" ? " (completed earlier)" : ""
+      process.stdout.write(
+        `${row.step.padEnd(18)} ${(status + note).padEnd(30)} ${row.document.padEnd(24)} ${row.documentExists ? "✓" : " "} ${row.jobId ?? ""}\n`
+      )
+    }
+  }
+  return 0
+}
+
+/** Picks the step to run: the named one, or the first without a completed job (null: all done). */
+const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | null> => {
+  if (which !== "next") {
+    const step = findStep(which)
+    if (!step) throw new UsageError(`Unknown step ${JSON.stringify(which)}; the steps are ${STEPS.map((s) => s.name).join(", ")}.`)
+    return step
+  }
+  const done = await completedSteps(app.db.sql, cwd)
+  return STEPS.find((step) => !done.has(step.name)) ?? null
+}
+
+/**
+ * Enqueues `step` for `cwd` unless that step already has a queued or running job. The
+ * check and the append hold an advisory lock on (cwd, step), so two `aidp execute` at once
+ * cannot both enqueue it. Throws UserError naming the existing job.
+ */
+const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof PROVIDERS)[number], model: string | null) => {
+  const reserved = await app.db.sql.reserve()
+  const key = `aidp:execute:${cwd}:${step.name}`
+  try {
+    await reserved`select pg_advisory_lock(hashtext(${key}))`
+    const existing = (await latestJobPerStep(reserved, cwd)).get(step.name)
+    if (existing && (existing.status === "queued" || existing.status === "running")) {
+      throw new UserError(
+        `Step ${step.name} already has ${existing.status} job ${existing.id}; follow it with aidp jobs logs ${existing.id} --follow, or cancel it with aidp jobs cancel ${existing.id}.`
+      )
+    }
+    const id = crypto.randomUUID()
+    await submitCommand(app, id, {
+      _tag: "Enqueue",
+      provider,
+      model,
+      prompt: stepPrompt(step),
+      cwd,
+      step: step.name,
+      priority: JOB_DEFAULTS.priority,
+      maxAttempts: JOB_DEFAULTS.maxAttempts,
+      timeoutMs: JOB_DEFAULTS.timeoutMs,
+      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" }
+    })
+    return id
+  } finally {
+    await reserved`select pg_advisory_unlock(hashtext(${key}))`.catch(() => undefined)
+    reserved.release()
+  }
+}
+
+/**
+ * Waits until job `id` is finished, telling `onChange` about every new state (woken by
+ * NOTIFY, with a poll fallback). Returns the finished job.
+ */
+const watchJob = (app: App, id: string, onChange: (job: JobRecord) => void) =>
+  Effect.scoped(Effect.gen(function*() {
+    const changed = yield* Queue.sliding<void>(1)
+    yield* listen({
+      onNotification: (n) => {
+        if (n.j === id) Queue.offerUnsafe(changed, undefined)
+      },
+      onResync: () => void Queue.offerUnsafe(changed, undefined)
+    })
+    for (;;) {
+      const job = yield* Effect.promise(() => getJob(app.db.sql, id))
+      if (!job) return yield* Effect.die(new Error(`Job ${id} disappeared.`))
+      onChange(job)
+      if (isFinished(job)) return job
+      yield* Queue.take(changed).pipe(Effect.timeoutOption(WATCH_POLL_MS))
+    }
+  }))
+
+/** Prints what changed about a job since the last call, as one line each. */
+const progressPrinter = () => {
+  let last = { status: "", progress: "", attempts: 0 }
+  return (job: JobRecord) => {
+    if (job.attempts !== last.attempts && job.status === "running") {
+      process.stdout.write(`Attempt ${job.attempts} of ${job.maxAttempts} started.\n`)
+    }
+    if (job.status === "queued" && last.status === "running" && job.error) {
+      process.stdout.write(`Attempt ${job.attempts} failed (${job.errorKind}): ${sanitize(job.error)}. Retrying at ${job.runAt.toLocaleTimeString()}.\n`)
+    }
+    if (job.progress && job.progress !== last.progress) process.stdout.write(`  ${sanitize(job.progress)}\n`)
+    last = { status: job.status, progress: job.progress ?? "", attempts: job.attempts }
+  }
+}
+
+/** Runs workers for job `id` in this process until it is finished; Ctrl-C cancels the job. */
+const runHere = async (app: App, id: string, step: Step, json: boolean): Promise<number> => {
+  const stop = stopSignal()
+  const cancelOnStop = () => {
+    process.stderr.write("Cancelling the job…\n")
+    submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user (Ctrl-C)" }).catch(() => undefined)
+  }
+  stop.signal.addEventListener("abort", cancelOnStop, { once: true })
+  try {
+    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, onlyJobId: id, env: app.env, logger: app.logger })
+    const job = await app.run(Effect.raceFirst(
+      watchJob(app, id, json ? () => undefined : progressPrinter()),
+      pool.pipe(Effect.andThen(Effect.never))
+    ))
+    if (json) printJson(jobJson(job))
+    if (job.status === "completed") {
+      if (!json) process.stdout.write(`Step ${step.name} completed in ${formatDuration(job.durationMs)}: ${step.document}\n`)
+      return 0
+    }
+    if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)
+    throw new UserError(
+      `Step ${step.name} failed (${job.errorKind}): ${sanitize(job.error ?? "no error message")} Retry it with aidp jobs retry ${id}.`
+    )
+  } finally {
+    stop.dispose()
+  }
+}
+
+/** Runs `aidp execute`; returns the exit code. */
+export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
+  const cli = parseArgs(HELP, argv, {
+    list: { type: "boolean", default: false },
+    provider: { type: "string", default: "claude" },
+    model: { type: "string" },
+    detach: { type: "boolean", default: false },
+    json: { type: "boolean", default: false }
+  })
+  const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
+  if (cli.flags.list) noMoreArgs(cli.input, 0, USAGE)
+  else {
+    if (cli.input.length === 0) throw new UsageError(`Say which step to run: next, or one of ${STEPS.map((s) => s.name).join(", ")}. Usage: ${USAGE}`)
+    noMoreArgs(cli.input, 1, USAGE)
+  }
+  return withApp("quiet", async (app) => {
+    const cwd = await realpath(process.cwd())
+    if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
+    const step = await chooseStep(app, cwd, cli.input[0]!)
+    if (!step) {
+      if (cli.flags.json) printJson(null)
+      else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
+      return 0
+    }
+    const id = await enqueueStep(app, cwd, step, provider, cli.flags.model ?? null)
+    if (cli.flags.detach) {
+      if (cli.flags.json) printJson(jobJson((await getJob(app.db.sql, id))!))
+      else process.stdout.write(`${id}\n`)
+      return 0
+    }
+    if (!cli.flags.json) {
+      process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${provider}. Ctrl-C cancels it.\n`)
+    }
+    return runHere(app, id, step, cli.flags.json)
+  })
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The `aidp` command: dispatches to one file per command and turns every error into one
+ * sentence on stderr and an exit code (0 success, 1 failure, 2 usage).
+ */
+import { readFileSync } from "node:fs"
+import { describeError, UsageError } from "./errors.js"
+import { runDb } from "./db.js"
+import { runDoctor } from "./doctor.js"
+import { runExecute } from "./execute.js"
+import { runJobs } from "./jobs.js"
+import { runWorker } from "./worker.js"
+
+const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.
+
+Usage
+  aidp execute next [--provider P] [--model M] [--detach] [--json]   run the next workflow step here
+  aidp execute STEP [...same]        aidp execute --list             steps with their status
+  aidp jobs                          live monitor (a plain table when not a terminal)
+  aidp jobs list [--status S] [--provider P] [--limit N] [--json]
+  aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow]
+  aidp jobs retry JOB                aidp jobs cancel JOB
+  aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [--cwd DIR] [--model M] [--json]
+  aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
+  aidp worker [--count N]            workers until SIGINT/SIGTERM
+  aidp db migrate | status | stop    aidp doctor
+
+Providers: claude, gemini, cursor. Run "aidp COMMAND --help" for a command's options.
+Environment: AIDP_DATABASE_URL (or DATABASE_URL; unset = aidp's own embedded PostgreSQL),
+AIDP_DB_SCHEMA, QUE_WORKER_COUNT, AIDP_DEBUG=1, AIDP_LOG_FILE, AIDP_CLAUDE_BIN,
+AIDP_GEMINI_BIN, AIDP_CURSOR_BIN, AIDP_WORKER_LEASE_MS.
+`
+
+const COMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<number>> = {
+  execute: runExecute,
+  jobs: runJobs,
+  worker: runWorker,
+  db: runDb,
+  doctor: runDoctor
+}
+
+const version = (): string => {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+  return pkg.version
+}
+
+const main = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const [command, ...rest] = argv
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(HELP)
+    return command === undefined ? 2 : 0
+  }
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${version()}\n`)
+    return 0
+  }
+  const run = COMMANDS[command]
+  if (!run) throw new UsageError(`Unknown command "${command}". Run aidp --help for the list.`)
+  return run(rest)
+}
+
+const exit = (code: number) => {
+  // Let stdout drain (it may be a pipe) before leaving.
+  process.stdout.write("", () => process.exit(code))
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  const { exitCode, message } = describeError(error)
+  process.stderr.write(`aidp: ${message}\n`)
+  if (process.env.AIDP_DEBUG === "1" && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  exit(exitCode)
+})

@@ -1,0 +1,55 @@
+/**
+ * `aidp jobs` with no subcommand: the live monitor when stdin and stdout are terminals,
+ * else the job table printed once. The monitor's data comes from the read models and
+ * its wake-ups from LISTEN (a job changed) with a re-sync after every reconnect.
+ */
+import { channelFor } from "../events/sqlClient.js"
+import { parseNotification } from "../events/listener.js"
+import { monitorGroups } from "../projections/queries.js"
+import { runMonitor, type MonitorSource } from "../terminal/adapter.js"
+import { renderPlain } from "../terminal/plain.js"
+import { type App, withApp } from "./app.js"
+import { loadDetails } from "./details.js"
+import { UserError } from "./errors.js"
+import { submitCommand } from "./jobCommands.js"
+import { toJobDetails } from "./show.js"
+
+/** The monitor's window on the database. */
+export const monitorSource = (app: App): MonitorSource => ({
+  loadSnapshot: () => monitorGroups(app.db.sql),
+  loadDetails: async (id) => {
+    const details = await loadDetails(app.db.sql, id)
+    return details ? toJobDetails(details) : null
+  },
+  retry: async (id) => {
+    await submitCommand(app, id, { _tag: "Retry", now: new Date() })
+  },
+  cancel: async (id) => {
+    await submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user" })
+  },
+  subscribe: async (onChange) => {
+    const subscription = await app.db.sql.listen(channelFor(app.db.schema), (payload) => {
+      const notification = parseNotification(payload)
+      if (notification) onChange(notification.j)
+    }, () => onChange(null))
+    return () => subscription.unlisten().catch(() => undefined)
+  }
+})
+
+/** Runs `aidp jobs`; returns the exit code. */
+export const runMonitorCommand = (): Promise<number> => {
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY)
+  return withApp(interactive ? "none" : "quiet", async (app) => {
+    if (!interactive) {
+      const snapshot = await monitorGroups(app.db.sql)
+      process.stdout.write(renderPlain(snapshot, new Date()))
+      return 0
+    }
+    try {
+      await runMonitor(monitorSource(app), {})
+    } catch (error) {
+      throw new UserError(`The monitor stopped: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    return 0
+  })
+}

@@ -1,0 +1,58 @@
+/**
+ * Argument parsing for one subcommand, with meow: unknown flags are refused (exit 2),
+ * `--help` prints the subcommand's help.
+ */
+import meow, { type AnyFlags, type Result } from "meow"
+import { UsageError } from "./errors.js"
+
+/** Parses `argv` (the words after the subcommand) against `flags`; `help` is shown for --help. */
+export const parseArgs = <F extends AnyFlags>(help: string, argv: ReadonlyArray<string>, flags: F): Result<F> =>
+  meow(help, {
+    importMeta: import.meta,
+    argv: [...argv],
+    flags,
+    allowUnknownFlags: false,
+    autoVersion: false,
+    description: false
+  })
+
+/** Reads an optional integer flag in [min, max]; throws UsageError naming the flag. */
+export const intFlag = (name: string, value: number | undefined, min: number, max: number): number | undefined => {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}.`)
+  }
+  return value
+}
+
+/** Checks a flag value is one of `allowed`; throws UsageError listing them. */
+export const oneOf = <T extends string>(name: string, value: string | undefined, allowed: ReadonlyArray<T>): T | undefined => {
+  if (value === undefined) return undefined
+  if (!(allowed as ReadonlyArray<string>).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}.`)
+  }
+  return value as T
+}
+
+/** Refuses extra positional words. */
+export const noMoreArgs = (input: ReadonlyArray<string>, expected: number, usage: string): void => {
+  if (input.length > expected) throw new UsageError(`Unexpected argument ${JSON.stringify(input[expected])}. Usage: ${usage}`)
+}
+
+const RELATIVE = /^(\d+)(s|m|h|d|w)$/
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+/**
+ * Reads a time flag: ISO 8601 (`2026-11-29`, `2026-11-29T10:00Z`) or a span before `now`
+ * (`30m`, `2h`, `7d`). Throws UsageError naming the flag.
+ */
+export const timeFlag = (name: string, value: string | undefined, now: Date): Date | undefined => {
+  if (value === undefined) return undefined
+  const relative = RELATIVE.exec(value.trim())
+  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!]!)
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) {
+    throw new UsageError(`--${name} must be an ISO 8601 time (2026-11-29T10:00Z) or a span ago (30m, 2h, 7d); got ${JSON.stringify(value)}.`)
+  }
+  return date
+}

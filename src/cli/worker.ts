@@ -1,0 +1,40 @@
+/**
+ * `aidp worker [--count N]`: runs QUE_WORKER_COUNT (or N) workers until SIGINT/SIGTERM.
+ * Stopping is graceful: no new claims, running provider processes are stopped and their
+ * executions recorded as abandoned, so the retry policy hands them to another worker.
+ */
+import { runPool } from "../workers/pool.js"
+import { withApp } from "./app.js"
+import { intFlag, noMoreArgs, parseArgs } from "./parse.js"
+import { stopSignal } from "./signals.js"
+
+const HELP = `
+  Usage
+    $ aidp worker [--count N]
+
+  Runs N workers (default QUE_WORKER_COUNT, else 1) that claim queued jobs and run their
+  provider CLIs, until SIGINT or SIGTERM.
+`
+
+/** Runs `aidp worker`; returns the exit code. */
+export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {
+  const cli = parseArgs(HELP, argv, { count: { type: "number" } })
+  noMoreArgs(cli.input, 0, "aidp worker [--count N]")
+  const count = intFlag("count", cli.flags.count, 1, 256)
+  return withApp("verbose", async (app) => {
+    const stop = stopSignal()
+    try {
+      await app.runUntil(runPool({
+        count: count ?? app.settings.workerCount,
+        leaseMs: app.settings.leaseMs,
+        env: app.env,
+        logger: app.logger
+      }), stop.signal)
+    } finally {
+      stop.dispose()
+    }
+    app.logger.info({ signal: stop.received() }, "workers stopped")
+    return 0
+  })
+}
+

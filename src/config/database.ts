@@ -1,0 +1,234 @@
+/**
+ * The database connection: which server (AIDP_DATABASE_URL, DATABASE_URL or the embedded one),
+ * which schema (AIDP_DB_SCHEMA), a postgres.js client on that schema, and migrations on first use.
+ */
+import postgres, { type Sql } from "postgres"
+import { embeddedStatus, startEmbedded, type EmbeddedStatus } from "./embedded.js"
+import {
+  appliedMigrations,
+  defaultMigrationsDir,
+  isSchemaName,
+  migrate,
+  readMigrations,
+  type AppliedMigration,
+  type Migration,
+} from "./migrate.js"
+
+/** Where the connection came from: an environment variable or aidp's embedded server. */
+export type DatabaseSource = "AIDP_DATABASE_URL" | "DATABASE_URL" | "embedded"
+
+/** The database settings read from the environment; `url` is absent for the embedded server. */
+export interface DatabaseSettings {
+  readonly source: DatabaseSource
+  readonly url?: string
+  readonly schema: string
+}
+
+/** An environment variable has an unusable value; the message names it. */
+export class DatabaseSettingInvalid extends Error {
+  readonly _tag = "DatabaseSettingInvalid" as const
+  override readonly name = "DatabaseSettingInvalid"
+}
+
+/**
+ * PostgreSQL could not be reached or refused us. `message` is one sentence naming the address
+ * (never the password) and the fix, e.g. `Cannot reach PostgreSQL at 127.0.0.1:5999 (connection
+ * refused). Start PostgreSQL or fix AIDP_DATABASE_URL.`
+ */
+export class DatabaseUnreachable extends Error {
+  readonly _tag = "DatabaseUnreachable" as const
+  override readonly name = "DatabaseUnreachable"
+  constructor(message: string, readonly address: string) {
+    super(message)
+  }
+}
+
+/** Options of {@link connect}; `dataHome` is the embedded server's base dir (tests). */
+export interface ConnectOptions {
+  readonly env?: NodeJS.ProcessEnv
+  readonly migrationsDir?: string
+  readonly dataHome?: string
+  /** Apply pending migrations (default true). */
+  readonly migrate?: boolean
+  /** Pool size (default 10). */
+  readonly max?: number
+}
+
+/** An open database: `sql` has search_path = `schema`; `url` is for display (password redacted). */
+export interface Db {
+  readonly sql: Sql
+  readonly schema: string
+  readonly url: string
+  readonly source: DatabaseSource
+  /** Opens another client on the same database and schema (e.g. a dedicated LISTEN session); end it yourself. */
+  openClient(options?: { max?: number }): Sql
+  close(): Promise<void>
+}
+
+/** What `aidp db status` reports. `pending` are migration file names not yet applied. */
+export interface DatabaseStatus {
+  readonly source: DatabaseSource
+  readonly url?: string
+  readonly schema: string
+  readonly reachable: boolean
+  readonly error?: string
+  readonly migrations: readonly AppliedMigration[]
+  readonly pending: readonly string[]
+  readonly embedded?: EmbeddedStatus
+}
+
+/** Reads AIDP_DATABASE_URL / DATABASE_URL / AIDP_DB_SCHEMA (default `aidp`); throws {@link DatabaseSettingInvalid}. */
+export function databaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
+  const schema = env.AIDP_DB_SCHEMA || "aidp"
+  if (!isSchemaName(schema)) {
+    throw new DatabaseSettingInvalid(
+      `AIDP_DB_SCHEMA must be a lower-case identifier (a-z, 0-9, _; at most 63 characters, not starting with a digit), got ${JSON.stringify(schema)}.`,
+    )
+  }
+  for (const source of ["AIDP_DATABASE_URL", "DATABASE_URL"] as const) {
+    const url = env[source]
+    if (url) {
+      target(url, source)
+      return { source, url, schema }
+    }
+  }
+  return { source: "embedded", schema }
+}
+
+/**
+ * Opens the configured database (starting the embedded server if no URL is set), checks it
+ * answers (5 s connect timeout) and applies pending migrations. Throws
+ * {@link DatabaseSettingInvalid}, {@link DatabaseUnreachable}, EmbeddedPostgresError or MigrationError.
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Db> {
+  const settings = databaseSettings(options.env)
+  const url = settings.url ?? (await startEmbedded({ dataHome: options.dataHome, env: options.env })).url
+  const sql = openSql(url, settings.schema, { max: options.max })
+  try {
+    await probe(sql, url, settings.source)
+    if (options.migrate !== false) await migrate(sql, settings.schema, options.migrationsDir ?? defaultMigrationsDir)
+  } catch (error) {
+    await sql.end({ timeout: 1 })
+    throw error
+  }
+  return {
+    sql,
+    schema: settings.schema,
+    url: redactUrl(url),
+    source: settings.source,
+    openClient: (client) => openSql(url, settings.schema, client),
+    close: () => sql.end({ timeout: 5 }),
+  }
+}
+
+/** `aidp db migrate`: opens the database, applies pending migrations, resolves to those applied now. */
+export async function migrateDatabase(options: Omit<ConnectOptions, "migrate"> = {}): Promise<Migration[]> {
+  const db = await connect({ ...options, migrate: false, max: 1 })
+  try {
+    return await migrate(db.sql, db.schema, options.migrationsDir ?? defaultMigrationsDir)
+  } finally {
+    await db.close()
+  }
+}
+
+/** `aidp db status`: never starts the embedded server nor migrates; unreachable is reported, not thrown. */
+export async function databaseStatus(options: Omit<ConnectOptions, "migrate" | "max"> = {}): Promise<DatabaseStatus> {
+  const settings = databaseSettings(options.env)
+  const files = await readMigrations(options.migrationsDir ?? defaultMigrationsDir)
+  const embedded = settings.source === "embedded" ? await embeddedStatus(options) : undefined
+  const url = settings.url ?? embedded?.url
+  const shown = embedded ? { embedded: { ...embedded, ...(embedded.url ? { url: redactUrl(embedded.url) } : {}) } } : {}
+  const base = { source: settings.source, schema: settings.schema, ...shown }
+  const notReachable = (error: string) => ({ ...base, reachable: false, error, migrations: [], pending: files.map((f) => f.name) })
+  if (!url) return notReachable("The embedded PostgreSQL is not running; it starts on first use.")
+  const sql = openSql(url, settings.schema, { max: 1 })
+  try {
+    await probe(sql, url, settings.source)
+    const migrations = await appliedMigrations(sql, settings.schema)
+    const done = new Set(migrations.map((m) => m.version))
+    const pending = files.filter((f) => !done.has(f.version)).map((f) => f.name)
+    return { ...base, url: redactUrl(url), reachable: true, migrations, pending }
+  } catch (error) {
+    return { ...notReachable((error as Error).message), url: redactUrl(url) }
+  } finally {
+    await sql.end({ timeout: 1 })
+  }
+}
+
+/**
+ * A postgres.js client for `url` with search_path = `schema`, notices silenced and a 5 s connect
+ * timeout. Unix-socket URLs (`?host=/dir` or a percent-encoded path as host) are supported.
+ */
+export function openSql(url: string, schema: string, options: { max?: number } = {}): Sql {
+  const t = target(url, "url")
+  return postgres(t.url, {
+    ...(t.socket ? { host: t.socket } : {}),
+    max: options.max ?? 10,
+    connect_timeout: 5,
+    onnotice: () => {},
+    connection: { application_name: "aidp", search_path: schema },
+  })
+}
+
+/** `url` with its password replaced by `***`, for display. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, "$1:***@")
+}
+
+interface Target {
+  /** The URL postgres.js can parse (socket host removed). */
+  readonly url: string
+  readonly socket?: string
+  /** host:port or the socket file, for messages. */
+  readonly address: string
+}
+
+function target(raw: string, variable: string): Target {
+  // postgres.js (and WHATWG URL) reject an empty host, as in postgres://user@/db?host=/run/postgresql.
+  const withHost = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)((?:[^@/?#]*@)?)(?=[:/?#]|$)/i, "$1$2localhost")
+  let u: URL
+  try {
+    u = new URL(withHost)
+  } catch {
+    u = new URL("invalid:")
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    throw new DatabaseSettingInvalid(`${variable} is not a PostgreSQL URL (expected postgres://user@host:port/database).`)
+  }
+  const port = u.port || "5432"
+  const hostname = decodeURIComponent(u.hostname)
+  const socket = u.searchParams.get("host") ?? (hostname.startsWith("/") ? hostname : undefined)
+  if (!socket) return { url: withHost, address: `${u.hostname}:${port}` }
+  u.searchParams.delete("host")
+  u.hostname = "localhost"
+  return { url: u.toString(), socket, address: `${socket}/.s.PGSQL.${port}` }
+}
+
+/** Runs `select 1`, turning any failure into {@link DatabaseUnreachable}. */
+async function probe(sql: Sql, url: string, source: DatabaseSource): Promise<void> {
+  try {
+    await sql`select 1`
+  } catch (error) {
+    throw unreachable(error as NodeJS.ErrnoException, target(url, source).address, source)
+  }
+}
+
+function unreachable(error: NodeJS.ErrnoException, address: string, source: DatabaseSource): DatabaseUnreachable {
+  const fix = source === "embedded" ? "Run `aidp db stop` and try again." : `Start PostgreSQL or fix ${source}.`
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: "connection refused",
+    CONNECT_TIMEOUT: "no answer within 5 s",
+    ETIMEDOUT: "no answer within 5 s",
+    ENOTFOUND: "unknown host",
+    EAI_AGAIN: "unknown host",
+    EHOSTUNREACH: "host unreachable",
+    ENETUNREACH: "network unreachable",
+    ENOENT: "no such socket",
+    EACCES: "permission denied",
+  }
+  const reason = reasons[error.code ?? ""]
+  if (reason) return new DatabaseUnreachable(`Cannot reach PostgreSQL at ${address} (${reason}). ${fix}`, address)
+  const detail = error.message.replace(/\.$/, "")
+  const hint = source === "embedded" ? fix : `Fix ${source}.`
+  return new DatabaseUnreachable(`Cannot connect to PostgreSQL at ${address} (${detail}). ${hint}`, address)
+}

@@ -1,0 +1,64 @@
+/**
+ * aidp's environment variables (DESIGN.md, Environment), decoded with Effect Schema at
+ * start. An invalid value is rejected with one sentence naming the variable; the database
+ * variables are read by `database.ts`.
+ */
+import { Schema } from "effect"
+
+/** Settings read from the environment (besides the database's). */
+export interface Settings {
+  /** QUE_WORKER_COUNT: worker fibers per worker process (default 1). */
+  readonly workerCount: number
+  /** AIDP_DEBUG=1: debug logging. */
+  readonly debug: boolean
+  /** AIDP_LOG_FILE: pino JSON logs are appended there. */
+  readonly logFile: string | null
+  /** AIDP_WORKER_LEASE_MS: a worker silent this long is presumed lost (default 30000 ms). */
+  readonly leaseMs: number
+}
+
+/** An environment variable has a value aidp cannot use. `message` names it and what is expected. */
+export class InvalidSetting extends Schema.TaggedError<InvalidSetting>()("InvalidSetting", {
+  message: Schema.String
+}) {}
+
+const PositiveIntFromString = Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1)))
+const Flag = Schema.Literals(["0", "1", "true", "false", ""])
+const NonEmpty = Schema.String.check(Schema.isNonEmpty())
+
+const read = <S extends Schema.Top & { readonly DecodingServices: never }>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  schema: S,
+  expected: string
+): S["Type"] | undefined => {
+  const raw = env[name]
+  if (raw === undefined) return undefined
+  try {
+    return Schema.decodeUnknownSync(schema as never)(raw.trim()) as S["Type"]
+  } catch {
+    throw new InvalidSetting({ message: `Invalid ${name}=${JSON.stringify(raw)}: expected ${expected}.` })
+  }
+}
+
+/**
+ * Reads and validates {@link Settings} from `env`. Throws InvalidSetting, e.g.
+ * `Invalid QUE_WORKER_COUNT="0": expected a positive integer.`
+ */
+export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
+  const debug = read(env, "AIDP_DEBUG", Flag, "1 or 0")
+  return {
+    workerCount: read(env, "QUE_WORKER_COUNT", PositiveIntFromString, "a positive integer") ?? 1,
+    debug: debug === "1" || debug === "true",
+    logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
+    leaseMs: read(env, "AIDP_WORKER_LEASE_MS", PositiveIntFromString, "a positive number of milliseconds") ?? 30_000
+  }
+}
+
+/** Provider executable variables (PROVIDERS.md); an empty value is rejected. */
+export const PROVIDER_BIN_VARS = ["AIDP_CLAUDE_BIN", "AIDP_GEMINI_BIN", "AIDP_CURSOR_BIN"] as const
+
+/** Checks the provider executable variables are non-empty when set. Throws InvalidSetting. */
+export const checkProviderBins = (env: NodeJS.ProcessEnv): void => {
+  for (const name of PROVIDER_BIN_VARS) read(env, name, NonEmpty, "the name or path of an executable")
+}

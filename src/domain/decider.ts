@@ -1,0 +1,283 @@
+/**
+ * The job Decider (STYLE.md, "functional event sourcing"): `initialState`,
+ * `evolve(state, event) -> state` and `decide(command, state) -> events | error`.
+ * Pure: time and ids arrive in the command; nothing here reads a clock, a database or
+ * randomness.
+ */
+import { Result, Schema } from "effect"
+import type { JobEvent, OutputLine } from "./events.js"
+import type { ErrorKind, JobStatus, Provider } from "./job.js"
+import { backoffMs, shouldRetry } from "./retryPolicy.js"
+
+/**
+ * What decide needs to know about one job, folded from its events. The `jobs` read model
+ * carries the same fields, so a command handler may load this from the row (a snapshot
+ * written in the same transaction as the events) instead of folding the stream.
+ */
+export interface JobState {
+  /** Number of events in the stream (0 = no such job). */
+  readonly version: number
+  readonly status: JobStatus | null
+  readonly maxAttempts: number
+  /** Executions opened so far. */
+  readonly attempts: number
+  readonly currentExecutionId: string | null
+  readonly cancelRequested: boolean
+}
+
+/** State of a stream with no events. */
+export const initialState: JobState = {
+  version: 0,
+  status: null,
+  maxAttempts: 1,
+  attempts: 0,
+  currentExecutionId: null,
+  cancelRequested: false
+}
+
+/** Folds one event into the state. Total: every stored event has a defined effect. */
+export const evolve = (state: JobState, event: JobEvent): JobState => {
+  const next = { ...state, version: state.version + 1 }
+  switch (event.type) {
+    case "JobQueued":
+      return {
+        ...next,
+        status: "queued",
+        maxAttempts: event.data.max_attempts
+      }
+    case "ExecutionStarted":
+      return {
+        ...next,
+        status: "running",
+        attempts: event.data.attempt,
+        currentExecutionId: event.data.execution_id,
+        cancelRequested: false
+      }
+    case "ExecutionOutput":
+    case "ExecutionProgress":
+      return next
+    case "ExecutionSucceeded":
+      return { ...next, status: "completed", currentExecutionId: null }
+    case "ExecutionFailed":
+    case "ExecutionAbandoned":
+      return { ...next, status: "failed", currentExecutionId: null }
+    case "JobRetryRequested":
+      return { ...next, status: "queued", cancelRequested: false }
+    case "JobCancelRequested":
+      return { ...next, cancelRequested: true }
+    case "JobCancelled":
+      return { ...next, status: "cancelled", currentExecutionId: null, cancelRequested: false }
+  }
+}
+
+/** Folds a whole stream, oldest first. */
+export const fold = (events: Iterable<JobEvent>): JobState => {
+  let state = initialState
+  for (const event of events) state = evolve(state, event)
+  return state
+}
+
+/** Commands a job accepts. `now` is the caller's clock; ids are made by the caller. */
+export type JobCommand =
+  | {
+    readonly _tag: "Enqueue"
+    readonly provider: Provider
+    readonly model: string | null
+    readonly prompt: string
+    readonly cwd: string
+    readonly step: string | null
+    readonly priority: number
+    readonly maxAttempts: number
+    readonly timeoutMs: number
+    readonly metadata: Record<string, unknown>
+  }
+  | {
+    readonly _tag: "Start"
+    readonly executionId: string
+    readonly workerId: string
+    readonly host: string
+    readonly pid: number
+    readonly argv: ReadonlyArray<string>
+  }
+  | { readonly _tag: "RecordOutput"; readonly executionId: string; readonly lines: ReadonlyArray<OutputLine> }
+  | { readonly _tag: "RecordProgress"; readonly executionId: string; readonly message: string }
+  | {
+    readonly _tag: "Succeed"
+    readonly executionId: string
+    readonly exitCode: number
+    readonly result: string
+    readonly usage: unknown
+    readonly costUsd: number | null
+    readonly durationMs: number
+    readonly cliVersion: string | null
+  }
+  | {
+    readonly _tag: "Fail"
+    readonly executionId: string
+    readonly exitCode: number | null
+    readonly signal: string | null
+    readonly errorKind: ErrorKind
+    readonly error: string
+    readonly durationMs: number
+    readonly cliVersion: string | null
+    readonly now: Date
+  }
+  | { readonly _tag: "Retry"; readonly now: Date }
+  | { readonly _tag: "RequestCancel"; readonly requestedBy: string }
+  | { readonly _tag: "ConfirmCancel"; readonly executionId: string | null }
+  | { readonly _tag: "Abandon"; readonly executionId: string; readonly reason: string; readonly now: Date }
+
+/** The command names a job that has no events. */
+export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
+  message: Schema.String
+}) {}
+
+/** The command is not allowed in the job's current status (e.g. retrying a running job). */
+export class IllegalTransition extends Schema.TaggedError<IllegalTransition>()("IllegalTransition", {
+  message: Schema.String
+}) {}
+
+/** Errors {@link decide} can return. */
+export type DecideError = JobNotFound | IllegalTransition
+
+const illegal = (message: string) => Result.fail(new IllegalTransition({ message }))
+
+/** The execution named by a worker's command must be the job's current one, and running. */
+const checkCurrent = (state: JobState, executionId: string): IllegalTransition | null =>
+  state.status === "running" && state.currentExecutionId === executionId
+    ? null
+    : new IllegalTransition({
+      message: `Execution ${executionId} is not the running execution of this job (status ${state.status}).`
+    })
+
+/** A failure event followed, when the policy says so, by a policy retry. */
+const failedWithPolicy = (
+  state: JobState,
+  failure: JobEvent,
+  errorKind: ErrorKind,
+  now: Date
+): ReadonlyArray<JobEvent> =>
+  shouldRetry(errorKind, state.attempts, state.maxAttempts)
+    ? [failure, {
+      type: "JobRetryRequested",
+      data: { requested_by: "policy", run_at: new Date(now.getTime() + backoffMs(state.attempts)).toISOString() }
+    }]
+    : [failure]
+
+/**
+ * Decides which events a command produces in `state`, or why it is refused.
+ * Errors: JobNotFound when the stream is empty (except Enqueue); IllegalTransition with a
+ * sentence a user can act on.
+ */
+export const decide = (
+  command: JobCommand,
+  state: JobState
+): Result.Result<ReadonlyArray<JobEvent>, DecideError> => {
+  if (command._tag === "Enqueue") {
+    if (state.version > 0) return illegal("A job with this id already exists.")
+    return Result.succeed([{
+      type: "JobQueued",
+      data: {
+        provider: command.provider,
+        model: command.model,
+        prompt: command.prompt,
+        cwd: command.cwd,
+        step: command.step,
+        priority: command.priority,
+        max_attempts: command.maxAttempts,
+        timeout_ms: command.timeoutMs,
+        metadata: command.metadata
+      }
+    }])
+  }
+  if (state.version === 0) return Result.fail(new JobNotFound({ message: "No such job." }))
+  switch (command._tag) {
+    case "Start":
+      if (state.status !== "queued") return illegal(`Only a queued job can start; this one is ${state.status}.`)
+      return Result.succeed([{
+        type: "ExecutionStarted",
+        data: {
+          execution_id: command.executionId,
+          attempt: state.attempts + 1,
+          worker_id: command.workerId,
+          host: command.host,
+          pid: command.pid,
+          argv: command.argv,
+          cli_version: null
+        }
+      }])
+    case "RecordOutput": {
+      const error = checkCurrent(state, command.executionId)
+      if (error) return Result.fail(error)
+      return Result.succeed([{ type: "ExecutionOutput", data: { execution_id: command.executionId, lines: command.lines } }])
+    }
+    case "RecordProgress": {
+      const error = checkCurrent(state, command.executionId)
+      if (error) return Result.fail(error)
+      return Result.succeed([{
+        type: "ExecutionProgress",
+        data: { execution_id: command.executionId, message: command.message }
+      }])
+    }
+    case "Succeed": {
+      const error = checkCurrent(state, command.executionId)
+      if (error) return Result.fail(error)
+      return Result.succeed([{
+        type: "ExecutionSucceeded",
+        data: {
+          execution_id: command.executionId,
+          exit_code: command.exitCode,
+          result: command.result,
+          usage: command.usage ?? null,
+          cost_usd: command.costUsd,
+          duration_ms: command.durationMs,
+          cli_version: command.cliVersion
+        }
+      }])
+    }
+    case "Fail": {
+      const error = checkCurrent(state, command.executionId)
+      if (error) return Result.fail(error)
+      return Result.succeed(failedWithPolicy(state, {
+        type: "ExecutionFailed",
+        data: {
+          execution_id: command.executionId,
+          exit_code: command.exitCode,
+          signal: command.signal,
+          error_kind: command.errorKind,
+          error: command.error,
+          duration_ms: command.durationMs,
+          cli_version: command.cliVersion
+        }
+      }, command.errorKind, command.now))
+    }
+    case "Abandon": {
+      const error = checkCurrent(state, command.executionId)
+      if (error) return Result.fail(error)
+      return Result.succeed(failedWithPolicy(state, {
+        type: "ExecutionAbandoned",
+        data: { execution_id: command.executionId, reason: command.reason }
+      }, "worker_lost", command.now))
+    }
+    case "Retry":
+      if (state.status !== "failed" && state.status !== "cancelled") {
+        return illegal(`Only a failed or cancelled job can be retried; this one is ${state.status}.`)
+      }
+      return Result.succeed([{ type: "JobRetryRequested", data: { requested_by: "user", run_at: command.now.toISOString() } }])
+    case "RequestCancel":
+      if (state.status === "queued") {
+        return Result.succeed([
+          { type: "JobCancelRequested", data: { requested_by: command.requestedBy } },
+          { type: "JobCancelled", data: { execution_id: null } }
+        ])
+      }
+      if (state.status !== "running") return illegal(`Only a queued or running job can be cancelled; this one is ${state.status}.`)
+      if (state.cancelRequested) return illegal("Cancellation of this job was already requested.")
+      return Result.succeed([{ type: "JobCancelRequested", data: { requested_by: command.requestedBy } }])
+    case "ConfirmCancel":
+      if (state.status !== "running" || !state.cancelRequested) {
+        return illegal(`There is no pending cancellation to confirm; the job is ${state.status}.`)
+      }
+      return Result.succeed([{ type: "JobCancelled", data: { execution_id: command.executionId } }])
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The job event catalogue (DESIGN.md, Events). Every job transition is one of these,
+ * appended to `job_events` with `type` and `data` (jsonb, snake_case keys: the log's wire
+ * format). Each event has an Effect Schema so anything read back from the log is decoded,
+ * never trusted. Pure; no I/O.
+ */
+import { Schema } from "effect"
+import { ErrorKindSchema, LOG_STREAMS, ProviderSchema } from "./job.js"
+
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+/** ISO 8601 timestamp string (e.g. `2026-11-29T19:13:39.123Z`). */
+const IsoTime = Schema.String
+
+/** JobQueued: a new job entered the queue. Status after: queued. */
+export const JobQueued = Schema.Struct({
+  type: Schema.Literal("JobQueued"),
+  data: Schema.Struct({
+    provider: ProviderSchema,
+    model: Schema.NullOr(Schema.String),
+    /** Full prompt text, delivered to the provider on stdin. */
+    prompt: Schema.String,
+    cwd: Schema.String,
+    step: Schema.NullOr(Schema.String),
+    priority: Schema.Int,
+    max_attempts: PositiveInt,
+    /** Wall-clock limit of one execution, ms. */
+    timeout_ms: PositiveInt,
+    metadata: Schema.Record(Schema.String, Schema.Unknown)
+  })
+})
+
+/** ExecutionStarted: a worker claimed the job and opened execution `attempt`. Status after: running. */
+export const ExecutionStarted = Schema.Struct({
+  type: Schema.Literal("ExecutionStarted"),
+  data: Schema.Struct({
+    execution_id: Schema.String,
+    attempt: PositiveInt,
+    worker_id: Schema.String,
+    host: Schema.String,
+    /** The worker's process id (the provider child's pid is in the logs). */
+    pid: Schema.Int,
+    /** Provider command line without the prompt (the prompt goes on stdin). */
+    argv: Schema.Array(Schema.String),
+    cli_version: Schema.NullOr(Schema.String)
+  })
+})
+
+/** One line of provider output; `at` is when aidp read it. */
+export const OutputLine = Schema.Struct({
+  stream: Schema.Literals(LOG_STREAMS),
+  text: Schema.String,
+  at: IsoTime
+})
+/** Decoded {@link OutputLine}. */
+export type OutputLine = typeof OutputLine.Type
+
+/** ExecutionOutput: a batch of output lines (batched by ≤100 ms or ≤64 KiB). */
+export const ExecutionOutput = Schema.Struct({
+  type: Schema.Literal("ExecutionOutput"),
+  data: Schema.Struct({
+    execution_id: Schema.String,
+    lines: Schema.Array(OutputLine)
+  })
+})
+
+/** ExecutionProgress: a short human-readable progress message (tool call, text summary). */
+export const ExecutionProgress = Schema.Struct({
+  type: Schema.Literal("ExecutionProgress"),
+  data: Schema.Struct({
+    execution_id: Schema.String,
+    message: Schema.String
+  })
+})
+
+/** ExecutionSucceeded: the provider finished with a success event, exit 0 and a result. Status after: completed. */
+export const ExecutionSucceeded = Schema.Struct({
+  type: Schema.Literal("ExecutionSucceeded"),
+  data: Schema.Struct({
+    execution_id: Schema.String,
+    exit_code: Schema.Int,
+    result: Schema.String,
+    usage: Schema.NullOr(Schema.Unknown),
+    cost_usd: Schema.NullOr(Schema.Finite),
+    duration_ms: NonNegativeInt,
+    cli_version: Schema.NullOr(Schema.String)
+  })
+})
+
+/** ExecutionFailed: the execution failed. Status after: failed (a JobRetryRequested by policy may follow). */
+export const ExecutionFailed = Schema.Struct({
+  type: Schema.Literal("ExecutionFailed"),
+  data: Schema.Struct({
+    execution_id: Schema.String,
+    exit_code: Schema.NullOr(Schema.Int),
+    signal: Schema.NullOr(Schema.String),
+    error_kind: ErrorKindSchema,
+    /** The CLI's own message, one line. */
+    error: Schema.String,
+    duration_ms: NonNegativeInt,
+    cli_version: Schema.NullOr(Schema.String)
+  })
+})
+
+/** JobRetryRequested: a person (`user`) or the retry policy (`policy`) re-queued the job. Status after: queued. */
+export const JobRetryRequested = Schema.Struct({
+  type: Schema.Literal("JobRetryRequested"),
+  data: Schema.Struct({
+    requested_by: Schema.Literals(["user", "policy"]),
+    /** Earliest time the next execution may start. */
+    run_at: IsoTime
+  })
+})
+
+/** JobCancelRequested: a person asked to cancel. Status unchanged until the worker stops the process. */
+export const JobCancelRequested = Schema.Struct({
+  type: Schema.Literal("JobCancelRequested"),
+  data: Schema.Struct({
+    requested_by: Schema.String
+  })
+})
+
+/** JobCancelled: the job is cancelled (its process, if any, is gone). Status after: cancelled. */
+export const JobCancelled = Schema.Struct({
+  type: Schema.Literal("JobCancelled"),
+  data: Schema.Struct({
+    execution_id: Schema.NullOr(Schema.String)
+  })
+})
+
+/** ExecutionAbandoned: the execution's worker was lost. Status after: failed (a policy retry may follow). */
+export const ExecutionAbandoned = Schema.Struct({
+  type: Schema.Literal("ExecutionAbandoned"),
+  data: Schema.Struct({
+    execution_id: Schema.String,
+    reason: Schema.String
+  })
+})
+
+/** Any job event, discriminated by `type`. */
+export const JobEvent = Schema.Union([
+  JobQueued,
+  ExecutionStarted,
+  ExecutionOutput,
+  ExecutionProgress,
+  ExecutionSucceeded,
+  ExecutionFailed,
+  JobRetryRequested,
+  JobCancelRequested,
+  JobCancelled,
+  ExecutionAbandoned
+])
+/** Decoded {@link JobEvent}: `{ type, data }`. */
+export type JobEvent = typeof JobEvent.Type
+/** The `type` of a {@link JobEvent}. */
+export type JobEventType = JobEvent["type"]
+/** The event of the given type. */
+export type EventOf<T extends JobEventType> = Extract<JobEvent, { type: T }>
+
+/**
+ * An event as stored: its position in the whole log, its stream (job) and version
+ * within the stream, and when it occurred (from the command, not the database clock).
+ */
+export interface RecordedEvent {
+  readonly position: number
+  readonly jobId: string
+  readonly version: number
+  readonly occurredAt: Date
+  readonly event: JobEvent
+}
+
+/**
+ * Decodes `{type, data}` read from the log. Throws a SchemaError when the row does not
+ * match the catalogue (a corrupted or foreign row).
+ */
+export const decodeEvent: (input: unknown) => JobEvent = Schema.decodeUnknownSync(JobEvent)

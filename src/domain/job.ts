@@ -1,0 +1,62 @@
+/**
+ * Core vocabulary of a job: providers, statuses and error kinds. Pure; no I/O.
+ * The lists here are the single source for the SQL check constraints in `sql/` and
+ * for the command line's accepted values.
+ */
+import { Schema } from "effect"
+
+/** The agent CLIs aidp can run (PROVIDERS.md). */
+export const PROVIDERS = ["claude", "gemini", "cursor"] as const
+/** One of {@link PROVIDERS}. */
+export type Provider = (typeof PROVIDERS)[number]
+/** Schema for {@link Provider}. */
+export const ProviderSchema = Schema.Literals(PROVIDERS)
+
+/** Lifecycle of a job (DESIGN.md, Events table). */
+export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const
+/** One of {@link JOB_STATUSES}. */
+export type JobStatus = (typeof JOB_STATUSES)[number]
+/** Schema for {@link JobStatus}. */
+export const JobStatusSchema = Schema.Literals(JOB_STATUSES)
+
+/** Lifecycle of one execution (one attempt) of a job. */
+export const EXECUTION_STATUSES = ["running", "succeeded", "failed", "cancelled", "abandoned"] as const
+/** One of {@link EXECUTION_STATUSES}. */
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
+
+/** Why an execution failed (DESIGN.md, error_kind). */
+export const ERROR_KINDS = [
+  "auth",
+  "rate_limit",
+  "quota",
+  "overloaded",
+  "network",
+  "timeout",
+  "not_installed",
+  "bad_output",
+  "crashed",
+  "cancelled",
+  "worker_lost",
+  "unknown"
+] as const
+/** One of {@link ERROR_KINDS}. */
+export type ErrorKind = (typeof ERROR_KINDS)[number]
+/** Schema for {@link ErrorKind}. */
+export const ErrorKindSchema = Schema.Literals(ERROR_KINDS)
+
+/**
+ * Error kinds that the retry policy re-queues automatically (with backoff, up to
+ * max_attempts). Everything else waits for a person to press `r`.
+ */
+export const TRANSIENT_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
+  "rate_limit",
+  "overloaded",
+  "network",
+  "timeout",
+  "worker_lost"
+])
+
+/** Stream a log line came from: the child's stdout/stderr, or aidp itself. */
+export const LOG_STREAMS = ["stdout", "stderr", "system"] as const
+/** One of {@link LOG_STREAMS}. */
+export type LogStream = (typeof LOG_STREAMS)[number]

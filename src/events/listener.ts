@@ -1,0 +1,50 @@
+/**
+ * LISTEN subscription to the event log's NOTIFY channel. Notifications can be lost (a
+ * reconnect drops whatever was sent meanwhile), so every subscriber gets `onResync` after
+ * each (re)connect and must then re-read what it shows from the tables.
+ */
+import { Effect, type Scope } from "effect"
+import type { DatabaseError } from "./errors.js"
+import { databaseError, type Notification } from "./store.js"
+import { SqlClient } from "./sqlClient.js"
+
+/** What a subscriber is told: a job changed, or it must re-read everything. */
+export interface ListenHandlers {
+  /** One appended transaction (last event's position, job id and type). */
+  readonly onNotification: (notification: Notification) => void
+  /** Called after the first LISTEN and after every reconnect. */
+  readonly onResync: () => void
+}
+
+/** Parses a NOTIFY payload; null for a payload that is not ours. */
+export const parseNotification = (payload: string): Notification | null => {
+  try {
+    const value = JSON.parse(payload) as Partial<Notification>
+    return typeof value.p === "number" && typeof value.j === "string" && typeof value.t === "string"
+      ? { p: value.p, j: value.j, t: value.t }
+      : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * LISTENs on the schema's channel for the lifetime of the enclosing Scope (UNLISTEN on
+ * close). postgres.js keeps one dedicated listening connection and reconnects it itself.
+ * Fails with DatabaseError when the first LISTEN cannot be made.
+ */
+export const listen = (handlers: ListenHandlers): Effect.Effect<void, DatabaseError, SqlClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { channel, sql } = yield* SqlClient
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () =>
+          sql.listen(channel, (payload) => {
+            const notification = parseNotification(payload)
+            if (notification) handlers.onNotification(notification)
+          }, handlers.onResync),
+        catch: databaseError("LISTEN")
+      }),
+      (subscription) => Effect.promise(() => subscription.unlisten().catch(() => undefined))
+    )
+  })

@@ -1,0 +1,28 @@
+/**
+ * The database handle the event store, projections and workers share: a postgres.js
+ * client whose search_path is the aidp schema, and the NOTIFY channel of that schema.
+ */
+import { Context } from "effect"
+import type postgres from "postgres"
+
+/** postgres.js client or transaction: anything that runs a tagged-template query. */
+export type Queryable = postgres.Sql | postgres.TransactionSql
+
+/** Shape of {@link SqlClient}. */
+export interface SqlClientShape {
+  readonly sql: postgres.Sql
+  /** The schema holding aidp's tables (AIDP_DB_SCHEMA, default `aidp`). */
+  readonly schema: string
+  /** NOTIFY channel of this schema (see {@link channelFor}). */
+  readonly channel: string
+}
+
+/** The shared database handle, provided by the CLI from `src/config/database.ts`. */
+export class SqlClient extends Context.Service<SqlClient, SqlClientShape>()("aidp/events/SqlClient") {}
+
+/**
+ * NOTIFY channel for a schema: `aidp_events` for the default schema, `aidp_events:<schema>`
+ * otherwise, so that several aidp installations sharing one database (or tests in
+ * throwaway schemas) do not wake each other.
+ */
+export const channelFor = (schema: string): string => schema === "aidp" ? "aidp_events" : `aidp_events:${schema}`

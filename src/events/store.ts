@@ -1,0 +1,162 @@
+/**
+ * The event store (STYLE.md: small and boring): append with expected version, read a
+ * stream, read all by position. Append runs the projector and sends one NOTIFY in the
+ * same transaction, so readers never see an event without its projection, and a failed
+ * projection appends nothing.
+ */
+import { Context, Effect, Layer } from "effect"
+import type postgres from "postgres"
+import { decodeEvent, type JobEvent, type RecordedEvent } from "../domain/events.js"
+import { ConcurrencyConflict, DatabaseError } from "./errors.js"
+import { type Queryable, SqlClient } from "./sqlClient.js"
+
+/**
+ * Writes the read models for freshly appended events, inside the append transaction.
+ * Throwing rolls the append back.
+ */
+export type Projector = (tx: postgres.TransactionSql, events: ReadonlyArray<RecordedEvent>) => Promise<void>
+
+/** What {@link EventStore.append} writes: events for one stream after `expectedVersion`. */
+export interface AppendInput {
+  readonly jobId: string
+  /** Version the caller's decision was based on (0 for a new stream). */
+  readonly expectedVersion: number
+  readonly events: ReadonlyArray<JobEvent>
+  /** Stamped on every event; comes from the command, not the database clock. */
+  readonly occurredAt: Date
+}
+
+/** Payload of the NOTIFY sent per append: position, job id, event type of the last event. */
+export interface Notification {
+  readonly p: number
+  readonly j: string
+  readonly t: string
+}
+
+interface EventRow {
+  position: string
+  job_id: string
+  version: number
+  type: string
+  data: unknown
+  occurred_at: Date
+}
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  position: Number(row.position),
+  jobId: row.job_id,
+  version: row.version,
+  occurredAt: row.occurred_at,
+  event: decodeEvent({ type: row.type, data: row.data })
+})
+
+const isVersionConflict = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { code?: string }).code === "23505" &&
+  (error as { constraint_name?: string }).constraint_name === "job_events_job_id_version_key"
+
+/**
+ * Appends inside an open transaction `tx` (used by the claimer, whose row lock must cover
+ * the append). Throws the driver's unique-violation error on a version conflict.
+ */
+export const appendIn = async (
+  tx: postgres.TransactionSql,
+  channel: string,
+  project: Projector,
+  input: AppendInput
+): Promise<ReadonlyArray<RecordedEvent>> => {
+  const recorded: Array<RecordedEvent> = []
+  let version = input.expectedVersion
+  for (const event of input.events) {
+    version += 1
+    const [row] = await tx<Array<{ position: string }>>`
+      insert into job_events (job_id, version, type, data, occurred_at)
+      values (${input.jobId}, ${version}, ${event.type}, ${tx.json(event.data as never)}, ${input.occurredAt})
+      returning position`
+    recorded.push({ position: Number(row!.position), jobId: input.jobId, version, occurredAt: input.occurredAt, event })
+  }
+  await project(tx, recorded)
+  const last = recorded[recorded.length - 1]
+  if (last) {
+    const payload: Notification = { p: last.position, j: input.jobId, t: last.event.type }
+    await tx`select pg_notify(${channel}, ${JSON.stringify(payload)})`
+  }
+  return recorded
+}
+
+/** Reads one stream, oldest first: the versions after `afterVersion`, at most `limit` of them. */
+export const readStreamIn = async (
+  sql: Queryable,
+  jobId: string,
+  afterVersion = 0,
+  limit: number | null = null
+): Promise<Array<RecordedEvent>> => {
+  const rows = await sql<Array<EventRow>>`
+    select position, job_id, version, type, data, occurred_at from job_events
+    where job_id = ${jobId} and version > ${afterVersion} order by version
+    ${limit === null ? sql`` : sql`limit ${limit}`}`
+  return rows.map(toRecorded)
+}
+
+/** Options of {@link EventStore.readAll}: positions after `after`, at most `limit`, optional time window. */
+export interface ReadAllOptions {
+  readonly after: number
+  readonly limit: number
+  readonly since?: Date | undefined
+  readonly until?: Date | undefined
+  readonly jobId?: string | undefined
+}
+
+/** Reads the whole log by position (see {@link ReadAllOptions}), oldest first. */
+export const readAllIn = async (sql: Queryable, options: ReadAllOptions): Promise<Array<RecordedEvent>> => {
+  const rows = await sql<Array<EventRow>>`
+    select position, job_id, version, type, data, occurred_at from job_events
+    where position > ${options.after}
+      ${options.jobId ? sql`and job_id = ${options.jobId}` : sql``}
+      ${options.since ? sql`and occurred_at >= ${options.since}` : sql``}
+      ${options.until ? sql`and occurred_at < ${options.until}` : sql``}
+    order by position limit ${options.limit}`
+  return rows.map(toRecorded)
+}
+
+/** Shape of {@link EventStore}. */
+export interface EventStoreShape {
+  /** Appends; fails with ConcurrencyConflict when the stream moved past `expectedVersion`. */
+  readonly append: (input: AppendInput) => Effect.Effect<ReadonlyArray<RecordedEvent>, ConcurrencyConflict | DatabaseError>
+  /** One job's events, oldest first. */
+  readonly readStream: (jobId: string) => Effect.Effect<Array<RecordedEvent>, DatabaseError>
+  /** The whole log by position (replay, rebuild). */
+  readonly readAll: (options: ReadAllOptions) => Effect.Effect<Array<RecordedEvent>, DatabaseError>
+  /** The projector the store runs on append (rebuild runs the same one). */
+  readonly project: Projector
+}
+
+/** Wraps a rejected query as a DatabaseError with a one-line message. */
+export const databaseError = (what: string) => (cause: unknown): DatabaseError =>
+  new DatabaseError({ message: `${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+
+/** The event store service. Build it with {@link EventStore.layer}. */
+export class EventStore extends Context.Service<EventStore, EventStoreShape>()("aidp/events/EventStore") {
+  /** The store over {@link SqlClient}, projecting with `project`. */
+  static readonly layer = (project: Projector) =>
+    Layer.effect(
+      EventStore,
+      Effect.gen(function*() {
+        const { channel, sql } = yield* SqlClient
+        return EventStore.of({
+          project,
+          append: (input) =>
+            Effect.tryPromise({
+              try: () => sql.begin((tx) => appendIn(tx, channel, project, input)),
+              catch: (cause) =>
+                isVersionConflict(cause)
+                  ? new ConcurrencyConflict({ jobId: input.jobId, expectedVersion: input.expectedVersion })
+                  : databaseError("Appending events")(cause)
+            }),
+          readStream: (jobId) =>
+            Effect.tryPromise({ try: () => readStreamIn(sql, jobId), catch: databaseError("Reading a job's events") }),
+          readAll: (options) =>
+            Effect.tryPromise({ try: () => readAllIn(sql, options), catch: databaseError("Reading the event log") })
+        })
+      })
+    )
+}

@@ -1,0 +1,79 @@
+/**
+ * The command handler: load a job's state, decide, append with the expected version, and
+ * on a version conflict (someone appended first) load and decide again.
+ * State comes from the job's `jobs` row, a snapshot the projection writes in the same
+ * transaction as the events, so handling a command never folds a long stream.
+ */
+import { Context, Effect, Layer, Result } from "effect"
+import { decide, type DecideError, initialState, type JobCommand, type JobState } from "../domain/decider.js"
+import type { RecordedEvent } from "../domain/events.js"
+import type { JobStatus } from "../domain/job.js"
+import type { DatabaseError } from "../events/errors.js"
+import { databaseError, EventStore } from "../events/store.js"
+import { type Queryable, SqlClient } from "../events/sqlClient.js"
+
+/** Attempts before a command that keeps conflicting gives up (a defect, not a user error). */
+const MAX_CONFLICT_RETRIES = 20
+
+/** Reads the decide-state of a job from its `jobs` row; the empty state when there is none. */
+export const loadState = async (sql: Queryable, jobId: string): Promise<JobState> => {
+  const [row] = await sql<Array<{
+    version: number
+    status: JobStatus
+    max_attempts: number
+    attempts: number
+    current_execution_id: string | null
+    cancel_requested: boolean
+  }>>`
+    select version, status, max_attempts, attempts, current_execution_id, cancel_requested
+    from jobs where id = ${jobId}`
+  if (!row) return initialState
+  return {
+    version: row.version,
+    status: row.status,
+    maxAttempts: row.max_attempts,
+    attempts: row.attempts,
+    currentExecutionId: row.current_execution_id,
+    cancelRequested: row.cancel_requested
+  }
+}
+
+/** Shape of {@link CommandHandler}. */
+export interface CommandHandlerShape {
+  /**
+   * Runs `command` against job `jobId` at time `now`; returns the appended events.
+   * Fails with JobNotFound / IllegalTransition (the user's sentence) or DatabaseError.
+   */
+  readonly handle: (
+    jobId: string,
+    command: JobCommand,
+    now: Date
+  ) => Effect.Effect<ReadonlyArray<RecordedEvent>, DecideError | DatabaseError>
+}
+
+/** The command handler service; needs {@link EventStore} and {@link SqlClient}. */
+export class CommandHandler extends Context.Service<CommandHandler, CommandHandlerShape>()(
+  "aidp/projections/CommandHandler"
+) {
+  static readonly layer = Layer.effect(
+    CommandHandler,
+    Effect.gen(function*() {
+      const store = yield* EventStore
+      const { sql } = yield* SqlClient
+      const attempt = (jobId: string, command: JobCommand, now: Date) =>
+        Effect.gen(function*() {
+          const state = yield* Effect.tryPromise({ try: () => loadState(sql, jobId), catch: databaseError("Loading a job") })
+          const decision = decide(command, state)
+          if (Result.isFailure(decision)) return yield* Effect.fail(decision.failure)
+          return yield* store.append({ jobId, expectedVersion: state.version, events: decision.success, occurredAt: now })
+        })
+      const handle = (jobId: string, command: JobCommand, now: Date) =>
+        attempt(jobId, command, now).pipe(
+          Effect.retry({ while: (error) => error._tag === "ConcurrencyConflict", times: MAX_CONFLICT_RETRIES }),
+          Effect.catchTag("ConcurrencyConflict", (conflict) =>
+            Effect.die(new Error(`Job ${conflict.jobId} kept changing while a command was applied.`)))
+        )
+      return CommandHandler.of({ handle })
+    })
+  )
+}

@@ -1,0 +1,232 @@
+/**
+ * The inline projection: event -> SQL on the read models `jobs`, `job_executions` and
+ * `job_logs`. Runs inside the append transaction (live) and over the whole log (rebuild),
+ * so every value written comes from the event: no clock, no database defaults.
+ */
+import type postgres from "postgres"
+import type { EventOf, JobEvent, RecordedEvent } from "../domain/events.js"
+import type { Projector } from "../events/store.js"
+
+type Tx = postgres.TransactionSql
+
+/** Longest prompt summary kept in `jobs.prompt_summary`, characters. */
+export const PROMPT_SUMMARY_CHARS = 120
+
+/** First non-empty line of a prompt, cut to {@link PROMPT_SUMMARY_CHARS} characters. */
+export const promptSummary = (prompt: string): string => {
+  const line = prompt.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? ""
+  return line.length > PROMPT_SUMMARY_CHARS ? `${line.slice(0, PROMPT_SUMMARY_CHARS - 1)}…` : line
+}
+
+interface LogEntry {
+  readonly at: string | Date
+  readonly stream: "stdout" | "stderr" | "system"
+  readonly level: "info" | "warn" | "error"
+  readonly message: string
+}
+
+/** Appends log lines to a job, numbering them after the job's last line. */
+const insertLogs = async (tx: Tx, jobId: string, executionId: string | null, entries: ReadonlyArray<LogEntry>) => {
+  if (entries.length === 0) return
+  await tx`
+    insert into job_logs (job_id, seq, execution_id, at, stream, level, message)
+    select ${jobId}, base.seq + t.ord, ${executionId}, t.at, t.stream, t.level, t.message
+    from (select coalesce(max(seq), 0) as seq from job_logs where job_id = ${jobId}) as base,
+         unnest(${tx.array(entries.map((e) => new Date(e.at).toISOString()))}::timestamptz[],
+                ${tx.array(entries.map((e) => e.stream))}::text[],
+                ${tx.array(entries.map((e) => e.level))}::text[],
+                ${tx.array(entries.map((e) => e.message))}::text[])
+           with ordinality as t(at, stream, level, message, ord)`
+}
+
+const system = (at: Date, message: string, level: LogEntry["level"] = "info"): LogEntry => ({
+  at,
+  stream: "system",
+  level,
+  message
+})
+
+/** Closes an execution row and returns its attempt and duration (ms, from its start to `at`). */
+const closeExecution = async (
+  tx: Tx,
+  executionId: string,
+  at: Date,
+  fields: {
+    status: "succeeded" | "failed" | "cancelled" | "abandoned"
+    durationMs: number | null
+    exitCode?: number | null
+    signal?: string | null
+    error?: string | null
+    errorKind?: string | null
+    result?: string | null
+    usage?: unknown
+    costUsd?: number | null
+    cliVersion?: string | null
+  }
+) => {
+  const [row] = await tx<Array<{ attempt: number; duration_ms: string }>>`
+    update job_executions set
+      status = ${fields.status},
+      completed_at = ${at},
+      duration_ms = coalesce(${fields.durationMs}::bigint, (extract(epoch from (${at}::timestamptz - started_at)) * 1000)::bigint),
+      exit_code = ${fields.exitCode ?? null},
+      signal = ${fields.signal ?? null},
+      error = ${fields.error ?? null},
+      error_kind = ${fields.errorKind ?? null},
+      result = ${fields.result ?? null},
+      usage = ${fields.usage === undefined || fields.usage === null ? null : tx.json(fields.usage as never)},
+      cost_usd = ${fields.costUsd ?? null},
+      cli_version = coalesce(${fields.cliVersion ?? null}, cli_version)
+    where id = ${executionId}
+    returning attempt, duration_ms`
+  if (!row) throw new Error(`Projection: execution ${executionId} has no row.`)
+  return { attempt: row.attempt, durationMs: Number(row.duration_ms) }
+}
+
+/** Marks the job finished with `status`, copying the execution's duration and error. */
+const finishJob = async (
+  tx: Tx,
+  jobId: string,
+  at: Date,
+  status: "completed" | "failed" | "cancelled",
+  durationMs: number | null,
+  error: string | null,
+  errorKind: string | null
+) => {
+  await tx`
+    update jobs set status = ${status}, completed_at = ${at}, duration_ms = ${durationMs},
+      error = ${error}, error_kind = ${errorKind}, current_execution_id = null,
+      cancel_requested = false, progress = null
+    where id = ${jobId}`
+}
+
+const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+
+const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
+  const { jobId, occurredAt: at } = recorded
+  const event: JobEvent = recorded.event
+  switch (event.type) {
+    case "JobQueued": {
+      const d = event.data
+      await tx`
+        insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
+                          timeout_ms, run_at, created_at, attempts, metadata, version, last_position)
+        values (${jobId}, ${d.provider}, ${d.model}, 'queued', ${d.step}, ${promptSummary(d.prompt)}, ${d.cwd},
+                ${d.priority}, ${d.max_attempts}, ${d.timeout_ms}, ${at}, ${at}, 0, ${tx.json(d.metadata as never)},
+                ${recorded.version}, ${recorded.position})`
+      await insertLogs(tx, jobId, null, [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)])
+      return
+    }
+    case "ExecutionStarted": {
+      const d = event.data
+      await tx`
+        insert into job_executions (id, job_id, attempt, status, worker_id, host, pid, argv, cli_version, started_at)
+        values (${d.execution_id}, ${jobId}, ${d.attempt}, 'running', ${d.worker_id}, ${d.host}, ${d.pid},
+                ${tx.json(d.argv as never)}, ${d.cli_version}, ${at})`
+      await tx`
+        update jobs set status = 'running', started_at = ${at}, completed_at = null, duration_ms = null,
+          error = null, error_kind = null, attempts = ${d.attempt}, current_execution_id = ${d.execution_id},
+          cancel_requested = false, progress = null
+        where id = ${jobId}`
+      await insertLogs(tx, jobId, d.execution_id, [
+        system(at, `Attempt ${d.attempt} started by worker ${d.worker_id} on ${d.host}: ${d.argv.join(" ")}`)
+      ])
+      return
+    }
+    case "ExecutionOutput": {
+      const d = event.data
+      await insertLogs(
+        tx,
+        jobId,
+        d.execution_id,
+        d.lines.map((line) => ({ at: line.at, stream: line.stream, level: line.stream === "stderr" ? "warn" : "info", message: line.text }))
+      )
+      return
+    }
+    case "ExecutionProgress":
+      await tx`update jobs set progress = ${event.data.message} where id = ${jobId}`
+      return
+    case "ExecutionSucceeded": {
+      const d = event.data
+      const { attempt, durationMs } = await closeExecution(tx, d.execution_id, at, {
+        status: "succeeded",
+        durationMs: d.duration_ms,
+        exitCode: d.exit_code,
+        result: d.result,
+        usage: d.usage,
+        costUsd: d.cost_usd,
+        cliVersion: d.cli_version
+      })
+      await finishJob(tx, jobId, at, "completed", durationMs, null, null)
+      await insertLogs(tx, jobId, d.execution_id, [system(at, `Attempt ${attempt} succeeded in ${formatSeconds(durationMs)}.`)])
+      return
+    }
+    case "ExecutionFailed":
+      return projectFailure(tx, jobId, at, event)
+    case "ExecutionAbandoned": {
+      const d = event.data
+      const { attempt, durationMs } = await closeExecution(tx, d.execution_id, at, {
+        status: "abandoned",
+        durationMs: null,
+        error: d.reason,
+        errorKind: "worker_lost"
+      })
+      await finishJob(tx, jobId, at, "failed", durationMs, d.reason, "worker_lost")
+      await insertLogs(tx, jobId, d.execution_id, [system(at, `Attempt ${attempt} abandoned: ${d.reason}`, "error")])
+      return
+    }
+    case "JobRetryRequested": {
+      const d = event.data
+      await tx`update jobs set status = 'queued', run_at = ${d.run_at}, completed_at = null where id = ${jobId}`
+      await insertLogs(tx, jobId, null, [
+        system(at, d.requested_by === "user" ? "Retry requested." : `Retry scheduled by policy for ${d.run_at}.`)
+      ])
+      return
+    }
+    case "JobCancelRequested":
+      await tx`update jobs set cancel_requested = true where id = ${jobId}`
+      await insertLogs(tx, jobId, null, [system(at, `Cancellation requested by ${event.data.requested_by}.`)])
+      return
+    case "JobCancelled": {
+      const d = event.data
+      let durationMs: number | null = null
+      if (d.execution_id) {
+        durationMs = (await closeExecution(tx, d.execution_id, at, {
+          status: "cancelled",
+          durationMs: null,
+          error: "Cancelled.",
+          errorKind: "cancelled"
+        })).durationMs
+      }
+      await finishJob(tx, jobId, at, "cancelled", durationMs, "Cancelled.", "cancelled")
+      await insertLogs(tx, jobId, d.execution_id, [system(at, "Job cancelled.")])
+      return
+    }
+  }
+}
+
+const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"ExecutionFailed">) => {
+  const d = event.data
+  const { attempt, durationMs } = await closeExecution(tx, d.execution_id, at, {
+    status: "failed",
+    durationMs: d.duration_ms,
+    exitCode: d.exit_code,
+    signal: d.signal,
+    error: d.error,
+    errorKind: d.error_kind,
+    cliVersion: d.cli_version
+  })
+  await finishJob(tx, jobId, at, "failed", durationMs, d.error, d.error_kind)
+  await insertLogs(tx, jobId, d.execution_id, [system(at, `Attempt ${attempt} failed (${d.error_kind}): ${d.error}`, "error")])
+}
+
+/**
+ * The projector run by the event store on every append and by rebuild: applies each event
+ * in order, then records the stream's version and last position on the job row.
+ */
+export const project: Projector = async (tx, events) => {
+  for (const recorded of events) {
+    await projectOne(tx, recorded)
+    await tx`update jobs set version = ${recorded.version}, last_position = ${recorded.position} where id = ${recorded.jobId}`
+  }
+}

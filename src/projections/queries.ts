@@ -1,0 +1,262 @@
+/**
+ * Read-side queries over the read models, for the command line and the monitor. Every
+ * query is served by an index in `sql/002_read_models.sql`; lists are bounded (LIMIT,
+ * keyset), never OFFSET or a count over history.
+ */
+import type { ErrorKind, ExecutionStatus, JobStatus, LogStream, Provider } from "../domain/job.js"
+import type { Queryable } from "../events/sqlClient.js"
+
+/** One row of `jobs`, camelCased. Times are Dates, durations ms. */
+export interface JobRecord {
+  readonly id: string
+  readonly provider: Provider
+  readonly model: string | null
+  readonly status: JobStatus
+  readonly step: string | null
+  readonly promptSummary: string
+  readonly cwd: string
+  readonly priority: number
+  readonly maxAttempts: number
+  readonly timeoutMs: number
+  readonly runAt: Date
+  readonly createdAt: Date
+  readonly startedAt: Date | null
+  readonly completedAt: Date | null
+  readonly durationMs: number | null
+  readonly error: string | null
+  readonly errorKind: ErrorKind | null
+  readonly attempts: number
+  readonly currentExecutionId: string | null
+  readonly cancelRequested: boolean
+  /** Latest progress message of the running execution. */
+  readonly progress: string | null
+  readonly metadata: Record<string, unknown>
+  readonly version: number
+}
+
+/** One row of `job_executions`, camelCased. */
+export interface ExecutionRecord {
+  readonly id: string
+  readonly jobId: string
+  readonly attempt: number
+  readonly status: ExecutionStatus
+  readonly workerId: string
+  readonly host: string
+  readonly pid: number
+  readonly argv: ReadonlyArray<string>
+  readonly cliVersion: string | null
+  readonly startedAt: Date
+  readonly completedAt: Date | null
+  readonly durationMs: number | null
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly error: string | null
+  readonly errorKind: ErrorKind | null
+  readonly result: string | null
+  readonly usage: unknown
+  readonly costUsd: number | null
+}
+
+/** One row of `job_logs`. */
+export interface LogRecord {
+  readonly jobId: string
+  readonly seq: number
+  readonly executionId: string | null
+  readonly at: Date
+  readonly stream: LogStream
+  readonly level: string
+  readonly message: string
+}
+
+const numOrNull = (value: string | number | null): number | null => value === null ? null : Number(value)
+
+const jobColumns = (sql: Queryable) =>
+  sql`id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts, timeout_ms, run_at,
+      created_at, started_at, completed_at, duration_ms, error, error_kind, attempts, current_execution_id,
+      cancel_requested, progress, metadata, version`
+
+// Rows as postgres.js returns them (bigint/numeric as strings).
+type JobRow = Record<string, any>
+
+const toJob = (r: JobRow): JobRecord => ({
+  id: r.id,
+  provider: r.provider,
+  model: r.model,
+  status: r.status,
+  step: r.step,
+  promptSummary: r.prompt_summary,
+  cwd: r.cwd,
+  priority: r.priority,
+  maxAttempts: r.max_attempts,
+  timeoutMs: r.timeout_ms,
+  runAt: r.run_at,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  completedAt: r.completed_at,
+  durationMs: numOrNull(r.duration_ms),
+  error: r.error,
+  errorKind: r.error_kind,
+  attempts: r.attempts,
+  currentExecutionId: r.current_execution_id,
+  cancelRequested: r.cancel_requested,
+  progress: r.progress,
+  metadata: r.metadata,
+  version: r.version
+})
+
+const toExecution = (r: JobRow): ExecutionRecord => ({
+  id: r.id,
+  jobId: r.job_id,
+  attempt: r.attempt,
+  status: r.status,
+  workerId: r.worker_id,
+  host: r.host,
+  pid: r.pid,
+  argv: r.argv,
+  cliVersion: r.cli_version,
+  startedAt: r.started_at,
+  completedAt: r.completed_at,
+  durationMs: numOrNull(r.duration_ms),
+  exitCode: r.exit_code,
+  signal: r.signal,
+  error: r.error,
+  errorKind: r.error_kind,
+  result: r.result,
+  usage: r.usage,
+  costUsd: numOrNull(r.cost_usd)
+})
+
+/** Filter of {@link listJobs}: newest first, optionally by status and provider, at most `limit` (1..1000). */
+export interface JobFilter {
+  readonly status?: JobStatus | undefined
+  readonly provider?: Provider | undefined
+  readonly limit: number
+  /** Keyset cursor: only jobs created before this (createdAt, id). */
+  readonly before?: { readonly createdAt: Date; readonly id: string } | undefined
+}
+
+/** Jobs newest first (index jobs_status_created when a status is given). */
+export const listJobs = async (sql: Queryable, filter: JobFilter): Promise<Array<JobRecord>> => {
+  const rows = await sql<Array<JobRow>>`
+    select ${jobColumns(sql)} from jobs
+    where true
+      ${filter.status ? sql`and status = ${filter.status}` : sql``}
+      ${filter.provider ? sql`and provider = ${filter.provider}` : sql``}
+      ${filter.before ? sql`and (created_at, id) < (${filter.before.createdAt}, ${filter.before.id})` : sql``}
+    order by created_at desc, id desc
+    limit ${filter.limit}`
+  return rows.map(toJob)
+}
+
+/** How many rows each monitor group shows at most. */
+export const MONITOR_GROUP_LIMIT = 200
+
+/**
+ * The monitor's four groups: running (oldest start first), queued (next to run first),
+ * recently finished (completed or cancelled, newest first) and failed (newest first),
+ * each bounded by `limit`.
+ */
+export const monitorGroups = async (sql: Queryable, limit = MONITOR_GROUP_LIMIT) => {
+  const [running, queued, recent, failed] = await Promise.all([
+    sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where status = 'running'
+      order by started_at, id limit ${limit}`,
+    sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where status = 'queued'
+      order by priority desc, run_at, created_at, id limit ${limit}`,
+    sql<Array<JobRow>>`(select ${jobColumns(sql)} from jobs where status = 'completed'
+        order by completed_at desc, id desc limit ${limit})
+      union all
+      (select ${jobColumns(sql)} from jobs where status = 'cancelled'
+        order by completed_at desc, id desc limit ${limit})
+      order by completed_at desc, id desc limit ${limit}`,
+    sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where status = 'failed'
+      order by completed_at desc, id desc limit ${limit}`
+  ])
+  return { running: running.map(toJob), queued: queued.map(toJob), recent: recent.map(toJob), failed: failed.map(toJob) }
+}
+
+/** One job by full id, or null. */
+export const getJob = async (sql: Queryable, id: string): Promise<JobRecord | null> => {
+  const [row] = await sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where id = ${id}`
+  return row ? toJob(row) : null
+}
+
+/** Why a job reference did not resolve to exactly one job. */
+export type JobRefProblem = "too_short" | "not_found" | "ambiguous"
+
+/** Smallest accepted id prefix, characters (DESIGN.md, Command line). */
+export const MIN_PREFIX = 6
+
+/**
+ * Resolves a full UUID or a unique prefix of at least {@link MIN_PREFIX} hex characters
+ * to a job id. Returns the id, or the problem (the CLI words the sentence).
+ */
+export const resolveJobId = async (
+  sql: Queryable,
+  ref: string
+): Promise<{ readonly id: string } | { readonly problem: JobRefProblem }> => {
+  const needle = ref.trim().toLowerCase()
+  if (!/^[0-9a-f-]+$/.test(needle) || needle.replace(/-/g, "").length < MIN_PREFIX) return { problem: "too_short" }
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(needle)) {
+    const [row] = await sql<Array<{ id: string }>>`select id from jobs where id = ${needle}`
+    return row ? { id: row.id } : { problem: "not_found" }
+  }
+  // A uuid prefix maps to a uuid range, so the primary key index answers it.
+  const hex = needle.replace(/-/g, "")
+  const low = (hex + "0".repeat(32)).slice(0, 32)
+  const high = (hex + "f".repeat(32)).slice(0, 32)
+  const asUuid = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+  const rows = await sql<Array<{ id: string }>>`
+    select id from jobs where id between ${asUuid(low)}::uuid and ${asUuid(high)}::uuid limit 2`
+  if (rows.length === 0) return { problem: "not_found" }
+  if (rows.length > 1) return { problem: "ambiguous" }
+  return { id: rows[0]!.id }
+}
+
+/** A job's executions in attempt order. */
+export const getExecutions = async (sql: Queryable, jobId: string): Promise<Array<ExecutionRecord>> => {
+  const rows = await sql<Array<JobRow>>`select * from job_executions where job_id = ${jobId} order by attempt`
+  return rows.map(toExecution)
+}
+
+const toLog = (r: JobRow): LogRecord => ({
+  jobId: r.job_id,
+  seq: Number(r.seq),
+  executionId: r.execution_id,
+  at: r.at,
+  stream: r.stream,
+  level: r.level,
+  message: r.message
+})
+
+/** The last `limit` log lines of a job, oldest first. */
+export const logTail = async (sql: Queryable, jobId: string, limit: number): Promise<Array<LogRecord>> => {
+  const rows = await sql<Array<JobRow>>`
+    select * from (select * from job_logs where job_id = ${jobId} order by seq desc limit ${limit}) t order by seq`
+  return rows.map(toLog)
+}
+
+/** Log lines of a job after `afterSeq`, oldest first, at most `limit` (for `jobs logs --follow`). */
+export const logsAfter = async (sql: Queryable, jobId: string, afterSeq: number, limit: number): Promise<Array<LogRecord>> => {
+  const rows = await sql<Array<JobRow>>`
+    select * from job_logs where job_id = ${jobId} and seq > ${afterSeq} order by seq limit ${limit}`
+  return rows.map(toLog)
+}
+
+/**
+ * The latest job of each step in a project directory (for `aidp execute`), keyed by step
+ * name (index jobs_cwd_step).
+ */
+export const latestJobPerStep = async (sql: Queryable, cwd: string): Promise<Map<string, JobRecord>> => {
+  const rows = await sql<Array<JobRow>>`
+    select distinct on (step) ${jobColumns(sql)} from jobs
+    where cwd = ${cwd} and step is not null
+    order by step, created_at desc, id desc`
+  return new Map(rows.map((r) => [r.step as string, toJob(r)]))
+}
+
+/** Whether a step of a project directory has ever completed. */
+export const completedSteps = async (sql: Queryable, cwd: string): Promise<Set<string>> => {
+  const rows = await sql<Array<{ step: string }>>`
+    select distinct step from jobs where cwd = ${cwd} and step is not null and status = 'completed'`
+  return new Set(rows.map((r) => r.step))
+}

@@ -1,0 +1,249 @@
+/**
+ * The terminal-kit adapter of the monitor: turns keys, resizes, a 1 s tick and database
+ * notifications into messages for `update`, runs the commands it returns against a
+ * {@link MonitorSource}, and paints `view` on the alternate screen by diffing frames.
+ * It owns the terminal while running and always restores it (normal screen, cursor,
+ * cooked input), also on errors and signals.
+ */
+import termkit from "terminal-kit"
+import type { Model } from "./model.js"
+import { COLOR_PALETTE, MONO_PALETTE, paintFrame, renderLine, SYNC_END } from "./paint.js"
+import type { JobDetails, Snapshot } from "./types.js"
+import { type Cmd, init, type Msg, update } from "./update.js"
+import { view } from "./view.js"
+
+/** Where the monitor's data comes from and where its actions go (filled by the CLI). */
+export interface MonitorSource {
+  /**
+   * The grouped job lists. `filter` is the user's filter text (see `matchesFilter`); the
+   * source may narrow its queries with it or ignore it, the monitor filters again.
+   */
+  loadSnapshot(filter?: string): Promise<Snapshot>
+  /** One job with executions and log tail; null when no such job. */
+  loadDetails(id: string): Promise<JobDetails | null>
+  /** Requests a retry of a failed job; rejects with an Error whose message is for the user. */
+  retry(id: string): Promise<void>
+  /** Requests cancellation of a queued or running job; rejects like {@link retry}. */
+  cancel(id: string): Promise<void>
+  /**
+   * Starts LISTEN; `onChange(jobId)` on every notification, `onChange(null)` when
+   * everything should be re-read (after a reconnect). Resolves to an unsubscribe function.
+   */
+  subscribe(onChange: (jobId: string | null) => void): Promise<() => Promise<void>>
+}
+
+/** Tuning of {@link runMonitor}; the defaults are what users get. */
+export interface MonitorOptions {
+  /** Attributes without colour; default: the NO_COLOR environment variable is set and not empty. */
+  readonly noColor?: boolean
+  /** Interval of the clock tick that advances running durations, ms (default 1000). */
+  readonly tickMs?: number
+  /** Minimum time between two loads while changes keep coming, ms (default 50). */
+  readonly coalesceMs?: number
+  /** Polling interval when LISTEN is unavailable, ms (default 5000). */
+  readonly pollMs?: number
+}
+
+/** Whether the full-screen monitor can run: both stdin and stdout are terminals. */
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY)
+}
+
+const KEY_NAMES: Readonly<Record<string, string>> = {
+  UP: "up",
+  DOWN: "down",
+  PAGE_UP: "pgup",
+  PAGE_DOWN: "pgdn",
+  HOME: "home",
+  END: "end",
+  ENTER: "enter",
+  KP_ENTER: "enter",
+  ESCAPE: "escape",
+  BACKSPACE: "backspace",
+  CTRL_C: "ctrl-c"
+}
+
+/**
+ * Runs `run(arg)` with the latest requested argument: never two at once, and at most once
+ * per `intervalMs`, so a burst of requests becomes one or two calls.
+ */
+function coalescer<T>(intervalMs: number, run: (arg: T) => Promise<void>): { request(arg: T): void; stop(): void } {
+  let pending: { arg: T } | null = null
+  let busy = false
+  let timer: NodeJS.Timeout | null = null
+  let lastStart = -Infinity
+  let stopped = false
+  const kick = (): void => {
+    if (stopped || busy || timer !== null || pending === null) return
+    const wait = lastStart + intervalMs - Date.now()
+    if (wait > 0) {
+      timer = setTimeout(() => {
+        timer = null
+        kick()
+      }, wait)
+      return
+    }
+    const { arg } = pending
+    pending = null
+    busy = true
+    lastStart = Date.now()
+    void run(arg).finally(() => {
+      busy = false
+      kick()
+    })
+  }
+  return {
+    request(arg) {
+      pending = { arg }
+      kick()
+    },
+    stop() {
+      stopped = true
+      if (timer !== null) clearTimeout(timer)
+    }
+  }
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+/**
+ * Shows the live monitor until the user quits (q, Ctrl-C) or the process gets SIGTERM,
+ * SIGHUP or SIGINT. Rejects when stdin or stdout is not a terminal (use `renderPlain`
+ * then) or when the monitor itself fails; the terminal is restored either way.
+ */
+export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {}): Promise<void> {
+  if (!isInteractive()) throw new Error("The job monitor needs a terminal on stdin and stdout.")
+  const term = termkit.terminal
+  const noColor = opts.noColor ?? (process.env["NO_COLOR"] ?? "") !== ""
+  const palette = noColor ? MONO_PALETTE : COLOR_PALETTE
+  const out = process.stdout
+  const [initial, startCmds] = init(new Date(), term.width, term.height)
+  let model: Model = initial
+  let frame: string[] | null = null
+  let paintScheduled = false
+  let failure: unknown = null
+  // False once quitting starts: late results (a load finishing after q) must not paint.
+  let running = true
+  let resolveFinished: () => void = () => {}
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve))
+  const finish = (): void => {
+    running = false
+    resolveFinished()
+  }
+  const fail = (error: unknown): void => {
+    failure ??= error
+    finish()
+  }
+
+  const paint = (): void => {
+    paintScheduled = false
+    if (!running) return
+    try {
+      const next = view(model, model.width, model.height).map((line) => renderLine(line, palette))
+      const output = paintFrame(frame, next)
+      frame = next
+      if (output !== "") out.write(output)
+    } catch (error) {
+      fail(error)
+    }
+  }
+  const dispatch = (msg: Msg): void => {
+    if (!running) return
+    try {
+      const [next, cmds] = update(model, msg)
+      model = next
+      for (const cmd of cmds) execute(cmd)
+    } catch (error) {
+      fail(error)
+      return
+    }
+    if (!paintScheduled) {
+      paintScheduled = true
+      setImmediate(paint)
+    }
+  }
+
+  const coalesceMs = opts.coalesceMs ?? 50
+  const snapshots = coalescer<string>(coalesceMs, (filter) =>
+    source.loadSnapshot(filter === "" ? undefined : filter).then(
+      (snapshot) => dispatch({ type: "snapshotLoaded", snapshot }),
+      (error) => dispatch({ type: "loadFailed", what: "snapshot", error: message(error) })
+    )
+  )
+  const details = coalescer<string>(coalesceMs, (id) =>
+    source.loadDetails(id).then(
+      (data) => dispatch({ type: "detailsLoaded", id, details: data }),
+      (error) => dispatch({ type: "loadFailed", what: "details", error: message(error) })
+    )
+  )
+  function execute(cmd: Cmd): void {
+    switch (cmd.type) {
+      case "loadSnapshot":
+        return snapshots.request(cmd.filter)
+      case "loadDetails":
+        return details.request(cmd.id)
+      case "retry":
+      case "cancel":
+        void source[cmd.type](cmd.id).then(
+          () => dispatch({ type: "actionDone", action: cmd.type, id: cmd.id, error: null }),
+          (error) => dispatch({ type: "actionDone", action: cmd.type, id: cmd.id, error: message(error) })
+        )
+        return
+      case "quit":
+        return finish()
+    }
+  }
+
+  const onKey = (name: string, _matches: unknown, data: { isCharacter?: boolean }): void => {
+    const key = KEY_NAMES[name] ?? (data.isCharacter ? name : undefined)
+    if (key !== undefined) dispatch({ type: "key", key })
+  }
+  const onResize = (width: number, height: number): void => {
+    frame = null
+    dispatch({ type: "resize", width, height })
+  }
+  const onSignal = (): void => finish()
+  const signals = ["SIGTERM", "SIGHUP", "SIGINT"] as const
+  let tick: NodeJS.Timeout | null = null
+  let poll: NodeJS.Timeout | null = null
+  const live: { unsubscribe: (() => Promise<void>) | null } = { unsubscribe: null }
+
+  try {
+    term.fullscreen(true)
+    term.hideCursor()
+    term.grabInput({})
+    term.on("key", onKey)
+    term.on("resize", onResize)
+    for (const s of signals) process.on(s, onSignal)
+    paint()
+    for (const cmd of startCmds) execute(cmd)
+    tick = setInterval(() => dispatch({ type: "tick", now: new Date() }), opts.tickMs ?? 1000)
+    source.subscribe((jobId) => dispatch({ type: "jobChanged", jobId })).then(
+      (stop) => {
+        if (!running) return void stop().catch(() => {})
+        live.unsubscribe = stop
+        dispatch({ type: "jobChanged", jobId: null })
+      },
+      (error) => {
+        if (!running) return
+        dispatch({ type: "liveUpdatesFailed", error: message(error) })
+        poll = setInterval(() => dispatch({ type: "jobChanged", jobId: null }), opts.pollMs ?? 5000)
+      }
+    )
+    await finished
+  } finally {
+    if (tick !== null) clearInterval(tick)
+    if (poll !== null) clearInterval(poll)
+    snapshots.stop()
+    details.stop()
+    term.off("key", onKey)
+    term.off("resize", onResize)
+    for (const s of signals) process.off(s, onSignal)
+    out.write(`${SYNC_END}\x1b[0m`)
+    term.hideCursor(false)
+    term.grabInput(false)
+    term.fullscreen(false)
+    await live.unsubscribe?.().catch(() => {})
+  }
+  if (failure !== null) throw failure
+}

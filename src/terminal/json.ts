@@ -1,0 +1,68 @@
+/**
+ * `--json` renderers (DESIGN.md, Command line): camelCase keys, ISO 8601 times. One JSON
+ * document per command.
+ */
+import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queries.js"
+
+const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
+
+/** A job: {id, provider, status, step, createdAt, startedAt, completedAt, durationMs, error, errorKind, attempts}. */
+export const jobJson = (job: JobRecord) => ({
+  id: job.id,
+  provider: job.provider,
+  model: job.model,
+  status: job.status,
+  step: job.step,
+  prompt: job.promptSummary,
+  cwd: job.cwd,
+  createdAt: iso(job.createdAt),
+  runAt: iso(job.runAt),
+  startedAt: iso(job.startedAt),
+  completedAt: iso(job.completedAt),
+  durationMs: job.durationMs,
+  error: job.error,
+  errorKind: job.errorKind,
+  attempts: job.attempts,
+  maxAttempts: job.maxAttempts
+})
+
+/** An execution: {id, attempt, status, workerId, startedAt, completedAt, durationMs, exitCode, error, errorKind, costUsd}. */
+export const executionJson = (execution: ExecutionRecord) => ({
+  id: execution.id,
+  attempt: execution.attempt,
+  status: execution.status,
+  workerId: execution.workerId,
+  host: execution.host,
+  startedAt: iso(execution.startedAt),
+  completedAt: iso(execution.completedAt),
+  durationMs: execution.durationMs,
+  exitCode: execution.exitCode,
+  signal: execution.signal,
+  error: execution.error,
+  errorKind: execution.errorKind,
+  costUsd: execution.costUsd,
+  cliVersion: execution.cliVersion
+})
+
+/** A log line: {seq, executionId, at, stream, level, message}. */
+export const logJson = (log: LogRecord) => ({
+  seq: log.seq,
+  executionId: log.executionId,
+  at: iso(log.at),
+  stream: log.stream,
+  level: log.level,
+  message: log.message
+})
+
+/** `jobs show --json`: the job with metadata, executions in attempt order, and the log tail. */
+export const jobDetailsJson = (job: JobRecord, executions: ReadonlyArray<ExecutionRecord>, logs: ReadonlyArray<LogRecord>) => ({
+  ...jobJson(job),
+  metadata: job.metadata,
+  executions: executions.map(executionJson),
+  logs: logs.map(logJson)
+})
+
+/** Prints one JSON document on stdout. */
+export const printJson = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+}

@@ -1,0 +1,25 @@
+/**
+ * The job table as plain text, for output that is not a terminal (`aidp jobs` piped,
+ * `aidp jobs list`): the same columns as the monitor, one header line, no colour,
+ * untrusted text sanitized. Pure.
+ */
+import { GROUPS } from "./model.js"
+import type { JobSummary, Snapshot } from "./types.js"
+import { ALL_COLUMNS, columnsFor, headerCells, jobCells } from "./view/table.js"
+import { lineText, truncate } from "./view/text.js"
+
+/**
+ * `jobs` as a table ending in a newline, in the order given. With `width`, lines are cut
+ * to it and narrow widths drop columns as the monitor does; without, errors print whole.
+ */
+export function renderJobList(jobs: readonly JobSummary[], now: Date, width?: number): string {
+  if (jobs.length === 0) return "No jobs.\n"
+  const cols = width === undefined ? ALL_COLUMNS : columnsFor(width, 0)
+  const lines = [headerCells(cols), ...jobs.map((job) => lineText(jobCells(job, now, cols)).trimEnd())]
+  return lines.map((l) => (width === undefined ? l : truncate(l, width))).join("\n") + "\n"
+}
+
+/** A snapshot as one table, rows in group order: running, queued, recently completed, failed. */
+export function renderPlain(snapshot: Snapshot, now: Date, width?: number): string {
+  return renderJobList(GROUPS.flatMap((g) => snapshot[g.key]), now, width)
+}

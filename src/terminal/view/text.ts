@@ -1,0 +1,171 @@
+/**
+ * Styled text for the monitor: a line is a list of segments, each with a semantic style
+ * the adapter maps to SGR codes (or to nothing under NO_COLOR). Widths are terminal
+ * columns: wide (CJK, emoji) graphemes count 2, combining marks 0. Pure.
+ */
+
+/** Semantic styles; the adapter decides what each looks like. */
+export type StyleName =
+  | "title"
+  | "heading"
+  | "group"
+  | "selected"
+  | "dim"
+  | "key"
+  | "info"
+  | "error"
+  | "running"
+  | "queued"
+  | "completed"
+  | "failed"
+  | "cancelled"
+
+/** A run of text in one style (null = terminal default). Text is already sanitized. */
+export interface Segment {
+  readonly text: string
+  readonly style: StyleName | null
+}
+
+/** One screen line. */
+export type Line = readonly Segment[]
+
+/** Builds a segment. */
+export function seg(text: string, style: StyleName | null = null): Segment {
+  return { text, style }
+}
+
+/** The plain text of a line (what tests read). */
+export function lineText(line: Line): string {
+  return line.map((s) => s.text).join("")
+}
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}]/u
+const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}/u
+const PICTOGRAPHIC = /^\p{Extended_Pictographic}/u
+// East Asian Wide and Fullwidth blocks (Unicode EastAsianWidth W/F), coarsely.
+const WIDE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x1100, 0x115f], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf], [0xa960, 0xa97f], [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6f], [0xff00, 0xff60], [0xffe0, 0xffe6], [0x1f300, 0x1f64f], [0x1f900, 0x1f9ff],
+  [0x20000, 0x2fffd], [0x30000, 0x3fffd]
+]
+
+/** Splits text into grapheme clusters (what a user sees as one character). */
+export function graphemes(text: string): string[] {
+  if (PRINTABLE_ASCII.test(text)) return text.split("")
+  return Array.from(segmenter.segment(text), (s) => s.segment)
+}
+
+/** Columns one grapheme cluster occupies: 0, 1 or 2. */
+export function graphemeWidth(grapheme: string): number {
+  const cp = grapheme.codePointAt(0)
+  if (cp === undefined || ZERO_WIDTH.test(grapheme)) return 0
+  if (cp < 0x1100) return 1
+  if (EMOJI_PRESENTATION.test(grapheme)) return 2
+  if (grapheme.includes("\ufe0f") && PICTOGRAPHIC.test(grapheme)) return 2
+  return WIDE_RANGES.some(([lo, hi]) => cp >= lo && cp <= hi) ? 2 : 1
+}
+
+/** Columns a string occupies. */
+export function displayWidth(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length
+  let width = 0
+  for (const g of graphemes(text)) width += graphemeWidth(g)
+  return width
+}
+
+/** The longest prefix that fits in `width` columns, and its width. */
+function cut(text: string, width: number): { text: string; width: number } {
+  let used = 0
+  let out = ""
+  for (const g of graphemes(text)) {
+    const w = graphemeWidth(g)
+    if (used + w > width) break
+    used += w
+    out += g
+  }
+  return { text: out, width: used }
+}
+
+/** Text shortened to at most `width` columns, ending in `…` when something was cut. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return ""
+  if (displayWidth(text) <= width) return text
+  return cut(text, width - 1).text + "…"
+}
+
+/** Text truncated, then padded with spaces on the right to exactly `width` columns. */
+export function padRight(text: string, width: number): string {
+  const t = truncate(text, width)
+  return t + " ".repeat(Math.max(0, width - displayWidth(t)))
+}
+
+/** Text truncated, then padded with spaces on the left to exactly `width` columns. */
+export function padLeft(text: string, width: number): string {
+  const t = truncate(text, width)
+  return " ".repeat(Math.max(0, width - displayWidth(t))) + t
+}
+
+/** Columns a line occupies. */
+export function lineWidth(line: Line): number {
+  return line.reduce((w, s) => w + displayWidth(s.text), 0)
+}
+
+/**
+ * The columns [from, to) of a line. A wide grapheme cut in half by either edge is
+ * replaced by spaces so every column keeps its position.
+ */
+export function sliceLine(line: Line, from: number, to: number): Segment[] {
+  const out: Segment[] = []
+  let col = 0
+  for (const s of line) {
+    let text = ""
+    for (const g of graphemes(s.text)) {
+      const w = graphemeWidth(g)
+      const start = col
+      col += w
+      if (col <= from || start >= to) continue
+      text += start >= from && col <= to ? g : " ".repeat(Math.min(col, to) - Math.max(start, from))
+    }
+    if (text !== "") out.push(seg(text, s.style))
+    if (col >= to) break
+  }
+  return out
+}
+
+/** A line cut or padded (with `padStyle`) to exactly `width` columns. */
+export function fitLine(line: Line, width: number, padStyle: StyleName | null = null): Segment[] {
+  const out = sliceLine(line, 0, width)
+  const used = lineWidth(out)
+  if (used < width) out.push(seg(" ".repeat(width - used), padStyle))
+  return out
+}
+
+/** `top` drawn over `base` starting at column `at`; both fitted to `width` columns. */
+export function overlayLine(base: Line, top: Line, at: number, width: number): Segment[] {
+  const topWidth = lineWidth(top)
+  const full = fitLine(base, width)
+  return fitLine([...sliceLine(full, 0, at), ...top, ...sliceLine(full, at + topWidth, width)], width)
+}
+
+/**
+ * Text wrapped to lines of at most `width` columns, breaking after spaces where it can
+ * and inside words where it must. Always at least one line.
+ */
+export function wrap(text: string, width: number): string[] {
+  if (width <= 0) return [""]
+  const lines: string[] = []
+  let rest = text
+  while (displayWidth(rest) > width) {
+    const head = cut(rest, width).text
+    const space = head.lastIndexOf(" ")
+    // A grapheme wider than the whole line still has to go somewhere.
+    const take = space > 0 ? space + 1 : head.length || (graphemes(rest)[0]?.length ?? 1)
+    lines.push(rest.slice(0, take).trimEnd())
+    rest = rest.slice(take)
+  }
+  if (rest !== "" || lines.length === 0) lines.push(rest)
+  return lines
+}

@@ -1,0 +1,82 @@
+/**
+ * Claimer: takes the next runnable queued job and opens its execution, in one
+ * transaction. The row lock (FOR UPDATE SKIP LOCKED) on the job's read-model row plus the
+ * append's expected version make a job run on at most one worker at a time, across any
+ * number of processes and hosts (DESIGN.md, invariant 1).
+ */
+import { Effect, Result } from "effect"
+import { decide } from "../domain/decider.js"
+import type { EventOf } from "../domain/events.js"
+import { DatabaseError } from "../events/errors.js"
+import { SqlClient } from "../events/sqlClient.js"
+import { appendIn, EventStore, readStreamIn } from "../events/store.js"
+import { loadState } from "../projections/commandHandler.js"
+
+/** Who is claiming: written into ExecutionStarted. */
+export interface WorkerIdentity {
+  readonly workerId: string
+  readonly host: string
+  /** The worker process's pid. */
+  readonly pid: number
+}
+
+/** A claimed job: its new execution and the job's definition from its JobQueued event. */
+export interface ClaimedJob {
+  readonly jobId: string
+  readonly executionId: string
+  readonly attempt: number
+  readonly job: EventOf<"JobQueued">["data"]
+}
+
+/** What to claim: any runnable job, or only the given one (`aidp execute`). */
+export interface ClaimOptions {
+  readonly onlyJobId?: string | undefined
+  /** The provider command line recorded in ExecutionStarted (no prompt). */
+  readonly argvFor: (job: EventOf<"JobQueued">["data"]) => ReadonlyArray<string>
+}
+
+/**
+ * Claims one job or returns null when none is runnable now. Fails with DatabaseError.
+ */
+export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
+  Effect.gen(function*() {
+    const { channel, sql } = yield* SqlClient
+    const store = yield* EventStore
+    return yield* Effect.tryPromise({
+      try: () =>
+        sql.begin(async (tx): Promise<ClaimedJob | null> => {
+          const now = new Date()
+          const [row] = await tx<Array<{ id: string }>>`
+            select id from jobs
+            where status = 'queued' and run_at <= ${now}
+              ${options.onlyJobId ? tx`and id = ${options.onlyJobId}` : tx``}
+            order by priority desc, run_at, created_at, id
+            for update skip locked
+            limit 1`
+          if (!row) return null
+          const [queued] = await readStreamIn(tx, row.id, 0, 1)
+          if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${row.id} has no JobQueued event.`)
+          const job = queued.event.data
+          const state = await loadState(tx, row.id)
+          const executionId = crypto.randomUUID()
+          const decision = decide({
+            _tag: "Start",
+            executionId,
+            workerId: identity.workerId,
+            host: identity.host,
+            pid: identity.pid,
+            argv: options.argvFor(job)
+          }, state)
+          if (Result.isFailure(decision)) throw new Error(decision.failure.message)
+          await appendIn(tx, channel, store.project, {
+            jobId: row.id,
+            expectedVersion: state.version,
+            events: decision.success,
+            occurredAt: now
+          })
+          return { jobId: row.id, executionId, attempt: state.attempts + 1, job }
+        }),
+      catch: (cause) =>
+        new DatabaseError({ message: `Claiming a job failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+    })
+  })

@@ -1,0 +1,108 @@
+/**
+ * The worker pool: `count` fibers that claim and run jobs, woken by NOTIFY (JobQueued,
+ * JobRetryRequested) with a poll as fallback, plus this process's heartbeat, rescuer and
+ * canceller. Runs until interrupted (SIGINT/SIGTERM in `aidp worker`, the job's end in
+ * `aidp execute`); interruption stops running provider processes and records their
+ * executions as abandoned.
+ */
+import os from "node:os"
+import { Cause, Effect, Queue, Schedule } from "effect"
+import type { Logger } from "../config/logger.js"
+import type { EventOf } from "../domain/events.js"
+import { listen } from "../events/listener.js"
+import { SqlClient } from "../events/sqlClient.js"
+import { makeCanceller } from "./canceller.js"
+import { claimNext, type WorkerIdentity } from "./claimer.js"
+import { runExecution } from "./execution.js"
+import { heartbeat } from "./heartbeat.js"
+import { adapterFor, resolveBin } from "./providers/index.js"
+import { rescueOnce } from "./rescuer.js"
+
+/** Options of {@link runPool}. */
+export interface PoolOptions {
+  /** Worker fibers (QUE_WORKER_COUNT). */
+  readonly count: number
+  /** A worker silent this long is presumed lost, ms (AIDP_WORKER_LEASE_MS). */
+  readonly leaseMs: number
+  /** Longest wait between claim attempts when no notification arrives, ms. */
+  readonly pollMs?: number
+  /** Only claim this job (`aidp execute` runs its own job). */
+  readonly onlyJobId?: string | undefined
+  /** Environment handed to provider CLIs and used to find their executables. */
+  readonly env: NodeJS.ProcessEnv
+  readonly logger: Logger
+}
+
+/** The command line recorded for a job: executable and arguments, never the prompt. */
+const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]): ReadonlyArray<string> => {
+  const adapter = adapterFor(job.provider)
+  return [resolveBin(adapter, env), ...adapter.argv({ model: job.model ?? undefined, cwd: job.cwd })]
+}
+
+/** Identity of this process's workers: one id per process, with host and pid. */
+export const makeIdentity = (): WorkerIdentity => ({
+  workerId: `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`,
+  host: os.hostname(),
+  pid: process.pid
+})
+
+/**
+ * Runs the pool until interrupted. Fails with DatabaseError when the first LISTEN or
+ * heartbeat cannot be made; later database trouble is logged and retried.
+ */
+export const runPool = (options: PoolOptions) =>
+  Effect.scoped(Effect.gen(function*() {
+    const { count, env, leaseMs, logger } = options
+    const pollMs = options.pollMs ?? 5_000
+    const identity = makeIdentity()
+    const canceller = yield* makeCanceller
+    const wakeups = yield* Queue.sliding<void>(count)
+    const services = yield* Effect.context<SqlClient>()
+    const wakeAll = () => {
+      for (let i = 0; i < count; i++) Queue.offerUnsafe(wakeups, undefined)
+    }
+
+    yield* heartbeat(identity, Math.max(250, Math.floor(leaseMs / 4)), (error) =>
+      logger.warn({ err: error.message }, "heartbeat failed"))
+    yield* listen({
+      onNotification: (n) => {
+        if (n.t === "JobQueued" || n.t === "JobRetryRequested") wakeAll()
+        if (n.t === "JobCancelRequested") Effect.runFork(canceller.request(n.j))
+      },
+      onResync: () => {
+        wakeAll()
+        Effect.runForkWith(services)(canceller.sweep.pipe(Effect.ignore))
+      }
+    })
+
+    const maintenance = Effect.gen(function*() {
+      yield* canceller.sweep
+      const rescued = yield* rescueOnce(leaseMs)
+      if (rescued > 0) logger.warn({ rescued }, "abandoned executions of lost workers")
+    }).pipe(
+      Effect.catch((error) => Effect.sync(() => logger.warn({ err: error.message }, "maintenance pass failed"))),
+      Effect.repeat(Schedule.spaced(Math.max(250, Math.floor(leaseMs / 2))))
+    )
+    yield* Effect.forkScoped(maintenance)
+
+    const worker = (index: number) =>
+      Effect.gen(function*() {
+        const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, argvFor: argvFor(env) })
+        if (claimed) {
+          yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
+          return
+        }
+        yield* Queue.take(wakeups).pipe(Effect.timeoutOption(pollMs))
+      }).pipe(
+        // Keep the worker alive through database outages and bugs alike; interruption still stops it.
+        Effect.catchCause((cause) =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.failCause(cause)
+            : Effect.sync(() => logger.error({ err: Cause.pretty(cause) }, "worker loop error")).pipe(
+              Effect.andThen(Effect.sleep(1_000))
+            )),
+        Effect.forever
+      )
+    logger.info({ workerId: identity.workerId, count }, "workers started")
+    yield* Effect.forEach(Array.from({ length: count }, (_, i) => i), worker, { concurrency: "unbounded", discard: true })
+  }))

@@ -1,0 +1,125 @@
+/**
+ * Claude Code (`claude`, npm `@anthropic-ai/claude-code`) headless in stream-json mode.
+ * Shapes from PROVIDERS.md: `system/init` carries `claude_code_version` and `model`;
+ * `assistant` lines hold text and tool_use blocks; the final `result` line decides, and API
+ * failures come back as `is_error:true` with the message in `result` (exit 0 or 1). Pure.
+ */
+import { decideOutcome, joinTexts } from "./outcome.js"
+import { appendTail, arr, isObject, num, obj, parseJsonObject, str, summary, toolProgress, type JsonObject } from "./parse.js"
+import type { ProviderAdapter } from "./types.js"
+
+/** Claude's final `result` event, as far as aidp uses it. */
+interface ClaudeResult {
+  readonly subtype: string
+  readonly isError: boolean
+  readonly text: string
+  readonly errors: string
+  readonly apiErrorStatus: number | undefined
+  readonly usage: JsonObject | undefined
+  readonly costUsd: number | undefined
+}
+
+/** Parser state: what the init and result events said, plus non-JSON stdout (max 4 KiB). */
+export interface ClaudeState {
+  readonly cliVersion?: string
+  readonly cwd?: string
+  readonly result?: ClaudeResult
+  readonly plain: string
+}
+
+const PLAIN_TAIL_CHARS = 4096
+
+/** Progress messages for the content blocks of one `assistant` line. */
+function assistantProgress(event: JsonObject, cwd: string | undefined): string[] {
+  return arr(obj(event, "message"), "content").flatMap((block): string[] => {
+    if (!isObject(block)) return []
+    const text = str(block, "text")
+    if (str(block, "type") === "text" && text !== undefined && text.trim() !== "") return [summary(`assistant: ${text}`)]
+    if (str(block, "type") === "tool_use") return [toolProgress(str(block, "name") ?? "unknown", obj(block, "input"), cwd)]
+    return []
+  })
+}
+
+/** The `result` event reduced to what the outcome needs. */
+function readResult(event: JsonObject): ClaudeResult {
+  return {
+    subtype: str(event, "subtype") ?? "",
+    isError: event["is_error"] === true,
+    text: str(event, "result") ?? "",
+    errors: arr(event, "errors").filter((error): error is string => typeof error === "string").join("\n"),
+    apiErrorStatus: num(event, "api_error_status"),
+    usage: obj(event, "usage"),
+    costUsd: num(event, "total_cost_usd")
+  }
+}
+
+/**
+ * The Claude Code adapter. Permission mode `acceptEdits`: headless runs cannot answer
+ * permission prompts, and a job's point is to edit files in its cwd; `bypassPermissions`
+ * would also let it run any shell command unasked, which aidp does not grant by default.
+ */
+export const claudeAdapter: ProviderAdapter<ClaudeState> = {
+  provider: "claude",
+  binEnv: "AIDP_CLAUDE_BIN",
+  defaultBin: "claude",
+  installHint: "npm install -g @anthropic-ai/claude-code",
+  promptVia: "stdin",
+  argv: ({ model }) => [
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    ...(model === undefined ? [] : ["--model", model]),
+    "--permission-mode",
+    "acceptEdits"
+  ],
+  initial: () => ({ plain: "" }),
+  onLine(state, line, stream) {
+    if (stream === "stderr") return { state }
+    const event = parseJsonObject(line)
+    if (event === undefined) return { state: { ...state, plain: appendTail(state.plain, line, PLAIN_TAIL_CHARS) } }
+    switch (str(event, "type")) {
+      case "system": {
+        if (str(event, "subtype") === "init") {
+          const cliVersion = str(event, "claude_code_version")
+          const cwd = str(event, "cwd")
+          const model = str(event, "model")
+          return {
+            state: { ...state, ...(cliVersion === undefined ? {} : { cliVersion }), ...(cwd === undefined ? {} : { cwd }) },
+            progress: [summary(`started: model ${model ?? "default"}${cliVersion === undefined ? "" : `, claude ${cliVersion}`}`)]
+          }
+        }
+        if (str(event, "subtype") === "api_retry") {
+          const status = num(event, "error_status")
+          return { state, progress: [`retry: API attempt ${num(event, "attempt") ?? "?"}${status === undefined ? "" : ` (HTTP ${status})`}`] }
+        }
+        return { state }
+      }
+      case "assistant":
+        return { state, progress: assistantProgress(event, state.cwd) }
+      case "result":
+        return { state: { ...state, result: readResult(event) }, terminal: true }
+      default:
+        return { state }
+    }
+  },
+  finish(state, exit) {
+    const result = state.result
+    return decideOutcome(exit, {
+      provider: "claude",
+      cliVersion: state.cliVersion,
+      fallbackText: joinTexts(exit.stderrTail, state.plain),
+      terminal:
+        result === undefined
+          ? undefined
+          : {
+              ok: result.subtype === "success" && !result.isError,
+              result: result.text,
+              errorText: joinTexts(result.isError ? result.text : "", result.errors) || `claude stopped: ${result.subtype}`,
+              errorStatus: result.apiErrorStatus,
+              usage: result.usage,
+              costUsd: result.costUsd
+            }
+    })
+  }
+}

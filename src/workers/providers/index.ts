@@ -1,0 +1,31 @@
+/**
+ * Registry of provider adapters: provider name -> adapter, and which executable to run.
+ * Pure; the environment is passed in.
+ */
+import type { Provider } from "../../domain/job.js"
+import { claudeAdapter } from "./claude.js"
+import { cursorAdapter } from "./cursor.js"
+import { geminiAdapter } from "./gemini.js"
+import type { ProviderAdapter } from "./types.js"
+
+/** Every adapter by provider name. */
+export const ADAPTERS: { readonly [P in Provider]: ProviderAdapter<unknown> } = {
+  claude: claudeAdapter,
+  gemini: geminiAdapter,
+  cursor: cursorAdapter
+}
+
+/** The adapter of `provider`. */
+export function adapterFor(provider: Provider): ProviderAdapter<unknown> {
+  return ADAPTERS[provider]
+}
+
+/**
+ * The executable for `adapter`: `env[adapter.binEnv]` (`AIDP_CLAUDE_BIN`, `AIDP_GEMINI_BIN`,
+ * `AIDP_CURSOR_BIN`) when set and not blank, else its default (`claude`, `gemini`,
+ * `cursor-agent`), looked up on PATH by the runner.
+ */
+export function resolveBin(adapter: ProviderAdapter<unknown>, env: NodeJS.ProcessEnv): string {
+  const configured = env[adapter.binEnv]?.trim()
+  return configured === undefined || configured === "" ? adapter.defaultBin : configured
+}

@@ -1,0 +1,100 @@
+/**
+ * The success/failure rules every provider shares (PROVIDERS.md, "Rules for every provider").
+ * Each adapter reduces its own final event to a {@link TerminalEvent}; this module decides.
+ * Pure; no I/O.
+ */
+import type { ErrorKind, Provider } from "../../domain/job.js"
+import { classifyError, errorLine, truncate } from "../classify.js"
+import type { ExitInfo, Outcome } from "./types.js"
+
+/** A provider's final result event, normalised. */
+export interface TerminalEvent {
+  /** The event reports success (e.g. claude `subtype:"success"` and `is_error:false`). */
+  readonly ok: boolean
+  /** The final answer text (may be empty). */
+  readonly result: string
+  /** The CLI's error message when `ok` is false (may be multi-line). */
+  readonly errorText: string
+  /** HTTP status of the API error when the CLI reports one (claude `api_error_status`). */
+  readonly errorStatus?: number | undefined
+  readonly usage?: Record<string, unknown> | undefined
+  readonly costUsd?: number | undefined
+}
+
+/** What an adapter knows at the end of a run. */
+export interface RunReport {
+  readonly provider: Provider
+  /** The final result event, if one arrived. */
+  readonly terminal: TerminalEvent | undefined
+  readonly cliVersion?: string | undefined
+  /** Text to classify and quote when there is no usable error event: stderr tail, non-JSON stdout. */
+  readonly fallbackText: string
+  /** Provider-specific meaning of exit codes (gemini); undefined when a code says nothing. */
+  readonly exitKind?: ((exitCode: number) => ErrorKind | undefined) | undefined
+}
+
+/** Joins the non-empty texts with `\n` (stderr tail, then non-JSON stdout). */
+export function joinTexts(...texts: ReadonlyArray<string>): string {
+  return texts.filter((text) => text !== "").join("\n")
+}
+
+/**
+ * Judges a run. In order: cancelled, timed out (aidp stopped it); a success event with exit 0
+ * (or stopped by aidp after it, the cursor hang) and a non-empty result succeeds; an error
+ * event is classified from its status/exit code, then its text; without a final event a
+ * signal is `crashed`, exit 0 is `bad_output` and a non-zero exit is classified from the
+ * exit code and the text (`crashed` when nothing matches).
+ */
+export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
+  const { provider, terminal, cliVersion } = report
+  const version = cliVersion === undefined ? {} : { cliVersion }
+  const fail = (errorKind: ErrorKind, error: string): Outcome => ({
+    kind: "failed",
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    errorKind,
+    error: truncate(error),
+    ...version
+  })
+  const exitKind = exit.exitCode === null ? undefined : report.exitKind?.(exit.exitCode)
+  const ended = exit.signal === null ? `exited with code ${exit.exitCode}` : `was killed by ${exit.signal}`
+  const detail = (text: string): string => {
+    const line = errorLine(text)
+    return line === "" ? "" : `: ${line}`
+  }
+
+  if (exit.cancelled) return fail("cancelled", `Cancelled: aidp stopped ${provider} at the user's request.`)
+  if (exit.timedOut) return fail("timeout", `${provider} ran past the job's timeout and aidp stopped it.`)
+
+  if (terminal?.ok === true) {
+    if (terminal.result.trim() === "") return fail("bad_output", `${provider} reported success with an empty result.`)
+    if (exit.exitCode === 0 || exit.killedAfterTerminal) {
+      return {
+        kind: "succeeded",
+        exitCode: exit.exitCode,
+        result: terminal.result,
+        ...(terminal.usage === undefined ? {} : { usage: terminal.usage }),
+        ...(terminal.costUsd === undefined ? {} : { costUsd: terminal.costUsd }),
+        ...version
+      }
+    }
+    const kind = classifyError({ structured: exitKind, text: report.fallbackText })
+    return fail(kind === "unknown" ? "crashed" : kind, `${provider} ${ended} after reporting success${detail(report.fallbackText)}`)
+  }
+
+  if (terminal !== undefined) {
+    const text = terminal.errorText.trim() === "" ? report.fallbackText : terminal.errorText
+    const kind = classifyError({ structured: exitKind, status: terminal.errorStatus, text })
+    const message = errorLine(text)
+    return fail(kind, message === "" ? `${provider} reported an error without a message and ${ended}.` : message)
+  }
+
+  if (exit.signal !== null) return fail("crashed", `${provider} was killed by ${exit.signal} before its result${detail(report.fallbackText)}`)
+  if (exit.exitCode === 0) return fail("bad_output", `${provider} exited with code 0 without a result${detail(report.fallbackText)}`)
+  const kind = classifyError({ structured: exitKind, text: report.fallbackText })
+  const message = errorLine(report.fallbackText)
+  return fail(
+    kind === "unknown" && exitKind === undefined ? "crashed" : kind,
+    message === "" ? `${provider} exited with code ${exit.exitCode} without a result.` : message
+  )
+}

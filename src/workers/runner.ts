@@ -1,0 +1,343 @@
+/**
+ * Runs one provider CLI as a child process and returns its judged outcome (PROVIDERS.md,
+ * "Rules for every provider"): no shell, prompt on stdin, own process group, stdout and
+ * stderr read concurrently line by line, output batched to the caller, its own timeout.
+ *
+ * Stopping: a timeout, a cancel (`spec.cancel`) or interrupting the fiber sends SIGTERM to the
+ * process group, waits `graceMs`, then SIGKILL. A cancel or timeout yields a `failed` outcome
+ * (`cancelled`/`timeout`) with all output delivered; interrupting the fiber is the hard stop
+ * (worker shutdown): the tree is killed and waited for, and nothing more is delivered.
+ */
+import { spawn, type ChildProcessByStdio } from "node:child_process"
+import { stat } from "node:fs/promises"
+import { basename } from "node:path"
+import { performance } from "node:perf_hooks"
+import type { Readable, Writable } from "node:stream"
+import { Deferred, Effect, Exit, Option, Queue } from "effect"
+import type { OutputLine } from "../domain/events.js"
+import type { ErrorKind, Provider } from "../domain/job.js"
+import { OutputBatcher } from "./batcher.js"
+import { LineDecoder } from "./lineDecoder.js"
+import { appendTail } from "./providers/parse.js"
+import type { ChildStream, Outcome, ProviderAdapter } from "./providers/types.js"
+
+/** One execution to run. */
+export interface RunSpec {
+  /** The provider this run is for (the same as the adapter's). */
+  readonly provider: Provider
+  /** Executable: a name looked up on PATH or a path. */
+  readonly bin: string
+  /** Arguments after `bin` (the adapter's argv); never the prompt. */
+  readonly args: ReadonlyArray<string>
+  /** Written to the child's stdin, which is then closed. */
+  readonly prompt: string
+  readonly cwd: string
+  /** The user's environment; `CLAUDECODE` and `CLAUDE_CODE_ENTRYPOINT` are removed. */
+  readonly env: NodeJS.ProcessEnv
+  /** Wall-clock limit, ms. */
+  readonly timeoutMs: number
+  /** Between SIGTERM and SIGKILL to the group, ms. Default {@link DEFAULT_GRACE_MS}. */
+  readonly graceMs?: number
+  /** How long a CLI may linger after its final event before it is stopped, ms. Default {@link DEFAULT_TERMINAL_GRACE_MS}. */
+  readonly terminalGraceMs?: number
+  /** Aborting it stops the process group and yields a `cancelled` outcome. */
+  readonly cancel?: AbortSignal
+}
+
+/** Where the runner delivers what it reads, in order, from a single fiber. */
+export interface RunHooks {
+  /** A batch of output lines (≤100 ms or ≤64 KiB, see batcher.ts). */
+  readonly onOutput: (lines: ReadonlyArray<OutputLine>) => Effect.Effect<void>
+  /** Progress messages gathered since the last call; at most one call per output batch. */
+  readonly onProgress: (messages: ReadonlyArray<string>) => Effect.Effect<void>
+  /** The child is running with this pid (also its process group id); called before any output. */
+  readonly onStart?: (pid: number) => Effect.Effect<void>
+}
+
+/** An outcome with the execution's wall time, ms (monotonic clock, from the call until the child is gone and its output delivered). */
+export type RunOutcome = Outcome & { readonly durationMs: number }
+
+/** PROVIDERS.md: SIGTERM, then SIGKILL after 10 s. */
+export const DEFAULT_GRACE_MS = 10_000
+/** PROVIDERS.md (cursor): after the final event, a short grace before the process is ended. */
+export const DEFAULT_TERMINAL_GRACE_MS = 3_000
+/** After the child exits, how long pipes held open by an escaped descendant are waited for, ms. */
+const DRAIN_MS = 2_000
+/** Longest wait for the child to die after SIGKILL when interrupted, ms. */
+const KILL_WAIT_MS = 5_000
+const STDERR_TAIL_CHARS = 8_192
+/** PROVIDERS.md: these make a CLI think it is nested in another agent session. */
+const NESTED_SESSION_VARS = ["CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT"]
+
+type Child = ChildProcessByStdio<Writable, Readable, Readable>
+type ExitEvent = { readonly exitCode: number | null; readonly signal: string | null }
+type ChildEvent =
+  | { readonly _tag: "Lines"; readonly stream: ChildStream; readonly texts: ReadonlyArray<string>; readonly at: string }
+  | { readonly _tag: "Eof"; readonly stream: ChildStream }
+  | ({ readonly _tag: "Exit" } & ExitEvent)
+  | { readonly _tag: "Cancel" }
+type Spawned = { readonly _tag: "Spawned"; readonly child: Child; readonly pid: number } | { readonly _tag: "SpawnFailed"; readonly code: string; readonly message: string }
+
+/** `env` without the variables that make a CLI refuse to start as a nested session. */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env }
+  for (const name of NESTED_SESSION_VARS) delete copy[name]
+  return copy
+}
+
+/**
+ * The one-sentence error for a CLI that cannot be started: ENOENT (not found) or EACCES
+ * (not executable), naming the variable that chooses the executable and how to install it.
+ */
+export function notInstalledError(adapter: ProviderAdapter<unknown>, bin: string, code: string): string {
+  const where = code === "EACCES" ? "is not executable" : bin.includes("/") ? "not found" : "not found on PATH"
+  return `${adapter.provider} is not installed (${adapter.binEnv}=${bin} ${where}). Install it: ${adapter.installHint}`
+}
+
+/** Sends `signal` to the process group `pid`; a group that is already gone is not an error. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== "ESRCH" && code !== "EPERM") throw error
+  }
+}
+
+/** Feeds a child stream through a {@link LineDecoder} into `events`, then one `Eof`. */
+function readLines(readable: Readable, stream: ChildStream, events: Queue.Queue<ChildEvent>): void {
+  const decoder = new LineDecoder()
+  const offer = (texts: string[]): void => {
+    if (texts.length > 0) Queue.offerUnsafe(events, { _tag: "Lines", stream, texts, at: new Date().toISOString() })
+  }
+  readable.on("data", (chunk: Buffer) => offer(decoder.push(chunk)))
+  readable.once("close", () => {
+    offer(decoder.end())
+    Queue.offerUnsafe(events, { _tag: "Eof", stream })
+  })
+}
+
+/**
+ * Spawns the child in its own process group (`detached`) and wires every listener before the
+ * first event can fire. Succeeds with `SpawnFailed` for ENOENT/EACCES and the like.
+ */
+function spawnChild(spec: RunSpec, events: Queue.Queue<ChildEvent>, exited: Deferred.Deferred<ExitEvent>): Effect.Effect<Spawned> {
+  return Effect.callback<Spawned>((resume) => {
+    const failed = (error: unknown): Spawned => {
+      const { code, message } = error as NodeJS.ErrnoException
+      return { _tag: "SpawnFailed", code: code ?? "UNKNOWN", message }
+    }
+    let child: Child
+    try {
+      child = spawn(spec.bin, [...spec.args], { cwd: spec.cwd, env: childEnv(spec.env), detached: true, stdio: ["pipe", "pipe", "pipe"] })
+    } catch (error) {
+      resume(Effect.succeed(failed(error)))
+      return
+    }
+    let started = false
+    child.on("error", (error) => {
+      if (!started) resume(Effect.succeed(failed(error)))
+    })
+    child.once("spawn", () => {
+      started = true
+      const pid = child.pid
+      if (pid === undefined) return resume(Effect.succeed(failed(new Error("the child has no pid"))))
+      child.stdin.on("error", () => {}) // EPIPE: the child exited without reading its stdin
+      child.stdin.end(spec.prompt)
+      resume(Effect.succeed({ _tag: "Spawned", child, pid }))
+    })
+    readLines(child.stdout, "stdout", events)
+    readLines(child.stderr, "stderr", events)
+    child.once("exit", (exitCode, signal) => {
+      Queue.offerUnsafe(events, { _tag: "Exit", exitCode, signal })
+      Deferred.doneUnsafe(exited, Exit.succeed({ exitCode, signal }))
+    })
+    return Effect.sync(() => {
+      if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL")
+    })
+  })
+}
+
+/**
+ * Final cleanup, on every exit path: a child still running (the fiber was interrupted) gets
+ * SIGTERM, `graceMs`, SIGKILL and is waited for; then whatever is left in its group is killed
+ * and the pipes are closed.
+ */
+function reap(child: Child, exited: Deferred.Deferred<ExitEvent>, graceMs: number): Effect.Effect<void> {
+  return Effect.gen(function* () {
+    const pid = child.pid
+    if (pid === undefined) return
+    if (child.exitCode === null && child.signalCode === null) {
+      signalGroup(pid, "SIGTERM")
+      const ended = yield* Deferred.await(exited).pipe(Effect.timeoutOption(graceMs))
+      if (Option.isNone(ended)) {
+        signalGroup(pid, "SIGKILL")
+        yield* Deferred.await(exited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
+      }
+    }
+    signalGroup(pid, "SIGKILL")
+    child.stdin.destroy()
+    child.stdout.destroy()
+    child.stderr.destroy()
+  })
+}
+
+/** The read/parse/deliver loop of a started child, until it has exited and both pipes closed. */
+function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks, child: Child, pid: number, events: Queue.Queue<ChildEvent>): Effect.Effect<Outcome> {
+  return Effect.gen(function* () {
+    const graceMs = spec.graceMs ?? DEFAULT_GRACE_MS
+    const terminalGraceMs = spec.terminalGraceMs ?? DEFAULT_TERMINAL_GRACE_MS
+    const timeoutAt = performance.now() + spec.timeoutMs
+    const batcher = new OutputBatcher()
+    const eof = { stdout: false, stderr: false }
+    let parser = adapter.initial()
+    let progress: string[] = []
+    let stderrTail = ""
+    let exit: ExitEvent | undefined
+    let timedOut = false
+    let cancelled = false
+    let killedAfterTerminal = false
+    let stopping = false
+    let terminalAt: number | undefined
+    let killAt: number | undefined
+    let drainAt: number | undefined
+
+    const stop = (now: number): void => {
+      stopping = true
+      signalGroup(pid, "SIGTERM")
+      killAt = now + graceMs
+    }
+    /** Delivers full batches, then the progress gathered so far (progress rides on output). */
+    const deliver = (batches: ReadonlyArray<ReadonlyArray<OutputLine>>) =>
+      Effect.gen(function* () {
+        const nonEmpty = batches.filter((batch) => batch.length > 0)
+        if (nonEmpty.length === 0) return
+        for (const batch of nonEmpty) yield* hooks.onOutput(batch)
+        if (progress.length === 0) return
+        const messages = progress
+        progress = []
+        yield* hooks.onProgress(messages)
+      })
+    const handle = (event: ChildEvent, now: number) =>
+      Effect.gen(function* () {
+        switch (event._tag) {
+          case "Lines": {
+            const batches: OutputLine[][] = []
+            for (const text of event.texts) {
+              const step = adapter.onLine(parser, text, event.stream)
+              parser = step.state
+              if (step.progress !== undefined) progress.push(...step.progress)
+              if (step.terminal === true) terminalAt ??= now + terminalGraceMs
+              if (event.stream === "stderr") stderrTail = appendTail(stderrTail, text, STDERR_TAIL_CHARS)
+              batches.push(...batcher.add({ stream: event.stream, text, at: event.at }, now))
+            }
+            return yield* deliver(batches)
+          }
+          case "Eof":
+            eof[event.stream] = true
+            return
+          case "Exit":
+            exit = { exitCode: event.exitCode, signal: event.signal }
+            signalGroup(pid, "SIGKILL") // grandchildren left in the group
+            drainAt = now + DRAIN_MS
+            return
+          case "Cancel":
+            if (exit === undefined && !stopping) {
+              cancelled = true
+              stop(now)
+            }
+            return
+        }
+      })
+
+    if (hooks.onStart !== undefined) yield* hooks.onStart(pid)
+    while (exit === undefined || !eof.stdout || !eof.stderr) {
+      const now = performance.now()
+      if (exit === undefined && !stopping && now >= timeoutAt) {
+        timedOut = true
+        stop(now)
+      } else if (exit === undefined && !stopping && terminalAt !== undefined && now >= terminalAt) {
+        killedAfterTerminal = true
+        stop(now)
+      }
+      if (exit === undefined && killAt !== undefined && now >= killAt) {
+        signalGroup(pid, "SIGKILL")
+        killAt = undefined
+      }
+      if (drainAt !== undefined && now >= drainAt) {
+        child.stdout.destroy() // 'close' follows, which ends the loop
+        child.stderr.destroy()
+        drainAt = undefined
+      }
+      const batchAt = batcher.deadline()
+      if (batchAt !== undefined && now >= batchAt) yield* deliver([batcher.take()])
+
+      const running = exit === undefined && !stopping
+      const deadlines = [running ? timeoutAt : undefined, running ? terminalAt : undefined, exit === undefined ? killAt : undefined, drainAt, batcher.deadline()]
+      const next = Math.min(...deadlines.filter((deadline): deadline is number => deadline !== undefined))
+      const taken = Number.isFinite(next)
+        ? yield* Queue.takeAll(events).pipe(Effect.timeoutOption(Math.max(1, next - performance.now())))
+        : Option.some(yield* Queue.takeAll(events))
+      if (Option.isNone(taken)) continue
+      const at = performance.now()
+      for (const event of taken.value) yield* handle(event, at)
+    }
+    yield* deliver([batcher.take()])
+    return adapter.finish(parser, { exitCode: exit.exitCode, signal: exit.signal, stderrTail, timedOut, cancelled, killedAfterTerminal })
+  })
+}
+
+/** Whether the optional cancel signal has fired (read each time; it changes under us). */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
+}
+
+/** Why `cwd` cannot be used, or undefined when it is a directory. */
+function cwdProblem(cwd: string): Effect.Effect<string | undefined> {
+  return Effect.promise(() =>
+    stat(cwd).then(
+      (info) => (info.isDirectory() ? undefined : `Working directory ${cwd} is not a directory.`),
+      () => `Working directory ${cwd} does not exist.`
+    )
+  )
+}
+
+/**
+ * Runs one provider child process to its outcome. Never fails: every problem (not installed,
+ * bad cwd, crash, timeout, cancel) is a `failed` outcome. Interrupting it kills the process
+ * group (SIGTERM, `graceMs`, SIGKILL) and waits for the child before the interruption completes.
+ */
+export function runProvider<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks): Effect.Effect<RunOutcome> {
+  return Effect.gen(function* () {
+    const startedAt = performance.now()
+    const elapsed = (): number => Math.round(performance.now() - startedAt)
+    const notStarted = (errorKind: ErrorKind, error: string): RunOutcome => ({ kind: "failed", exitCode: null, signal: null, errorKind, error, durationMs: elapsed() })
+
+    if (isAborted(spec.cancel)) return notStarted("cancelled", `Cancelled: ${adapter.provider} was not started.`)
+    const badCwd = yield* cwdProblem(spec.cwd)
+    if (badCwd !== undefined) return notStarted("unknown", badCwd)
+
+    const events = yield* Queue.unbounded<ChildEvent>()
+    const exited = yield* Deferred.make<ExitEvent>()
+    const spawned = yield* spawnChild(spec, events, exited)
+    if (spawned._tag === "SpawnFailed") {
+      return spawned.code === "ENOENT" || spawned.code === "EACCES"
+        ? notStarted("not_installed", notInstalledError(adapter, spec.bin, spawned.code))
+        : notStarted("unknown", `${basename(spec.bin)} could not be started: ${spawned.message}`)
+    }
+    const child = spawned.child
+    const onAbort = (): void => void Queue.offerUnsafe(events, { _tag: "Cancel" })
+    spec.cancel?.addEventListener("abort", onAbort, { once: true })
+    if (isAborted(spec.cancel)) onAbort() // aborted while spawning
+
+    const outcome = yield* supervise(adapter, spec, hooks, child, spawned.pid, events).pipe(
+      Effect.ensuring(
+        Effect.andThen(
+          Effect.sync(() => spec.cancel?.removeEventListener("abort", onAbort)),
+          reap(child, exited, spec.graceMs ?? DEFAULT_GRACE_MS)
+        )
+      )
+    )
+    return { ...outcome, durationMs: elapsed() }
+  })
+}

@@ -1,0 +1,252 @@
+#!/usr/bin/env node
+// A fake provider CLI for tests: reproduces the stream-json shapes of claude, gemini and
+// cursor-agent (PROVIDERS.md) and can misbehave in every way the runner must survive.
+// No dependencies. Usage: fake-agent.mjs <claude|gemini|cursor-agent> [the CLI's args...]
+// (test/fakes/bin/* are the wrappers that pick the flavor).
+//
+// Environment:
+//   FAKE_AGENT_MODE      comma-separated; one scenario: success (default), slow, split_json,
+//                        huge_line, split_utf8, invalid_utf8_ansi, auth, rate_limit, overloaded,
+//                        quota, crash, signal, ignore_sigterm, no_terminal, hang_after_result;
+//                        plus the modifier leave_child (a grandchild that sleeps forever).
+//   FAKE_AGENT_RECORD    file to append one JSON line {flavor, argv, cwd, envKeys, stdin, prompt,
+//                        pid, grandchildPid} to, after stdin was read to EOF.
+//   FAKE_AGENT_WRITE     file (relative to cwd) the success scenario writes, as an edit tool would.
+//   FAKE_AGENT_RESULT    the final result text.
+//   FAKE_AGENT_DELAY_MS  pause between lines in `slow` (default 200).
+//   FAKE_AGENT_HUGE_BYTES size of the `huge_line` result (default 6 MiB).
+//   FAKE_AGENT_EXIT      exit code of claude's API-error scenarios (default 1; 0 = older versions).
+//   FAKE_AGENT_SIGNAL    signal of `signal` (default SIGSEGV).
+//   FAKE_AGENT_MODEL     model named in the init event.
+import { spawn } from "node:child_process"
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
+import { dirname, resolve } from "node:path"
+
+const [flavor = "claude", ...argv] = process.argv.slice(2)
+const env = process.env
+const modes = new Set((env.FAKE_AGENT_MODE || "success").split(",").map((mode) => mode.trim()).filter(Boolean))
+const MODIFIERS = new Set(["leave_child"])
+const scenario = [...modes].find((mode) => !MODIFIERS.has(mode)) ?? "success"
+const cwd = process.cwd()
+const sessionId = "9f1c2e4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+const model = env.FAKE_AGENT_MODEL || { claude: "claude-sonnet-4-5-20250929", gemini: "gemini-2.5-pro", "cursor-agent": "Claude 4.5 Sonnet" }[flavor]
+const writeTarget = env.FAKE_AGENT_WRITE || "notes.md"
+const apiExit = env.FAKE_AGENT_EXIT === undefined ? 1 : Number(env.FAKE_AGENT_EXIT)
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
+const hang = () => setInterval(() => {}, 1 << 30)
+const now = () => new Date().toISOString()
+const json = (value) => `${JSON.stringify(value)}\n`
+/** Writes and waits until the bytes are handed to the pipe, so pauses between writes are real. */
+const write = (stream, data) => new Promise((done) => stream.write(data, done))
+const out = (data) => write(process.stdout, data)
+const err = (data) => write(process.stderr, data)
+
+async function readStdin() {
+  const chunks = []
+  for await (const chunk of process.stdin) chunks.push(chunk)
+  return Buffer.concat(chunks).toString("utf8")
+}
+
+function leaveChild() {
+  const child = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1 << 30)"], {
+    stdio: ["ignore", "inherit", "inherit"]
+  })
+  child.unref()
+  return child.pid
+}
+
+function resultText() {
+  if (env.FAKE_AGENT_RESULT !== undefined) return env.FAKE_AGENT_RESULT
+  if (scenario === "huge_line") {
+    const size = Number(env.FAKE_AGENT_HUGE_BYTES || 6 * 1024 * 1024)
+    return "0123456789abcdef".repeat(Math.ceil(size / 16)).slice(0, size - 3) + "END"
+  }
+  if (scenario === "split_utf8") return "Fertig: héllo wörld — 日本語 🎉 ✓"
+  return `Wrote ${writeTarget}.`
+}
+
+// ---- event shapes per flavor (PROVIDERS.md) ----
+
+const claude = {
+  init: () => json({ type: "system", subtype: "init", cwd, session_id: sessionId, tools: ["Task", "Bash", "Edit", "Read", "Write"], mcp_servers: [], model, permissionMode: "acceptEdits", slash_commands: [], apiKeySource: "ANTHROPIC_API_KEY", claude_code_version: "2.1.332", output_style: "default", uuid: "0b7f6c1e-0001-4000-8000-000000000001" }),
+  assistant: (content) => json({ type: "assistant", message: { id: "msg_01", type: "message", role: "assistant", model, content, stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 12 } }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0002-4000-8000-000000000002" }),
+  text: (text) => claude.assistant([{ type: "text", text }]),
+  toolUse: () => claude.assistant([{ type: "tool_use", id: "toolu_01", name: "Write", input: { file_path: resolve(cwd, writeTarget), content: "# Notes\n" } }]),
+  toolResult: () => json({ type: "user", message: { role: "user", content: [{ tool_use_id: "toolu_01", type: "tool_result", content: `File created successfully at: ${resolve(cwd, writeTarget)}` }] }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0003-4000-8000-000000000003" }),
+  result: (result) => json({ type: "result", subtype: "success", is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: 3, result, session_id: sessionId, total_cost_usd: 0.0123, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: [], uuid: "0b7f6c1e-0004-4000-8000-000000000004" }),
+  apiError: (result, status) => json({ type: "result", subtype: "success", is_error: true, ...(status === undefined ? {} : { api_error_status: status }), duration_ms: 812, duration_api_ms: 0, num_turns: 1, result, session_id: sessionId, total_cost_usd: 0, usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 }, permission_denials: [], uuid: "0b7f6c1e-0005-4000-8000-000000000005" }),
+  retry: (attempt, status) => json({ type: "system", subtype: "api_retry", attempt, max_retries: 10, retry_delay_ms: 1000, error_status: status, error: "rate_limit", session_id: sessionId, uuid: "0b7f6c1e-0006-4000-8000-000000000006" })
+}
+
+const gemini = {
+  init: () => json({ type: "init", timestamp: now(), session_id: sessionId, model }),
+  user: (content) => json({ type: "message", timestamp: now(), role: "user", content }),
+  delta: (content) => json({ type: "message", timestamp: now(), role: "assistant", content, delta: true }),
+  toolUse: () => json({ type: "tool_use", timestamp: now(), tool_name: "write_file", tool_id: "write_file-1767-1", parameters: { file_path: writeTarget, content: "# Notes\n" } }),
+  toolResult: () => json({ type: "tool_result", timestamp: now(), tool_id: "write_file-1767-1", status: "success", output: `Successfully created and wrote to new file: ${resolve(cwd, writeTarget)}.` }),
+  stats: () => ({ total_tokens: 1234, input_tokens: 1100, output_tokens: 134, cached: 0, input: 1100, duration_ms: 5120, tool_calls: 1 }),
+  result: () => json({ type: "result", timestamp: now(), status: "success", stats: gemini.stats() }),
+  error: (type, message) => json({ type: "result", timestamp: now(), status: "error", error: { type, message }, stats: gemini.stats() })
+}
+
+const cursor = {
+  init: () => json({ type: "system", subtype: "init", apiKeySource: "env", cwd, session_id: sessionId, model, permissionMode: "default" }),
+  user: (text) => json({ type: "user", message: { role: "user", content: [{ type: "text", text }] }, session_id: sessionId }),
+  text: (text) => json({ type: "assistant", message: { role: "assistant", content: [{ type: "text", text }] }, session_id: sessionId }),
+  tool: (subtype) => json({ type: "tool_call", subtype, call_id: "toolu_vrtx_01", tool_call: { writeToolCall: { args: { path: resolve(cwd, writeTarget), fileText: "# Notes\n" }, ...(subtype === "completed" ? { result: { success: { path: resolve(cwd, writeTarget), linesCreated: 1, fileSize: 8 } } } : {}) } }, session_id: sessionId }),
+  result: (result) => json({ type: "result", subtype: "success", duration_ms: 5120, duration_api_ms: 5120, is_error: false, result, session_id: sessionId, request_id: "req_01" })
+}
+
+/** The lines of a successful run. Index 1 is the line `split_json` cuts into pieces. */
+function successLines(prompt, result) {
+  if (flavor === "gemini") {
+    const middle = [...result].length >> 1
+    const chars = [...result]
+    return [gemini.init(), gemini.user(prompt), gemini.toolUse(), gemini.toolResult(), gemini.delta(chars.slice(0, middle).join("")), gemini.delta(chars.slice(middle).join("")), gemini.result()]
+  }
+  if (flavor === "cursor-agent") {
+    return [cursor.init(), cursor.user(prompt), cursor.text("I'll write the file."), cursor.tool("started"), cursor.tool("completed"), cursor.text(result), cursor.result(result)]
+  }
+  return [claude.init(), claude.text("I'll write the file."), claude.toolUse(), claude.toolResult(), claude.text(result), claude.result(result)]
+}
+
+const initLine = () => ({ claude: claude.init, gemini: gemini.init, "cursor-agent": cursor.init })[flavor]()
+
+/** The same text split right after every lead byte of a multi-byte character. */
+async function writeSplitUtf8(line) {
+  const bytes = Buffer.from(line, "utf8")
+  let start = 0
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] >= 0xc0) {
+      await out(bytes.subarray(start, i + 1))
+      await sleep(5)
+      start = i + 1
+    }
+  }
+  await out(bytes.subarray(start))
+}
+
+async function succeed(prompt, { hangAfter = false } = {}) {
+  const result = resultText()
+  if (env.FAKE_AGENT_WRITE) {
+    mkdirSync(dirname(resolve(cwd, writeTarget)), { recursive: true })
+    writeFileSync(resolve(cwd, writeTarget), `# Notes\nwritten by fake ${flavor}\n`)
+  }
+  if (flavor === "gemini") await err("Loaded cached credentials.\n")
+  if (scenario === "invalid_utf8_ansi") {
+    await out(Buffer.concat([Buffer.from("plain \x1b[31mred\x1b[0m text "), Buffer.from([0xff, 0xfe]), Buffer.from(" end\n")]))
+    await err(Buffer.concat([Buffer.from("\x1b[33mwarning:\x1b[0m bad byte "), Buffer.from([0xc3, 0x28]), Buffer.from("\n")]))
+  }
+  const lines = successLines(prompt, result)
+  for (const [index, line] of lines.entries()) {
+    if (scenario === "slow" && index > 0) await sleep(Number(env.FAKE_AGENT_DELAY_MS || 200))
+    if (scenario === "split_json" && index === 1) {
+      const third = Math.floor(line.length / 3)
+      for (const piece of [line.slice(0, third), line.slice(third, 2 * third), line.slice(2 * third)]) {
+        await out(piece)
+        await sleep(40)
+      }
+    } else if (scenario === "split_utf8") await writeSplitUtf8(line)
+    else await out(line)
+  }
+  if (hangAfter) return hang()
+  process.exit(0)
+}
+
+const STACK = [
+  "file:///usr/lib/node_modules/agent/cli.js:4821",
+  "      throw new TypeError(\"Cannot read properties of undefined (reading 'content')\");",
+  "      ^",
+  "",
+  "TypeError: Cannot read properties of undefined (reading 'content')",
+  "    at parseMessage (file:///usr/lib/node_modules/agent/cli.js:4821:13)",
+  "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+  "",
+  "Node.js v20.11.1",
+  ""
+].join("\n")
+
+/** Claude's API failures: a final is_error result line, exit 1 (2.1.332) or 0 (older). */
+async function claudeApiError(message, status) {
+  await out(claude.init())
+  if (status === 429) for (const attempt of [1, 2]) await out(claude.retry(attempt, 429))
+  await out(claude.apiError(message, status))
+  process.exit(apiExit)
+}
+
+/** Gemini's and cursor's failures: some stdout (gemini), a message on stderr, an exit code. */
+async function failWith(stderr, code, prompt) {
+  if (flavor === "gemini") await out(gemini.init() + gemini.user(prompt))
+  await err(stderr)
+  process.exit(code)
+}
+
+const FAILURES = {
+  auth: {
+    claude: () => claudeApiError("Invalid API key · Please run /login"),
+    gemini: (prompt) => failWith(`${JSON.stringify({ error: { type: "FatalAuthenticationError", message: "Please set an Auth method in your /home/user/.gemini/settings.json or specify one of the following environment variables before running: GEMINI_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA", code: 41 } })}\n`, 41, prompt),
+    "cursor-agent": () => failWith("Authentication required. Please run 'agent login' first, or set CURSOR_API_KEY environment variable.\n", 1)
+  },
+  rate_limit: {
+    claude: () =>
+      apiExit === 0
+        ? claudeApiError("API Error: Rate limit reached")
+        : claudeApiError("API Error: Request rejected (429) · This request would exceed the rate limit for your organization of 30,000 input tokens per minute.", 429),
+    gemini: (prompt) => failWith("Attempt 1 failed with status 429. Retrying with backoff... ApiError: {\"error\":{\"code\":429,\"message\":\"Resource exhausted. Please try again later.\",\"status\":\"RESOURCE_EXHAUSTED\"}}\nAttempt 2 failed with status 429. Retrying with backoff...\n", 173, prompt),
+    "cursor-agent": () => failWith("Error: Rate limit exceeded. Please wait a moment and try again.\n", 1)
+  },
+  overloaded: {
+    claude: () => claudeApiError("API Error: Repeated 529 Overloaded errors. The API is temporarily overloaded, please try again later.", 529),
+    gemini: (prompt) => failWith("Error when talking to Gemini API: [API Error: The model is overloaded. Please try again later.]\n", 247, prompt),
+    "cursor-agent": () => failWith("The model is currently overloaded. Please try again in a few minutes.\n", 1)
+  },
+  quota: {
+    claude: () => claudeApiError("You've hit your limit · resets 4pm (Europe/Berlin)"),
+    gemini: async (prompt) => {
+      await out(gemini.init() + gemini.user(prompt) + gemini.error("TerminalQuotaError", "You have exhausted your daily quota on this model. Please try again after the quota resets."))
+      process.exit(173)
+    },
+    "cursor-agent": () => failWith("Error: You've reached the usage limit for your plan. Upgrade or wait until it resets.\n", 1)
+  }
+}
+
+async function main() {
+  const stdin = await readStdin()
+  const prompt = stdin !== "" || flavor !== "cursor-agent" ? stdin : argv.at(-1) ?? ""
+  const grandchildPid = modes.has("leave_child") ? leaveChild() : undefined
+  if (grandchildPid !== undefined) await err(`fake: grandchild pid ${grandchildPid}\n`)
+  if (env.FAKE_AGENT_RECORD) {
+    const record = { flavor, argv, cwd, envKeys: Object.keys(env).sort(), stdin, prompt, pid: process.pid, grandchildPid }
+    appendFileSync(env.FAKE_AGENT_RECORD, json(record))
+  }
+  switch (scenario) {
+    case "auth":
+    case "rate_limit":
+    case "overloaded":
+    case "quota":
+      return FAILURES[scenario][flavor](prompt)
+    case "crash":
+      await out(initLine())
+      await err(STACK)
+      return process.exit(2)
+    case "signal":
+      await out(initLine())
+      process.kill(process.pid, env.FAKE_AGENT_SIGNAL || "SIGSEGV")
+      return hang()
+    case "ignore_sigterm":
+      process.on("SIGTERM", () => void err("fake: ignoring SIGTERM\n"))
+      await out(initLine())
+      return hang()
+    case "no_terminal":
+      await out(initLine())
+      await out(flavor === "gemini" ? gemini.delta("Working on it") : flavor === "claude" ? claude.text("Working on it") : cursor.text("Working on it"))
+      return process.exit(0)
+    case "hang_after_result":
+      return succeed(prompt, { hangAfter: true })
+    default:
+      return succeed(prompt)
+  }
+}
+
+await main()

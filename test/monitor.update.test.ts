@@ -1,0 +1,267 @@
+/** Pure tests of the monitor's Update: messages in, model and commands out. */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { type Model, NOTICE_MS, selectedJob } from "../src/terminal/model.js"
+import { type Cmd, init, type Msg, update } from "../src/terminal/update.js"
+import { details, job, NOW, sampleSnapshot, snapshot } from "./support/monitor-fixtures.js"
+
+/** Runs messages from the initial model; returns the model and the commands of the last message. */
+function run(msgs: readonly Msg[], width = 80, height = 24): [Model, Cmd[]] {
+  let [model, cmds] = init(NOW, width, height)
+  for (const msg of msgs) [model, cmds] = update(model, msg)
+  return [model, cmds]
+}
+const key = (k: string): Msg => ({ type: "key", key: k })
+const loaded: Msg = { type: "snapshotLoaded", snapshot: sampleSnapshot() }
+const ids = sampleSnapshot()
+const RUNNING = ids.running[0]!.id
+const QUEUED = ids.queued[0]!.id
+const COMPLETED = ids.recent[0]!.id
+const FAILED = ids.failed[0]!.id
+
+describe("start and data", () => {
+  it("starts by loading the snapshot", () => {
+    const [model, cmds] = init(NOW, 80, 24)
+    assert.deepEqual(cmds, [{ type: "loadSnapshot", filter: "" }])
+    assert.equal(model.snapshot, null)
+  })
+
+  it("selects the first job once loaded", () => {
+    const [model] = run([loaded])
+    assert.equal(model.selectedId, RUNNING)
+    assert.equal(selectedJob(model)?.id, RUNNING)
+  })
+
+  it("keeps the selection on the same job id across reloads", () => {
+    const [before] = run([loaded, key("down"), key("down"), key("down")])
+    assert.equal(before.selectedId, COMPLETED)
+    const moved = snapshot({ ...sampleSnapshot(), running: [job("new00000-0000-4000-8000-000000000000", { status: "running" }), ...ids.running] })
+    const [after] = update(before, { type: "snapshotLoaded", snapshot: moved })
+    assert.equal(after.selectedId, COMPLETED)
+    assert.equal(after.cursor, 4)
+  })
+
+  it("keeps the position when the selected job disappears", () => {
+    const [before] = run([loaded, key("down"), key("down")])
+    assert.equal(before.selectedId, QUEUED)
+    const [after] = update(before, { type: "snapshotLoaded", snapshot: { ...sampleSnapshot(), queued: [] } })
+    assert.equal(after.cursor, 2)
+    assert.equal(after.selectedId, COMPLETED)
+  })
+
+  it("reloads on notifications, and the open job's details when it changed", () => {
+    const [, listCmds] = run([loaded, { type: "jobChanged", jobId: RUNNING }])
+    assert.deepEqual(listCmds, [{ type: "loadSnapshot", filter: "" }])
+    const [open] = run([loaded, key("d")])
+    assert.deepEqual(update(open, { type: "jobChanged", jobId: RUNNING })[1], [
+      { type: "loadSnapshot", filter: "" },
+      { type: "loadDetails", id: RUNNING }
+    ])
+    assert.deepEqual(update(open, { type: "jobChanged", jobId: QUEUED })[1], [{ type: "loadSnapshot", filter: "" }])
+    assert.equal(update(open, { type: "jobChanged", jobId: null })[1].length, 2)
+  })
+
+  it("ignores details of a job that is no longer open", () => {
+    const [open] = run([loaded, key("d")])
+    const [same] = update(open, { type: "detailsLoaded", id: QUEUED, details: details(ids.queued[0]!) })
+    assert.equal(same.details?.data, null)
+    assert.equal(same.details?.loading, true)
+  })
+
+  it("keeps a load error until the next successful load", () => {
+    const [failed] = run([loaded, { type: "loadFailed", what: "snapshot", error: "connection refused" }])
+    assert.equal(failed.loadError, "Could not load jobs: connection refused")
+    assert.equal(update(failed, loaded)[0].loadError, null)
+  })
+
+  it("advances the clock on tick and expires notices", () => {
+    const [noticed] = run([loaded, key("r")])
+    assert.ok(noticed.notice)
+    const later = new Date(NOW.getTime() + NOTICE_MS)
+    const [ticked, cmds] = update(noticed, { type: "tick", now: later })
+    assert.deepEqual(cmds, [])
+    assert.equal(ticked.now, later)
+    assert.equal(ticked.notice, null)
+  })
+})
+
+describe("moving", () => {
+  it("moves with up/down (and j/k) within bounds", () => {
+    assert.equal(run([loaded, key("up")])[0].cursor, 0)
+    assert.equal(run([loaded, key("down"), key("j")])[0].cursor, 2)
+    assert.equal(run([loaded, key("down"), key("down"), key("k")])[0].selectedId, ids.running[1]!.id)
+    assert.equal(run([loaded, ...Array.from({ length: 20 }, () => key("down"))])[0].selectedId, FAILED)
+  })
+
+  it("pages and jumps with PgUp/PgDn/Home/End, keeping the selection visible", () => {
+    const many = snapshot({ queued: Array.from({ length: 50 }, (_, i) => job(`q${String(i).padStart(7, "0")}-0000-4000-8000-000000000000`)) })
+    const [paged] = run([{ type: "snapshotLoaded", snapshot: many }, key("pgdn")], 60, 15)
+    assert.equal(paged.cursor, 10)
+    assert.ok(paged.scroll > 0)
+    const [end] = update(paged, key("end"))
+    assert.equal(end.cursor, 49)
+    assert.equal(end.scroll, 51 - 11 + 1) // last job on the last body line
+    const [home] = update(end, key("home"))
+    assert.deepEqual([home.cursor, home.scroll], [0, 0])
+    const [up] = update(end, key("pgup"))
+    assert.equal(up.cursor, 39)
+  })
+
+  it("keeps the selection visible after a resize", () => {
+    const many = snapshot({ queued: Array.from({ length: 50 }, (_, i) => job(`q${String(i).padStart(7, "0")}-0000-4000-8000-000000000000`)) })
+    const [end] = run([{ type: "snapshotLoaded", snapshot: many }, key("end")], 80, 24)
+    const [small] = update(end, { type: "resize", width: 40, height: 10 })
+    assert.equal(small.scroll, 51 - 6 + 1)
+    assert.deepEqual([small.width, small.height], [40, 10])
+  })
+})
+
+describe("actions", () => {
+  it("retries a failed job", () => {
+    const [model, cmds] = run([loaded, key("end"), key("r")])
+    assert.deepEqual(cmds, [{ type: "retry", id: FAILED }])
+    assert.match(model.notice?.text ?? "", /Retrying dddd1111/)
+  })
+
+  it("refuses to retry a job that is not failed, with a message and no command", () => {
+    const [model, cmds] = run([loaded, key("r")])
+    assert.deepEqual(cmds, [])
+    assert.equal(model.notice?.text, "Only failed jobs can be retried; aaaa1111 is running.")
+  })
+
+  it("asks before cancelling; y cancels, anything else does not", () => {
+    const [asking, none] = run([loaded, key("c")])
+    assert.deepEqual(none, [])
+    assert.deepEqual(asking.overlay, { kind: "confirmCancel", jobId: RUNNING })
+    assert.deepEqual(update(asking, key("y"))[1], [{ type: "cancel", id: RUNNING }])
+    const [kept, cmds] = update(asking, key("n"))
+    assert.deepEqual(cmds, [])
+    assert.equal(kept.overlay.kind, "none")
+    assert.match(run([loaded, key("down"), key("down"), key("down"), key("c")])[0].notice?.text ?? "", /Only queued or running jobs can be cancelled; cccc1111 is completed\./)
+  })
+
+  it("reports action results and reloads", () => {
+    const [ok, cmds] = run([loaded, { type: "actionDone", action: "retry", id: FAILED, error: null }])
+    assert.equal(ok.notice?.text, "Retry requested for dddd1111.")
+    assert.deepEqual(cmds, [{ type: "loadSnapshot", filter: "" }])
+    const [bad] = run([loaded, { type: "actionDone", action: "cancel", id: RUNNING, error: "Job aaaa1111 already finished.\x1b[2J" }])
+    assert.deepEqual([bad.notice?.text, bad.notice?.tone], ["Job aaaa1111 already finished.", "error"])
+  })
+
+  it("quits on q and Ctrl-C, but q in details goes back", () => {
+    assert.deepEqual(run([loaded, key("q")])[1], [{ type: "quit" }])
+    assert.equal(run([loaded, key("q")])[0].quitting, true)
+    assert.deepEqual(run([loaded, key("d"), key("ctrl-c")])[1], [{ type: "quit" }])
+    const [back, cmds] = run([loaded, key("d"), key("q")])
+    assert.deepEqual([back.details, back.quitting, cmds], [null, false, []])
+    assert.equal(run([loaded, key("d"), key("escape")])[0].details, null)
+  })
+})
+
+describe("menu", () => {
+  it("offers details, log, retry only for failed, cancel only for queued/running, close", () => {
+    const items = (msgs: Msg[]): unknown => {
+      const overlay = run([loaded, ...msgs, key("enter")])[0].overlay
+      return overlay.kind === "menu" ? overlay.items : null
+    }
+    assert.deepEqual(items([]), ["details", "logs", "cancel", "close"])
+    assert.deepEqual(items([key("down"), key("down")]), ["details", "logs", "cancel", "close"])
+    assert.deepEqual(items([key("down"), key("down"), key("down")]), ["details", "logs", "close"])
+    assert.deepEqual(items([key("end")]), ["details", "logs", "retry", "close"])
+  })
+
+  it("moves (wrapping), runs the chosen action and closes", () => {
+    const [onRetry] = run([loaded, key("end"), key("enter"), key("down"), key("down")])
+    assert.ok(onRetry.overlay.kind === "menu" && onRetry.overlay.index === 2)
+    const [after, cmds] = update(onRetry, key("enter"))
+    assert.deepEqual(cmds, [{ type: "retry", id: FAILED }])
+    assert.equal(after.overlay.kind, "none")
+    const [details, dcmds] = run([loaded, key("enter"), key("enter")])
+    assert.equal(details.details?.jobId, RUNNING)
+    assert.deepEqual(dcmds, [{ type: "loadDetails", id: RUNNING }])
+    assert.deepEqual(run([loaded, key("enter"), key("c")])[1], [{ type: "cancel", id: RUNNING }])
+    const [wrapped] = run([loaded, key("enter"), key("up")])
+    assert.ok(wrapped.overlay.kind === "menu" && wrapped.overlay.index === 3)
+    assert.equal(run([loaded, key("enter"), key("escape")])[0].overlay.kind, "none")
+    assert.deepEqual(run([loaded, key("enter"), key("up"), key("enter")])[0].overlay, { kind: "none" })
+  })
+})
+
+describe("filter", () => {
+  it("filters by id prefix, provider, status and error text as it is typed", () => {
+    const shown = (filter: string): string[] => {
+      let [model] = run([loaded, key("/")])
+      for (const ch of filter) [model] = update(model, key(ch))
+      const out: string[] = []
+      for (let i = 0; i < 10; i++) {
+        if (model.selectedId && !out.includes(model.selectedId)) out.push(model.selectedId)
+        ;[model] = update(model, key("down"))
+      }
+      return out
+    }
+    assert.deepEqual(shown("bbbb"), [QUEUED])
+    assert.deepEqual(shown("gem"), [ids.running[1]!.id])
+    assert.deepEqual(shown("fail"), [FAILED])
+    assert.deepEqual(shown("too many"), [FAILED])
+    assert.deepEqual(shown("claude run"), [RUNNING])
+    assert.deepEqual(shown("rate_limit"), [FAILED])
+  })
+
+  it("asks the source to narrow the query, and clears with escape", () => {
+    const [typing, cmds] = run([loaded, key("/"), key("g")])
+    assert.deepEqual(cmds, [{ type: "loadSnapshot", filter: "g" }])
+    assert.equal(typing.editingFilter, true)
+    const [back] = update(typing, key("backspace"))
+    assert.equal(back.filter, "")
+    const [applied] = update(typing, key("enter"))
+    assert.deepEqual([applied.filter, applied.editingFilter], ["g", false])
+    assert.deepEqual(update(applied, key("escape"))[1], [{ type: "loadSnapshot", filter: "" }])
+    assert.deepEqual(update(typing, key("escape"))[0].filter, "")
+    assert.deepEqual(update(typing, key("ctrl-c"))[1], [{ type: "quit" }])
+    assert.equal(update(typing, key("q"))[0].filter, "gq")
+  })
+
+  it("keeps the selected job when it still matches", () => {
+    const [model] = run([loaded, key("end"), key("/"), key("f")])
+    assert.equal(model.selectedId, FAILED)
+    assert.equal(model.cursor, 0)
+  })
+})
+
+describe("details", () => {
+  it("opens with d (and l following the log) and loads", () => {
+    const [model, cmds] = run([loaded, key("d")])
+    assert.deepEqual(model.details, { jobId: RUNNING, data: null, loading: true, scroll: 0, follow: false })
+    assert.deepEqual(cmds, [{ type: "loadDetails", id: RUNNING }])
+    assert.equal(run([loaded, key("l")])[0].details?.follow, true)
+  })
+
+  it("scrolls within bounds; End follows, scrolling up stops following", () => {
+    const data = details(ids.failed[0]!, { logTail: Array.from({ length: 40 }, (_, i) => ({ at: NOW, stream: "stdout" as const, message: `line ${i}` })) })
+    const [open] = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: FAILED, details: data }], 80, 24)
+    assert.equal(update(open, key("up"))[0].details?.scroll, 0)
+    assert.equal(update(open, key("down"))[0].details?.scroll, 1)
+    const [end] = update(open, key("end"))
+    assert.equal(end.details?.follow, true)
+    const [up] = update(end, key("up"))
+    assert.equal(up.details?.follow, false)
+    assert.ok((up.details?.scroll ?? 0) > 10)
+    const [far] = update(up, key("pgdn"))
+    const [further] = update(far, key("pgdn"))
+    assert.equal(further.details?.scroll, far.details?.scroll)
+  })
+
+  it("retries and cancels the open job", () => {
+    assert.deepEqual(run([loaded, key("end"), key("d"), key("r")])[1], [{ type: "retry", id: FAILED }])
+    assert.equal(run([loaded, key("d"), key("c")])[0].overlay.kind, "confirmCancel")
+  })
+})
+
+describe("help", () => {
+  it("opens with ? and closes on any key", () => {
+    const [help] = run([loaded, key("?")])
+    assert.equal(help.overlay.kind, "help")
+    const [closed, cmds] = update(help, key("q"))
+    assert.deepEqual([closed.overlay.kind, closed.quitting, cmds], ["none", false, []])
+  })
+})

@@ -1,0 +1,310 @@
+/** Pure tests of the monitor's View (and its text helpers): feed messages, read the screen. */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import type { Model } from "../src/terminal/model.js"
+import { COLOR_PALETTE, MONO_PALETTE, paintFrame, renderLine, SYNC_BEGIN, SYNC_END } from "../src/terminal/paint.js"
+import { renderPlain } from "../src/terminal/plain.js"
+import { sanitize, sanitizeLines } from "../src/terminal/sanitize.js"
+import { init, type Msg, update } from "../src/terminal/update.js"
+import { lineText, view } from "../src/terminal/view.js"
+import { formatDuration } from "../src/terminal/view/format.js"
+import { displayWidth, seg, sliceLine, truncate, wrap } from "../src/terminal/view/text.js"
+import { ago, details, execution, job, NOW, sampleSnapshot, snapshot } from "./support/monitor-fixtures.js"
+
+function run(msgs: readonly Msg[], width = 80, height = 24): Model {
+  let [model] = init(NOW, width, height)
+  for (const msg of msgs) [model] = update(model, msg)
+  return model
+}
+const key = (k: string): Msg => ({ type: "key", key: k })
+const loaded: Msg = { type: "snapshotLoaded", snapshot: sampleSnapshot() }
+const screen = (model: Model, width = 80, height = 24): string[] => view(model, width, height).map(lineText)
+const text = (model: Model, width = 80, height = 24): string => screen(model, width, height).join("\n")
+const rowOf = (lines: string[], id: string): string => lines.find((l) => l.includes(id.slice(0, 8))) ?? ""
+
+function assertSize(model: Model, width: number, height: number): void {
+  const lines = screen(model, width, height)
+  assert.equal(lines.length, height)
+  for (const l of lines) assert.equal(displayWidth(l), width, JSON.stringify(l))
+}
+
+describe("list view", () => {
+  it("shows the title, counts, column headers, groups with counts and the key hints", () => {
+    const lines = screen(run([loaded]))
+    assert.match(lines[0] ?? "", /^aidp jobs {2}2 running · 1 queued · 2 recent · 1 failed .*12:00:00|aidp jobs/)
+    assert.match(lines[1] ?? "", /ID +Provider +Status +Duration +Error/)
+    for (const h of ["Running (2)", "Queued (1)", "Recently completed (2)", "Failed (1)"]) assert.ok(lines.includes(h.padEnd(80)), h)
+    const order = ["Running (2)", "aaaa1111", "aaaa2222", "Queued (1)", "bbbb1111", "Recently completed", "cccc1111", "cccc2222", "Failed (1)", "dddd1111"]
+    const positions = order.map((s) => lines.findIndex((l) => l.includes(s)))
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions)
+    assert.equal(lines[23]?.trimEnd(), "↑↓ move  ⏎ actions  r retry  c cancel  d details  / filter  ? help  q quit")
+  })
+
+  it("renders the columns: short id, provider, status, duration, error", () => {
+    const lines = screen(run([loaded]))
+    assert.match(rowOf(lines, "aaaa1111"), /^› aaaa1111 {2}claude {4}running {7}3m04s {2}Editing src\/app\.ts/)
+    assert.match(rowOf(lines, "bbbb1111"), /^ {2}bbbb1111 {2}cursor {4}queued +- *$/)
+    assert.match(rowOf(lines, "cccc1111"), /completed +1h02m/)
+    assert.match(rowOf(lines, "dddd1111"), /failed +5s {2}rate_limit: 429 Too Many Requests: s…$/)
+  })
+
+  it("advances running durations on tick only", () => {
+    const model = run([loaded, { type: "tick", now: new Date(NOW.getTime() + 61_000) }])
+    const lines = screen(model)
+    assert.match(rowOf(lines, "aaaa1111"), /4m05s/)
+    assert.match(rowOf(lines, "aaaa2222"), /1m13s/)
+    assert.match(rowOf(lines, "cccc1111"), /1h02m/)
+  })
+
+  it("formats durations", () => {
+    assert.equal(formatDuration(null), "-")
+    assert.equal(formatDuration(999), "0s")
+    assert.equal(formatDuration(12_000), "12s")
+    assert.equal(formatDuration(184_000), "3m04s")
+    assert.equal(formatDuration(3_720_000), "1h02m")
+    assert.equal(formatDuration(97_200_000), "1d03h")
+    assert.equal(formatDuration(-5), "0s")
+  })
+
+  it("moves the highlight with the selection", () => {
+    const lines = screen(run([loaded, key("down"), key("down")]))
+    assert.ok(rowOf(lines, "bbbb1111").startsWith("› "))
+    assert.ok(rowOf(lines, "aaaa1111").startsWith("  "))
+    const selected = view(run([loaded, key("down")]), 80, 24).find((l) => lineText(l).startsWith("›"))
+    assert.ok(selected?.every((s) => s.style === "selected"))
+  })
+
+  it("keeps exact dimensions at 80x24, 60x15, 40x10 and tiny sizes", () => {
+    const model = run([loaded])
+    for (const [w, h] of [[80, 24], [60, 15], [40, 10], [20, 4], [10, 2], [0, 0]] as const) assertSize(model, w, h)
+    assertSize(run([loaded, key("?")]), 40, 10)
+    assertSize(run([loaded, key("enter")]), 30, 8)
+  })
+
+  it("drops the Error column, then Provider, on narrow terminals", () => {
+    const m = run([loaded])
+    assert.match(screen(m, 60, 15)[1] ?? "", /Provider +Status +Duration +Error/)
+    const at50 = screen(m, 50, 15)
+    assert.doesNotMatch(at50[1] ?? "", /Error/)
+    assert.match(at50[1] ?? "", /Provider/)
+    assert.match(rowOf(at50, "dddd1111"), /claude +failed +5s *$/)
+    const at40 = screen(m, 40, 10)
+    assert.doesNotMatch(at40[1] ?? "", /Provider|Error/)
+    assert.match(rowOf(at40, "dddd1111") || rowOf(at40, "aaaa1111"), /^. \w{8} {2}\w+ +\S+ *$/)
+    assert.equal(at40[9]?.trimEnd(), "↑↓ ⏎ r c d / ? q")
+  })
+
+  it("scrolls so the selection stays visible at 60x15", () => {
+    const many = snapshot({ queued: Array.from({ length: 30 }, (_, i) => job(`q${String(i).padStart(7, "0")}-0000-4000-8000-000000000000`)) })
+    let model = run([{ type: "snapshotLoaded", snapshot: many }], 60, 15)
+    for (let i = 0; i < 20; i++) [model] = update(model, key("down"))
+    let lines = screen(model, 60, 15)
+    assert.ok(lines.some((l) => l.startsWith("› q0000020")))
+    assert.ok(!lines.some((l) => l.includes("Running (0)")))
+    ;[model] = update(model, key("home"))
+    lines = screen(model, 60, 15)
+    assert.equal(lines[2]?.trimEnd(), "Running (0)")
+    assert.ok(lines.some((l) => l.startsWith("› q0000000")))
+    ;[model] = update(model, key("end"))
+    assert.ok(screen(model, 60, 15).some((l) => l.startsWith("› q0000029")))
+  })
+
+  it("shows an empty state and a loading state", () => {
+    assert.match(text(run([])), /Loading…/)
+    assert.match(text(run([{ type: "snapshotLoaded", snapshot: snapshot() }])), /No jobs yet/)
+    assert.match(text(run([{ type: "snapshotLoaded", snapshot: snapshot() }, key("/"), key("z")])), /No jobs match “z”/)
+  })
+
+  it("makes ANSI and control characters in errors and progress harmless", () => {
+    const evil = snapshot({
+      running: [job("eeee1111-0000-4000-8000-000000000000", { status: "running", startedAt: ago(1000), progress: "\x1b]0;pwned\x07step \x1b[2Jone" })],
+      failed: [job("eeee2222-0000-4000-8000-000000000000", { status: "failed", error: "\x1b[31mred\x1b[0m\r\nline2\x07\u202eevil" })]
+    })
+    const model = run([{ type: "snapshotLoaded", snapshot: evil }])
+    const all = view(model, 80, 24).flat().map((s) => s.text).join("")
+    assert.doesNotMatch(all, /[\x00-\x1f\x7f-\x9f\u202e]/)
+    const lines = screen(model)
+    assert.match(rowOf(lines, "eeee1111"), /step one/)
+    assert.match(rowOf(lines, "eeee2222"), /red ↵ line2�evil/)
+  })
+
+  it("draws the action menu for the selected job with only the actions that apply", () => {
+    const failedMenu = text(run([loaded, key("end"), key("enter")]))
+    assert.match(failedMenu, /┌─ dddd1111 /)
+    assert.match(failedMenu, /› Details/)
+    assert.match(failedMenu, /Retry/)
+    assert.doesNotMatch(failedMenu, /Cancel +c/)
+    assert.match(failedMenu, /Close/)
+    const runningMenu = text(run([loaded, key("enter")]))
+    assert.match(runningMenu, /Cancel +c/)
+    assert.doesNotMatch(runningMenu, /Retry +r/)
+    assert.match(text(run([loaded, key("enter"), key("down")])), /› Follow log/)
+  })
+
+  it("explains in one line that only failed jobs can be retried", () => {
+    const lines = screen(run([loaded, key("r")]))
+    assert.equal(lines[22]?.trimEnd(), "Only failed jobs can be retried; aaaa1111 is running.")
+  })
+
+  it("asks before cancelling and shows the typed filter", () => {
+    assert.match(screen(run([loaded, key("c")]))[22] ?? "", /^Cancel job aaaa1111 \(running\)\? y\/N/)
+    const filtering = screen(run([loaded, key("/"), key("g"), key("e")]))
+    assert.match(filtering[22] ?? "", /^\/ge▏ +⏎ apply {2}esc clear/)
+    assert.ok(rowOf(filtering, "aaaa2222").startsWith("› "))
+    assert.equal(rowOf(filtering, "aaaa1111"), "")
+    const applied = screen(run([loaded, key("/"), key("r"), key("a"), key("t"), key("e"), key("enter")]))
+    assert.match(applied[22] ?? "", /Filter “rate”: 1 jobs/)
+    assert.ok(applied.includes("Failed (1)".padEnd(80)) && applied.includes("Running (0)".padEnd(80)))
+  })
+
+  it("shows the help overlay", () => {
+    const help = text(run([loaded, key("?")]))
+    assert.match(help, /Keys/)
+    assert.match(help, /retry a failed job/)
+  })
+})
+
+describe("details view", () => {
+  const failed = sampleSnapshot().failed[0]!
+  const data = details(failed, {
+    metadata: { branch: "main", tries: 3, evil: "\x1b[2Jx" },
+    executions: [
+      execution(1, { error: "boom\x1b[31m!", errorKind: "crashed" }),
+      execution(2, { status: "running", completedAt: null, durationMs: null, exitCode: null, workerId: "host-b:9:2" })
+    ],
+    logTail: [
+      { at: NOW, stream: "stdout", message: "hello \x1b]8;;http://x\x07link\x1b]8;;\x07" },
+      { at: NOW, stream: "stderr", message: "warning: 日本語 text" }
+    ]
+  })
+  const opened = (): Model => run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: data }], 80, 40)
+
+  it("shows every field, the metadata, every execution and the log tail", () => {
+    const lines = screen(opened(), 80, 40)
+    const t = lines.join("\n")
+    assert.match(lines[0] ?? "", /^aidp jobs › dddd1111 {2}failed/)
+    for (const label of ["Job ID", "Provider", "Status", "Created", "Started", "Completed", "Duration", "Error", "Metadata"]) {
+      assert.match(t, new RegExp(`^${label} `, "m"), label)
+    }
+    assert.match(t, /^Job ID +dddd1111-0000-4000-8000-000000000006/m)
+    assert.match(t, /^Status +failed \(attempt 3\)/m)
+    assert.match(t, /^Created +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(10m00s ago\)/m)
+    assert.match(t, /^Duration +5s/m)
+    assert.match(t, /^Error +rate_limit: 429 Too Many Requests/m)
+    assert.match(t, /^Metadata +branch: main *\n +tries: 3 *\n +evil: x/m)
+    assert.match(t, /Executions \(2\)/)
+    assert.match(t, /^ +1 {2}failed +host-a:123:1 +12s {2}1/m)
+    assert.match(t, /^ +crashed: boom!/m)
+    assert.match(t, /^ +2 {2}running +host-b:9:2 +5m00s {2}-/m)
+    assert.match(t, /Log \(last 2 lines\)/)
+    assert.match(t, /stdout hello link/)
+    assert.match(t, /stderr warning: 日本語 text/)
+    assert.doesNotMatch(view(opened(), 80, 40).flat().map((s) => s.text).join(""), /\x1b/)
+    assert.match(lines[39] ?? "", /esc back/)
+  })
+
+  it("shows loading, then not found", () => {
+    const loading = run([loaded, key("d")])
+    assert.match(text(loading), /Loading…/)
+    const [gone] = update(loading, { type: "detailsLoaded", id: "aaaa1111-0000-4000-8000-000000000001", details: null })
+    assert.match(text(gone), /Job aaaa1111-0000-4000-8000-000000000001 was not found\./)
+  })
+
+  it("scrolls within 60x15 and follows the end with l", () => {
+    let model = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: data }], 60, 15)
+    assert.match(screen(model, 60, 15)[2] ?? "", /^Job ID/)
+    assert.match(screen(model, 60, 15)[0] ?? "", /1-11\/\d+$/)
+    ;[model] = update(model, key("pgdn"))
+    assert.doesNotMatch(screen(model, 60, 15)[2] ?? "", /^Job ID/)
+    ;[model] = update(model, key("l"))
+    const lines = screen(model, 60, 15)
+    assert.match(lines[0] ?? "", /following/)
+    assert.match(lines[12] ?? "", /stderr warning/)
+    assertSize(model, 60, 15)
+    assertSize(model, 40, 10)
+  })
+})
+
+describe("sanitize", () => {
+  it("removes CSI, OSC, DCS and other escape sequences whole", () => {
+    assert.equal(sanitize("\x1b[1;31mred\x1b[0m"), "red")
+    assert.equal(sanitize("a\x1b]0;title\x07b\x1b]8;;u\x1b\\c"), "abc")
+    assert.equal(sanitize("a\x1bP1$r\x1b\\b"), "ab")
+    assert.equal(sanitize("a\x1b(Bb\x1bcc"), "abc")
+    assert.equal(sanitize("a\x9b2Jb\x9d0;t\x9cc"), "abc")
+    assert.equal(sanitize("unterminated \x1b]0;title"), "unterminated ")
+    assert.equal(sanitize("lone \x1b"), "lone ")
+  })
+
+  it("replaces other control characters, drops bidi overrides, repairs surrogates", () => {
+    assert.equal(sanitize("bell\x07 del\x7f nul\x00"), "bell� del� nul�")
+    assert.equal(sanitize("tab\tx"), "tab x")
+    assert.equal(sanitize("a\u202eb\u2066c"), "abc")
+    assert.equal(sanitize("x\ud800y"), "x\ufffdy")
+    assert.equal(sanitize("é 日本 🎉"), "é 日本 🎉")
+  })
+
+  it("joins lines for one-line display and splits them for blocks", () => {
+    assert.equal(sanitize("one\r\ntwo\rthree\n"), "one ↵ two ↵ three")
+    assert.deepEqual(sanitizeLines("one\ntwo\x1b[K\u2028three"), ["one", "two", "three"])
+  })
+})
+
+describe("text width", () => {
+  it("counts wide and zero-width characters", () => {
+    assert.equal(displayWidth("abc"), 3)
+    assert.equal(displayWidth("日本語"), 6)
+    assert.equal(displayWidth("🎉"), 2)
+    assert.equal(displayWidth("e\u0301"), 1)
+    assert.equal(displayWidth("👩‍💻"), 2)
+    assert.equal(displayWidth("❤️"), 2)
+  })
+
+  it("truncates, slices and wraps by columns without splitting wide characters", () => {
+    assert.equal(truncate("日本語テキスト", 7), "日本語…")
+    assert.equal(truncate("short", 10), "short")
+    assert.equal(truncate("abc", 0), "")
+    assert.equal(lineText(sliceLine([seg("a日b")], 2, 4)), " b")
+    assert.deepEqual(wrap("the quick brown fox", 10), ["the quick", "brown fox"])
+    assert.deepEqual(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"])
+    assert.deepEqual(wrap("日本", 1), ["日", "本"])
+  })
+
+  it("keeps rows of wide text at exactly the screen width", () => {
+    const wide = snapshot({ failed: [job("ffff1111-0000-4000-8000-000000000000", { status: "failed", error: "失敗しました：".repeat(10) })] })
+    const model = run([{ type: "snapshotLoaded", snapshot: wide }])
+    assertSize(model, 80, 24)
+    assertSize(model, 61, 15)
+  })
+})
+
+describe("paint", () => {
+  it("styles segments, without colour under NO_COLOR", () => {
+    const line = [seg("ok", "completed"), seg(" plain"), seg("sel", "selected"), seg("ected", "selected")]
+    assert.equal(renderLine(line, COLOR_PALETTE), "\x1b[0;32mok\x1b[0m plain\x1b[0;7mselected\x1b[0m")
+    assert.equal(renderLine(line, MONO_PALETTE), "ok plain\x1b[0;7mselected\x1b[0m")
+  })
+
+  it("rewrites only changed rows inside synchronized-update marks", () => {
+    assert.equal(paintFrame(["a", "b"], ["a", "b"]), "")
+    assert.equal(paintFrame(["a", "b"], ["a", "c"]), `${SYNC_BEGIN}\x1b[2;1Hc${SYNC_END}`)
+    assert.equal(paintFrame(null, ["a"]), `${SYNC_BEGIN}\x1b[0m\x1b[2J\x1b[1;1Ha${SYNC_END}`)
+  })
+})
+
+describe("plain table", () => {
+  it("prints every job once with the same columns, whole errors and no escapes", () => {
+    const out = renderPlain(sampleSnapshot(), NOW)
+    const lines = out.trimEnd().split("\n")
+    assert.equal(lines.length, 7)
+    assert.match(lines[0] ?? "", /^ID +Provider +Status +Duration +Error$/)
+    assert.match(lines[1] ?? "", /^aaaa1111 {2}claude {4}running {7}3m04s {2}Editing src\/app\.ts$/)
+    assert.match(out, /dddd1111 {2}claude {4}failed +5s {2}rate_limit: 429 Too Many Requests: slow down and try again later please\n/)
+    assert.doesNotMatch(out, /\x1b/)
+  })
+
+  it("cuts to a width and says when there are no jobs", () => {
+    for (const l of renderPlain(sampleSnapshot(), NOW, 40).trimEnd().split("\n")) assert.ok(displayWidth(l) <= 40)
+    assert.equal(renderPlain(snapshot(), NOW), "No jobs.\n")
+  })
+})

@@ -1,0 +1,75 @@
+/** Builders of monitor data for tests: jobs, details and snapshots with sensible defaults. */
+import type { ExecutionSummary, JobDetails, JobSummary, Snapshot } from "../../src/terminal/types.js"
+
+/** A fixed "now" for deterministic durations. */
+export const NOW = new Date("2024-05-01T12:00:00Z")
+
+/** `ms` milliseconds before {@link NOW}. */
+export const ago = (ms: number): Date => new Date(NOW.getTime() - ms)
+
+/** A job summary; `id` should be a UUID-like string whose first 8 characters are distinct. */
+export function job(id: string, fields: Partial<JobSummary> = {}): JobSummary {
+  return {
+    id,
+    provider: "claude",
+    status: "queued",
+    step: null,
+    promptSummary: "Fix the flaky test",
+    createdAt: ago(600_000),
+    startedAt: null,
+    completedAt: null,
+    durationMs: null,
+    error: null,
+    errorKind: null,
+    attempts: 0,
+    progress: null,
+    ...fields
+  }
+}
+
+/** An execution of a job. */
+export function execution(attempt: number, fields: Partial<ExecutionSummary> = {}): ExecutionSummary {
+  return {
+    id: `e${attempt}000000-0000-4000-8000-000000000000`,
+    attempt,
+    status: "failed",
+    workerId: "host-a:123:1",
+    startedAt: ago(300_000),
+    completedAt: ago(288_000),
+    durationMs: 12_000,
+    exitCode: 1,
+    signal: null,
+    error: null,
+    errorKind: null,
+    costUsd: null,
+    ...fields
+  }
+}
+
+/** Job details with no executions and no logs unless given. */
+export function details(summary: JobSummary, fields: Partial<JobDetails> = {}): JobDetails {
+  return { ...summary, cwd: "/home/me/project", metadata: {}, executions: [], logTail: [], ...fields }
+}
+
+/** A snapshot; omitted groups are empty. */
+export function snapshot(groups: Partial<Snapshot> = {}): Snapshot {
+  return { running: [], queued: [], recent: [], failed: [], ...groups }
+}
+
+/** A typical snapshot: 2 running, 1 queued, 2 recent, 1 failed. */
+export function sampleSnapshot(): Snapshot {
+  return snapshot({
+    running: [
+      job("aaaa1111-0000-4000-8000-000000000001", { status: "running", startedAt: ago(184_000), attempts: 1, progress: "Editing src/app.ts" }),
+      job("aaaa2222-0000-4000-8000-000000000002", { provider: "gemini", status: "running", startedAt: ago(12_000), attempts: 1 })
+    ],
+    queued: [job("bbbb1111-0000-4000-8000-000000000003", { provider: "cursor" })],
+    recent: [
+      job("cccc1111-0000-4000-8000-000000000004", { status: "completed", startedAt: ago(4_000_000), completedAt: ago(280_000), durationMs: 3_720_000, attempts: 1 }),
+      job("cccc2222-0000-4000-8000-000000000005", { status: "cancelled", startedAt: ago(100_000), completedAt: ago(90_000), durationMs: 10_000, attempts: 1, error: "cancelled by user", errorKind: "cancelled" })
+    ],
+    failed: [
+      job("dddd1111-0000-4000-8000-000000000006", { status: "failed", startedAt: ago(70_000), completedAt: ago(65_000), durationMs: 5_000, attempts: 3, error: "429 Too Many Requests: slow down and try again later please", errorKind: "rate_limit" })
+    ]
+  })
+}
