@@ -43,7 +43,7 @@ export const describeEvent = (recorded: RecordedEvent): string => {
     case "ExecutionProgress":
       return sanitize(event.data.message)
     case "ExecutionSucceeded":
-      return `exit ${event.data.exit_code} in ${formatDuration(event.data.duration_ms)}`
+      return `exit ${event.data.exit_code ?? "-"} in ${formatDuration(event.data.duration_ms)}`
     case "ExecutionFailed":
       return `${event.data.error_kind}: ${sanitize(event.data.error)}`
     case "JobRetryRequested":

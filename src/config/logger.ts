@@ -28,7 +28,7 @@ export const createLogger = (settings: Settings, terminal: TerminalLogging): Log
   if (terminal !== "none") {
     streams.push({
       level: settings.debug ? "debug" : terminal === "verbose" ? "info" : "warn",
-      stream: pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR && process.stderr.isTTY, ignore: "pid,hostname" })
+      stream: pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR && process.stderr.isTTY, ignore: "pid,hostname", singleLine: true })
     })
   }
   if (settings.logFile) {

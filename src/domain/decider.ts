@@ -104,7 +104,7 @@ export type JobCommand =
   | {
     readonly _tag: "Succeed"
     readonly executionId: string
-    readonly exitCode: number
+    readonly exitCode: number | null
     readonly result: string
     readonly usage: unknown
     readonly costUsd: number | null

@@ -78,7 +78,8 @@ export const ExecutionSucceeded = Schema.Struct({
   type: Schema.Literal("ExecutionSucceeded"),
   data: Schema.Struct({
     execution_id: Schema.String,
-    exit_code: Schema.Int,
+    /** 0, or null when aidp ended a CLI that printed its result but never exited (cursor). */
+    exit_code: Schema.NullOr(Schema.Int),
     result: Schema.String,
     usage: Schema.NullOr(Schema.Unknown),
     cost_usd: Schema.NullOr(Schema.Finite),

@@ -115,7 +115,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       return yield* finish(submit(jobId, {
         _tag: "Succeed",
         executionId,
-        exitCode: outcome.exitCode ?? 0,
+        exitCode: outcome.exitCode,
         result: storable(outcome.result),
         usage: outcome.usage ?? null,
         costUsd: outcome.costUsd ?? null,
