@@ -14,6 +14,9 @@ import {
   type Migration,
 } from "./migrate.js"
 
+const CONNECT_TIMEOUT_S = 5
+const PROBE_TIMEOUT_MS = (CONNECT_TIMEOUT_S + 1) * 1000
+
 /** Where the connection came from: an environment variable or aidp's embedded server. */
 export type DatabaseSource = "AIDP_DATABASE_URL" | "DATABASE_URL" | "embedded"
 
@@ -164,7 +167,7 @@ export function openSql(url: string, schema: string, options: { max?: number } =
   return postgres(t.url, {
     ...(t.socket ? { host: t.socket } : {}),
     max: options.max ?? 10,
-    connect_timeout: 5,
+    connect_timeout: CONNECT_TIMEOUT_S,
     onnotice: () => {},
     connection: { application_name: "aidp", search_path: schema },
   })
@@ -204,12 +207,21 @@ function target(raw: string, variable: string): Target {
   return { url: u.toString(), socket, address: `${socket}/.s.PGSQL.${port}` }
 }
 
-/** Runs `select 1`, turning any failure into {@link DatabaseUnreachable}. */
+/**
+ * Runs `select 1`, turning any failure into {@link DatabaseUnreachable}. Bounded by its own timer:
+ * postgres.js keeps reconnecting forever when something other than PostgreSQL answers.
+ */
 async function probe(sql: Sql, url: string, source: DatabaseSource): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" })), PROBE_TIMEOUT_MS)
+  })
   try {
-    await sql`select 1`
+    await Promise.race([sql`select 1`.execute(), timeout])
   } catch (error) {
     throw unreachable(error as NodeJS.ErrnoException, target(url, source).address, source)
+  } finally {
+    clearTimeout(timer)
   }
 }
 
@@ -217,8 +229,8 @@ function unreachable(error: NodeJS.ErrnoException, address: string, source: Data
   const fix = source === "embedded" ? "Run `aidp db stop` and try again." : `Start PostgreSQL or fix ${source}.`
   const reasons: Record<string, string> = {
     ECONNREFUSED: "connection refused",
-    CONNECT_TIMEOUT: "no answer within 5 s",
-    ETIMEDOUT: "no answer within 5 s",
+    CONNECT_TIMEOUT: `no PostgreSQL answer within ${CONNECT_TIMEOUT_S} s`,
+    ETIMEDOUT: `no answer within ${CONNECT_TIMEOUT_S} s`,
     ENOTFOUND: "unknown host",
     EAI_AGAIN: "unknown host",
     EHOSTUNREACH: "host unreachable",

@@ -112,13 +112,13 @@ function paths(options: EmbeddedOptions): Paths {
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const p = paths(options)
   const running = await liveServer(p)
-  if (running) return server(p, await readSettings(p), running)
+  if (running) return server(p, (await readSettings(p)).password, running)
   await mkdir(p.base, { recursive: true })
   const runAs = await serverUser()
   if (runAs) await chmod(p.base, 0o755)
   return withLock(p.lock, async () => {
     const again = await liveServer(p)
-    if (again) return server(p, await readSettings(p), again)
+    if (again) return server(p, (await readSettings(p)).password, again)
     if (runAs) await checkReachable(p.base, runAs)
     const settings = await initialise(p, runAs)
     await removeStalePid(p)
@@ -126,17 +126,22 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     await pgCtl(runAs, ["start", "-D", p.dataDir, "-l", p.logFile, "-w", "-t", "60", "-s", "-o", `-p ${port}`], p)
     const started = await liveServer(p)
     if (!started) throw new EmbeddedPostgresError(`The embedded PostgreSQL did not start; see ${p.logFile}.`)
-    const result = server(p, { ...settings, port }, started)
-    await ensureDatabase(result.port, settings.password)
-    return result
+    await ensureDatabase(started.port, settings.password)
+    return server(p, settings.password, started)
   })
 }
 
-/** Stops the embedded server (`pg_ctl stop -m fast`); resolves false if it was not running. */
+/**
+ * Stops the embedded server (`pg_ctl stop -m fast`) and waits for its process to exit; resolves
+ * false if it was not running.
+ */
 export async function stopEmbedded(options: EmbeddedOptions = {}): Promise<boolean> {
   const p = paths(options)
-  if (!(await liveServer(p))) return false
+  const running = await liveServer(p)
+  if (!running) return false
   await pgCtl(await serverUser(), ["stop", "-D", p.dataDir, "-m", "fast", "-w", "-t", "60", "-s"], p)
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  while (isAlive(running.pid) && Date.now() < deadline) await sleep(20)
   return true
 }
 
@@ -150,14 +155,13 @@ export async function embeddedStatus(options: EmbeddedOptions = {}): Promise<Emb
     logFile: p.logFile,
     initialised,
     running: running !== undefined,
-    ...(running ? { port: running.port, pid: running.pid, url: server(p, await readSettings(p), running).url } : {}),
+    ...(running ? { port: running.port, pid: running.pid, url: server(p, (await readSettings(p)).password, running).url } : {}),
   }
 }
 
-function server(p: Paths, settings: Settings, running: Postmaster): EmbeddedServer {
-  const password = encodeURIComponent(settings.password)
+function server(p: Paths, password: string, running: Postmaster): EmbeddedServer {
   return {
-    url: `postgres://${SUPERUSER}:${password}@127.0.0.1:${running.port}/${DATABASE}`,
+    url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${running.port}/${DATABASE}`,
     port: running.port,
     pid: running.pid,
     dataDir: p.dataDir,
