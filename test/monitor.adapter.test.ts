@@ -44,6 +44,37 @@ describe("monitor adapter (pty)", { timeout: 30_000 }, () => {
       assert.equal(s.term.buffer.active.type, "normal")
     }))
 
+  it("holds back stray console and stderr output while it owns the screen, and prints it after", () =>
+    withDemo(async (s) => {
+      await s.waitForText("aaaa1111", 15_000)
+      const before = s.screenText()
+      s.kill("SIGUSR1")
+      await s.waitForQuiet(200, 1000)
+      assert.doesNotMatch(s.screenText(), /stray/)
+      assert.equal(s.screenText().split("\n")[1], before.split("\n")[1])
+      await s.press("q")
+      assert.equal(await s.exitCode, 0)
+      assert.equal(s.term.buffer.active.type, "normal")
+      const after = s.screenText()
+      for (const text of ["stray console.log", "stray console.error", "stray stderr write", "stray warning"]) assert.match(after, new RegExp(text))
+    }))
+
+  for (const crash of ["throw", "exit"] as const) {
+    it(`restores the terminal when the process ${crash === "throw" ? "throws an uncaught error" : "calls process.exit()"}`, () =>
+      withDemo(
+        async (s) => {
+          await s.waitForText("aaaa1111", 15_000)
+          s.kill("SIGUSR1")
+          assert.equal(await s.exitCode, crash === "throw" ? 1 : 3)
+          assert.equal(s.term.buffer.active.type, "normal")
+          const raw = s.rawOutput()
+          assert.ok(raw.lastIndexOf("\x1b[?25h") > raw.lastIndexOf("\x1b[?25l"), "cursor shown again")
+          if (crash === "throw") assert.match(s.screenText(), /demo crash/)
+        },
+        { DEMO_CRASH: crash }
+      ))
+  }
+
   it("repaints on resize, dropping columns that no longer fit", () =>
     withDemo(async (s) => {
       await s.waitForText("aaaa1111", 15_000)

@@ -92,6 +92,11 @@ describe("list view", () => {
     assert.doesNotMatch(at40[1] ?? "", /Provider|Error/)
     assert.match(rowOf(at40, "dddd1111") || rowOf(at40, "aaaa1111"), /^. \w{8} {2}\w+ +\S+ *$/)
     assert.equal(at40[9]?.trimEnd(), "↑↓ ⏎ r c d / ? q")
+    // Below 31 columns Duration goes too rather than being cut into a wrong number.
+    const at30 = screen(m, 30, 10)
+    assert.equal(at30[1]?.trimEnd(), "  ID        Status")
+    assert.match(rowOf(at30, "aaaa1111"), /^. aaaa1111 {2}running *$/)
+    assertSize(m, 30, 10)
   })
 
   it("scrolls so the selection stays visible at 60x15", () => {

@@ -1,7 +1,8 @@
 /**
  * `aidp jobs` with no subcommand: the live monitor when stdin and stdout are terminals,
  * else the job table printed once. The monitor's data comes from the read models and
- * its wake-ups from LISTEN (a job changed) with a re-sync after every reconnect.
+ * its wake-ups from LISTEN (a job changed) with a re-sync after every reconnect. Its logs
+ * go to AIDP_LOG_FILE only: the terminal belongs to the monitor (logger "none").
  */
 import { channelFor } from "../events/sqlClient.js"
 import { parseNotification } from "../events/listener.js"
@@ -23,15 +24,18 @@ export const monitorSource = (app: App): MonitorSource => ({
   },
   retry: async (id) => {
     await submitCommand(app, id, { _tag: "Retry", now: new Date() })
+    app.logger.info({ jobId: id }, "retry requested from the monitor")
   },
   cancel: async (id) => {
     await submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user" })
+    app.logger.info({ jobId: id }, "cancellation requested from the monitor")
   },
   subscribe: async (onChange) => {
     const subscription = await app.db.sql.listen(channelFor(app.db.schema), (payload) => {
       const notification = parseNotification(payload)
       if (notification) onChange(notification.j)
     }, () => onChange(null))
+    app.logger.debug({ channel: channelFor(app.db.schema) }, "monitor listening")
     return () => subscription.unlisten().catch(() => undefined)
   }
 })

@@ -5,6 +5,8 @@
  * It owns the terminal while running and always restores it (normal screen, cursor,
  * cooked input), also on errors and signals.
  */
+import { writeSync } from "node:fs"
+import { format } from "node:util"
 import termkit from "terminal-kit"
 import type { Model } from "./model.js"
 import { COLOR_PALETTE, MONO_PALETTE, paintFrame, renderLine, SYNC_END } from "./paint.js"
@@ -101,6 +103,41 @@ function coalescer<T>(intervalMs: number, run: (arg: T) => Promise<void>): { req
       stopped = true
       if (timer !== null) clearTimeout(timer)
     }
+  }
+}
+
+/** Most text {@link holdStrayOutput} keeps; older text is dropped first. */
+const HELD_LIMIT = 64 * 1024
+const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace", "dir"] as const
+
+/**
+ * Holds back what the process would print through `console` or `process.stderr` (warnings,
+ * a library's diagnostics) while the monitor owns the screen, so nothing is drawn over it.
+ * Returns the function that restores both and gives back the held text (its last 64 KiB).
+ */
+function holdStrayOutput(): () => string {
+  let held = ""
+  const keep = (text: string): void => {
+    held = (held + text).slice(-HELD_LIMIT)
+  }
+  const stderr = process.stderr
+  const ownWrite = Object.prototype.hasOwnProperty.call(stderr, "write")
+  const write = stderr.write
+  stderr.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean => {
+    keep(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"))
+    const done = typeof encoding === "function" ? encoding : callback
+    if (typeof done === "function") process.nextTick(() => (done as (error?: Error | null) => void)(null))
+    return true
+  }) as typeof stderr.write
+  const consoleMethods = CONSOLE_METHODS.map((name) => [name, console[name]] as const)
+  for (const [name] of consoleMethods) {
+    console[name] = (...args: unknown[]): void => keep(`${format(...args)}\n`)
+  }
+  return () => {
+    if (ownWrite) stderr.write = write
+    else delete (stderr as { write?: unknown }).write
+    for (const [name, original] of consoleMethods) console[name] = original as never
+    return held
   }
 }
 
@@ -204,17 +241,39 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
   }
   const onSignal = (): void => finish()
   const signals = ["SIGTERM", "SIGHUP", "SIGINT"] as const
+  // A crash elsewhere in the process ends the monitor like a failure of its own (the
+  // terminal is restored, then the error reported); process.exit() still restores it.
+  const onCrash = (error: unknown): void => fail(error)
+  let releaseOutput: (() => string) | null = null
+  let restored = false
+  const restore = (): string => {
+    if (restored) return ""
+    restored = true
+    out.write(`${SYNC_END}\x1b[0m`)
+    term.hideCursor(false)
+    term.grabInput(false)
+    term.fullscreen(false)
+    return releaseOutput?.() ?? ""
+  }
+  const onExit = (): void => {
+    const held = restore()
+    if (held !== "") writeSync(2, held)
+  }
   let tick: NodeJS.Timeout | null = null
   let poll: NodeJS.Timeout | null = null
   const live: { unsubscribe: (() => Promise<void>) | null } = { unsubscribe: null }
 
   try {
+    releaseOutput = holdStrayOutput()
     term.fullscreen(true)
     term.hideCursor()
     term.grabInput({})
     term.on("key", onKey)
     term.on("resize", onResize)
     for (const s of signals) process.on(s, onSignal)
+    process.on("uncaughtException", onCrash)
+    process.on("unhandledRejection", onCrash)
+    process.on("exit", onExit)
     paint()
     for (const cmd of startCmds) execute(cmd)
     tick = setInterval(() => dispatch({ type: "tick", now: new Date() }), opts.tickMs ?? 1000)
@@ -239,10 +298,11 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
     term.off("key", onKey)
     term.off("resize", onResize)
     for (const s of signals) process.off(s, onSignal)
-    out.write(`${SYNC_END}\x1b[0m`)
-    term.hideCursor(false)
-    term.grabInput(false)
-    term.fullscreen(false)
+    process.off("uncaughtException", onCrash)
+    process.off("unhandledRejection", onCrash)
+    process.off("exit", onExit)
+    const held = restore()
+    if (held !== "") process.stderr.write(held)
     await live.unsubscribe?.().catch(() => {})
   }
   if (failure !== null) throw failure

@@ -1,6 +1,7 @@
 /**
  * The job table's columns (ID, Provider, Status, Duration, Error), shared by the
- * full-screen list and the plain renderer. Narrow widths drop Error, then Provider.
+ * full-screen list and the plain renderer. Narrow widths drop Error, then Provider, then
+ * Duration.
  */
 import { sanitize } from "../sanitize.js"
 import type { JobSummary } from "../types.js"
@@ -18,6 +19,7 @@ const MIN_ERROR_WIDTH = 12
 /** Which columns fit; `errorWidth` is 0 without the Error column, null for no limit. */
 export interface Columns {
   readonly provider: boolean
+  readonly duration: boolean
   readonly errorWidth: number | null
 }
 
@@ -26,12 +28,12 @@ export function columnsFor(width: number, indent: number): Columns {
   const fixed = indent + ID_WIDTH + GAP.length + STATUS_WIDTH + GAP.length + DURATION_WIDTH
   const withProvider = fixed + PROVIDER_WIDTH + GAP.length
   const errorWidth = width - withProvider - GAP.length
-  if (errorWidth >= MIN_ERROR_WIDTH) return { provider: true, errorWidth }
-  return { provider: width >= withProvider, errorWidth: 0 }
+  if (errorWidth >= MIN_ERROR_WIDTH) return { provider: true, duration: true, errorWidth }
+  return { provider: width >= withProvider, duration: width >= fixed, errorWidth: 0 }
 }
 
 /** Columns for output without a width limit (plain, non-TTY). */
-export const ALL_COLUMNS: Columns = { provider: true, errorWidth: null }
+export const ALL_COLUMNS: Columns = { provider: true, duration: true, errorWidth: null }
 
 const limit = (text: string, width: number | null): string => (width === null ? text : truncate(text, width))
 
@@ -39,9 +41,10 @@ const limit = (text: string, width: number | null): string => (width === null ? 
 export function headerCells(cols: Columns): string {
   const cells = [padRight("ID", ID_WIDTH)]
   if (cols.provider) cells.push(padRight("Provider", PROVIDER_WIDTH))
-  cells.push(padRight("Status", STATUS_WIDTH), padLeft("Duration", DURATION_WIDTH))
+  cells.push(padRight("Status", STATUS_WIDTH))
+  if (cols.duration) cells.push(padLeft("Duration", DURATION_WIDTH))
   if (cols.errorWidth !== 0) cells.push("Error")
-  return cells.join(GAP)
+  return cells.join(GAP).trimEnd()
 }
 
 /**
@@ -60,8 +63,8 @@ export function errorCell(job: JobSummary): { text: string; style: StyleName | n
 export function jobCells(job: JobSummary, now: Date, cols: Columns): Segment[] {
   const cells: Segment[] = [seg(padRight(shortId(job.id), ID_WIDTH) + GAP)]
   if (cols.provider) cells.push(seg(padRight(job.provider, PROVIDER_WIDTH) + GAP))
-  cells.push(seg(padRight(job.status, STATUS_WIDTH), job.status), seg(GAP))
-  cells.push(seg(padLeft(formatDuration(jobDurationMs(job, now)), DURATION_WIDTH)))
+  cells.push(seg(padRight(job.status, STATUS_WIDTH), job.status))
+  if (cols.duration) cells.push(seg(GAP), seg(padLeft(formatDuration(jobDurationMs(job, now)), DURATION_WIDTH)))
   if (cols.errorWidth !== 0) {
     const error = errorCell(job)
     if (error.text !== "") cells.push(seg(GAP), seg(limit(error.text, cols.errorWidth), error.style))
