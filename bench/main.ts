@@ -17,7 +17,7 @@ import { createTestDb } from "../test/support/db.js"
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000)
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 200_000)
 
-const time = async <A>(label: string, body: () => Promise<A>): Promise<{ value: A; ms: number }> => {
+const time = async <A>(body: () => Promise<A>): Promise<{ value: A; ms: number }> => {
   const start = performance.now()
   const value = await body()
   const ms = performance.now() - start
@@ -26,7 +26,7 @@ const time = async <A>(label: string, body: () => Promise<A>): Promise<{ value: 
 
 const median = async (runs: number, body: () => Promise<unknown>): Promise<number> => {
   const samples: Array<number> = []
-  for (let i = 0; i < runs; i++) samples.push((await time("", body)).ms)
+  for (let i = 0; i < runs; i++) samples.push((await time(body)).ms)
   samples.sort((a, b) => a - b)
   return samples[Math.floor(samples.length / 2)]!
 }
@@ -41,7 +41,7 @@ const main = async () => {
       runtime.runPromise(Effect.flatMap(CommandHandler, (h) => h.handle(jobId, command, new Date())))
 
     const ids = Array.from({ length: JOBS }, () => crypto.randomUUID())
-    const enqueue = await time("enqueue", async () => {
+    const enqueue = await time(async () => {
       for (let i = 0; i < ids.length; i += 8) {
         await Promise.all(ids.slice(i, i + 8).map((id, k) =>
           handle(id, {
@@ -51,7 +51,7 @@ const main = async () => {
       }
     })
     const lines = Array.from({ length: 50 }, (_, i) => ({ stream: "stdout" as const, text: `line ${i} ${"x".repeat(80)}`, at: new Date().toISOString() }))
-    const lifecycle = await time("lifecycle", async () => {
+    const lifecycle = await time(async () => {
       for (let i = 0; i < ids.length; i += 8) {
         await Promise.all(ids.slice(i, i + 8).map(async (id) => {
           const executionId = crypto.randomUUID()
@@ -61,13 +61,14 @@ const main = async () => {
         }))
       }
     })
-    const [{ events }] = await db.sql<Array<{ events: string }>>`select count(*) as events from job_events`
-    const rebuild = await time("rebuild", () => rebuildReadModels(db.sql))
+    const [row] = await db.sql<Array<{ events: string }>>`select count(*) as events from job_events`
+    const events = Number(row!.events)
+    const rebuild = await time(() => rebuildReadModels(db.sql))
 
     const monitorSmall = await median(15, () => monitorGroups(db.sql))
     const listSmall = await median(15, () => listJobs(db.sql, { status: "completed", limit: 50 }))
     // A large history for the monitor's queries: rows inserted directly (read-model shape only).
-    await time("history", () => db.sql`
+    await time(() => db.sql`
       insert into jobs (id, provider, status, prompt_summary, cwd, priority, max_attempts, timeout_ms, run_at,
                         created_at, completed_at, duration_ms, attempts, metadata, version, last_position)
       select gen_random_uuid(), 'claude', (array['completed','failed','cancelled'])[1 + g % 3], 'history', '/tmp', 0, 3, 60000,
@@ -82,7 +83,7 @@ const main = async () => {
     const out = [
       `jobs enqueued                ${JOBS} in ${enqueue.ms.toFixed(0)} ms  (${perSecond(JOBS, enqueue.ms)} jobs/s)`,
       `start+output(50 lines)+succeed ${JOBS} in ${lifecycle.ms.toFixed(0)} ms  (${perSecond(JOBS, lifecycle.ms)} jobs/s, ${perSecond(JOBS * 3, lifecycle.ms)} appends/s)`,
-      `rebuild of read models       ${events} events in ${rebuild.ms.toFixed(0)} ms  (${perSecond(Number(events), rebuild.ms)} events/s)`,
+      `rebuild of read models       ${events} events in ${rebuild.ms.toFixed(0)} ms  (${perSecond(events, rebuild.ms)} events/s)`,
       `monitor snapshot query       ${monitorSmall.toFixed(2)} ms at ${JOBS} jobs, ${monitorLarge.toFixed(2)} ms at ${JOBS + HISTORY} jobs  (ratio ${(monitorLarge / monitorSmall).toFixed(2)}x for ${((JOBS + HISTORY) / JOBS).toFixed(0)}x the rows)`,
       `jobs list --status completed ${listSmall.toFixed(2)} ms at ${JOBS} jobs, ${listLarge.toFixed(2)} ms at ${JOBS + HISTORY} jobs  (ratio ${(listLarge / listSmall).toFixed(2)}x)`
     ]
