@@ -56,11 +56,12 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
     case "ExecutionOutput":
     case "ExecutionProgress":
       return next
+    // An ended execution ends its pending cancel too (as the `jobs` row does).
     case "ExecutionSucceeded":
-      return { ...next, status: "completed", currentExecutionId: null }
+      return { ...next, status: "completed", currentExecutionId: null, cancelRequested: false }
     case "ExecutionFailed":
     case "ExecutionAbandoned":
-      return { ...next, status: "failed", currentExecutionId: null }
+      return { ...next, status: "failed", currentExecutionId: null, cancelRequested: false }
     case "JobRetryRequested":
       return { ...next, status: "queued", cancelRequested: false }
     case "JobCancelRequested":
@@ -124,6 +125,7 @@ export type JobCommand =
   }
   | { readonly _tag: "Retry"; readonly now: Date }
   | { readonly _tag: "RequestCancel"; readonly requestedBy: string }
+  /** The worker stopped the process; `executionId` null confirms for the current execution. */
   | { readonly _tag: "ConfirmCancel"; readonly executionId: string | null }
   | { readonly _tag: "Abandon"; readonly executionId: string; readonly reason: string; readonly now: Date }
 
@@ -150,14 +152,17 @@ const checkCurrent = (state: JobState, executionId: string): IllegalTransition |
       message: `Execution ${executionId} is not the running execution of this job (status ${state.status}).`
     })
 
-/** A failure event followed, when the policy says so, by a policy retry. */
+/**
+ * A failure event followed, when the policy says so, by a policy retry. A job whose cancel
+ * was requested is never re-queued: the person asked it to stop.
+ */
 const failedWithPolicy = (
   state: JobState,
   failure: JobEvent,
   errorKind: ErrorKind,
   now: Date
 ): ReadonlyArray<JobEvent> =>
-  shouldRetry(errorKind, state.attempts, state.maxAttempts)
+  !state.cancelRequested && shouldRetry(errorKind, state.attempts, state.maxAttempts)
     ? [failure, {
       type: "JobRetryRequested",
       data: { requested_by: "policy", run_at: new Date(now.getTime() + backoffMs(state.attempts)).toISOString() }
@@ -274,10 +279,14 @@ export const decide = (
       if (state.status !== "running") return illegal(`Only a queued or running job can be cancelled; this one is ${state.status}.`)
       if (state.cancelRequested) return illegal("Cancellation of this job was already requested.")
       return Result.succeed([{ type: "JobCancelRequested", data: { requested_by: command.requestedBy } }])
-    case "ConfirmCancel":
+    case "ConfirmCancel": {
       if (state.status !== "running" || !state.cancelRequested) {
         return illegal(`There is no pending cancellation to confirm; the job is ${state.status}.`)
       }
-      return Result.succeed([{ type: "JobCancelled", data: { execution_id: command.executionId } }])
+      // A stale worker (its execution abandoned, the job restarted) must not cancel the new one.
+      const error = command.executionId === null ? null : checkCurrent(state, command.executionId)
+      if (error) return Result.fail(error)
+      return Result.succeed([{ type: "JobCancelled", data: { execution_id: state.currentExecutionId } }])
+    }
   }
 }

@@ -50,13 +50,25 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   event: decodeEvent({ type: row.type, data: row.data })
 })
 
+/** The stream's last committed version is not the expected one (see {@link appendIn}). */
+class StreamVersionMismatch extends Error {
+  constructor(readonly jobId: string, readonly expectedVersion: number, readonly actualVersion: number) {
+    super(`Job ${jobId} is at version ${actualVersion}, not ${expectedVersion}.`)
+  }
+}
+
 const isVersionConflict = (error: unknown): boolean =>
-  typeof error === "object" && error !== null && (error as { code?: string }).code === "23505" &&
-  (error as { constraint_name?: string }).constraint_name === "job_events_job_id_version_key"
+  error instanceof StreamVersionMismatch ||
+  (typeof error === "object" && error !== null && (error as { code?: string }).code === "23505" &&
+    (error as { constraint_name?: string }).constraint_name === "job_events_job_id_version_key")
 
 /**
  * Appends inside an open transaction `tx` (used by the claimer, whose row lock must cover
- * the append). Throws the driver's unique-violation error on a version conflict.
+ * the append). Lock order, for every writer: the job's `jobs` row, then `job_events`, then
+ * the read models. Throws on a version conflict: a StreamVersionMismatch when the stream's
+ * committed version differs from `expectedVersion` (behind it too, which the unique
+ * constraint alone would let through as a gap), or the driver's unique violation when a
+ * concurrent append commits first.
  */
 export const appendIn = async (
   tx: postgres.TransactionSql,
@@ -64,6 +76,18 @@ export const appendIn = async (
   project: Projector,
   input: AppendInput
 ): Promise<ReadonlyArray<RecordedEvent>> => {
+  // Only what readers can decode goes into the log: one bad event would make the whole
+  // stream (and every rebuild) unreadable. Throws a SchemaError naming the field.
+  for (const event of input.events) decodeEvent(event)
+  // Lock the stream's `jobs` row (its snapshot) before anything else, as the claimer does
+  // (FOR UPDATE): writers of one job then queue on that row. Inserting the event first
+  // would deadlock against a claim holding the row and inserting the same version.
+  await tx`select 1 from jobs where id = ${input.jobId} for update`
+  const [head] = await tx<Array<{ version: number }>>`
+    select coalesce(max(version), 0)::integer as version from job_events where job_id = ${input.jobId}`
+  if (head!.version !== input.expectedVersion) {
+    throw new StreamVersionMismatch(input.jobId, input.expectedVersion, head!.version)
+  }
   const recorded: Array<RecordedEvent> = []
   let version = input.expectedVersion
   for (const event of input.events) {

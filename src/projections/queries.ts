@@ -180,7 +180,11 @@ export const getJob = async (sql: Queryable, id: string): Promise<JobRecord | nu
   return row ? toJob(row) : null
 }
 
-/** Why a job reference did not resolve to exactly one job. */
+/**
+ * Why a job reference did not resolve to exactly one job. `too_short` covers every
+ * reference that cannot name a job: fewer than {@link MIN_PREFIX} hex digits, other
+ * characters, or more digits than an id has.
+ */
 export type JobRefProblem = "too_short" | "not_found" | "ambiguous"
 
 /** Smallest accepted id prefix, characters (DESIGN.md, Command line). */
@@ -202,6 +206,7 @@ export const resolveJobId = async (
   }
   // A uuid prefix maps to a uuid range, so the primary key index answers it.
   const hex = needle.replace(/-/g, "")
+  if (hex.length > 32) return { problem: "too_short" } // longer than any id: not a prefix of one
   const low = (hex + "0".repeat(32)).slice(0, 32)
   const high = (hex + "f".repeat(32)).slice(0, 32)
   const asUuid = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`

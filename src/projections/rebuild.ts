@@ -35,6 +35,9 @@ const digest = async (tx: postgres.TransactionSql, table: string): Promise<{ row
  */
 export const rebuildReadModels = (sql: postgres.Sql): Promise<RebuildReport> =>
   sql.begin(async (tx) => {
+    // Appends lock a `jobs` row, then insert into job_events, then write the other read
+    // models: take the tables in that order too, or a rebuild and an append can deadlock.
+    await tx`lock table jobs, job_executions, job_logs in access exclusive mode`
     await tx`lock table job_events in share mode`
     const before = new Map<string, { rows: number; md5: string }>()
     for (const table of TABLES) before.set(table, await digest(tx, table))

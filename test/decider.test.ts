@@ -1,0 +1,320 @@
+/**
+ * The job Decider, table-driven (STYLE.md): given these events, when this command, then
+ * these events or this error. Then evolve/fold against DESIGN.md's status table, and the
+ * retry policy's backoff.
+ */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { Result } from "effect"
+import { decide, evolve, fold, initialState, type JobCommand } from "../src/domain/decider.js"
+import { decodeEvent, type JobEvent } from "../src/domain/events.js"
+import type { ErrorKind, JobStatus } from "../src/domain/job.js"
+import { BASE_BACKOFF_MS, backoffMs, MAX_BACKOFF_MS, shouldRetry } from "../src/domain/retryPolicy.js"
+import { cmd } from "./support/commandBuilders.js"
+import { at, ev, EXEC_1, EXEC_2, EXEC_3, T0 } from "./support/events.js"
+
+const NOW = at(60_000)
+
+const LINES = [{ stream: "stdout", text: "hello", at: NOW.toISOString() }] as const
+
+/** Histories that leave a job (max_attempts 3) in each status. */
+const given = {
+  queued: [ev.queued()],
+  running: [ev.queued(), ev.started(EXEC_1)],
+  cancelRequested: [ev.queued(), ev.started(EXEC_1), ev.cancelRequested()],
+  completed: [ev.queued(), ev.started(EXEC_1), ev.succeeded(EXEC_1)],
+  failed: [ev.queued(), ev.started(EXEC_1), ev.failed(EXEC_1, "auth")],
+  cancelled: [ev.queued(), ev.cancelRequested(), ev.cancelled(null)],
+  requeuedByPolicy: [ev.queued(), ev.started(EXEC_1), ev.failed(EXEC_1, "network"), ev.retry("policy", at(5_000))],
+  runningSecond: [
+    ev.queued(),
+    ev.started(EXEC_1),
+    ev.failed(EXEC_1, "network"),
+    ev.retry("policy", at(5_000)),
+    ev.started(EXEC_2, 2)
+  ],
+  runningThird: [
+    ev.queued(),
+    ev.started(EXEC_1),
+    ev.failed(EXEC_1, "network"),
+    ev.retry("policy", at(5_000)),
+    ev.started(EXEC_2, 2),
+    ev.failed(EXEC_2, "network"),
+    ev.retry("policy", at(15_000)),
+    ev.started(EXEC_3, 3)
+  ]
+} satisfies Record<string, ReadonlyArray<JobEvent>>
+
+type Then = ReadonlyArray<JobEvent> | { readonly error: "JobNotFound" | "IllegalTransition"; readonly message?: string | RegExp }
+
+interface Case {
+  readonly name: string
+  readonly given: ReadonlyArray<JobEvent>
+  readonly when: JobCommand
+  readonly then: Then
+}
+
+const refused = (message?: string | RegExp): Then => ({ error: "IllegalTransition", ...(message ? { message } : {}) })
+const policyRetry = (delayMs: number) => ev.retry("policy", new Date(NOW.getTime() + delayMs))
+const failedEvent = (kind: ErrorKind, executionId = EXEC_1) =>
+  ev.failed(executionId, kind, { error: `boom: ${kind}`, duration_ms: 900 })
+const abandonedEvent = (executionId = EXEC_1) => ev.abandoned(executionId, "lease expired")
+
+const cases: ReadonlyArray<Case> = [
+  // Enqueue
+  {
+    name: "Enqueue on a new stream queues the job",
+    given: [],
+    when: cmd.enqueue(),
+    then: [ev.queued({
+      provider: "gemini",
+      model: "gemini-2.5-pro",
+      prompt: "Write docs/NFRS.md\nin detail",
+      step: "01_NFRS",
+      priority: 5,
+      timeout_ms: 120_000,
+      metadata: { document: "docs/NFRS.md" }
+    })]
+  },
+  { name: "Enqueue of an existing job is refused", given: given.queued, when: cmd.enqueue(), then: refused(/already exists/) },
+  // JobNotFound
+  ...[
+    cmd.start(EXEC_1),
+    cmd.output(EXEC_1, LINES),
+    cmd.progress(EXEC_1),
+    cmd.succeed(EXEC_1),
+    cmd.fail(EXEC_1, "network", NOW),
+    cmd.abandon(EXEC_1, NOW),
+    cmd.retry(NOW),
+    cmd.cancel(),
+    cmd.confirmCancel(EXEC_1)
+  ].map((when): Case => ({
+    name: `${when._tag} on an empty stream is JobNotFound`,
+    given: [],
+    when,
+    then: { error: "JobNotFound", message: "No such job." }
+  })),
+  // Start
+  {
+    name: "Start of a queued job opens attempt 1",
+    given: given.queued,
+    when: cmd.start(EXEC_1),
+    then: [ev.started(EXEC_1, 1, { worker_id: "worker-b", host: "host-b", pid: 77, argv: ["gemini", "--output-format", "stream-json"] })]
+  },
+  {
+    name: "Start after a policy retry opens attempt 2",
+    given: given.requeuedByPolicy,
+    when: cmd.start(EXEC_2),
+    then: [ev.started(EXEC_2, 2, { worker_id: "worker-b", host: "host-b", pid: 77, argv: ["gemini", "--output-format", "stream-json"] })]
+  },
+  ...(["running", "completed", "failed", "cancelled"] as const).map((status): Case => ({
+    name: `Start of a ${status} job is refused`,
+    given: given[status],
+    when: cmd.start(EXEC_2),
+    then: refused(`Only a queued job can start; this one is ${status}.`)
+  })),
+  // RecordOutput / RecordProgress
+  {
+    name: "RecordOutput of the current execution",
+    given: given.running,
+    when: cmd.output(EXEC_1, LINES),
+    then: [ev.output(EXEC_1, [{ stream: "stdout", text: "hello", at: NOW.toISOString() }])]
+  },
+  {
+    name: "RecordOutput while a cancel is pending is still recorded",
+    given: given.cancelRequested,
+    when: cmd.output(EXEC_1, LINES),
+    then: [ev.output(EXEC_1, [{ stream: "stdout", text: "hello", at: NOW.toISOString() }])]
+  },
+  { name: "RecordOutput of another execution is refused", given: given.running, when: cmd.output(EXEC_2, LINES), then: refused(/not the running execution/) },
+  { name: "RecordOutput of an earlier attempt is refused", given: given.runningSecond, when: cmd.output(EXEC_1, LINES), then: refused() },
+  { name: "RecordOutput of a queued job is refused", given: given.queued, when: cmd.output(EXEC_1, LINES), then: refused() },
+  { name: "RecordProgress of the current execution", given: given.running, when: cmd.progress(EXEC_1), then: [ev.progress(EXEC_1, "Reading README.md")] },
+  { name: "RecordProgress of another execution is refused", given: given.running, when: cmd.progress(EXEC_2), then: refused(/not the running execution/) },
+  { name: "RecordProgress of a completed job is refused", given: given.completed, when: cmd.progress(EXEC_1), then: refused() },
+  // Succeed
+  {
+    name: "Succeed of the current execution completes the job",
+    given: given.running,
+    when: cmd.succeed(EXEC_1),
+    then: [ev.succeeded(EXEC_1, { result: "# NFRS", usage: { input_tokens: 10 }, cost_usd: 0.25, duration_ms: 4_000, cli_version: "1.2.3" })]
+  },
+  { name: "Succeed of another execution is refused", given: given.running, when: cmd.succeed(EXEC_2), then: refused() },
+  { name: "Succeed twice is refused", given: given.completed, when: cmd.succeed(EXEC_1), then: refused() },
+  // Fail
+  { name: "Fail, non-transient: only ExecutionFailed", given: given.running, when: cmd.fail(EXEC_1, "auth", NOW), then: [failedEvent("auth")] },
+  ...(["rate_limit", "overloaded", "network", "timeout"] as const).map((kind): Case => ({
+    name: `Fail, transient ${kind} on attempt 1 of 3: retried by policy after 5 s`,
+    given: given.running,
+    when: cmd.fail(EXEC_1, kind, NOW),
+    then: [failedEvent(kind), policyRetry(5_000)]
+  })),
+  {
+    name: "Fail, transient on attempt 2 of 3: retried by policy after 10 s",
+    given: given.runningSecond,
+    when: cmd.fail(EXEC_2, "network", NOW),
+    then: [failedEvent("network", EXEC_2), policyRetry(10_000)]
+  },
+  {
+    name: "Fail, transient on the last attempt: no retry",
+    given: given.runningThird,
+    when: cmd.fail(EXEC_3, "network", NOW),
+    then: [failedEvent("network", EXEC_3)]
+  },
+  {
+    name: "Fail, transient with max_attempts 1: no retry",
+    given: [ev.queued({ max_attempts: 1 }), ev.started(EXEC_1)],
+    when: cmd.fail(EXEC_1, "rate_limit", NOW),
+    then: [failedEvent("rate_limit")]
+  },
+  {
+    name: "Fail, transient after a cancel request: no retry (the user asked to stop)",
+    given: given.cancelRequested,
+    when: cmd.fail(EXEC_1, "timeout", NOW),
+    then: [failedEvent("timeout")]
+  },
+  { name: "Fail of another execution is refused", given: given.running, when: cmd.fail(EXEC_2, "auth", NOW), then: refused() },
+  { name: "Fail of a failed job is refused", given: given.failed, when: cmd.fail(EXEC_1, "auth", NOW), then: refused() },
+  // Abandon
+  { name: "Abandon on attempt 1 of 3: worker_lost is retried by policy", given: given.running, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent(), policyRetry(5_000)] },
+  {
+    name: "Abandon on the last attempt: no retry",
+    given: given.runningThird,
+    when: cmd.abandon(EXEC_3, NOW),
+    then: [abandonedEvent(EXEC_3)]
+  },
+  { name: "Abandon after a cancel request: no retry", given: given.cancelRequested, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent()] },
+  { name: "Abandon of a stale execution is refused", given: given.runningSecond, when: cmd.abandon(EXEC_1, NOW), then: refused() },
+  { name: "Abandon of a completed job is refused", given: given.completed, when: cmd.abandon(EXEC_1, NOW), then: refused() },
+  // Retry
+  { name: "Retry of a failed job", given: given.failed, when: cmd.retry(NOW), then: [ev.retry("user", NOW)] },
+  { name: "Retry of a cancelled job", given: given.cancelled, when: cmd.retry(NOW), then: [ev.retry("user", NOW)] },
+  ...(["queued", "running", "completed"] as const).map((status): Case => ({
+    name: `Retry of a ${status} job is refused with a clear sentence`,
+    given: given[status],
+    when: cmd.retry(NOW),
+    then: refused(`Only a failed or cancelled job can be retried; this one is ${status}.`)
+  })),
+  // RequestCancel
+  {
+    name: "RequestCancel of a queued job cancels it at once",
+    given: given.queued,
+    when: cmd.cancel(),
+    then: [ev.cancelRequested("user"), ev.cancelled(null)]
+  },
+  { name: "RequestCancel of a running job asks its worker", given: given.running, when: cmd.cancel(), then: [ev.cancelRequested("user")] },
+  {
+    name: "RequestCancel twice is refused",
+    given: given.cancelRequested,
+    when: cmd.cancel(),
+    then: refused("Cancellation of this job was already requested.")
+  },
+  ...(["completed", "failed", "cancelled"] as const).map((status): Case => ({
+    name: `RequestCancel of a ${status} job is refused`,
+    given: given[status],
+    when: cmd.cancel(),
+    then: refused(`Only a queued or running job can be cancelled; this one is ${status}.`)
+  })),
+  // ConfirmCancel
+  { name: "ConfirmCancel of a pending cancel", given: given.cancelRequested, when: cmd.confirmCancel(EXEC_1), then: [ev.cancelled(EXEC_1)] },
+  {
+    name: "ConfirmCancel without an execution id closes the current execution",
+    given: given.cancelRequested,
+    when: cmd.confirmCancel(null),
+    then: [ev.cancelled(EXEC_1)]
+  },
+  {
+    name: "ConfirmCancel by a stale execution is refused",
+    given: [...given.runningSecond, ev.cancelRequested()],
+    when: cmd.confirmCancel(EXEC_1),
+    then: refused(/not the running execution/)
+  },
+  { name: "ConfirmCancel with no cancel requested is refused", given: given.running, when: cmd.confirmCancel(EXEC_1), then: refused(/no pending cancellation/) },
+  { name: "ConfirmCancel of a cancelled job is refused", given: given.cancelled, when: cmd.confirmCancel(EXEC_1), then: refused() }
+]
+
+describe("decide", () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const result = decide(c.when, fold(c.given))
+      if ("error" in c.then) {
+        assert.ok(Result.isFailure(result), `expected ${c.then.error}, got ${JSON.stringify(Result.isSuccess(result) && result.success)}`)
+        assert.equal(result.failure._tag, c.then.error)
+        if (typeof c.then.message === "string") assert.equal(result.failure.message, c.then.message)
+        else if (c.then.message) assert.match(result.failure.message, c.then.message)
+      } else {
+        assert.ok(Result.isSuccess(result), `expected events, got ${Result.isFailure(result) && result.failure.message}`)
+        assert.deepEqual(result.success, c.then)
+      }
+    })
+  }
+
+  it("every event a command produces decodes (the log stays readable)", () => {
+    for (const c of cases) {
+      if ("error" in c.then) continue
+      const result = decide(c.when, fold(c.given))
+      if (Result.isSuccess(result)) for (const event of result.success) assert.deepEqual(decodeEvent(event), event)
+    }
+  })
+})
+
+describe("evolve / fold", () => {
+  const statusAfter: ReadonlyArray<readonly [string, ReadonlyArray<JobEvent>, JobStatus]> = [
+    ["JobQueued", given.queued, "queued"],
+    ["ExecutionStarted", given.running, "running"],
+    ["ExecutionOutput", [...given.running, ev.output(EXEC_1, [])], "running"],
+    ["ExecutionProgress", [...given.running, ev.progress(EXEC_1, "x")], "running"],
+    ["ExecutionSucceeded", given.completed, "completed"],
+    ["ExecutionFailed", given.failed, "failed"],
+    ["JobRetryRequested (policy)", given.requeuedByPolicy, "queued"],
+    ["JobRetryRequested (user)", [...given.failed, ev.retry("user", T0)], "queued"],
+    ["JobCancelRequested (status unchanged)", given.cancelRequested, "running"],
+    ["JobCancelled", given.cancelled, "cancelled"],
+    ["ExecutionAbandoned", [...given.running, ev.abandoned(EXEC_1)], "failed"]
+  ]
+  for (const [name, events, status] of statusAfter) {
+    it(`status after ${name} is ${status}`, () => assert.equal(fold(events).status, status))
+  }
+
+  it("starts empty", () => {
+    assert.deepEqual(fold([]), initialState)
+    assert.equal(initialState.version, 0)
+    assert.equal(initialState.status, null)
+  })
+
+  it("counts versions, tracks attempts, max_attempts and the current execution", () => {
+    const states = given.runningThird.reduce((acc, event) => [...acc, evolve(acc[acc.length - 1]!, event)], [initialState])
+    assert.deepEqual(states.map((s) => s.version), [0, 1, 2, 3, 4, 5, 6, 7, 8])
+    assert.deepEqual(states.map((s) => s.attempts), [0, 0, 1, 1, 1, 2, 2, 2, 3])
+    assert.deepEqual(states.map((s) => s.currentExecutionId), [null, null, EXEC_1, null, null, EXEC_2, null, null, EXEC_3])
+    assert.equal(states[1]!.maxAttempts, 3)
+  })
+
+  it("tracks a pending cancel until the execution ends, whichever way", () => {
+    assert.equal(fold(given.cancelRequested).cancelRequested, true)
+    for (const end of [ev.succeeded(EXEC_1), ev.failed(EXEC_1, "crashed"), ev.abandoned(EXEC_1), ev.cancelled(EXEC_1)]) {
+      const state = fold([...given.cancelRequested, end])
+      assert.equal(state.cancelRequested, false, end.type)
+      assert.equal(state.currentExecutionId, null, end.type)
+    }
+  })
+})
+
+describe("retry policy", () => {
+  it("backs off 5 s, 10 s, 20 s, ... capped at 5 min", () => {
+    assert.equal(BASE_BACKOFF_MS, 5_000)
+    assert.equal(MAX_BACKOFF_MS, 300_000)
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 20].map(backoffMs), [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000])
+    assert.equal(backoffMs(0), 5_000)
+  })
+
+  it("retries only transient kinds, only below max_attempts", () => {
+    const transient: ReadonlyArray<ErrorKind> = ["rate_limit", "overloaded", "network", "timeout", "worker_lost"]
+    const permanent: ReadonlyArray<ErrorKind> = ["auth", "quota", "not_installed", "bad_output", "crashed", "cancelled", "unknown"]
+    for (const kind of transient) {
+      assert.equal(shouldRetry(kind, 1, 3), true, kind)
+      assert.equal(shouldRetry(kind, 3, 3), false, kind)
+    }
+    for (const kind of permanent) assert.equal(shouldRetry(kind, 1, 3), false, kind)
+  })
+})

@@ -1,0 +1,178 @@
+/**
+ * DESIGN.md invariant 3: replay(job_events) == live read models. A realistic history is
+ * driven through the CommandHandler (so the live projection writes the read models), then
+ * `rebuildReadModels` replays the log and must reproduce every row byte for byte, and
+ * repair a corrupted one.
+ */
+import assert from "node:assert/strict"
+import { randomUUID } from "node:crypto"
+import { after, before, describe, it } from "node:test"
+import { fold } from "../src/domain/decider.js"
+import type { OutputLine } from "../src/domain/events.js"
+import { channelFor } from "../src/events/sqlClient.js"
+import { appendIn, EventStore } from "../src/events/store.js"
+import { project } from "../src/projections/project.js"
+import { loadState } from "../src/projections/commandHandler.js"
+import { rebuildReadModels, type RebuildReport } from "../src/projections/rebuild.js"
+import { cmd } from "./support/commandBuilders.js"
+import { createTestDb, type TestDb } from "./support/db.js"
+import { at, ev } from "./support/events.js"
+import { type ServicesRuntime, testServices } from "./support/layers.js"
+
+let db: TestDb
+let services: ServicesRuntime
+
+before(async () => {
+  db = await createTestDb()
+  services = testServices(db)
+})
+
+after(async () => {
+  await services?.dispose()
+  await db?.drop()
+})
+
+/** Every row of the three read models as PostgreSQL's text form, in a stable order. */
+const snapshot = async () => ({
+  jobs: (await db.sql<Array<{ t: string }>>`select t::text from jobs t order by id`).map((r) => r.t),
+  job_executions: (await db.sql<Array<{ t: string }>>`select t::text from job_executions t order by id`).map((r) => r.t),
+  job_logs: (await db.sql<Array<{ t: string }>>`select t::text from job_logs t order by job_id, seq`).map((r) => r.t)
+})
+
+const lines = (ms: number, ...texts: Array<readonly [OutputLine["stream"], string]>): Array<OutputLine> =>
+  texts.map(([stream, text], i) => ({ stream, text, at: at(ms + i).toISOString() }))
+
+/** Plays a history of seven jobs, partly interleaved, one command at a time (clock = `at(ms)`). */
+const playHistory = async () => {
+  let clock = 0
+  const run = (jobId: string, command: Parameters<ServicesRuntime["handle"]>[1]) => services.handle(jobId, command, at((clock += 1_000)))
+  const [done, flaky, queuedCancel, runningCancel, lost, failedThenRetried, crashedWhileCancelling] = Array.from(
+    { length: 7 },
+    () => randomUUID()
+  )
+  const exec = Array.from({ length: 8 }, () => randomUUID())
+
+  await run(done!, cmd.enqueue({ provider: "claude", step: "00_PRD", prompt: "\n\n# Write the PRD ✍️\nthen stop", metadata: { document: "docs/PRD.md", tags: ["a", "ü"] } }))
+  await run(flaky!, cmd.enqueue({ provider: "gemini", model: null, step: null, maxAttempts: 3, metadata: {} }))
+  await run(queuedCancel!, cmd.enqueue({ provider: "cursor", prompt: "x".repeat(500) }))
+  await run(done!, cmd.start(exec[0]!, { argv: ["claude", "-p", "--output-format", "stream-json"] }))
+  await run(flaky!, cmd.start(exec[1]!))
+  await run(done!, cmd.output(exec[0]!, lines(clock, ["stdout", "line one\nstill one record"], ["stdout", "ünïcödé 日本語 🚀 e\u0301"], ["stderr", "warn:\ttab\r"])))
+  await run(queuedCancel!, cmd.cancel("user"))
+  await run(done!, cmd.progress(exec[0]!, "Tool call: Write docs/PRD.md"))
+  await run(flaky!, cmd.output(exec[1]!, lines(clock, ["stdout", "connecting…"], ["stdout", ""])))
+  await run(flaky!, cmd.fail(exec[1]!, "network", at(clock), { exitCode: null, signal: "SIGTERM", error: "ECONNRESET", durationMs: 1_234 }))
+  await run(done!, cmd.output(exec[0]!, lines(clock, ["stdout", "y".repeat(70_000)], ["system", "provider pid 4321"])))
+  await run(done!, cmd.succeed(exec[0]!, { result: "# PRD\n\n✓ done", usage: { input_tokens: 1200, output_tokens: 345, cache: { read: 7 } }, costUsd: 0.0421, durationMs: 5_432 }))
+  await run(flaky!, cmd.start(exec[2]!))
+  await run(runningCancel!, cmd.enqueue({ provider: "claude", priority: -3 }))
+  await run(runningCancel!, cmd.start(exec[3]!))
+  await run(runningCancel!, cmd.output(exec[3]!, lines(clock, ["stdout", "working"])))
+  await run(flaky!, cmd.progress(exec[2]!, "second try"))
+  await run(runningCancel!, cmd.cancel("user (Ctrl-C)"))
+  await run(flaky!, cmd.succeed(exec[2]!, { exitCode: null, usage: null, costUsd: null, cliVersion: null, durationMs: 0 }))
+  await run(runningCancel!, cmd.confirmCancel(exec[3]!))
+  await run(lost!, cmd.enqueue({ provider: "gemini", maxAttempts: 2 }))
+  await run(lost!, cmd.start(exec[4]!))
+  await run(lost!, cmd.abandon(exec[4]!, at(clock), "The worker's lease expired."))
+  await run(lost!, cmd.start(exec[5]!))
+  await run(lost!, cmd.abandon(exec[5]!, at(clock), "The worker shut down during the execution."))
+  await run(failedThenRetried!, cmd.enqueue({ provider: "cursor", maxAttempts: 1 }))
+  await run(failedThenRetried!, cmd.start(exec[6]!))
+  await run(failedThenRetried!, cmd.fail(exec[6]!, "auth", at(clock), { exitCode: 3, error: "Not logged in; run cursor-agent login." }))
+  await run(failedThenRetried!, cmd.retry(at(clock + 30_000)))
+  await run(crashedWhileCancelling!, cmd.enqueue({ provider: "claude" }))
+  await run(crashedWhileCancelling!, cmd.start(exec[7]!))
+  await run(crashedWhileCancelling!, cmd.cancel())
+  await run(crashedWhileCancelling!, cmd.fail(exec[7]!, "crashed", at(clock), { exitCode: null, signal: "SIGSEGV" }))
+  return {
+    done: done!,
+    flaky: flaky!,
+    queuedCancel: queuedCancel!,
+    runningCancel: runningCancel!,
+    lost: lost!,
+    failedThenRetried: failedThenRetried!,
+    crashedWhileCancelling: crashedWhileCancelling!
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const identical = (report: RebuildReport) => Object.fromEntries(report.tables.map((t) => [t.table, t.identical]))
+
+describe("rebuildReadModels", () => {
+  let jobs: Awaited<ReturnType<typeof playHistory>>
+  let live: Awaited<ReturnType<typeof snapshot>>
+
+  before(async () => {
+    jobs = await playHistory()
+    live = await snapshot()
+  })
+
+  it("the history reached the statuses it was meant to", async () => {
+    const rows = await db.sql<Array<{ id: string; status: string; attempts: number }>>`select id, status, attempts from jobs`
+    const byId = new Map(rows.map((r) => [r.id, [r.status, r.attempts]]))
+    assert.deepEqual(Object.fromEntries(Object.entries(jobs).map(([name, id]) => [name, byId.get(id)])), {
+      done: ["completed", 1],
+      flaky: ["completed", 2],
+      queuedCancel: ["cancelled", 0],
+      runningCancel: ["cancelled", 1],
+      lost: ["failed", 2],
+      failedThenRetried: ["queued", 1],
+      crashedWhileCancelling: ["failed", 1]
+    })
+    assert.equal(live.job_executions.length, 8)
+    assert.ok(live.job_logs.length > 30)
+  })
+
+  it("each jobs row carries the decide-state that folding its stream gives", async () => {
+    for (const [name, id] of Object.entries(jobs)) {
+      const stream = await services.run(EventStore.use((store) => store.readStream(id)))
+      assert.deepEqual(await loadState(db.sql, id), fold(stream.map((r) => r.event)), name)
+    }
+  })
+
+  it("replays the log into byte-for-byte the same rows", async () => {
+    const [{ count }] = await db.sql<[{ count: string }]>`select count(*) from job_events`
+    const report = await rebuildReadModels(db.sql)
+    assert.equal(report.events, Number(count))
+    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    assert.deepEqual(
+      Object.fromEntries(report.tables.map((t) => [t.table, t.rows])),
+      { jobs: live.jobs.length, job_executions: live.job_executions.length, job_logs: live.job_logs.length }
+    )
+    assert.deepEqual(await snapshot(), live)
+  })
+
+  it("reports a corrupted read-model row and restores it", async () => {
+    await db.sql`update jobs set error = 'x' where id = ${jobs.done}`
+    await db.sql`delete from job_logs where job_id = ${jobs.flaky} and seq = 2`
+    const report = await rebuildReadModels(db.sql)
+    assert.deepEqual(identical(report), { jobs: false, job_executions: true, job_logs: false })
+    assert.deepEqual(await snapshot(), live)
+  })
+
+  it("an append in progress when a rebuild starts completes first; no deadlock, nothing lost", async () => {
+    const jobId = randomUUID()
+    let rebuild: Promise<RebuildReport> | undefined
+    // An append that holds the job's row (as the claimer does) while the rebuild starts.
+    await db.sql.begin(async (tx) => {
+      await tx`select 1 from jobs where id = ${jobId} for update`
+      rebuild = rebuildReadModels(db.sql)
+      await sleep(200)
+      await appendIn(tx, channelFor(db.schema), project, { jobId, expectedVersion: 0, events: [ev.queued()], occurredAt: at(500_000) })
+    })
+    const report = await rebuild!
+    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    assert.equal((await db.sql`select 1 from jobs where id = ${jobId}`).length, 1)
+  })
+
+  it("appends after a rebuild continue the same streams", async () => {
+    const exec = randomUUID()
+    await services.handle(jobs.failedThenRetried, cmd.start(exec), at(999_000))
+    await services.handle(jobs.failedThenRetried, cmd.succeed(exec), at(999_500))
+    const afterAppends = await snapshot()
+    const report = await rebuildReadModels(db.sql)
+    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    assert.deepEqual(await snapshot(), afterAppends)
+  })
+})
