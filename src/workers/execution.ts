@@ -1,18 +1,22 @@
 /**
  * One execution of a claimed job: run the provider CLI (runner.ts), stream its output and
- * progress into events, stop it on cancel, and append the outcome. Appends that fail
- * because the database is briefly away are retried; an execution whose job moved on (it
- * was abandoned by the rescuer, say) is stopped.
+ * progress into events, stop it when told (canceller.ts), and append the outcome. Appends
+ * that fail because the database is briefly away are retried.
+ *
+ * Stopping: a cancel is graceful (SIGTERM, grace, SIGKILL; the output so far is kept, then
+ * JobCancelled). When the job moved on without us (abandoned by a rescuer) or this worker
+ * lost its lease, the job may already run elsewhere: the runner is interrupted, which kills
+ * the process group, and nothing more of this execution is recorded (invariant 1).
  */
-import { Deferred, Effect, Schedule } from "effect"
+import { Cause, Deferred, Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import type { Logger } from "../config/logger.js"
-import type { Canceller } from "./canceller.js"
+import type { Canceller, StopReason } from "./canceller.js"
 import type { ClaimedJob } from "./claimer.js"
 import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
-import { runProvider } from "./runner.js"
+import { runProvider, type RunOutcome } from "./runner.js"
 
 /** What an execution needs besides the claimed job. */
 export interface ExecutionContext {
@@ -21,8 +25,34 @@ export interface ExecutionContext {
   readonly logger: Logger
 }
 
+/** Longest wait for the "worker shut down" record at shutdown; the process must exit, ms. */
+const SHUTDOWN_RECORD_TIMEOUT_MS = 10_000
+
 /** PostgreSQL rejects U+0000 in text and jsonb: keep the line, replace the character. */
 const storable = (text: string): string => text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text
+
+/**
+ * Process groups of the provider CLIs this process is running. If the process exits
+ * without unwinding (a second Ctrl-C, process.exit), they are killed on the way out: they
+ * run in their own groups, so nothing else would stop them.
+ */
+const liveGroups = new Set<number>()
+let exitHookInstalled = false
+const trackGroup = (pid: number): void => {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.on("exit", () => {
+      for (const group of liveGroups) {
+        try {
+          process.kill(-group, "SIGKILL")
+        } catch {
+          // already gone
+        }
+      }
+    })
+  }
+  liveGroups.add(pid)
+}
 
 /** Appends a worker command, retrying every 2 s while the database is unreachable (up to 1 min). */
 const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand) =>
@@ -34,11 +64,18 @@ const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, comma
     })
   )
 
+/** How the provider's run ended, seen from the execution. */
+type RunEnd =
+  | { readonly _tag: "Ran"; readonly outcome: RunOutcome }
+  | { readonly _tag: "Stopped"; readonly reason: StopReason }
+  | { readonly _tag: "Crashed"; readonly cause: Cause.Cause<unknown> }
+
 /**
  * Runs a claimed job to its end and records the outcome. Interruption (worker shutdown)
  * stops the provider's process group and records the execution as abandoned so the retry
- * policy can hand it to another worker. Fails only with database errors that outlasted
- * the retries (the rescuer then abandons the execution).
+ * policy can hand it to another worker. An execution whose outcome cannot be recorded is
+ * recorded abandoned, retried until the database answers (or the worker is stopped), so a
+ * job never stays `running` under a live worker that no longer runs it.
  */
 export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
   Effect.gen(function*() {
@@ -46,28 +83,46 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     const { executionId, job, jobId } = claimed
     const log = logger.child({ jobId, executionId, attempt: claimed.attempt })
     const startedAt = new Date()
-    const submit = submitWith(yield* CommandHandler)
+    const handler = yield* CommandHandler
+    const submit = submitWith(handler)
     log.info({ provider: job.provider, step: job.step }, "execution started")
 
     const adapter = adapterFor(job.provider)
-    const cancelled = yield* canceller.register(jobId)
+    const stopSignal = yield* canceller.register(jobId, executionId)
+    // A cancel requested between the claim and the registration sent its notification to nobody.
+    yield* canceller.sweep.pipe(Effect.ignore)
     const abort = new AbortController()
-    let movedOn: string | null = null
-    // A cancel request stops the process; the runner then reports a `cancelled` outcome.
-    yield* Deferred.await(cancelled).pipe(Effect.andThen(Effect.sync(() => abort.abort())), Effect.forkScoped)
-    // The job moved on without us (abandoned by the rescuer, say): stop the process.
+    const hardStop = yield* Deferred.make<StopReason>()
+    let stopReason: StopReason | undefined
+    let childPid: number | undefined
+    const stop = (reason: StopReason) =>
+      Effect.suspend(() => {
+        stopReason ??= reason
+        if (reason._tag === "Cancel") {
+          abort.abort() // the runner then reports a `cancelled` outcome
+          return Effect.void
+        }
+        return Deferred.succeed(hardStop, reason).pipe(Effect.asVoid)
+      })
+    yield* Deferred.await(stopSignal).pipe(Effect.flatMap(stop), Effect.forkScoped)
+
+    /** Appends a command about this execution; a refusal means the job moved on without us. */
     const record = (command: JobCommand) =>
       submit(jobId, command).pipe(
-        Effect.catchTag(["IllegalTransition", "JobNotFound"], (error) =>
-          Effect.sync(() => {
-            movedOn = error.message
-            abort.abort()
-          })),
+        Effect.catchTag(["IllegalTransition", "JobNotFound"], (error) => stop({ _tag: "MovedOn", reason: error.message })),
         Effect.asVoid,
         Effect.orDie
       )
+    /** Records how the execution ended; retried until the database answers, unless the job moved on. */
+    const recordUntilDone = (command: JobCommand) =>
+      handler.handle(jobId, command, new Date()).pipe(
+        Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(2_000) }),
+        Effect.catchTag(["IllegalTransition", "JobNotFound"], (error) =>
+          Effect.sync(() => log.warn({ reason: error.message }, "outcome not recorded: the job moved on"))),
+        Effect.asVoid
+      )
 
-    const outcome = yield* runProvider(adapter, {
+    const runner = runProvider(adapter, {
       provider: job.provider,
       bin: resolveBin(adapter, env),
       args: adapter.argv({ model: job.model ?? undefined, cwd: job.cwd }),
@@ -77,31 +132,60 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       timeoutMs: job.timeout_ms,
       cancel: abort.signal
     }, {
+      onStart: (pid) => Effect.sync(() => {
+        childPid = pid
+        trackGroup(pid)
+      }),
       onOutput: (lines) =>
         record({ _tag: "RecordOutput", executionId, lines: lines.map((l) => ({ ...l, text: storable(l.text) })) }),
       onProgress: (messages) =>
         Effect.forEach(messages, (message) => record({ _tag: "RecordProgress", executionId, message: storable(message) }), {
           discard: true
         })
-    }).pipe(
+    })
+
+    // Whichever ends first: the run, or a hard stop (which interrupts the run: its process group is killed).
+    const end: RunEnd = yield* Effect.raceFirst(
+      runner.pipe(Effect.map((outcome): RunEnd => ({ _tag: "Ran", outcome }))),
+      Deferred.await(hardStop).pipe(Effect.map((reason): RunEnd => ({ _tag: "Stopped", reason })))
+    ).pipe(
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.succeed<RunEnd>({ _tag: "Crashed", cause })),
       Effect.onInterrupt(() =>
-        submit(jobId, {
-          _tag: "Abandon",
-          executionId,
-          reason: "The worker shut down during the execution.",
-          now: new Date()
-        }).pipe(Effect.ignore)
-      ),
+        submit(jobId, { _tag: "Abandon", executionId, reason: "The worker shut down during the execution.", now: new Date() }).pipe(
+          Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS),
+          Effect.ignore
+        )),
+      Effect.ensuring(Effect.sync(() => {
+        if (childPid !== undefined) liveGroups.delete(childPid)
+      })),
       Effect.ensuring(canceller.unregister(jobId))
     )
 
-    if (movedOn !== null) {
-      log.warn({ reason: movedOn }, "execution stopped: the job moved on")
+    if (end._tag === "Crashed") {
+      log.error({ err: Cause.pretty(end.cause) }, "execution could not be recorded; recording it abandoned")
+      return yield* recordUntilDone({
+        _tag: "Abandon",
+        executionId,
+        reason: "The worker could not record the execution (database unreachable or an internal error).",
+        now: new Date()
+      })
+    }
+    // A hard stop, or a refused append while the run was ending: the job is not ours any more.
+    const reason: StopReason | undefined = end._tag === "Stopped" ? end.reason : stopReason?._tag === "Cancel" ? undefined : stopReason
+    if (reason?._tag === "MovedOn") {
+      log.warn({ reason: reason.reason }, "execution stopped: the job moved on")
       return
     }
+    if (reason?._tag === "LeaseLost") {
+      log.warn({ reason: reason.reason }, "execution stopped: this worker lost its lease")
+      return yield* recordUntilDone({ _tag: "Abandon", executionId, reason: reason.reason, now: new Date() })
+    }
+    if (end._tag !== "Ran") return
+    const outcome = end.outcome
     if (outcome.kind === "failed" && outcome.errorKind === "cancelled") {
       log.info("execution cancelled")
-      return yield* finish(submit(jobId, { _tag: "ConfirmCancel", executionId }))
+      return yield* recordUntilDone({ _tag: "ConfirmCancel", executionId })
     }
     if (outcome.kind === "succeeded") {
       const document = job.metadata[DOCUMENT_KEY]
@@ -112,7 +196,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
         )
       }
       log.info({ durationMs: outcome.durationMs }, "execution succeeded")
-      return yield* finish(submit(jobId, {
+      return yield* recordUntilDone({
         _tag: "Succeed",
         executionId,
         exitCode: outcome.exitCode,
@@ -121,10 +205,10 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
         costUsd: outcome.costUsd ?? null,
         durationMs: outcome.durationMs,
         cliVersion: outcome.cliVersion ?? null
-      }))
+      })
     }
     log.warn({ errorKind: outcome.errorKind, error: outcome.error }, "execution failed")
-    return yield* finish(submit(jobId, {
+    return yield* recordUntilDone({
       _tag: "Fail",
       executionId,
       exitCode: outcome.exitCode,
@@ -134,16 +218,5 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       durationMs: outcome.durationMs,
       cliVersion: outcome.cliVersion ?? null,
       now: new Date()
-    }))
-
-    /** The outcome could not be recorded because the job moved on meanwhile: log it and carry on. */
-    function finish<A, E extends { readonly _tag: string; readonly message: string }>(effect: Effect.Effect<A, E>) {
-      return effect.pipe(
-        Effect.asVoid,
-        Effect.catchIf(
-          (error): error is E => error._tag === "IllegalTransition" || error._tag === "JobNotFound",
-          (error) => Effect.sync(() => log.warn({ reason: error.message }, "outcome not recorded: the job moved on"))
-        )
-      )
-    }
+    })
   }).pipe(Effect.scoped, Effect.asVoid)

@@ -3,39 +3,63 @@
  * `intervalMs` using the database clock, so liveness is judged on one clock across hosts.
  * Marks the worker stopped when its scope closes (graceful shutdown).
  */
+import { performance } from "node:perf_hooks"
 import { Effect, Schedule, type Scope } from "effect"
 import type { DatabaseError } from "../events/errors.js"
 import { databaseError } from "../events/store.js"
 import { SqlClient } from "../events/sqlClient.js"
 import type { WorkerIdentity } from "./claimer.js"
 
+/** Longest wait for the shutdown's `stopped_at` write; a partitioned worker must still exit, ms. */
+const STOP_WRITE_TIMEOUT_MS = 2_000
+
+/** What the heartbeat tells its process. */
+export interface Heartbeat {
+  /**
+   * Monotonic time (performance.now()) at which the last successful renewal was sent. The
+   * lease other workers judge runs from a moment after it, so "now minus this" never
+   * underestimates how long this worker has looked silent.
+   */
+  readonly lastRenewedAt: () => number
+}
+
 /**
  * Registers `identity` and keeps renewing `heartbeat_at` in a background fiber for the
  * lifetime of the enclosing Scope. A failed renewal is logged by `onError` and retried on
- * the next beat (the rescuer decides what a missed lease means).
+ * the next beat (the rescuer decides what a missed lease means; the pool fences itself).
  */
 export const heartbeat = (
   identity: WorkerIdentity,
   intervalMs: number,
   onError: (error: DatabaseError) => void
-): Effect.Effect<void, DatabaseError, SqlClient | Scope.Scope> =>
+): Effect.Effect<Heartbeat, DatabaseError, SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const { sql } = yield* SqlClient
-    const beat = Effect.tryPromise({
-      try: () =>
-        sql`
-          insert into workers (id, host, pid, started_at, heartbeat_at)
-          values (${identity.workerId}, ${identity.host}, ${identity.pid}, now(), now())
-          on conflict (id) do update set heartbeat_at = now(), stopped_at = null`,
-      catch: databaseError("Worker heartbeat")
+    let lastRenewedAt = performance.now()
+    const beat = Effect.suspend(() => {
+      const sentAt = performance.now()
+      return Effect.tryPromise({
+        try: () =>
+          sql`
+            insert into workers (id, host, pid, started_at, heartbeat_at)
+            values (${identity.workerId}, ${identity.host}, ${identity.pid}, now(), now())
+            on conflict (id) do update set heartbeat_at = now(), stopped_at = null`,
+        catch: databaseError("Worker heartbeat")
+      }).pipe(Effect.tap(() => Effect.sync(() => void (lastRenewedAt = Math.max(lastRenewedAt, sentAt)))))
     })
     yield* beat
+    // Finalizers run last-added first: the beats stop before `stopped_at` is written, so a
+    // late beat cannot clear it.
+    yield* Effect.addFinalizer(() =>
+      Effect.tryPromise(() => sql`update workers set stopped_at = now() where id = ${identity.workerId}`).pipe(
+        Effect.timeoutOption(STOP_WRITE_TIMEOUT_MS),
+        Effect.ignore
+      )
+    )
     yield* beat.pipe(
       Effect.catch((error) => Effect.sync(() => onError(error))),
       Effect.repeat(Schedule.spaced(intervalMs)),
       Effect.forkScoped
     )
-    yield* Effect.addFinalizer(() =>
-      Effect.tryPromise(() => sql`update workers set stopped_at = now() where id = ${identity.workerId}`).pipe(Effect.ignore)
-    )
+    return { lastRenewedAt: () => lastRenewedAt }
   })

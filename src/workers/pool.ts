@@ -1,15 +1,16 @@
 /**
  * The worker pool: `count` fibers that claim and run jobs, woken by NOTIFY (JobQueued,
- * JobRetryRequested) with a poll as fallback, plus this process's heartbeat, rescuer and
- * canceller. Runs until interrupted (SIGINT/SIGTERM in `aidp worker`, the job's end in
- * `aidp execute`); interruption stops running provider processes and records their
- * executions as abandoned.
+ * JobRetryRequested) with a poll as fallback, plus this process's heartbeat, rescuer,
+ * canceller, and a fence that stops this process's providers when its lease lapses.
+ * Runs until interrupted (SIGINT/SIGTERM in `aidp worker`, the job's end in `aidp execute`);
+ * interruption stops running provider processes and records their executions as abandoned.
  */
 import os from "node:os"
-import { Cause, Effect, Queue, Schedule } from "effect"
+import { performance } from "node:perf_hooks"
+import { Cause, Effect, Fiber, Queue, Schedule, Scope } from "effect"
 import type { Logger } from "../config/logger.js"
 import type { EventOf } from "../domain/events.js"
-import { listen } from "../events/listener.js"
+import { type ListenHandlers, listen } from "../events/listener.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { makeCanceller } from "./canceller.js"
 import { claimNext, type WorkerIdentity } from "./claimer.js"
@@ -39,6 +40,27 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
   return [resolveBin(adapter, env), ...adapter.argv({ model: job.model ?? undefined, cwd: job.cwd })]
 }
 
+/** Longest wait for UNLISTEN when the pool stops, ms. */
+const UNLISTEN_TIMEOUT_MS = 2_000
+
+/**
+ * LISTENs for the lifetime of the enclosing Scope, like {@link listen}, but does not wait
+ * more than {@link UNLISTEN_TIMEOUT_MS} for the UNLISTEN when the scope closes: over a
+ * connection cut off from the database it never completes, and a worker told to stop must
+ * stop all the same.
+ */
+const listenUntilClosed = (handlers: ListenHandlers) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    yield* listen(handlers).pipe(Scope.provide(scope))
+    yield* Effect.addFinalizer((exit) =>
+      Effect.forkDetach(Scope.close(scope, exit)).pipe(
+        Effect.flatMap((closing) => Fiber.await(closing).pipe(Effect.timeoutOption(UNLISTEN_TIMEOUT_MS))),
+        Effect.asVoid
+      )
+    )
+  })
+
 /** Identity of this process's workers: one id per process, with host and pid. */
 export const makeIdentity = (): WorkerIdentity => ({
   workerId: `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`,
@@ -62,9 +84,10 @@ export const runPool = (options: PoolOptions) =>
       for (let i = 0; i < count; i++) Queue.offerUnsafe(wakeups, undefined)
     }
 
-    yield* heartbeat(identity, Math.max(250, Math.floor(leaseMs / 4)), (error) =>
+    const beatMs = Math.max(50, Math.floor(leaseMs / 4))
+    const beat = yield* heartbeat(identity, beatMs, (error) =>
       logger.warn({ err: error.message }, "heartbeat failed"))
-    yield* listen({
+    yield* listenUntilClosed({
       onNotification: (n) => {
         if (n.t === "JobQueued" || n.t === "JobRetryRequested") wakeAll()
         if (n.t === "JobCancelRequested") Effect.runFork(canceller.request(n.j))
@@ -84,6 +107,20 @@ export const runPool = (options: PoolOptions) =>
       Effect.repeat(Schedule.spaced(Math.max(250, Math.floor(leaseMs / 2))))
     )
     yield* Effect.forkScoped(maintenance)
+
+    // Fencing (invariant 1): once this worker's lease has not been renewed for half of it,
+    // the rescuers of other workers may soon abandon its executions and re-queue the jobs, so
+    // it stops its providers itself instead of racing their next run.
+    const fenceAfterMs = Math.max(Math.floor(leaseMs / 2), 2 * beatMs)
+    const fence = Effect.suspend(() => {
+      const silentMs = performance.now() - beat.lastRenewedAt()
+      if (silentMs <= fenceAfterMs || canceller.size() === 0) return Effect.void
+      const reason = `Worker ${identity.workerId} could not renew its lease for ${Math.round(silentMs / 1000)} s and stopped the execution.`
+      return canceller.fence(reason).pipe(
+        Effect.tap((stopped) => Effect.sync(() => stopped > 0 && logger.error({ stopped, silentMs: Math.round(silentMs) }, "lease lost: stopping running executions")))
+      )
+    }).pipe(Effect.repeat(Schedule.spaced(Math.max(25, Math.floor(leaseMs / 8)))))
+    yield* Effect.forkScoped(fence)
 
     const worker = (index: number) =>
       Effect.gen(function*() {

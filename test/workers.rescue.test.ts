@@ -1,0 +1,205 @@
+/**
+ * DESIGN.md invariant 2: a job whose worker dies does not stay `running`. With a 2 s lease,
+ * a worker killed with SIGKILL mid-job has its execution abandoned (worker_lost) by another
+ * worker's rescuer within the lease, the retry policy re-queues the job and it completes on
+ * attempt 2. A worker stopped with SIGTERM mid-job stops the provider's whole process group
+ * and records the execution abandoned, so the job is queued again. Invariant 1 at the
+ * edges of liveness: a worker cut off from the database stops its provider before the job
+ * can run elsewhere, and a worker that was paused past its lease stops its provider when it
+ * resumes instead of running the job alongside its new owner.
+ */
+import assert from "node:assert/strict"
+import type { ChildProcess } from "node:child_process"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { after, before, beforeEach, test, type TestContext } from "node:test"
+import { finished, runJson, startCli, type CliResult } from "./support/cli.js"
+import { createTestDb, type TestDb } from "./support/db.js"
+import { startDbProxy } from "./support/proxy.js"
+import { exited, isRunning, killChild, killFakeRun, readRecords, waitFor, waitForRuns } from "./support/wait.js"
+
+const LEASE_MS = 2_000
+let db: TestDb
+let dir: string
+const started: ChildProcess[] = []
+const records: string[] = []
+
+const dbs: TestDb[] = []
+
+// A schema per test: a job left behind by a failed test cannot be claimed by the next one's worker.
+beforeEach(async () => {
+  db = await createTestDb()
+  dbs.push(db)
+})
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "aidp-rescue-"))
+})
+
+after(async () => {
+  for (const child of started) killChild(child)
+  for (const file of records) for (const run of readRecords(file)) killFakeRun(run)
+  for (const each of dbs) await each.drop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Starts `aidp worker` with a 2 s lease; killed after the test `t` unless it has exited. */
+const worker = (t: TestContext, env: NodeJS.ProcessEnv): { child: ChildProcess; result: Promise<CliResult> } => {
+  const child = startCli(db, ["worker"], { env: { AIDP_WORKER_LEASE_MS: String(LEASE_MS), ...env }, cwd: dir })
+  started.push(child)
+  const result = finished(child, { timeoutMs: 55_000 })
+  t.after(async () => {
+    killChild(child)
+    await result
+  })
+  return { child, result }
+}
+
+const enqueue = async (prompt: string): Promise<string> =>
+  (await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", prompt, "--cwd", dir, "--json"])).id
+
+const job = async (id: string) =>
+  (await db.sql<Array<{ status: string; attempts: number; error_kind: string | null }>>`
+    select status, attempts, error_kind from jobs where id = ${id}`)[0]!
+
+/** Waits until the job runs and its provider's first output is stored: from then on the slow fake is silent. */
+const silentlyRunning = (id: string) =>
+  waitFor("the job's first output", async () => {
+    const [row] = await db.sql<Array<{ lines: number }>>`
+      select count(*)::int as lines from job_logs where job_id = ${id} and stream = 'stdout'`
+    return (await job(id)).status === "running" && row!.lines > 0
+  }, 10_000)
+
+const executions = (id: string) =>
+  db.sql<Array<{ attempt: number; status: string; error_kind: string | null; error: string | null; worker_id: string }>>`
+    select attempt, status, error_kind, error, worker_id from job_executions where job_id = ${id} order by attempt`
+
+test("a worker killed with SIGKILL: its execution is abandoned within the lease and the job completes on attempt 2", { timeout: 50_000 }, async (t) => {
+  const record = join(dir, "killed.jsonl")
+  records.push(record)
+  const id = await enqueue("slow job")
+  const first = worker(t, { FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
+  const [run] = await waitForRuns(record)
+  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+
+  // The worker process dies without a word; its provider keeps running (own process group) until we end it.
+  first.child.kill("SIGKILL")
+  await exited(first.child)
+  const killedAt = Date.now()
+  killFakeRun(run!)
+  assert.equal((await job(id)).status, "running", "nobody noticed yet")
+
+  const second = worker(t, { FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+  const [abandoned] = await waitFor("the execution to be abandoned", async () => {
+    const [execution] = await executions(id)
+    return execution?.status === "abandoned" ? [execution] : null
+  }, LEASE_MS + 5_000, 50)
+  const detectedAfter = Date.now() - killedAt
+  assert.ok(detectedAfter <= LEASE_MS + 3_000, `abandoned ${detectedAfter} ms after the kill (lease ${LEASE_MS} ms)`)
+  assert.equal(abandoned!.error_kind, "worker_lost")
+  assert.match(abandoned!.error ?? "", /lost/)
+
+  // The retry policy re-queues it (worker_lost is transient), and the healthy worker completes it.
+  await waitFor("the job to complete", async () => (await job(id)).status === "completed", 20_000)
+  const rows = await executions(id)
+  assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "abandoned"], [2, "succeeded"]])
+  assert.notEqual(rows[1]!.worker_id, rows[0]!.worker_id)
+  assert.equal((await job(id)).attempts, 2)
+  const [retry] = await db.sql<Array<{ data: { requested_by: string } }>>`
+    select data from job_events where job_id = ${id} and type = 'JobRetryRequested'`
+  assert.equal(retry?.data.requested_by, "policy")
+
+  second.child.kill("SIGTERM")
+  assert.equal((await second.result).code, 0)
+})
+
+test("a worker stopped with SIGTERM mid-job stops the process group and records the execution abandoned", { timeout: 40_000 }, async (t) => {
+  const record = join(dir, "stopped.jsonl")
+  records.push(record)
+  const id = await enqueue("stopped job")
+  const running = worker(t, { FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
+  const [run] = await waitForRuns(record)
+  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+  assert.ok(run!.grandchildPid !== undefined && isRunning(run!.grandchildPid))
+
+  running.child.kill("SIGTERM")
+  const result = await running.result
+  assert.equal(result.code, 0, `worker exited ${result.code}: ${result.stderr.slice(-2000)}`)
+  assert.ok(!isRunning(run!.pid), "the fake claude is stopped")
+  assert.ok(!isRunning(run!.grandchildPid!), "the fake's grandchild is stopped")
+
+  const [execution] = await executions(id)
+  assert.equal(execution?.status, "abandoned")
+  assert.equal(execution?.error_kind, "worker_lost")
+  assert.match(execution?.error ?? "", /worker shut down/)
+  const after = await job(id)
+  assert.equal(after.status, "queued", "re-queued by the retry policy")
+  assert.equal(after.attempts, 1)
+  const [stopped] = await db.sql<Array<{ stopped: boolean }>>`
+    select stopped_at is not null as stopped from workers where id = ${execution!.worker_id}`
+  assert.equal(stopped?.stopped, true, "the worker marked itself stopped")
+})
+
+test("a worker cut off from the database stops its provider before the job can run elsewhere, and still stops on SIGTERM", { timeout: 55_000 }, async (t) => {
+  const record = join(dir, "partitioned.jsonl")
+  records.push(record)
+  const proxy = await startDbProxy()
+  try {
+    const id = await enqueue("partitioned job")
+    const cutOff = worker(t, { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
+    const [run] = await waitForRuns(record)
+    await silentlyRunning(id)
+
+    proxy.partition()
+    const partitionedAt = Date.now()
+    const healthy = worker(t, { FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+    await waitFor("the cut-off worker to stop its provider", () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), LEASE_MS + 3_000, 50)
+    const stoppedAt = Date.now()
+
+    await waitFor("the job to complete on the healthy worker", async () => (await job(id)).status === "completed", 25_000)
+    const rows = await db.sql<Array<{ attempt: number; status: string; started_at: Date }>>`
+      select attempt, status, started_at from job_executions where job_id = ${id} order by attempt`
+    assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "abandoned"], [2, "succeeded"]])
+    assert.ok(rows[1]!.started_at.getTime() > stoppedAt, `attempt 2 started ${rows[1]!.started_at.getTime() - stoppedAt} ms after attempt 1's provider was stopped (partition at ${stoppedAt - partitionedAt} ms before)`)
+    assert.equal(readRecords(record).length, 2, "the provider ran twice, one after the other")
+
+    // Still cut off, the worker stops when told to: nothing waits on the database for ever.
+    cutOff.child.kill("SIGTERM")
+    const stopped = await cutOff.result
+    assert.equal(stopped.code, 0, stopped.stderr.slice(-1500))
+    healthy.child.kill("SIGTERM")
+    assert.equal((await healthy.result).code, 0)
+  } finally {
+    proxy.heal()
+    await proxy.close()
+  }
+})
+
+test("a worker paused past its lease stops its provider when it resumes; the job runs to completion once", { timeout: 50_000 }, async (t) => {
+  const record = join(dir, "paused.jsonl")
+  records.push(record)
+  const id = await enqueue("paused job")
+  const paused = worker(t, { FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
+  const [run] = await waitForRuns(record)
+  await silentlyRunning(id)
+
+  paused.child.kill("SIGSTOP")
+  try {
+    const healthy = worker(t, { FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+    await waitFor("the job to complete on the healthy worker", async () => (await job(id)).status === "completed", 25_000)
+    assert.ok(isRunning(run!.pid), "the paused worker's provider still runs (nobody could stop it)")
+    paused.child.kill("SIGCONT")
+    await waitFor("the resumed worker to stop its provider", () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), LEASE_MS + 3_000, 50)
+
+    paused.child.kill("SIGTERM")
+    healthy.child.kill("SIGTERM")
+    const results = await Promise.all([paused.result, healthy.result])
+    assert.deepEqual(results.map((r) => r.code), [0, 0], results.map((r) => r.stderr.slice(-1500)).join("\n---\n"))
+    const rows = await executions(id)
+    assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "abandoned"], [2, "succeeded"]])
+    assert.equal((await job(id)).status, "completed")
+  } finally {
+    paused.child.kill("SIGCONT")
+  }
+})
