@@ -8,6 +8,9 @@ import type { DatabaseError } from "./errors.js"
 import { databaseError, type Notification } from "./store.js"
 import { SqlClient } from "./sqlClient.js"
 
+/** Longest wait for UNLISTEN when a subscription closes, ms. */
+export const UNLISTEN_TIMEOUT_MS = 2_000
+
 /** What a subscriber is told: a job changed, or it must re-read everything. */
 export interface ListenHandlers {
   /** One appended transaction (last event's position, job id and type). */
@@ -45,6 +48,14 @@ export const listen = (handlers: ListenHandlers): Effect.Effect<void, DatabaseEr
           }, handlers.onResync),
         catch: databaseError("LISTEN")
       }),
-      (subscription) => Effect.promise(() => subscription.unlisten().catch(() => undefined))
+      // UNLISTEN over a dead connection never answers: give up after UNLISTEN_TIMEOUT_MS so
+      // that closing the scope (shutdown) cannot hang on it.
+      (subscription) =>
+        Effect.promise(() =>
+          Promise.race([
+            subscription.unlisten().catch(() => undefined),
+            new Promise<void>((resolve) => setTimeout(resolve, UNLISTEN_TIMEOUT_MS).unref())
+          ])
+        )
     )
   })

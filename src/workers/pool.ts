@@ -7,10 +7,10 @@
  */
 import os from "node:os"
 import { performance } from "node:perf_hooks"
-import { Cause, Effect, Fiber, Queue, Schedule, Scope } from "effect"
+import { Cause, Effect, Queue, Schedule } from "effect"
 import type { Logger } from "../config/logger.js"
 import type { EventOf } from "../domain/events.js"
-import { type ListenHandlers, listen } from "../events/listener.js"
+import { listen } from "../events/listener.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { makeCanceller } from "./canceller.js"
 import { claimNext, type WorkerIdentity } from "./claimer.js"
@@ -40,27 +40,6 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
   return [resolveBin(adapter, env), ...adapter.argv({ model: job.model ?? undefined, cwd: job.cwd })]
 }
 
-/** Longest wait for UNLISTEN when the pool stops, ms. */
-const UNLISTEN_TIMEOUT_MS = 2_000
-
-/**
- * LISTENs for the lifetime of the enclosing Scope, like {@link listen}, but does not wait
- * more than {@link UNLISTEN_TIMEOUT_MS} for the UNLISTEN when the scope closes: over a
- * connection cut off from the database it never completes, and a worker told to stop must
- * stop all the same.
- */
-const listenUntilClosed = (handlers: ListenHandlers) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    yield* listen(handlers).pipe(Scope.provide(scope))
-    yield* Effect.addFinalizer((exit) =>
-      Effect.forkDetach(Scope.close(scope, exit)).pipe(
-        Effect.flatMap((closing) => Fiber.await(closing).pipe(Effect.timeoutOption(UNLISTEN_TIMEOUT_MS))),
-        Effect.asVoid
-      )
-    )
-  })
-
 /** Identity of this process's workers: one id per process, with host and pid. */
 export const makeIdentity = (): WorkerIdentity => ({
   workerId: `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`,
@@ -87,7 +66,7 @@ export const runPool = (options: PoolOptions) =>
     const beatMs = Math.max(50, Math.floor(leaseMs / 4))
     const beat = yield* heartbeat(identity, beatMs, (error) =>
       logger.warn({ err: error.message }, "heartbeat failed"))
-    yield* listenUntilClosed({
+    yield* listen({
       onNotification: (n) => {
         if (n.t === "JobQueued" || n.t === "JobRetryRequested") wakeAll()
         if (n.t === "JobCancelRequested") Effect.runFork(canceller.request(n.j))
