@@ -2,9 +2,11 @@
  * The edge where a command gets its world: validated settings, the logger, the database
  * connection, and the Effect layers (SqlClient, EventStore, CommandHandler) over it.
  */
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs"
+import path from "node:path"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { connect, type Db } from "../config/database.js"
-import { checkProviderBins, readSettings, type Settings } from "../config/env.js"
+import { checkProviderBins, InvalidSetting, readSettings, type Settings } from "../config/env.js"
 import { createLogger, type Logger, type TerminalLogging } from "../config/logger.js"
 import { channelFor, SqlClient } from "../events/sqlClient.js"
 import { EventStore } from "../events/store.js"
@@ -35,10 +37,38 @@ export interface App {
   readonly close: () => Promise<void>
 }
 
+/**
+ * `mkdir -p`, one level at a time: Node 20's recursive mkdirSync never returns for a path
+ * it cannot create under /proc (ENOENT on a parent that exists).
+ */
+const makeDirs = (dir: string): void => {
+  if (existsSync(dir)) return
+  const parent = path.dirname(dir)
+  if (parent !== dir) makeDirs(parent)
+  mkdirSync(dir)
+}
+
+/**
+ * Checks AIDP_LOG_FILE can be appended to (creating its folder), so a bad path is one
+ * sentence naming the variable: pino would throw a bare EISDIR/EEXIST, or spin forever
+ * retrying a path it cannot create (e.g. under /proc).
+ */
+const checkLogFile = (file: string | null): void => {
+  if (file === null) return
+  try {
+    makeDirs(path.dirname(path.resolve(file)))
+    closeSync(openSync(file, "a"))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error)
+    throw new InvalidSetting({ message: `Invalid AIDP_LOG_FILE=${JSON.stringify(file)}: cannot append to it (${code}).` })
+  }
+}
+
 /** Settings only (no database): for commands that fail fast on a bad environment. */
 export const loadSettings = (env: NodeJS.ProcessEnv): Settings => {
   const settings = readSettings(env)
   checkProviderBins(env)
+  checkLogFile(settings.logFile)
   return settings
 }
 

@@ -36,6 +36,9 @@ const HELP = `
 /** Longest wait between job checks without a notification, ms. */
 const WATCH_POLL_MS = 2_000
 
+/** `text` ending with a full stop (or its own ! or ?), so another sentence can follow it. */
+const asSentence = (text: string): string => /[.!?]["')\]]*$/.test(text.trim()) ? text.trim() : `${text.trim()}.`
+
 const isFinished = (job: JobRecord) => job.status === "completed" || job.status === "failed" || job.status === "cancelled"
 
 /** The steps of `cwd` with the status of their latest job. */
@@ -148,12 +151,16 @@ const progressPrinter = () => {
 const runHere = async (app: App, id: string, step: Step, json: boolean): Promise<number> => {
   const stop = stopSignal()
   const cancelOnStop = () => {
-    process.stderr.write("Cancelling the job…\n")
+    // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
+    if (!json) process.stdout.write("Cancelling the job…\n")
     submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user (Ctrl-C)" }).catch(() => undefined)
   }
   stop.signal.addEventListener("abort", cancelOnStop, { once: true })
   try {
-    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, onlyJobId: id, env: app.env, logger: app.logger })
+    // This command reports the job's progress and outcome itself: the workers' own warnings
+    // ("execution failed") would only repeat them on stderr, so only their errors show.
+    const logger = app.settings.debug ? app.logger : app.logger.child({}, { level: "error" })
+    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, onlyJobId: id, env: app.env, logger })
     const job = await app.run(Effect.raceFirst(
       watchJob(app, id, json ? () => undefined : progressPrinter()),
       pool.pipe(Effect.andThen(Effect.never))
@@ -165,7 +172,7 @@ const runHere = async (app: App, id: string, step: Step, json: boolean): Promise
     }
     if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)
     throw new UserError(
-      `Step ${step.name} failed (${job.errorKind}): ${sanitize(job.error ?? "no error message")} Retry it with aidp jobs retry ${id}.`
+      `Step ${step.name} failed (${job.errorKind}): ${asSentence(sanitize(job.error ?? "no error message"))} Retry it with aidp jobs retry ${id}.`
     )
   } finally {
     stop.dispose()

@@ -14,7 +14,6 @@ import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, printLogs } from "./logs.js"
-import { runMonitorCommand } from "./monitor.js"
 import { intFlag, noMoreArgs, oneOf, parseArgs } from "./parse.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
@@ -177,9 +176,10 @@ export const runJobs = (argv: ReadonlyArray<string>): Promise<number> => {
   if (first === undefined || first.startsWith("-")) {
     const cli = parseArgs(HELP, argv, {})
     noMoreArgs(cli.input, 0, "aidp jobs")
-    return runMonitorCommand()
+    // The monitor (terminal-kit) is loaded only when it is the command.
+    return import("./monitor.js").then((m) => m.runMonitorCommand())
   }
-  const command = SUBCOMMANDS[first]
+  const command = Object.hasOwn(SUBCOMMANDS, first) ? SUBCOMMANDS[first] : undefined
   if (!command) throw new UsageError(`Unknown command "aidp jobs ${first}". Run aidp jobs --help.`)
   return command(rest)
 }

@@ -4,12 +4,8 @@
  * sentence on stderr and an exit code (0 success, 1 failure, 2 usage).
  */
 import { readFileSync } from "node:fs"
+import { sanitize } from "../terminal/sanitize.js"
 import { describeError, UsageError } from "./errors.js"
-import { runDb } from "./db.js"
-import { runDoctor } from "./doctor.js"
-import { runExecute } from "./execute.js"
-import { runJobs } from "./jobs.js"
-import { runWorker } from "./worker.js"
 
 const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.
 
@@ -31,12 +27,13 @@ AIDP_DB_SCHEMA, QUE_WORKER_COUNT, AIDP_DEBUG=1, AIDP_LOG_FILE, AIDP_CLAUDE_BIN,
 AIDP_GEMINI_BIN, AIDP_CURSOR_BIN, AIDP_WORKER_LEASE_MS.
 `
 
+/** Each command's module is loaded only when it runs (Effect, terminal-kit... take a while to load). */
 const COMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<number>> = {
-  execute: runExecute,
-  jobs: runJobs,
-  worker: runWorker,
-  db: runDb,
-  doctor: runDoctor
+  execute: async (argv) => (await import("./execute.js")).runExecute(argv),
+  jobs: async (argv) => (await import("./jobs.js")).runJobs(argv),
+  worker: async (argv) => (await import("./worker.js")).runWorker(argv),
+  db: async (argv) => (await import("./db.js")).runDb(argv),
+  doctor: async (argv) => (await import("./doctor.js")).runDoctor(argv)
 }
 
 const version = (): string => {
@@ -54,7 +51,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     process.stdout.write(`${version()}\n`)
     return 0
   }
-  const run = COMMANDS[command]
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
   if (!run) throw new UsageError(`Unknown command "${command}". Run aidp --help for the list.`)
   return run(rest)
 }
@@ -64,9 +61,17 @@ const exit = (code: number) => {
   process.stdout.write("", () => process.exit(code))
 }
 
+// A reader that went away (`aidp jobs replay --json | head`) ends the command quietly.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0)
+  process.stderr.write(`aidp: Cannot write the output: ${error.message}.\n`)
+  process.exit(1)
+})
+
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
   const { exitCode, message } = describeError(error)
-  process.stderr.write(`aidp: ${message}\n`)
+  // One line, whatever the error carried (provider text, a multi-line driver message).
+  process.stderr.write(`aidp: ${sanitize(message)}\n`)
   if (process.env.AIDP_DEBUG === "1" && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
   exit(exitCode)
 })

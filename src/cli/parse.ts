@@ -5,16 +5,58 @@
 import meow, { type AnyFlags, type Result } from "meow"
 import { UsageError } from "./errors.js"
 
-/** Parses `argv` (the words after the subcommand) against `flags`; `help` is shown for --help. */
-export const parseArgs = <F extends AnyFlags>(help: string, argv: ReadonlyArray<string>, flags: F): Result<F> =>
-  meow(help, {
-    importMeta: import.meta,
-    argv: [...argv],
-    flags,
-    allowUnknownFlags: false,
-    autoVersion: false,
-    description: false
-  })
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+/**
+ * Parses `argv` (the words after the subcommand) against `flags`; `help` is shown for --help.
+ * Unknown flags and meow's own complaints become a UsageError (one sentence, exit 2): meow's
+ * built-in check would print a bare list and exit by itself.
+ */
+export const parseArgs = <F extends AnyFlags>(help: string, argv: ReadonlyArray<string>, flags: F): Result<F> => {
+  let result: Result<F>
+  try {
+    result = meow(help, {
+      importMeta: import.meta,
+      argv: [...argv],
+      flags,
+      allowUnknownFlags: true,
+      autoVersion: false,
+      description: false
+    })
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message.split("\n")[0] : String(error)} Run with --help for the options.`)
+  }
+  const known = new Set<string>(["help"])
+  for (const [name, spec] of Object.entries(flags)) {
+    known.add(name)
+    const { shortFlag, aliases, type } = spec as { shortFlag?: string; aliases?: ReadonlyArray<string>; type?: string }
+    if (shortFlag) known.add(shortFlag)
+    for (const alias of aliases ?? []) known.add(alias)
+    if (type !== "boolean") {
+      // yargs drops a number flag without a value, and gives a string one "": both are mistakes.
+      const spellings = new Set([`--${kebab(name)}`, `--${name}`, ...(shortFlag ? [`-${shortFlag}`] : [])])
+      const at = argv.findIndex((word) => spellings.has(word))
+      const next = at === -1 ? undefined : argv[at + 1]
+      if (at !== -1 && (next === undefined || (next.startsWith("-") && !/^-\d/.test(next)))) {
+        throw new UsageError(`${argv[at]} needs a value. Run with --help for the options.`)
+      }
+    }
+  }
+  const unknown = Object.keys(result.unnormalizedFlags).filter((name) => !known.has(name))
+  if (unknown.length > 0) {
+    const tokenOf = (name: string): string =>
+      argv.find((word) => {
+        const bare = word.replace(/^--?/, "").replace(/=.*$/s, "")
+        return word.startsWith("-") && [bare, bare.replace(/^no-/, "")].some((b) => b === name || b.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) === name)
+      })?.replace(/=.*$/s, "") ?? (name.length === 1 ? `-${name}` : `--${kebab(name)}`)
+    const shown = unknown.map(tokenOf)
+    const options = Object.keys(flags).map((name) => `--${kebab(name)}`)
+    throw new UsageError(
+      `Unknown option${shown.length > 1 ? "s" : ""} ${shown.join(", ")}; ${options.length > 0 ? `the options are ${options.join(", ")}` : "this command takes no options"} (see --help).`
+    )
+  }
+  return result
+}
 
 /** Reads an optional integer flag in [min, max]; throws UsageError naming the flag. */
 export const intFlag = (name: string, value: number | undefined, min: number, max: number): number | undefined => {

@@ -6,7 +6,7 @@ import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queri
 
 const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
-/** A job: {id, provider, status, step, createdAt, startedAt, completedAt, durationMs, error, errorKind, attempts}. */
+/** A job: {id, provider, status, step, createdAt, startedAt, completedAt, durationMs, error, errorKind, attempts, metadata}. */
 export const jobJson = (job: JobRecord) => ({
   id: job.id,
   provider: job.provider,
@@ -23,7 +23,8 @@ export const jobJson = (job: JobRecord) => ({
   error: job.error,
   errorKind: job.errorKind,
   attempts: job.attempts,
-  maxAttempts: job.maxAttempts
+  maxAttempts: job.maxAttempts,
+  metadata: job.metadata
 })
 
 /** An execution: {id, attempt, status, workerId, startedAt, completedAt, durationMs, exitCode, error, errorKind, costUsd}. */
@@ -57,7 +58,6 @@ export const logJson = (log: LogRecord) => ({
 /** `jobs show --json`: the job with metadata, executions in attempt order, and the log tail. */
 export const jobDetailsJson = (job: JobRecord, executions: ReadonlyArray<ExecutionRecord>, logs: ReadonlyArray<LogRecord>) => ({
   ...jobJson(job),
-  metadata: job.metadata,
   executions: executions.map(executionJson),
   logs: logs.map(logJson)
 })

@@ -1,0 +1,194 @@
+/**
+ * `aidp jobs ...` as a user runs it (built CLI, fake providers, real PostgreSQL): the
+ * documented `--json` shapes, filters, logs made harmless, cancel, replay, the plain table
+ * when stdout is not a terminal, and Invariant 6: bad input gives one sentence, a non-zero
+ * exit and changes nothing.
+ */
+import assert from "node:assert/strict"
+import { after, before, describe, test } from "node:test"
+import { runCli, runJson } from "./support/cli.js"
+import { createTestDb, type TestDb } from "./support/db.js"
+import {
+  assertCliError,
+  assertJsonShape,
+  eventCount,
+  EXECUTION_KEYS,
+  JOB_KEYS,
+  projectDirs,
+  showJob,
+  waitForStatus,
+  withWorker
+} from "./support/e2e.js"
+
+describe("aidp jobs", () => {
+  let db: TestDb
+  let cwd: string
+  const dirs = projectDirs()
+  /** Jobs made along the way: a completed claude job, a queued-then-running gemini job, a cancelled cursor job. */
+  const ids = { claude: "", gemini: "", cursor: "" }
+  before(async () => {
+    db = await createTestDb()
+    cwd = await dirs.make({ git: false })
+  })
+  after(async () => {
+    await dirs.cleanup()
+    await db.drop()
+  })
+  const enqueue = async (provider: string, extra: ReadonlyArray<string> = []) =>
+    runJson(db, ["jobs", "enqueue", "--provider", provider, "--prompt", `Say hello (${provider}).`, "--cwd", cwd, "--json", ...extra])
+
+  test("enqueue --json prints the new job with the documented keys", async () => {
+    const job = await enqueue("claude")
+    assertJsonShape(job, JOB_KEYS)
+    assert.match(job.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    assert.equal(job.provider, "claude")
+    assert.equal(job.status, "queued")
+    assert.equal(job.step, null)
+    assert.equal(job.attempts, 0)
+    assert.equal(job.startedAt, null)
+    assert.ok(job.createdAt)
+    ids.claude = job.id
+  })
+
+  test("a worker runs it; show --json has metadata, executions and logs; logs are made harmless", async () => {
+    await withWorker(db, { FAKE_AGENT_MODE: "invalid_utf8_ansi" }, () => waitForStatus(db, ids.claude, "completed"))
+    const job = await showJob(db, ids.claude)
+    assertJsonShape(job, [...JOB_KEYS, "metadata", "executions", "logs"])
+    assert.equal(job.status, "completed")
+    assert.deepEqual(job.metadata, {})
+    assert.equal(typeof job.durationMs, "number")
+    assert.equal(job.executions.length, 1)
+    const [execution] = job.executions
+    assertJsonShape(execution, EXECUTION_KEYS)
+    assert.equal(execution.attempt, 1)
+    assert.equal(execution.status, "succeeded")
+    assert.equal(execution.exitCode, 0)
+    assert.equal(execution.costUsd, 0.0123)
+    assert.ok(execution.workerId)
+    assert.ok(job.logs.some((log: any) => log.executionId === execution.id && log.stream === "stdout"))
+    // The log keeps what the provider printed (invalid bytes as U+FFFD) ...
+    assert.ok(job.logs.some((log: any) => log.message.includes("\x1b[31mred") && log.message.includes("\ufffd")))
+
+    // ... and `jobs logs` shows it with the escape sequences made harmless.
+    const logs = await runCli(db, ["jobs", "logs", ids.claude.slice(0, 8)])
+    assert.equal(logs.code, 0, logs.stderr)
+    assert.ok(!logs.stdout.includes("\x1b"), "no ESC byte reaches the terminal")
+    assert.match(logs.stdout, /plain red text \ufffd\ufffd end/)
+    assert.match(logs.stdout, /warning: bad byte \ufffd\(/)
+    // --follow of a finished job prints the same and returns.
+    const followed = await runCli(db, ["jobs", "logs", ids.claude, "--follow"], { timeoutMs: 15_000 })
+    assert.equal(followed.code, 0, followed.stderr)
+    assert.equal(followed.stdout, logs.stdout)
+  })
+
+  test("list --json with --status, --provider and --limit", async () => {
+    ids.gemini = (await enqueue("gemini")).id
+    ids.cursor = (await enqueue("cursor")).id
+    const all = await runJson<Array<any>>(db, ["jobs", "list", "--json"])
+    assert.equal(all.length, 3)
+    for (const job of all) assertJsonShape(job, JOB_KEYS)
+    const ids_ = (args: ReadonlyArray<string>) => runJson<Array<any>>(db, ["jobs", "list", "--json", ...args]).then((jobs) => jobs.map((j) => j.id).sort())
+    assert.deepEqual(await ids_(["--status", "queued"]), [ids.gemini, ids.cursor].sort())
+    assert.deepEqual(await ids_(["--status", "completed"]), [ids.claude])
+    assert.deepEqual(await ids_(["--provider", "gemini"]), [ids.gemini])
+    assert.deepEqual(await ids_(["--status", "queued", "--provider", "claude"]), [])
+    assert.equal((await ids_(["--limit", "1"])).length, 1)
+  })
+
+  test("cancel of a queued job cancels it", async () => {
+    const result = await runCli(db, ["jobs", "cancel", ids.cursor])
+    assert.equal(result.code, 0, result.stderr)
+    const job = await showJob(db, ids.cursor)
+    assert.equal(job.status, "cancelled")
+    assert.equal(job.errorKind, "cancelled")
+  })
+
+  test("retry of a queued or running job is refused and changes nothing", async () => {
+    const before = await eventCount(db)
+    assertCliError(await runCli(db, ["jobs", "retry", ids.gemini]), 1, /retr/i, "queued")
+    assert.equal(await eventCount(db), before)
+
+    await withWorker(db, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "5000" }, async () => {
+      await waitForStatus(db, ids.gemini, "running")
+      // Its output keeps adding events meanwhile: count the retry requests only.
+      assertCliError(await runCli(db, ["jobs", "retry", ids.gemini]), 1, /retr/i, "running")
+      assert.equal(await eventCount(db, "JobRetryRequested"), 0)
+    })
+    // The stopped worker gave the job back; leave nothing queued for later tests.
+    assert.equal((await runCli(db, ["jobs", "cancel", ids.gemini])).code, 0)
+    await waitForStatus(db, ids.gemini, "cancelled")
+  })
+
+  test("bad input: one sentence on stderr, the documented exit code, nothing changed", async (t) => {
+    const unknownId = "00000000-0000-4000-8000-000000000000"
+    const cases: ReadonlyArray<{ name: string; args: ReadonlyArray<string>; env?: NodeJS.ProcessEnv; code: number; says: ReadonlyArray<string | RegExp> }> = [
+      { name: "show of an unknown job", args: ["jobs", "show", unknownId], code: 1, says: [unknownId] },
+      { name: "retry of an unknown job", args: ["jobs", "retry", unknownId], code: 1, says: [unknownId] },
+      { name: "cancel of an unknown job", args: ["jobs", "cancel", unknownId], code: 1, says: [unknownId] },
+      { name: "logs of an unknown job", args: ["jobs", "logs", unknownId], code: 1, says: [unknownId] },
+      { name: "a too short prefix", args: ["jobs", "show", "abc"], code: 2, says: ["abc", "6"] },
+      { name: "a missing JOB", args: ["jobs", "retry"], code: 2, says: ["JOB"] },
+      { name: "an unknown flag", args: ["jobs", "list", "--bogus"], code: 2, says: ["--bogus"] },
+      { name: "a flag without its value", args: ["jobs", "list", "--status"], code: 2, says: ["--status"] },
+      { name: "an unknown status", args: ["jobs", "list", "--status", "bogus"], code: 2, says: ["--status", "bogus"] },
+      { name: "an unknown provider", args: ["jobs", "enqueue", "--provider", "copilot", "--prompt", "x"], code: 2, says: ["--provider", "copilot"] },
+      { name: "enqueue without a prompt", args: ["jobs", "enqueue", "--provider", "claude"], code: 2, says: ["--prompt"] },
+      { name: "a --cwd that does not exist", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--cwd", "/nonexistent/dir"], code: 2, says: ["/nonexistent/dir"] },
+      { name: "an unknown jobs subcommand", args: ["jobs", "frobnicate"], code: 2, says: ["frobnicate"] },
+      { name: "an unknown command", args: ["frobnicate"], code: 2, says: ["frobnicate"] },
+      { name: "a prototype key as command", args: ["constructor"], code: 2, says: ["constructor"] },
+      { name: "QUE_WORKER_COUNT=0", args: ["worker"], env: { QUE_WORKER_COUNT: "0" }, code: 1, says: ["QUE_WORKER_COUNT"] },
+      { name: "QUE_WORKER_COUNT=abc", args: ["worker"], env: { QUE_WORKER_COUNT: "abc" }, code: 1, says: ["QUE_WORKER_COUNT"] },
+      { name: "a bad schema name", args: ["jobs", "list"], env: { AIDP_DB_SCHEMA: "Bad-Name" }, code: 1, says: ["AIDP_DB_SCHEMA"] },
+      { name: "an unreachable database", args: ["jobs", "list"], env: { AIDP_DATABASE_URL: "postgres://root@127.0.0.1:1/test" }, code: 1, says: ["127.0.0.1:1"] },
+      { name: "AIDP_LOG_FILE that cannot be created", args: ["jobs", "list"], env: { AIDP_LOG_FILE: "/proc/aidp-nope/aidp.log" }, code: 1, says: ["AIDP_LOG_FILE"] },
+      { name: "AIDP_LOG_FILE naming a folder", args: ["jobs", "list"], env: { AIDP_LOG_FILE: cwd }, code: 1, says: ["AIDP_LOG_FILE"] },
+      { name: "AIDP_DEBUG=yes", args: ["jobs", "list"], env: { AIDP_DEBUG: "yes" }, code: 1, says: ["AIDP_DEBUG"] },
+      { name: "an empty provider binary variable", args: ["jobs", "list"], env: { AIDP_CLAUDE_BIN: "" }, code: 1, says: ["AIDP_CLAUDE_BIN"] },
+      { name: "execute with an unknown provider", args: ["execute", "next", "--provider", "copilot"], code: 2, says: ["copilot"] },
+      { name: "replay --rebuild with a JOB", args: ["jobs", "replay", unknownId, "--rebuild"], code: 2, says: ["--rebuild"] }
+    ]
+    for (const c of cases) {
+      await t.test(c.name, async () => {
+        const before = await eventCount(db)
+        const result = await runCli(db, c.args, { cwd, env: c.env, timeoutMs: 15_000 })
+        assertCliError(result, c.code, ...c.says)
+        assert.equal(result.stdout, "", "nothing on stdout")
+        assert.equal(await eventCount(db), before, "no event appended")
+      })
+    }
+  })
+
+  test("replay: the events, --stats --json, and --rebuild reports identical tables", async () => {
+    const listed = await runCli(db, ["jobs", "replay"])
+    assert.equal(listed.code, 0, listed.stderr)
+    const lines = listed.stdout.trim().split("\n")
+    assert.equal(lines.length, await eventCount(db))
+    assert.match(lines[0]!, new RegExp(`${ids.claude.slice(0, 8)}\\s+v1\\s+JobQueued`))
+
+    const events = await runJson<Array<any>>(db, ["jobs", "replay", ids.claude, "--json"])
+    assert.deepEqual(events.map((e) => e.type).filter((type) => type !== "ExecutionOutput" && type !== "ExecutionProgress"), ["JobQueued", "ExecutionStarted", "ExecutionSucceeded"])
+    assert.deepEqual(events.map((e) => e.version), events.map((_, i) => i + 1))
+
+    const stats = await runJson(db, ["jobs", "replay", "--stats", "--json"])
+    assert.equal(stats.events, await eventCount(db))
+    assert.equal(stats.jobs, 3)
+    assert.deepEqual(stats.jobsByStatus, { completed: 1, cancelled: 2 })
+
+    const rebuilt = await runJson(db, ["jobs", "replay", "--rebuild", "--json"])
+    assert.equal(rebuilt.events, await eventCount(db))
+    assert.deepEqual(rebuilt.tables.map((t: any) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+    const text = await runCli(db, ["jobs", "replay", "--rebuild"])
+    assert.equal(text.code, 0, text.stderr)
+    assert.match(text.stdout, /jobs\s+3 rows\s+identical/)
+  })
+
+  test("aidp jobs with stdout not a terminal prints the table once and exits 0", async () => {
+    const result = await runCli(db, ["jobs"], { timeoutMs: 15_000 })
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, "")
+    assert.equal(result.stdout.match(/^ID\s+Provider\s+Status\s+Duration\s+Error$/gm)?.length, 1)
+    for (const id of Object.values(ids)) assert.ok(result.stdout.includes(id.slice(0, 8)), `row of ${id}`)
+    assert.ok(!result.stdout.includes("\x1b"), "no escape sequences")
+  })
+})
