@@ -122,22 +122,23 @@ describe("claude adapter", () => {
     assertFailed(replay(claudeAdapter, claudeError("API Error: Rate limit reached"), exited(0)).outcome, "rate_limit", "API Error: Rate limit reached")
   })
 
-  const failures: Array<[string, string, ErrorKind]> = [
+  // [the CLI's result text, extra result fields, kind, the error shown when it differs from the text]
+  const failures: Array<[string, string, ErrorKind, string?]> = [
     ["Invalid API key · Please run /login", "", "auth"],
     ["Not logged in · Please run /login", "", "auth"],
     ["Credit balance is too low", "", "quota"],
     ["You've hit your limit · resets 4pm (Europe/Berlin)", "", "quota"],
     ["API Error: Request rejected (429) · This request would exceed the rate limit for your organization", `"api_error_status":429,`, "rate_limit"],
     ["API Error: Repeated 529 Overloaded errors. Please retry", `"api_error_status":529,`, "overloaded"],
-    ["API Error: 529 {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", "", "overloaded"],
+    ["API Error: 529 {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", "", "overloaded", "API Error: 529 Overloaded"],
     ["API Error: Connection error.", "", "network"],
     ["Request timed out. Check your network", "", "timeout"],
     ["API Error: 500 Internal server error. Please retry", `"api_error_status":500,`, "unknown"]
   ]
-  for (const [message, extra, kind] of failures) {
+  for (const [message, extra, kind, shown] of failures) {
     it(`classifies "${message.slice(0, 40)}" (exit 1) as ${kind}`, () => {
       const { outcome } = replay(claudeAdapter, claudeError(message, extra), exited(1))
-      assertFailed(outcome, kind, message)
+      assertFailed(outcome, kind, shown ?? message)
       assert.equal(outcome.kind === "failed" && outcome.cliVersion, "2.1.332")
     })
   }
@@ -217,6 +218,9 @@ describe("gemini adapter", () => {
       "rate_limit",
       "Attempt 1 failed with status 429. Retrying with backoff..."
     )
+    const retried = 'Attempt 1 failed with status 429. Retrying with backoff... ApiError: {"error":{"code":429,"message":"Resource exhausted. Please try again later.","status":"RESOURCE_EXHAUSTED"}}\n' +
+      "Attempt 2 failed with status 429. Retrying with backoff...\n"
+    assertFailed(replay(geminiAdapter, GEMINI_HEAD, exited(173), retried).outcome, "rate_limit", "ApiError: Resource exhausted. Please try again later.")
     assertFailed(replay(geminiAdapter, GEMINI_HEAD, exited(247), "[API Error: The model is overloaded. Please try again later.]\n").outcome, "overloaded", "[API Error: The model is overloaded. Please try again later.]")
     const authJson = `{"error":{"type":"FatalAuthenticationError","message":"Please set an Auth method in your settings.json","code":41}}\n`
     assertFailed(replay(geminiAdapter, "", exited(41), authJson).outcome, "auth", "Please set an Auth method in your settings.json")

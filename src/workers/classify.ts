@@ -108,28 +108,35 @@ const NOISE = [
 ]
 const EXCEPTION = /^[A-Z]\w*(?:Error|Exception)\b/
 
-/** A JSON line's `error.message` or `message` (gemini prints `{"error":{...}}` on stderr). */
+/**
+ * The `error.message` or `message` of a JSON object that a line is, or ends with, kept
+ * after whatever precedes it: gemini prints `{"error":{...}}` or `ApiError: {"error":{...}}`
+ * on stderr, claude `API Error: 529 {"type":"error","error":{...}}`.
+ */
 function jsonMessage(line: string): string | undefined {
-  if (!line.startsWith("{")) return undefined
+  const start = line.indexOf("{")
+  if (start < 0 || !line.endsWith("}")) return undefined
   try {
-    const value: unknown = JSON.parse(line)
+    const value: unknown = JSON.parse(line.slice(start))
     if (typeof value !== "object" || value === null) return undefined
     const record = value as Record<string, unknown>
     const error = record["error"]
-    if (typeof error === "object" && error !== null) {
-      const message = (error as Record<string, unknown>)["message"]
-      if (typeof message === "string") return message
-    }
-    return typeof record["message"] === "string" ? record["message"] : undefined
+    const nested = typeof error === "object" && error !== null ? (error as Record<string, unknown>)["message"] : undefined
+    const message = typeof nested === "string" ? nested : record["message"]
+    return typeof message === "string" ? `${line.slice(0, start)}${message}` : undefined
   } catch {
     return undefined
   }
 }
 
-/** One line without escape sequences, control characters or repeated blanks. */
+/** Gemini's retry notice in front of the error it retried (PROVIDERS.md: 429 noise on stderr). */
+const RETRY_NOTICE = /^Attempt \d+ failed with status \d+\. Retrying with backoff\.\.\.\s+(?=\S)/
+
+/** One line without escape sequences, control characters, retry notices or repeated blanks. */
 function clean(line: string): string {
   const plain = line.replace(ANSI, "").replace(CONTROL, " ").replace(/\s+/g, " ").trim()
-  return jsonMessage(plain)?.replace(CONTROL, " ").replace(/\s+/g, " ").trim() ?? plain
+  const text = jsonMessage(plain)?.replace(CONTROL, " ").replace(/\s+/g, " ").trim() ?? plain
+  return text.replace(RETRY_NOTICE, "")
 }
 
 /** `text` cut to {@link MAX_ERROR_CHARS}, with `…` when cut. */
