@@ -83,14 +83,16 @@ test("a worker killed with SIGKILL: its execution is abandoned within the lease 
   const [run] = await waitForRuns(record)
   await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
 
-  // The worker process dies without a word; its provider keeps running (own process group) until we end it.
+  // The worker process dies without a word; its provider runs on in its own process group.
   first.child.kill("SIGKILL")
   await exited(first.child)
   const killedAt = Date.now()
-  killFakeRun(run!)
+  assert.ok(isRunning(run!.pid) && isRunning(run!.grandchildPid!), "the orphaned provider is still running")
   assert.equal((await job(id)).status, "running", "nobody noticed yet")
 
+  // Another worker on this host stops the orphaned provider group (child and grandchild).
   const second = worker(t, { FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+  await waitFor("the orphaned provider to be stopped", async () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), 10_000)
   const [abandoned] = await waitFor("the execution to be abandoned", async () => {
     const [execution] = await executions(id)
     return execution?.status === "abandoned" ? [execution] : null

@@ -16,6 +16,7 @@ import type { Canceller, StopReason } from "./canceller.js"
 import type { ClaimedJob } from "./claimer.js"
 import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
+import { trackGroup, untrackGroup } from "./processGroups.js"
 import { runProvider, type RunOutcome } from "./runner.js"
 
 /** What an execution needs besides the claimed job. */
@@ -30,29 +31,6 @@ const SHUTDOWN_RECORD_TIMEOUT_MS = 10_000
 
 /** PostgreSQL rejects U+0000 in text and jsonb: keep the line, replace the character. */
 const storable = (text: string): string => text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text
-
-/**
- * Process groups of the provider CLIs this process is running. If the process exits
- * without unwinding (a second Ctrl-C, process.exit), they are killed on the way out: they
- * run in their own groups, so nothing else would stop them.
- */
-const liveGroups = new Set<number>()
-let exitHookInstalled = false
-const trackGroup = (pid: number): void => {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true
-    process.on("exit", () => {
-      for (const group of liveGroups) {
-        try {
-          process.kill(-group, "SIGKILL")
-        } catch {
-          // already gone
-        }
-      }
-    })
-  }
-  liveGroups.add(pid)
-}
 
 /** Appends a worker command, retrying every 2 s while the database is unreachable (up to 1 min). */
 const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand) =>
@@ -157,7 +135,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
           Effect.ignore
         )),
       Effect.ensuring(Effect.sync(() => {
-        if (childPid !== undefined) liveGroups.delete(childPid)
+        if (childPid !== undefined) untrackGroup(childPid)
       })),
       Effect.ensuring(canceller.unregister(jobId))
     )

@@ -1,7 +1,8 @@
 /**
  * The worker pool: `count` fibers that claim and run jobs, woken by NOTIFY (JobQueued,
  * JobRetryRequested) with a poll as fallback, plus this process's heartbeat, rescuer,
- * canceller, and a fence that stops this process's providers when its lease lapses.
+ * canceller, orphan reaper (processGroups.ts), and a fence that stops this process's
+ * providers when its lease lapses.
  * Runs until interrupted (SIGINT/SIGTERM in `aidp worker`, the job's end in `aidp execute`);
  * interruption stops running provider processes and records their executions as abandoned.
  */
@@ -17,6 +18,7 @@ import { claimNext, type WorkerIdentity } from "./claimer.js"
 import { runExecution } from "./execution.js"
 import { heartbeat } from "./heartbeat.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
+import { reapOrphans } from "./processGroups.js"
 import { rescueOnce } from "./rescuer.js"
 
 /** Options of {@link runPool}. */
@@ -78,6 +80,8 @@ export const runPool = (options: PoolOptions) =>
     })
 
     const maintenance = Effect.gen(function*() {
+      const reaped = reapOrphans()
+      if (reaped.length > 0) logger.warn({ processGroups: reaped }, "stopped provider processes left by dead workers on this host")
       yield* canceller.sweep
       const rescued = yield* rescueOnce(leaseMs)
       if (rescued > 0) logger.warn({ rescued }, "abandoned executions of lost workers")
