@@ -4,48 +4,49 @@
  * All text fields come straight from the database and are untrusted: views pass them
  * through `sanitize` before display (DESIGN.md, invariant 5).
  */
-import type { ErrorKind, ExecutionStatus, JobStatus, LogStream, Provider } from "../domain/job.js"
+import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queries.js"
 
-/** One job as a row of the monitor's table. Times are absolute; durations in milliseconds. */
-export interface JobSummary {
-  readonly id: string
-  readonly provider: Provider
-  readonly status: JobStatus
-  readonly step: string | null
-  readonly promptSummary: string
-  readonly createdAt: Date
-  readonly startedAt: Date | null
-  readonly completedAt: Date | null
-  readonly durationMs: number | null
-  readonly error: string | null
-  readonly errorKind: ErrorKind | null
-  readonly attempts: number
-  /** Latest progress line of the running execution; null when not running or none yet. */
-  readonly progress: string | null
-}
+/**
+ * One job as a row of the monitor's table: the `jobs` read model's fields it shows. Times
+ * are absolute; durations in milliseconds; `progress` is the running execution's latest
+ * progress line.
+ */
+export type JobSummary = Pick<
+  JobRecord,
+  | "id"
+  | "provider"
+  | "status"
+  | "step"
+  | "promptSummary"
+  | "createdAt"
+  | "startedAt"
+  | "completedAt"
+  | "durationMs"
+  | "error"
+  | "errorKind"
+  | "attempts"
+  | "progress"
+>
 
 /** One execution (attempt) of a job, as listed in the details view. */
-export interface ExecutionSummary {
-  readonly id: string
-  readonly attempt: number
-  readonly status: ExecutionStatus
-  readonly workerId: string | null
-  readonly startedAt: Date
-  readonly completedAt: Date | null
-  readonly durationMs: number | null
-  readonly exitCode: number | null
-  readonly signal: string | null
-  readonly error: string | null
-  readonly errorKind: ErrorKind | null
-  readonly costUsd: number | null
-}
+export type ExecutionSummary = Pick<
+  ExecutionRecord,
+  | "id"
+  | "attempt"
+  | "status"
+  | "workerId"
+  | "startedAt"
+  | "completedAt"
+  | "durationMs"
+  | "exitCode"
+  | "signal"
+  | "error"
+  | "errorKind"
+  | "costUsd"
+>
 
 /** One line of a job's log (`job_logs`). */
-export interface LogLine {
-  readonly at: Date
-  readonly stream: LogStream
-  readonly message: string
-}
+export type LogLine = Pick<LogRecord, "at" | "stream" | "message">
 
 /** Everything the details view shows about one job. */
 export interface JobDetails extends JobSummary {
