@@ -27,6 +27,23 @@ const HELP = `
     --rebuild    rebuild jobs, job_executions and job_logs from the log and report whether they matched
     --json       one JSON document
 `
+/** One event of `replay --json`: its place in the log, its stream and version, time, type and data. */
+const eventJson = (recorded: RecordedEvent) => ({
+  position: recorded.position,
+  jobId: recorded.jobId,
+  version: recorded.version,
+  occurredAt: recorded.occurredAt.toISOString(),
+  type: recorded.event.type,
+  data: recorded.event.data
+})
+
+/** Writes to stdout, waiting while the pipe is full, so a long history streams in bounded memory. */
+const write = (text: string): Promise<void> =>
+  new Promise((resolve) => {
+    if (process.stdout.write(text)) resolve()
+    else process.stdout.once("drain", resolve)
+  })
+
 /** Events read per page. */
 const PAGE = 2_000
 
@@ -106,22 +123,29 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
     }
     const jobId = cli.input[0] ? await resolveJobRef(app.db.sql, cli.input[0], USAGE) : undefined
     const accumulator = statsAccumulator()
-    const all: Array<unknown> = []
+    const listing = !cli.flags.stats
+    let first = true
+    if (listing && cli.flags.json) await write("[")
     let after = 0
     for (;;) {
       const page = await readAllIn(app.db.sql, { after, limit: PAGE, since, until, jobId })
       if (page.length === 0) break
       after = page[page.length - 1]!.position
       for (const recorded of page) {
-        if (cli.flags.stats) accumulator.add(recorded)
-        else if (cli.flags.json) all.push({ position: recorded.position, jobId: recorded.jobId, version: recorded.version, occurredAt: recorded.occurredAt.toISOString(), type: recorded.event.type, data: recorded.event.data })
-        else process.stdout.write(`${formatTime(recorded.occurredAt)}  ${shortId(recorded.jobId)}  v${String(recorded.version).padEnd(3)} ${recorded.event.type.padEnd(19)} ${describeEvent(recorded)}\n`)
+        if (!listing) accumulator.add(recorded)
+        else if (cli.flags.json) {
+          await write(`${first ? "\n" : ",\n"}${JSON.stringify(eventJson(recorded))}`)
+          first = false
+        } else {
+          await write(`${formatTime(recorded.occurredAt)}  ${shortId(recorded.jobId)}  v${String(recorded.version).padEnd(3)} ${recorded.event.type.padEnd(19)} ${describeEvent(recorded)}\n`)
+        }
       }
     }
-    if (cli.flags.stats) {
+    if (listing && cli.flags.json) await write("\n]\n")
+    if (!listing) {
       if (cli.flags.json) printJson(accumulator.stats())
       else printStats(accumulator.stats())
-    } else if (cli.flags.json) printJson(all)
+    }
     return 0
   })
 }
