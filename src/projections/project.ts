@@ -222,11 +222,16 @@ const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"E
 
 /**
  * The projector run by the event store on every append and by rebuild: applies each event
- * in order, then records the stream's version and last position on the job row.
+ * in order, then records each stream's version and last position on its job row.
  */
 export const project: Projector = async (tx, events) => {
+  const last = new Map<string, RecordedEvent>()
   for (const recorded of events) {
     await projectOne(tx, recorded)
+    last.set(recorded.jobId, recorded)
+  }
+  // One stamp per job and batch: a rebuild page holds many events of each job.
+  for (const recorded of last.values()) {
     await tx`update jobs set version = ${recorded.version}, last_position = ${recorded.position} where id = ${recorded.jobId}`
   }
 }
