@@ -24,7 +24,7 @@ interface Case {
 
 const CASES: ReadonlyArray<Case> = [
   { provider: "claude", flavor: "claude", mode: "overloaded", errorKind: "overloaded", error: /^API Error: Repeated 529 Overloaded errors\./, exitCode: 1 },
-  { provider: "gemini", flavor: "gemini", mode: "rate_limit", errorKind: "rate_limit", error: /429|Resource exhausted/, exitCode: 173 },
+  { provider: "gemini", flavor: "gemini", mode: "rate_limit", errorKind: "rate_limit", error: /^ApiError: Resource exhausted\. Please try again later\.$/, exitCode: 173 },
   { provider: "cursor", flavor: "cursor-agent", mode: "auth", errorKind: "auth", error: /^Authentication required\. Please run 'agent login' first/, exitCode: 1 }
 ]
 

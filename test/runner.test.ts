@@ -4,10 +4,10 @@
  * leave no process behind.
  */
 import assert from "node:assert/strict"
-import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { describe, it } from "node:test"
+import { after, describe, it } from "node:test"
 import { Effect, Fiber } from "effect"
 import type { OutputLine } from "../src/domain/events.js"
 import type { ErrorKind, Provider } from "../src/domain/job.js"
@@ -39,9 +39,13 @@ interface Run {
   readonly starts: number[]
 }
 
+/** Every run's directory lives under this one, removed when the file's tests end. */
+const root = realpathSync(mkdtempSync(join(tmpdir(), "aidp-runner-")))
+after(() => rmSync(root, { recursive: true, force: true }))
+
 /** A spec for the fake of `provider` in a fresh directory, with hooks that collect everything. */
 function prepare(provider: Provider, env: Record<string, string>, overrides: Partial<RunSpec> = {}): Run & { effect: Effect.Effect<RunOutcome> } {
-  const cwd = realpathSync(mkdtempSync(join(tmpdir(), "aidp-runner-")))
+  const cwd = mkdtempSync(join(root, "run-"))
   const record = join(cwd, "record.jsonl")
   const adapter = adapterFor(provider)
   const spec: RunSpec = {
@@ -152,7 +156,7 @@ describe("runProvider: failures", () => {
     ["claude", "overloaded", {}, "overloaded", /^API Error: Repeated 529 Overloaded errors/],
     ["claude", "quota", {}, "quota", "You've hit your limit · resets 4pm (Europe/Berlin)"],
     ["gemini", "auth", {}, "auth", /^Please set an Auth method in your/],
-    ["gemini", "rate_limit", {}, "rate_limit", /^Attempt 1 failed with status 429/],
+    ["gemini", "rate_limit", {}, "rate_limit", /^ApiError: Resource exhausted\. Please try again later\.$/],
     ["gemini", "overloaded", {}, "overloaded", "Error when talking to Gemini API: [API Error: The model is overloaded. Please try again later.]"],
     ["gemini", "quota", {}, "quota", "You have exhausted your daily quota on this model. Please try again after the quota resets."],
     ["cursor", "auth", {}, "auth", "Authentication required. Please run 'agent login' first, or set CURSOR_API_KEY environment variable."],
@@ -196,7 +200,7 @@ describe("runProvider: failures", () => {
   })
 
   it("a binary that is not executable -> not_installed", async () => {
-    const file = join(realpathSync(mkdtempSync(join(tmpdir(), "aidp-runner-"))), "gemini")
+    const file = join(mkdtempSync(join(root, "bin-")), "gemini")
     writeFileSync(file, "#!/bin/sh\n")
     chmodSync(file, 0o644)
     const run = await execute("gemini", {}, { bin: file })
