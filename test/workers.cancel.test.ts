@@ -125,6 +125,23 @@ test("aidp jobs enqueue --timeout: a hanging provider times out through the CLI 
   await w.stop()
 })
 
+test("a cancel that arrives during a timeout's grace ends the job cancelled, not timed out", { timeout: 40_000 }, async (t) => {
+  const enqueued = await runCli(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "hang", "--cwd", dir, "--timeout", "1", "--max-attempts", "1"])
+  assert.equal(enqueued.code, 0, enqueued.stderr)
+  const id = enqueued.stdout.trim()
+  const w = worker(t, "timeout-then-cancel", "ignore_sigterm")
+  const [run] = await waitForRuns(w.record)
+  // The timeout fires after 1 s; SIGTERM is ignored, so the 10 s grace is under way when the cancel arrives.
+  await new Promise((resolve) => setTimeout(resolve, 2_500))
+  assert.equal((await job(id)).status, "running")
+  const cancelled = await runCli(db, ["jobs", "cancel", id])
+  assert.equal(cancelled.code, 0, cancelled.stderr)
+  await waitFor("the job to end", async () => ["failed", "cancelled"].includes((await job(id)).status), 25_000, 200)
+  assert.equal((await job(id)).status, "cancelled")
+  assert.ok(!isRunning(run!.pid), "the fake claude is gone")
+  await w.stop()
+})
+
 test("a cancel whose notification is lost is honoured by the periodic sweep", { timeout: 30_000 }, async (t) => {
   const id = await commands.enqueue({ prompt: "cancel me quietly", cwd: dir })
   const w = worker(t, "sweep", "slow")

@@ -161,7 +161,9 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     }
     if (end._tag !== "Ran") return
     const outcome = end.outcome
-    if (outcome.kind === "failed" && outcome.errorKind === "cancelled") {
+    // A cancel that arrived while the process was already ending another way (a timeout's
+    // grace, a crash) still ends the job cancelled: that is what the user asked for.
+    if (outcome.kind === "failed" && (outcome.errorKind === "cancelled" || stopReason?._tag === "Cancel")) {
       log.info("execution cancelled")
       return yield* recordUntilDone({ _tag: "ConfirmCancel", executionId })
     }

@@ -18,6 +18,7 @@ import { claimNext, type WorkerIdentity } from "./claimer.js"
 import { runExecution } from "./execution.js"
 import { heartbeat } from "./heartbeat.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
+import { makeOutageReporter } from "./outage.js"
 import { reapOrphans } from "./processGroups.js"
 import { rescueOnce } from "./rescuer.js"
 
@@ -42,6 +43,9 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
   return [resolveBin(adapter, env), ...adapter.argv({ model: job.model ?? undefined, cwd: job.cwd })]
 }
 
+/** How long a worker waits before claiming again after a database error, ms. */
+const OUTAGE_RETRY_MS = 2_000
+
 /** Identity of this process's workers: one id per process, with host and pid. */
 export const makeIdentity = (): WorkerIdentity => ({
   workerId: `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`,
@@ -65,9 +69,9 @@ export const runPool = (options: PoolOptions) =>
       for (let i = 0; i < count; i++) Queue.offerUnsafe(wakeups, undefined)
     }
 
+    const outage = makeOutageReporter(logger, OUTAGE_RETRY_MS)
     const beatMs = Math.max(50, Math.floor(leaseMs / 4))
-    const beat = yield* heartbeat(identity, beatMs, (error) =>
-      logger.warn({ err: error.message }, "heartbeat failed"))
+    const beat = yield* heartbeat(identity, beatMs, (error) => outage.failed(error.message))
     yield* listen({
       onNotification: (n) => {
         if (n.t === "JobQueued" || n.t === "JobRetryRequested") wakeAll()
@@ -86,7 +90,7 @@ export const runPool = (options: PoolOptions) =>
       const rescued = yield* rescueOnce(leaseMs)
       if (rescued > 0) logger.warn({ rescued }, "abandoned executions of lost workers")
     }).pipe(
-      Effect.catch((error) => Effect.sync(() => logger.warn({ err: error.message }, "maintenance pass failed"))),
+      Effect.catch((error) => Effect.sync(() => outage.failed(error.message))),
       Effect.repeat(Schedule.spaced(Math.max(250, Math.floor(leaseMs / 2))))
     )
     yield* Effect.forkScoped(maintenance)
@@ -108,13 +112,17 @@ export const runPool = (options: PoolOptions) =>
     const worker = (index: number) =>
       Effect.gen(function*() {
         const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, argvFor: argvFor(env) })
+        outage.succeeded()
         if (claimed) {
           yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
           return
         }
         yield* Queue.take(wakeups).pipe(Effect.timeoutOption(pollMs))
       }).pipe(
-        // Keep the worker alive through database outages and bugs alike; interruption still stops it.
+        // Keep the worker alive through database outages (one log line per outage) and bugs
+        // alike (logged in full); interruption still stops it.
+        Effect.catchTag("DatabaseError", (error) =>
+          Effect.sync(() => outage.failed(error.message)).pipe(Effect.andThen(Effect.sleep(OUTAGE_RETRY_MS)))),
         Effect.catchCause((cause) =>
           Cause.hasInterruptsOnly(cause)
             ? Effect.failCause(cause)
