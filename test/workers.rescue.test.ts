@@ -116,6 +116,26 @@ test("a worker killed with SIGKILL: its execution is abandoned within the lease 
   assert.equal((await second.result).code, 0)
 })
 
+test("on the same host, a worker killed with SIGKILL is rescued at once, without waiting for its lease", { timeout: 40_000 }, async (t) => {
+  const record = join(dir, "killed-long-lease.jsonl")
+  records.push(record)
+  const id = await enqueue("slow job, long lease")
+  const longLease = { AIDP_WORKER_LEASE_MS: "600000" }
+  const first = worker(t, { ...longLease, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
+  await waitForRuns(record)
+  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+  first.child.kill("SIGKILL")
+  await exited(first.child)
+
+  const second = worker(t, { ...longLease, FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+  await waitFor("the job to complete on attempt 2", async () => (await job(id)).status === "completed", 15_000)
+  const [abandoned] = await executions(id)
+  assert.equal(abandoned!.status, "abandoned")
+  assert.match(abandoned!.error ?? "", /process \d+ is gone/)
+  second.child.kill("SIGTERM")
+  assert.equal((await second.result).code, 0)
+})
+
 test("a worker stopped with SIGTERM mid-job stops the process group and records the execution abandoned", { timeout: 40_000 }, async (t) => {
   const record = join(dir, "stopped.jsonl")
   records.push(record)

@@ -1,22 +1,48 @@
 /**
  * Rescuer: finds running executions whose worker lost its lease (no heartbeat for
- * `leaseMs`, judged by the database clock) or stopped without finishing them, and appends
- * ExecutionAbandoned; the retry policy then re-queues or fails the job (DESIGN.md,
+ * `leaseMs`, judged by the database clock), stopped without finishing them, or — on this
+ * host, where it can look — has no process any more (killed with SIGKILL: no need to wait
+ * for the lease), and appends ExecutionAbandoned; the retry policy then re-queues or fails the job (DESIGN.md,
  * invariant 2). Every worker process runs one; they race harmlessly, since Abandon only
  * applies to the job's current execution.
  */
+import os from "node:os"
 import { Effect } from "effect"
 import { databaseError } from "../events/store.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 
-/** A running execution whose worker is gone. */
-interface Orphan {
+/** A running execution and what the database knows of its worker. */
+interface Running {
   readonly job_id: string
   readonly execution_id: string
   readonly worker_id: string
   readonly host: string
+  /** The worker's pid, null when the worker never registered. */
+  readonly pid: number | null
   readonly stopped: boolean
+  readonly expired: boolean
+}
+
+/** Whether a process with this pid exists on this host (EPERM: it exists, not ours). */
+const processExists = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** Why the execution's worker is gone, or null when it may still be running it. */
+const lostBecause = (run: Running, leaseMs: number, host: string): string | null => {
+  if (run.pid === null) return `Worker ${run.worker_id} on ${run.host} is not registered.`
+  if (run.stopped) return `Worker ${run.worker_id} on ${run.host} stopped without finishing the execution.`
+  if (run.expired) return `Worker ${run.worker_id} on ${run.host} was lost (no heartbeat for ${Math.round(leaseMs / 1000)} s).`
+  if (run.host === host && !processExists(run.pid)) {
+    return `Worker ${run.worker_id} on ${run.host} was lost (its process ${run.pid} is gone).`
+  }
+  return null
 }
 
 /**
@@ -27,23 +53,24 @@ export const rescueOnce = (leaseMs: number) =>
   Effect.gen(function*() {
     const { sql } = yield* SqlClient
     const handler = yield* CommandHandler
-    const orphans = yield* Effect.tryPromise({
+    // Running jobs are few (at most one per worker), so every one is looked at.
+    const running = yield* Effect.tryPromise({
       try: () =>
-        sql<Array<Orphan>>`
-          select j.id as job_id, e.id as execution_id, e.worker_id, e.host, (w.stopped_at is not null) as stopped
+        sql<Array<Running>>`
+          select j.id as job_id, e.id as execution_id, e.worker_id, e.host, w.pid,
+                 coalesce(w.stopped_at is not null, false) as stopped,
+                 coalesce(w.heartbeat_at < now() - make_interval(secs => ${leaseMs / 1000}), false) as expired
           from jobs j
           join job_executions e on e.id = j.current_execution_id
           left join workers w on w.id = e.worker_id
-          where j.status = 'running'
-            and (w.id is null or w.stopped_at is not null
-                 or w.heartbeat_at < now() - make_interval(secs => ${leaseMs / 1000}))`,
+          where j.status = 'running'`,
       catch: databaseError("Scanning for lost workers")
     })
+    const host = os.hostname()
     let rescued = 0
-    for (const orphan of orphans) {
-      const reason = orphan.stopped
-        ? `Worker ${orphan.worker_id} on ${orphan.host} stopped without finishing the execution.`
-        : `Worker ${orphan.worker_id} on ${orphan.host} was lost (no heartbeat for ${Math.round(leaseMs / 1000)} s).`
+    for (const orphan of running) {
+      const reason = lostBecause(orphan, leaseMs, host)
+      if (reason === null) continue
       const applied = yield* handler.handle(orphan.job_id, {
         _tag: "Abandon",
         executionId: orphan.execution_id,

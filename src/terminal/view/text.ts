@@ -72,28 +72,41 @@ export function graphemeWidth(grapheme: string): number {
 export function displayWidth(text: string): number {
   if (PRINTABLE_ASCII.test(text)) return text.length
   let width = 0
-  for (const g of graphemes(text)) width += graphemeWidth(g)
+  for (const g of eachGrapheme(text)) width += graphemeWidth(g)
   return width
 }
 
-/** The longest prefix that fits in `width` columns, and its width. */
-function cut(text: string, width: number): { text: string; width: number } {
+/**
+ * The grapheme clusters of `text`, one at a time (no array of the whole text, so callers
+ * that stop early do work in proportion to what they used).
+ */
+function* eachGrapheme(text: string): Generator<string> {
+  if (PRINTABLE_ASCII.test(text)) {
+    for (let i = 0; i < text.length; i++) yield text.charAt(i)
+    return
+  }
+  for (const s of segmenter.segment(text)) yield s.segment
+}
+
+/** The longest prefix that fits in `width` columns, and whether anything was left out. */
+function cut(text: string, width: number): { text: string; cut: boolean } {
   let used = 0
   let out = ""
-  for (const g of graphemes(text)) {
+  for (const g of eachGrapheme(text)) {
     const w = graphemeWidth(g)
-    if (used + w > width) break
+    if (used + w > width) return { text: out, cut: true }
     used += w
     out += g
   }
-  return { text: out, width: used }
+  return { text: out, cut: false }
 }
 
 /** Text shortened to at most `width` columns, ending in `…` when something was cut. */
 export function truncate(text: string, width: number): string {
   if (width <= 0) return ""
-  if (displayWidth(text) <= width) return text
-  return cut(text, width - 1).text + "…"
+  const whole = cut(text, width)
+  if (!whole.cut) return text
+  return cut(whole.text, width - 1).text + "…"
 }
 
 /** Text truncated, then padded with spaces on the right to exactly `width` columns. */
@@ -122,7 +135,7 @@ export function sliceLine(line: Line, from: number, to: number): Segment[] {
   let col = 0
   for (const s of line) {
     let text = ""
-    for (const g of graphemes(s.text)) {
+    for (const g of eachGrapheme(s.text)) {
       const w = graphemeWidth(g)
       const start = col
       col += w
@@ -152,20 +165,46 @@ export function overlayLine(base: Line, top: Line, at: number, width: number): S
 
 /**
  * Text wrapped to lines of at most `width` columns, breaking after spaces where it can
- * and inside words where it must. Always at least one line.
+ * and inside words where it must. Always at least one line. One pass over the text, so
+ * multi-megabyte lines wrap in linear time.
  */
 export function wrap(text: string, width: number): string[] {
   if (width <= 0) return [""]
   const lines: string[] = []
-  let rest = text
-  while (displayWidth(rest) > width) {
-    const head = cut(rest, width).text
-    const space = head.lastIndexOf(" ")
-    // A grapheme wider than the whole line still has to go somewhere.
-    const take = space > 0 ? space + 1 : head.length || (graphemes(rest)[0]?.length ?? 1)
-    lines.push(rest.slice(0, take).trimEnd())
-    rest = rest.slice(take)
+  let line = ""
+  let used = 0
+  // Where the line may break: just after its last space (not a leading one), and the width there.
+  let breakAt = -1
+  let breakWidth = 0
+  for (const g of eachGrapheme(text)) {
+    const w = graphemeWidth(g)
+    if (used + w > width && line !== "") {
+      if (breakAt > 1) {
+        lines.push(line.slice(0, breakAt).trimEnd())
+        line = line.slice(breakAt)
+        used -= breakWidth
+      } else {
+        // No space to break at: break inside the word. A grapheme wider than the whole
+        // line still gets a line of its own.
+        lines.push(line.trimEnd())
+        line = ""
+        used = 0
+      }
+      breakAt = -1
+      // What was carried over has no space in it; if `g` still does not fit, break again.
+      if (used + w > width && line !== "") {
+        lines.push(line.trimEnd())
+        line = ""
+        used = 0
+      }
+    }
+    line += g
+    used += w
+    if (g === " ") {
+      breakAt = line.length
+      breakWidth = used
+    }
   }
-  if (rest !== "" || lines.length === 0) lines.push(rest)
+  if (line !== "" || lines.length === 0) lines.push(line)
   return lines
 }
