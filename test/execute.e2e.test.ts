@@ -84,6 +84,13 @@ describe("aidp execute (fake claude)", () => {
 
     const retry = await runCli(db, ["jobs", "retry", job.id.slice(0, 8)])
     assert.equal(retry.code, 0, retry.stderr)
+    // Queued again: the old attempt's error, start and duration belong to that execution only.
+    const requeued = await showJob(db, job.id)
+    assert.deepEqual(
+      [requeued.status, requeued.error, requeued.errorKind, requeued.startedAt, requeued.durationMs],
+      ["queued", null, null, null, null]
+    )
+    assert.equal(requeued.executions[0].error, "Invalid API key · Please run /login")
     await withWorker(db, {}, () => waitForStatus(db, job.id, "completed"))
 
     const shown = await showJob(db, job.id)

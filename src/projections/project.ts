@@ -177,7 +177,15 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
     }
     case "JobRetryRequested": {
       const d = event.data
-      await tx`update jobs set status = 'queued', run_at = ${d.run_at}, completed_at = null where id = ${jobId}`
+      // Queued again: nothing is running, so no start, end or duration. A policy retry keeps
+      // the error that caused it (the monitor shows why the job waits); a person's clears it
+      // (the failed execution keeps it).
+      await tx`
+        update jobs set status = 'queued', run_at = ${d.run_at}, started_at = null, completed_at = null,
+          duration_ms = null,
+          error = case when ${d.requested_by} = 'user' then null else error end,
+          error_kind = case when ${d.requested_by} = 'user' then null else error_kind end
+        where id = ${jobId}`
       await insertLogs(tx, jobId, null, [
         system(at, d.requested_by === "user" ? "Retry requested." : `Retry scheduled by policy for ${d.run_at}.`)
       ])
