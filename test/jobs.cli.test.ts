@@ -146,7 +146,12 @@ describe("aidp jobs", () => {
       { name: "AIDP_DEBUG=yes", args: ["jobs", "list"], env: { AIDP_DEBUG: "yes" }, code: 1, says: ["AIDP_DEBUG"] },
       { name: "an empty provider binary variable", args: ["jobs", "list"], env: { AIDP_CLAUDE_BIN: "" }, code: 1, says: ["AIDP_CLAUDE_BIN"] },
       { name: "execute with an unknown provider", args: ["execute", "next", "--provider", "copilot"], code: 2, says: ["copilot"] },
-      { name: "replay --rebuild with a JOB", args: ["jobs", "replay", unknownId, "--rebuild"], code: 2, says: ["--rebuild"] }
+      { name: "replay --rebuild with a JOB", args: ["jobs", "replay", unknownId, "--rebuild"], code: 2, says: ["--rebuild"] },
+      { name: "replay with --since after --until", args: ["jobs", "replay", "--since", "2030-01-01", "--until", "2020-01-01"], code: 2, says: ["--since", "--until"] },
+      { name: "an empty --model", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--model", ""], code: 2, says: ["--model"] },
+      { name: "execute with an empty --model", args: ["execute", "next", "--model", " "], code: 2, says: ["--model"] },
+      { name: "a prompt file that does not exist", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "/nonexistent/prompt.md"], code: 2, says: ["/nonexistent/prompt.md", "does not exist"] },
+      { name: "QUE_WORKER_COUNT over the limit", args: ["worker"], env: { QUE_WORKER_COUNT: "99999" }, code: 1, says: ["QUE_WORKER_COUNT", "256"] }
     ]
     for (const c of cases) {
       await t.test(c.name, async () => {

@@ -81,7 +81,8 @@ export const openApp = async (options: { readonly terminal: TerminalLogging; rea
   const env = options.env ?? process.env
   const settings = loadSettings(env)
   const logger = createLogger(settings, options.terminal)
-  const db = await connect({ env })
+  // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
+  const db = await connect({ env, onStarting: (message) => process.stderr.write(`${message}\n`) })
   const sqlLayer = Layer.succeed(SqlClient, SqlClient.of({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
   const storeLayer = EventStore.layer(project).pipe(Layer.provide(sqlLayer))
   const handlerLayer = CommandHandler.layer.pipe(Layer.provide(Layer.merge(storeLayer, sqlLayer)))

@@ -12,13 +12,13 @@ import { listen } from "../events/listener.js"
 import { completedSteps, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
-import { formatDuration } from "../terminal/view/format.js"
+import { formatClock, formatDuration } from "../terminal/view/format.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
-import { noMoreArgs, oneOf, parseArgs } from "./parse.js"
+import { noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
 const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--detach] [--json] | aidp execute --list"
@@ -140,7 +140,7 @@ const progressPrinter = () => {
       process.stdout.write(`Attempt ${job.attempts} of ${job.maxAttempts} started.\n`)
     }
     if (job.status === "queued" && last.status === "running" && job.error) {
-      process.stdout.write(`Attempt ${job.attempts} failed (${job.errorKind}): ${sanitize(job.error)}. Retrying at ${job.runAt.toLocaleTimeString()}.\n`)
+      process.stdout.write(`Attempt ${job.attempts} failed (${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}.\n`)
     }
     if (job.progress && job.progress !== last.progress) process.stdout.write(`  ${sanitize(job.progress)}\n`)
     last = { status: job.status, progress: job.progress ?? "", attempts: job.attempts }
@@ -189,6 +189,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     json: { type: "boolean", default: false }
   })
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
+  const model = textFlag("model", cli.flags.model)
   if (cli.flags.list) noMoreArgs(cli.input, 0, USAGE)
   else {
     if (cli.input.length === 0) throw new UsageError(`Say which step to run: next, or one of ${STEPS.map((s) => s.name).join(", ")}. Usage: ${USAGE}`)
@@ -203,7 +204,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const id = await enqueueStep(app, cwd, step, provider, cli.flags.model ?? null)
+    const id = await enqueueStep(app, cwd, step, provider, model ?? null)
     if (cli.flags.detach) {
       if (cli.flags.json) printJson(jobJson((await getJob(app.db.sql, id))!))
       else process.stdout.write(`${id}\n`)

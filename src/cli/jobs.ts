@@ -14,7 +14,7 @@ import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, printLogs } from "./logs.js"
-import { intFlag, noMoreArgs, oneOf, parseArgs } from "./parse.js"
+import { intFlag, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
 
@@ -125,12 +125,13 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
   const priority = intFlag("priority", cli.flags.priority, -1000, 1000)!
   const maxAttempts = intFlag("max-attempts", cli.flags.maxAttempts, 1, 100)!
   const timeoutS = intFlag("timeout", cli.flags.timeout, 1, 7 * 24 * 3600)!
+  const model = textFlag("model", cli.flags.model)
   return withApp("quiet", async (app) => {
     const id = crypto.randomUUID()
     await submitCommand(app, id, {
       _tag: "Enqueue",
       provider,
-      model: cli.flags.model ?? null,
+      model: model ?? null,
       prompt,
       cwd,
       step: null,
@@ -150,7 +151,9 @@ const readPromptFile = async (file: string): Promise<string> => {
   try {
     return file === "-" ? await readStdin() : await readFile(file, "utf8")
   } catch (error) {
-    throw new UsageError(`Cannot read --prompt-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`)
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === "ENOENT" ? "it does not exist" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(code ?? error)
+    throw new UsageError(`Cannot read --prompt-file ${file}: ${why}.`)
   }
 }
 

@@ -44,8 +44,13 @@ const version = (): string => {
 const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const [command, ...rest] = argv
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    // Asked for: help on stdout, exit 0. No command at all is a usage error: stderr, exit 2.
+    if (command === undefined) {
+      process.stderr.write(HELP)
+      return 2
+    }
     process.stdout.write(HELP)
-    return command === undefined ? 2 : 0
+    return 0
   }
   if (command === "--version" || command === "-v") {
     process.stdout.write(`${version()}\n`)

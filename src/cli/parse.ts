@@ -98,3 +98,10 @@ export const timeFlag = (name: string, value: string | undefined, now: Date): Da
   }
   return date
 }
+
+/** Reads an optional text flag that must not be blank (e.g. --model); throws UsageError naming it. */
+export const textFlag = (name: string, value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined
+  if (value.trim() === "") throw new UsageError(`--${name} needs a value; leave the flag out to use the default.`)
+  return value.trim()
+}

@@ -78,7 +78,7 @@ const printStats = (stats: HistoryStats): void => {
   const lines = [
     `Events     ${stats.events}${stats.firstAt ? ` from ${stats.firstAt} to ${stats.lastAt}` : ""}`,
     `Jobs       ${stats.jobs} (${Object.entries(stats.jobsByStatus).map(([k, v]) => `${v} ${k}`).join(", ") || "none"})`,
-    `Executions ${stats.executions}, ${stats.abandoned} abandoned, ${stats.cancelled} jobs cancelled`,
+    `Executions ${stats.executions}, ${stats.abandoned} abandoned; ${stats.cancelled} cancellations`,
     `Retries    ${stats.retries.user} by a person, ${stats.retries.policy} by the retry policy`,
     `Failures   ${Object.entries(stats.failuresByKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(", ") || "none"}`,
     `Duration   p50 ${formatDuration(stats.durationMs.p50)}, p95 ${formatDuration(stats.durationMs.p95)}, max ${formatDuration(stats.durationMs.max)}`,
@@ -103,6 +103,9 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
   const now = new Date()
   const since = timeFlag("since", cli.flags.since, now)
   const until = timeFlag("until", cli.flags.until, now)
+  if (since && until && since >= until) {
+    throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()}).`)
+  }
   if (cli.flags.rebuild && (cli.input[0] || since || until || cli.flags.stats)) {
     throw new UsageError("--rebuild replays the whole log; it takes no JOB, --since, --until or --stats.")
   }

@@ -3,6 +3,7 @@
  * Stopping is graceful: no new claims, running provider processes are stopped and their
  * executions recorded as abandoned, so the retry policy hands them to another worker.
  */
+import { MAX_WORKER_COUNT } from "../config/env.js"
 import { runPool } from "../workers/pool.js"
 import { withApp } from "./app.js"
 import { intFlag, noMoreArgs, parseArgs } from "./parse.js"
@@ -20,7 +21,7 @@ const HELP = `
 export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {
   const cli = parseArgs(HELP, argv, { count: { type: "number" } })
   noMoreArgs(cli.input, 0, "aidp worker [--count N]")
-  const count = intFlag("count", cli.flags.count, 1, 256)
+  const count = intFlag("count", cli.flags.count, 1, MAX_WORKER_COUNT)
   return withApp("verbose", async (app) => {
     const stop = stopSignal()
     try {

@@ -55,6 +55,8 @@ export interface ConnectOptions {
   readonly migrate?: boolean
   /** Pool size (default 10). */
   readonly max?: number
+  /** Told when the embedded server has to be started (see `startEmbedded`). */
+  readonly onStarting?: (message: string) => void
 }
 
 /** An open database: `sql` has search_path = `schema`; `url` is for display (password redacted). */
@@ -105,7 +107,7 @@ export function databaseSettings(env: NodeJS.ProcessEnv = process.env): Database
  */
 export async function connect(options: ConnectOptions = {}): Promise<Db> {
   const settings = databaseSettings(options.env)
-  const url = settings.url ?? (await startEmbedded({ dataHome: options.dataHome, env: options.env })).url
+  const url = settings.url ?? (await startEmbedded({ dataHome: options.dataHome, env: options.env, onStarting: options.onStarting })).url
   const sql = openSql(url, settings.schema, { max: options.max })
   try {
     await probe(sql, url, settings.source)

@@ -31,6 +31,8 @@ export class EmbeddedPostgresError extends Error {
 export interface EmbeddedOptions {
   readonly dataHome?: string
   readonly env?: NodeJS.ProcessEnv
+  /** Told, in one sentence, when the server has to be started (it takes seconds; the first time longer). */
+  readonly onStarting?: (message: string) => void
 }
 
 /** A running embedded server: `url` includes the password; `pid` is the postmaster's. */
@@ -120,6 +122,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const again = await liveServer(p)
     if (again) return server(p, (await readSettings(p)).password, again)
     if (runAs) await checkReachable(p.base, runAs)
+    options.onStarting?.(
+      (await exists(p.config))
+        ? `Starting aidp's embedded PostgreSQL (${p.dataDir})…`
+        : `Setting up aidp's embedded PostgreSQL in ${p.dataDir} (first run, a few seconds)…`
+    )
     const settings = await initialise(p, runAs)
     await removeStalePid(p)
     const port = await ensurePortFree(p, settings)

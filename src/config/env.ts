@@ -23,6 +23,9 @@ export class InvalidSetting extends Schema.TaggedError<InvalidSetting>()("Invali
 }) {}
 
 const PositiveIntFromString = Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1)))
+/** Most workers one process runs (each may hold a provider CLI and a database connection). */
+export const MAX_WORKER_COUNT = 256
+const WorkerCount = PositiveIntFromString.pipe(Schema.check(Schema.isLessThanOrEqualTo(MAX_WORKER_COUNT)))
 const Flag = Schema.Literals(["0", "1", "true", "false", ""])
 const NonEmpty = Schema.String.check(Schema.isNonEmpty())
 
@@ -43,12 +46,12 @@ const read = <S extends Schema.Top & { readonly DecodingServices: never }>(
 
 /**
  * Reads and validates {@link Settings} from `env`. Throws InvalidSetting, e.g.
- * `Invalid QUE_WORKER_COUNT="0": expected a positive integer.`
+ * `Invalid QUE_WORKER_COUNT="0": expected a whole number from 1 to 256.`
  */
 export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
   const debug = read(env, "AIDP_DEBUG", Flag, "1 or 0")
   return {
-    workerCount: read(env, "QUE_WORKER_COUNT", PositiveIntFromString, "a positive integer") ?? 1,
+    workerCount: read(env, "QUE_WORKER_COUNT", WorkerCount, `a whole number from 1 to ${MAX_WORKER_COUNT}`) ?? 1,
     debug: debug === "1" || debug === "true",
     logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
     leaseMs: read(env, "AIDP_WORKER_LEASE_MS", PositiveIntFromString, "a positive number of milliseconds") ?? 30_000
