@@ -184,6 +184,18 @@ const cases: ReadonlyArray<Case> = [
     then: [abandonedEvent(EXEC_3)]
   },
   { name: "Abandon after a cancel request: no retry", given: given.cancelRequested, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent()] },
+  {
+    name: "Abandon by a stopping worker on the last attempt: queued again at once",
+    given: given.runningThird,
+    when: { ...cmd.abandon(EXEC_3, NOW), workerStopping: true },
+    then: [abandonedEvent(EXEC_3), policyRetry(0)]
+  },
+  {
+    name: "Abandon by a stopping worker after a cancel request: no retry",
+    given: given.cancelRequested,
+    when: { ...cmd.abandon(EXEC_1, NOW), workerStopping: true },
+    then: [abandonedEvent()]
+  },
   { name: "Abandon of a stale execution is refused", given: given.runningSecond, when: cmd.abandon(EXEC_1, NOW), then: refused() },
   { name: "Abandon of a completed job is refused", given: given.completed, when: cmd.abandon(EXEC_1, NOW), then: refused() },
   // Retry

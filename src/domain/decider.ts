@@ -127,7 +127,17 @@ export type JobCommand =
   | { readonly _tag: "RequestCancel"; readonly requestedBy: string }
   /** The worker stopped the process; `executionId` null confirms for the current execution. */
   | { readonly _tag: "ConfirmCancel"; readonly executionId: string | null }
-  | { readonly _tag: "Abandon"; readonly executionId: string; readonly reason: string; readonly now: Date }
+  | {
+    readonly _tag: "Abandon"
+    readonly executionId: string
+    readonly reason: string
+    readonly now: Date
+    /**
+     * The worker is shutting down on purpose (SIGINT/SIGTERM): not the job's fault, so the
+     * job is queued again at once whatever its attempts, unless a cancel was requested.
+     */
+    readonly workerStopping?: boolean
+  }
 
 /** The command names a job that has no events. */
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
@@ -259,10 +269,17 @@ export const decide = (
     case "Abandon": {
       const error = checkCurrent(state, command.executionId)
       if (error) return Result.fail(error)
-      return Result.succeed(failedWithPolicy(state, {
+      const abandoned: JobEvent = {
         type: "ExecutionAbandoned",
         data: { execution_id: command.executionId, reason: command.reason }
-      }, "worker_lost", command.now))
+      }
+      if (command.workerStopping && !state.cancelRequested) {
+        return Result.succeed([abandoned, {
+          type: "JobRetryRequested",
+          data: { requested_by: "policy", run_at: command.now.toISOString() }
+        }])
+      }
+      return Result.succeed(failedWithPolicy(state, abandoned, "worker_lost", command.now))
     }
     case "Retry":
       if (state.status !== "failed" && state.status !== "cancelled") {

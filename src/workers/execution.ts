@@ -130,7 +130,13 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       Effect.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.succeed<RunEnd>({ _tag: "Crashed", cause })),
       Effect.onInterrupt(() =>
-        submit(jobId, { _tag: "Abandon", executionId, reason: "The worker shut down during the execution.", now: new Date() }).pipe(
+        submit(jobId, {
+          _tag: "Abandon",
+          executionId,
+          reason: "The worker shut down during the execution.",
+          now: new Date(),
+          workerStopping: true
+        }).pipe(
           Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS),
           Effect.ignore
         )),
