@@ -77,12 +77,17 @@ export const loadSettings = (env: NodeJS.ProcessEnv): Settings => {
  * migrating as needed) and builds the layers. Throws the configuration's and the
  * database's user-facing errors.
  */
-export const openApp = async (options: { readonly terminal: TerminalLogging; readonly env?: NodeJS.ProcessEnv }): Promise<App> => {
+export const openApp = async (options: {
+  readonly terminal: TerminalLogging
+  readonly env?: NodeJS.ProcessEnv
+  /** Apply pending migrations (default true; `aidp doctor` only looks). */
+  readonly migrate?: boolean
+}): Promise<App> => {
   const env = options.env ?? process.env
   const settings = loadSettings(env)
   const logger = createLogger(settings, options.terminal)
   // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
-  const db = await connect({ env, onStarting: (message) => process.stderr.write(`${message}\n`) })
+  const db = await connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
   const sqlLayer = Layer.succeed(SqlClient, SqlClient.of({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
   const storeLayer = EventStore.layer(project).pipe(Layer.provide(sqlLayer))
   const handlerLayer = CommandHandler.layer.pipe(Layer.provide(Layer.merge(storeLayer, sqlLayer)))

@@ -1,12 +1,13 @@
 /**
  * `aidp doctor`: checks what aidp needs, one line each — environment, database, LISTEN/NOTIFY
  * (which a transaction-mode pooler breaks), live workers and each provider CLI — and says
- * how to fix what is wrong. Exits 1 when aidp cannot work (bad environment, database, no
- * provider at all).
+ * how to fix what is wrong. It changes nothing (pending migrations are reported, not
+ * applied). Exits 1 when aidp cannot work (bad environment, database, no provider at all).
  */
 import { execFile } from "node:child_process"
 import { PROVIDERS } from "../domain/job.js"
 import { channelFor } from "../events/sqlClient.js"
+import { appliedMigrations, readMigrations } from "../config/migrate.js"
 import { adapterFor, resolveBin } from "../workers/providers/index.js"
 import { openApp, type App } from "./app.js"
 import { describeError } from "./errors.js"
@@ -24,11 +25,12 @@ const mark = (check: Check) => `${check.ok === true ? "✓" : check.ok === "warn
 /** Runs `bin --version` (10 s limit); resolves to its first line or the reason it failed. */
 const versionOf = (bin: string): Promise<{ ok: boolean; text: string }> =>
   new Promise((resolve) => {
-    execFile(bin, ["--version"], { timeout: 10_000, env: { ...process.env, CLAUDECODE: "" } }, (error, stdout, stderr) => {
+    const child = execFile(bin, ["--version"], { timeout: 10_000, env: { ...process.env, CLAUDECODE: "" } }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === "ENOENT") resolve({ ok: false, text: "not found" })
       else if (error && !stdout) resolve({ ok: false, text: `--version failed: ${(stderr || error.message).split("\n")[0]}` })
       else resolve({ ok: true, text: stdout.split("\n")[0]!.trim() })
     })
+    child.stdin?.end() // a CLI that reads its prompt from stdin must not wait for one here
   })
 
 /** Sends a NOTIFY and waits up to 3 s to hear it back on a LISTEN. */
@@ -46,7 +48,16 @@ const notifyRoundTrip = async (app: App): Promise<boolean> => {
 }
 
 const databaseChecks = async (app: App): Promise<Array<Check>> => {
-  const checks: Array<Check> = [{ ok: true, text: `Database ${app.db.url} (${app.db.source}), schema ${app.db.schema}, migrations applied` }]
+  const applied = new Set((await appliedMigrations(app.db.sql, app.db.schema)).map((m) => m.version))
+  const pending = (await readMigrations()).filter((m) => !applied.has(m.version))
+  const where = `Database ${app.db.url} (${app.db.source}), schema ${app.db.schema}`
+  if (pending.length > 0) {
+    return [{
+      ok: "warn",
+      text: `${where}: ${pending.length} migration(s) pending; any aidp command applies them, or run aidp db migrate`
+    }]
+  }
+  const checks: Array<Check> = [{ ok: true, text: `${where}, migrations applied` }]
   checks.push(await notifyRoundTrip(app)
     ? { ok: true, text: "LISTEN/NOTIFY works: the monitor and workers update instantly" }
     : {
@@ -80,7 +91,7 @@ export const runDoctor = async (argv: ReadonlyArray<string>): Promise<number> =>
   const checks: Array<Check> = []
   let app: App | null = null
   try {
-    app = await openApp({ terminal: "quiet" })
+    app = await openApp({ terminal: "quiet", migrate: false })
     checks.push({ ok: true, text: "Environment variables are valid" })
     checks.push(...await databaseChecks(app))
   } catch (error) {

@@ -211,7 +211,14 @@ const FAILURES = {
   }
 }
 
+/** What each real CLI prints for `--version` (the versions PROVIDERS.md was observed with). */
+const VERSIONS = { claude: "2.1.332 (Claude Code)", gemini: "0.61.0", "cursor-agent": "2025.11.25-8d7f2ab" }
+
 async function main() {
+  if (argv.includes("--version")) {
+    await out(`${VERSIONS[flavor]}\n`)
+    return
+  }
   const stdin = await readStdin()
   const prompt = stdin !== "" || flavor !== "cursor-agent" ? stdin : argv.at(-1) ?? ""
   const grandchildPid = modes.has("leave_child") ? leaveChild() : undefined
