@@ -1,6 +1,6 @@
 /** `aidp db migrate | status | stop`: the database behind aidp. */
-import { databaseSettings, databaseStatus, migrateDatabase } from "../config/database.js"
-import { stopEmbedded } from "../config/embedded.js"
+import { databaseSettings, databaseStatus, migrateDatabase, openSql } from "../config/database.js"
+import { embeddedStatus, stopEmbedded } from "../config/embedded.js"
 import { printJson } from "../terminal/json.js"
 import { UsageError, UserError } from "./errors.js"
 import { noMoreArgs, parseArgs } from "./parse.js"
@@ -45,9 +45,30 @@ const stopCommand = async () => {
   if (databaseSettings().source !== "embedded") {
     throw new UserError("aidp db stop only stops aidp's embedded PostgreSQL; this environment sets a database URL, so stop that server yourself.")
   }
+  const others = await otherConnections()
   const stopped = await stopEmbedded()
   process.stdout.write(stopped ? "Stopped aidp's embedded PostgreSQL.\n" : "aidp's embedded PostgreSQL was not running.\n")
+  if (stopped && others > 0) {
+    process.stdout.write(`${others} other aidp connection(s) (workers, monitors) lost it; they reconnect when an aidp command starts it again.\n`)
+  }
   return 0
+}
+
+/** Client connections to the running embedded server besides this one (0 when it is not running). */
+const otherConnections = async (): Promise<number> => {
+  const status = await embeddedStatus()
+  if (!status.running || !status.url) return 0
+  const sql = openSql(status.url, "aidp", { max: 1 })
+  try {
+    const [row] = await sql<Array<{ n: number }>>`
+      select count(*)::int as n from pg_stat_activity
+      where backend_type = 'client backend' and pid <> pg_backend_pid()`
+    return row?.n ?? 0
+  } catch {
+    return 0
+  } finally {
+    await sql.end({ timeout: 1 })
+  }
 }
 
 /** Runs `aidp db ...`; returns the exit code. */
