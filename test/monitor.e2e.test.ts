@@ -7,11 +7,13 @@ import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
 import { execFileSync } from "node:child_process"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
+import net from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { CLI, cliEnv, runCli, runJson, startCli } from "./support/cli.js"
 import { createTestDb, type TestDb } from "./support/db.js"
+import { projectDirs, waitForStatus, withWorker } from "./support/e2e.js"
 import { spawnInPty, type PtySession } from "./support/pty.js"
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -60,7 +62,7 @@ function readList(screen: string): { groups: Record<Group, { count: number; ids:
 const groupOf = (screen: string, shortId: string): Group | null =>
   GROUP_TITLES.find((g) => readList(screen).groups[g].ids.includes(shortId)) ?? null
 
-/** The Duration cell of a job's row, e.g. `3s`. */
+/** The Duration cell of a job's row, e.g. `3.4s` or `12s`. */
 const durationOf = (screen: string, shortId: string): string | null =>
   new RegExp(`^[› ] ${shortId} {2}\\S+ +\\S+ +(\\S+)`, "m").exec(screen)?.[1] ?? null
 
@@ -161,8 +163,8 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
     assert.deepEqual(groups.Queued, { count: 1, ids: [short(queued)] })
     assert.deepEqual(groups["Recently completed"], { count: 1, ids: [short(completed)] })
     assert.deepEqual(groups.Failed, { count: 1, ids: [short(failed)] })
-    assert.match(text, new RegExp(`${short(completed)} {2}claude {4}completed +\\d+s`))
-    assert.match(text, new RegExp(`${short(failed)} {2}gemini {4}failed +\\d+s {2}auth: Please set an Auth`))
+    assert.match(text, new RegExp(`${short(completed)} {2}claude {4}completed +\\d+(\\.\\d)?s`))
+    assert.match(text, new RegExp(`${short(failed)} {2}gemini {4}failed +\\d+(\\.\\d)?s {2}auth: Please set an Auth`))
     assert.match(text, new RegExp(`${short(queued)} {2}cursor {4}queued +- *$`, "m"))
     assertNoLogs(text)
   })
@@ -220,7 +222,7 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
     await select(short(completed))
     const before = await show(completed.id)
     await s().press("r")
-    await s().waitForText(`Only failed jobs can be retried; ${short(completed)} is completed.`)
+    await s().waitForText(`Only failed or cancelled jobs can be retried; ${short(completed)} is completed.`)
     const afterRetry = await show(completed.id)
     assert.equal(afterRetry.status, "completed")
     assert.equal(afterRetry.attempts, before.attempts)
@@ -235,14 +237,14 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
       10_000
     )
     const first = durationOf(screen(), running)
-    assert.match(first ?? "", /^\d+s$/)
+    assert.match(first ?? "", /^\d+(\.\d)?s$/)
     const started = Date.now()
     const second = await until("the duration to change", () => {
       const d = durationOf(screen(), running)
       return d !== first ? d : null
     }, 3500)
-    assert.match(second, /^\d+s$/)
-    assert.ok(Number.parseInt(second) > Number.parseInt(first!), `${first} -> ${second}`)
+    assert.match(second, /^\d+(\.\d)?s$/)
+    assert.ok(Number.parseFloat(second) > Number.parseFloat(first!), `${first} -> ${second}`)
     assert.ok(Date.now() - started < 3500)
     assertNoLogs(screen())
   })
@@ -290,3 +292,122 @@ async function stop(child: ChildProcess): Promise<void> {
   await gone
   clearTimeout(timer)
 }
+
+describe("aidp jobs show of a job with a multi-megabyte output line", { timeout: 90_000 }, () => {
+  let db: TestDb
+  const dirs = projectDirs()
+  before(async () => {
+    db = await createTestDb()
+  })
+  after(async () => {
+    await dirs.cleanup()
+    await db?.drop()
+  })
+
+  it("prints the details at once, with the start of the line and how to print it whole", async () => {
+    const cwd = await dirs.make()
+    const job = await runJson<JobJson>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "say a lot", "--cwd", cwd, "--json"])
+    await withWorker(db, { FAKE_AGENT_MODE: "huge_line" }, () => waitForStatus(db, job.id, "completed", 60_000))
+    const shown = await runCli(db, ["jobs", "show", job.id], { timeoutMs: 20_000 })
+    assert.equal(shown.code, 0, `exit ${shown.code} (${shown.signal}): ${shown.stderr}`)
+    assert.equal(shown.stderr, "")
+    assert.match(shown.stdout, new RegExp(`^Job ID +${job.id}$`, "m"))
+    assert.match(shown.stdout, /^ +1 {2}succeeded/m)
+    assert.match(shown.stdout, new RegExp(`… \\(6\\.0 MB in all; aidp jobs logs ${job.id.slice(0, 8)} prints it whole\\)`))
+    assert.ok(shown.stdout.includes("0123456789abcdef".repeat(4)))
+    assert.ok(shown.stdout.length < 200_000, `${shown.stdout.length} characters`)
+    // The whole line is still there for `jobs logs`.
+    const logs = await runCli(db, ["jobs", "logs", job.id], { timeoutMs: 20_000 })
+    assert.equal(logs.code, 0, logs.stderr)
+    assert.ok(logs.stdout.length > 6_000_000 && logs.stdout.includes("END"))
+  })
+})
+
+/** A TCP forwarder to the test database that can be stopped (connections refused) and started again on its port. */
+async function stoppableProxy(target: URL): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
+  const sockets = new Set<net.Socket>()
+  let server: net.Server | null = null
+  let port = 0
+  const start = (): Promise<void> =>
+    new Promise((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port || 5432), target.hostname)
+        const close = (): void => {
+          client.destroy()
+          upstream.destroy()
+          sockets.delete(client)
+          sockets.delete(upstream)
+        }
+        for (const socket of [client, upstream]) {
+          sockets.add(socket)
+          socket.on("error", close).on("close", close)
+        }
+        client.pipe(upstream)
+        upstream.pipe(client)
+      })
+      server.listen(port, "127.0.0.1", () => {
+        port = (server!.address() as net.AddressInfo).port
+        resolve()
+      })
+    })
+  await start()
+  const url = new URL(target)
+  url.hostname = "127.0.0.1"
+  url.port = String(port)
+  return {
+    url: url.toString(),
+    start,
+    stop: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server?.close(() => resolve())
+      })
+  }
+}
+
+describe("aidp jobs (monitor) when the database goes away and comes back", { timeout: 90_000 }, () => {
+  let db: TestDb
+  let monitor: PtySession | null = null
+  let proxy: Awaited<ReturnType<typeof stoppableProxy>> | null = null
+  const dirs = projectDirs()
+  before(async () => {
+    db = await createTestDb()
+    proxy = await stoppableProxy(new URL(db.url))
+  })
+  after(async () => {
+    try {
+      monitor?.kill("SIGKILL")
+    } catch {
+      // already gone
+    }
+    await proxy?.stop()
+    await dirs.cleanup()
+    await db?.drop()
+  })
+
+  it("says so on the status line, shows why details cannot load, and recovers", async () => {
+    const cwd = await dirs.make()
+    const job = await runJson<JobJson>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "wait", "--cwd", cwd, "--json"])
+    const short = job.id.slice(0, 8)
+    monitor = spawnInPty(process.execPath, [CLI, "jobs"], { cols: 100, rows: 24, env: stringEnv(cliEnv(db, { AIDP_DATABASE_URL: proxy!.url })) })
+    await monitor.waitForText(short, 15_000)
+    assert.doesNotMatch(monitor.screenText(), /Database unreachable/)
+
+    await proxy!.stop()
+    // Nothing is pushed when the database is gone: the monitor's own periodic reload notices.
+    await monitor.waitForText(/Database unreachable — showing data from \d\d:\d\d:\d\d; retrying \(connect ECONNREFUSED/, 20_000)
+    assert.match(monitor.screenText(), new RegExp(`› ${short} {2}claude {4}queued`), "the last data stays")
+
+    await monitor.press("d")
+    await monitor.waitForText(`Could not load job ${job.id}: connect ECONNREFUSED`)
+    assert.doesNotMatch(monitor.screenText(), /not found/)
+
+    await proxy!.start()
+    await monitor.waitForText(new RegExp(`^Job ID +${job.id}`, "m"), 15_000)
+    await until("the notice to go", () => !/Database unreachable|Could not load/.test(monitor!.screenText()), 5000)
+    await monitor.press("escape")
+    await monitor.waitForText("Queued (1)")
+    await monitor.press("q")
+    assert.equal(await monitor.exitCode, 0)
+  })
+})

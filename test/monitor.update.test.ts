@@ -1,7 +1,7 @@
 /** Pure tests of the monitor's Update: messages in, model and commands out. */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { type Model, NOTICE_MS, selectedJob } from "../src/terminal/model.js"
+import { type Model, NOTICE_MS, REFRESH_MS, RETRY_MS, selectedJob } from "../src/terminal/model.js"
 import { type Cmd, init, type Msg, update } from "../src/terminal/update.js"
 import { details, job, NOW, sampleSnapshot, snapshot } from "./support/monitor-fixtures.js"
 
@@ -69,9 +69,38 @@ describe("start and data", () => {
   })
 
   it("keeps a load error until the next successful load", () => {
-    const [failed] = run([loaded, { type: "loadFailed", what: "snapshot", error: "connection refused" }])
-    assert.equal(failed.loadError, "Could not load jobs: connection refused")
+    const [failed] = run([loaded, { type: "loadFailed", what: "snapshot", error: "connection refused\x1b[2J" }])
+    assert.equal(failed.loadError, "connection refused")
+    assert.equal(failed.loadedAt, NOW)
     assert.equal(update(failed, loaded)[0].loadError, null)
+    const [open] = update(failed, key("d"))
+    assert.equal(update(open, { type: "detailsLoaded", id: RUNNING, details: details(ids.running[0]!) })[0].loadError, null)
+  })
+
+  it("retries failed loads on the clock, and reloads now and then when all is quiet", () => {
+    const tick = (ms: number): Msg => ({ type: "tick", now: new Date(NOW.getTime() + ms) })
+    const down: Msg = { type: "loadFailed", what: "snapshot", error: "connect ECONNREFUSED 127.0.0.1:5432" }
+    const [failed] = run([loaded, key("d"), down])
+    assert.deepEqual(update(failed, tick(RETRY_MS - 1))[1], [])
+    const [retried, cmds] = update(failed, tick(RETRY_MS))
+    assert.deepEqual(cmds, [{ type: "loadSnapshot", filter: "" }, { type: "loadDetails", id: RUNNING }])
+    assert.deepEqual(update(retried, tick(RETRY_MS + 1000))[1], [], "one retry per interval")
+    // A database that goes away sends nothing: only a load notices, so one comes anyway.
+    const [quiet] = run([loaded])
+    assert.deepEqual(update(quiet, tick(REFRESH_MS - 1))[1], [])
+    assert.deepEqual(update(quiet, tick(REFRESH_MS))[1], [{ type: "loadSnapshot", filter: "" }])
+  })
+
+  it("keeps the open job's details when a reload fails, and says why when there are none", () => {
+    const down = (id: string): Msg => ({ type: "loadFailed", what: "details", error: "connect ECONNREFUSED 127.0.0.1:5432", id })
+    const [failedOpen] = run([loaded, key("d"), down(RUNNING)])
+    assert.deepEqual([failedOpen.details?.loading, failedOpen.details?.error], [false, "connect ECONNREFUSED 127.0.0.1:5432"])
+    assert.equal(failedOpen.notice, null)
+    const [recovered] = update(failedOpen, { type: "detailsLoaded", id: RUNNING, details: details(ids.running[0]!) })
+    assert.deepEqual([recovered.details?.error, recovered.loadError], [null, null])
+    const [stale] = update(recovered, down(RUNNING))
+    assert.ok(stale.details?.data, "the data already shown stays")
+    assert.equal(update(recovered, down(QUEUED))[0].details?.error, null, "a failure of another job's load")
   })
 
   it("advances the clock on tick and expires notices", () => {
@@ -123,10 +152,20 @@ describe("actions", () => {
     assert.match(model.notice?.text ?? "", /Retrying dddd1111/)
   })
 
-  it("refuses to retry a job that is not failed, with a message and no command", () => {
+  it("retries a cancelled job, as aidp jobs retry does", () => {
+    const CANCELLED = ids.recent[1]!.id
+    const [model, cmds] = run([loaded, key("down"), key("down"), key("down"), key("down"), key("r")])
+    assert.equal(model.selectedId, CANCELLED)
+    assert.deepEqual(cmds, [{ type: "retry", id: CANCELLED }])
+    assert.match(model.notice?.text ?? "", /Retrying cccc2222/)
+  })
+
+  it("refuses to retry a job that is not failed or cancelled, with a message and no command", () => {
     const [model, cmds] = run([loaded, key("r")])
     assert.deepEqual(cmds, [])
-    assert.equal(model.notice?.text, "Only failed jobs can be retried; aaaa1111 is running.")
+    assert.equal(model.notice?.text, "Only failed or cancelled jobs can be retried; aaaa1111 is running.")
+    const [completed] = run([loaded, key("down"), key("down"), key("down"), key("r")])
+    assert.equal(completed.notice?.text, "Only failed or cancelled jobs can be retried; cccc1111 is completed.")
   })
 
   it("asks before cancelling; y cancels, anything else does not", () => {
@@ -159,7 +198,7 @@ describe("actions", () => {
 })
 
 describe("menu", () => {
-  it("offers details, log, retry only for failed, cancel only for queued/running, close", () => {
+  it("offers details, log, retry only for failed or cancelled, cancel only for queued/running, close", () => {
     const items = (msgs: Msg[]): unknown => {
       const overlay = run([loaded, ...msgs, key("enter")])[0].overlay
       return overlay.kind === "menu" ? overlay.items : null
@@ -167,6 +206,7 @@ describe("menu", () => {
     assert.deepEqual(items([]), ["details", "logs", "cancel", "close"])
     assert.deepEqual(items([key("down"), key("down")]), ["details", "logs", "cancel", "close"])
     assert.deepEqual(items([key("down"), key("down"), key("down")]), ["details", "logs", "close"])
+    assert.deepEqual(items([key("down"), key("down"), key("down"), key("down")]), ["details", "logs", "retry", "close"])
     assert.deepEqual(items([key("end")]), ["details", "logs", "retry", "close"])
   })
 
@@ -231,7 +271,7 @@ describe("filter", () => {
 describe("details", () => {
   it("opens with d (and l following the log) and loads", () => {
     const [model, cmds] = run([loaded, key("d")])
-    assert.deepEqual(model.details, { jobId: RUNNING, data: null, loading: true, scroll: 0, follow: false })
+    assert.deepEqual(model.details, { jobId: RUNNING, data: null, loading: true, error: null, scroll: 0, follow: false })
     assert.deepEqual(cmds, [{ type: "loadDetails", id: RUNNING }])
     assert.equal(run([loaded, key("l")])[0].details?.follow, true)
   })

@@ -7,8 +7,9 @@ import { renderPlain } from "../src/terminal/plain.js"
 import { sanitize, sanitizeLines } from "../src/terminal/sanitize.js"
 import { init, type Msg, update } from "../src/terminal/update.js"
 import { lineText, view } from "../src/terminal/view.js"
-import { formatDuration } from "../src/terminal/view/format.js"
-import { displayWidth, seg, sliceLine, truncate, wrap } from "../src/terminal/view/text.js"
+import { formatClock, formatDuration } from "../src/terminal/view/format.js"
+import { detailsContent } from "../src/terminal/view/details.js"
+import { displayWidth, graphemes, seg, sliceLine, truncate, wrap } from "../src/terminal/view/text.js"
 import { ago, details, execution, job, NOW, sampleSnapshot, snapshot } from "./support/monitor-fixtures.js"
 
 function run(msgs: readonly Msg[], width = 80, height = 24): Model {
@@ -45,7 +46,7 @@ describe("list view", () => {
     assert.match(rowOf(lines, "aaaa1111"), /^› aaaa1111 {2}claude {4}running {7}3m04s {2}Editing src\/app\.ts/)
     assert.match(rowOf(lines, "bbbb1111"), /^ {2}bbbb1111 {2}cursor {4}queued +- *$/)
     assert.match(rowOf(lines, "cccc1111"), /completed +1h02m/)
-    assert.match(rowOf(lines, "dddd1111"), /failed +5s {2}rate_limit: 429 Too Many Requests: s…$/)
+    assert.match(rowOf(lines, "dddd1111"), /failed +5\.0s {2}rate_limit: 429 Too Many Requests: s…$/)
   })
 
   it("advances running durations on tick only", () => {
@@ -58,12 +59,17 @@ describe("list view", () => {
 
   it("formats durations", () => {
     assert.equal(formatDuration(null), "-")
-    assert.equal(formatDuration(999), "0s")
+    assert.equal(formatDuration(0), "0.0s")
+    assert.equal(formatDuration(412), "0.4s")
+    assert.equal(formatDuration(999), "0.9s")
+    assert.equal(formatDuration(5_000), "5.0s")
+    assert.equal(formatDuration(9_999), "9.9s")
+    assert.equal(formatDuration(10_000), "10s")
     assert.equal(formatDuration(12_000), "12s")
     assert.equal(formatDuration(184_000), "3m04s")
     assert.equal(formatDuration(3_720_000), "1h02m")
     assert.equal(formatDuration(97_200_000), "1d03h")
-    assert.equal(formatDuration(-5), "0s")
+    assert.equal(formatDuration(-5), "0.0s")
   })
 
   it("moves the highlight with the selection", () => {
@@ -87,7 +93,7 @@ describe("list view", () => {
     const at50 = screen(m, 50, 15)
     assert.doesNotMatch(at50[1] ?? "", /Error/)
     assert.match(at50[1] ?? "", /Provider/)
-    assert.match(rowOf(at50, "dddd1111"), /claude +failed +5s *$/)
+    assert.match(rowOf(at50, "dddd1111"), /claude +failed +5\.0s *$/)
     const at40 = screen(m, 40, 10)
     assert.doesNotMatch(at40[1] ?? "", /Provider|Error/)
     assert.match(rowOf(at40, "dddd1111") || rowOf(at40, "aaaa1111"), /^. \w{8} {2}\w+ +\S+ *$/)
@@ -146,9 +152,23 @@ describe("list view", () => {
     assert.match(text(run([loaded, key("enter"), key("down")])), /› Follow log/)
   })
 
-  it("explains in one line that only failed jobs can be retried", () => {
+  it("explains in one line that only failed or cancelled jobs can be retried", () => {
     const lines = screen(run([loaded, key("r")]))
-    assert.equal(lines[22]?.trimEnd(), "Only failed jobs can be retried; aaaa1111 is running.")
+    assert.equal(lines[22]?.trimEnd(), "Only failed or cancelled jobs can be retried; aaaa1111 is running.")
+  })
+
+  it("says on the status line while the database cannot be reached, until a load works", () => {
+    const down: Msg = { type: "loadFailed", what: "snapshot", error: "connect ECONNREFUSED 127.0.0.1:5432" }
+    const later = (ms: number): Msg => ({ type: "tick", now: new Date(NOW.getTime() + ms) })
+    const lost = run([loaded, later(30_000), down])
+    const lines = screen(lost)
+    assert.equal(lines[22]?.trimEnd(), `Database unreachable — showing data from ${formatClock(NOW)}; retrying (connect ECONNREFUS…`)
+    assert.ok(rowOf(lines, "dddd1111"), "the last data stays on screen")
+    assert.match(screen(run([down]))[22] ?? "", /^Database unreachable; retrying \(connect ECONNREFUSED/)
+    const refused = run([loaded, { type: "loadFailed", what: "snapshot", error: 'relation "jobs" does not exist' }])
+    assert.match(screen(refused)[22] ?? "", /^Could not load jobs — showing data from \d\d:\d\d:\d\d; retrying \(relation "jobs" doe…/)
+    const [back] = update(lost, loaded)
+    assert.equal(screen(back)[22]?.trim(), "")
   })
 
   it("asks before cancelling and shows the typed filter", () => {
@@ -165,7 +185,7 @@ describe("list view", () => {
   it("shows the help overlay", () => {
     const help = text(run([loaded, key("?")]))
     assert.match(help, /Keys/)
-    assert.match(help, /retry a failed job/)
+    assert.match(help, /retry a failed or cancelled job/)
   })
 })
 
@@ -194,7 +214,7 @@ describe("details view", () => {
     assert.match(t, /^Job ID +dddd1111-0000-4000-8000-000000000006/m)
     assert.match(t, /^Status +failed \(attempt 3\)/m)
     assert.match(t, /^Created +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(10m00s ago\)/m)
-    assert.match(t, /^Duration +5s/m)
+    assert.match(t, /^Duration +5\.0s/m)
     assert.match(t, /^Error +rate_limit: 429 Too Many Requests/m)
     assert.match(t, /^Metadata +branch: main *\n +tries: 3 *\n +evil: x/m)
     assert.match(t, /Executions \(2\)/)
@@ -213,6 +233,71 @@ describe("details view", () => {
     assert.match(text(loading), /Loading…/)
     const [gone] = update(loading, { type: "detailsLoaded", id: "aaaa1111-0000-4000-8000-000000000001", details: null })
     assert.match(text(gone), /Job aaaa1111-0000-4000-8000-000000000001 was not found\./)
+  })
+
+  it("shows why the job could not be loaded instead of saying it was not found", () => {
+    const down: Msg = { type: "loadFailed", what: "details", error: "connect ECONNREFUSED 127.0.0.1:5432", id: failed.id }
+    const lines = screen(run([loaded, key("end"), key("d"), down]))
+    const t = lines.join("\n")
+    assert.match(t, /Could not load job dddd1111-0000-4000-8000-000000000006: connect ECONNREFUSED\s+127\.0\.0\.1:5432/)
+    assert.doesNotMatch(t, /not found/)
+    assert.match(lines[22] ?? "", /^Database unreachable — showing data from \d\d:\d\d:\d\d; retrying/)
+  })
+
+  it("shows an execution's signal whole in the Exit column, and durations under 10 s in tenths", () => {
+    const killed = details(failed, {
+      durationMs: 412,
+      executions: [
+        execution(1, { exitCode: null, signal: "SIGKILL", durationMs: 412, costUsd: 0.0123 }),
+        execution(2, { exitCode: 137, durationMs: 9_950, costUsd: 0.5 })
+      ]
+    })
+    const t = text(run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: killed }], 80, 40), 80, 40)
+    assert.match(t, /^Duration +0\.4s *$/m)
+    const header = /^ +# {2}Status +Worker +Duration {2}Exit +Cost *$/m.exec(t)?.[0] ?? ""
+    assert.ok(header, t)
+    const row1 = /^ +1 {2}failed +host-a:123:1 +0\.4s {2}SIGKILL +\$0\.0123 *$/m.exec(t)?.[0] ?? ""
+    const row2 = /^ +2 {2}failed +host-a:123:1 +9\.9s {2}137 +\$0\.5000 *$/m.exec(t)?.[0] ?? ""
+    assert.ok(row1 && row2, t)
+    assert.equal(row1.indexOf("SIGKILL"), header.indexOf("Exit"))
+    assert.equal(row1.indexOf("$"), header.indexOf("Cost"))
+    assert.equal(row2.indexOf("$"), header.indexOf("Cost"))
+  })
+
+  it("shows the start of a multi-megabyte log line and says how to print it whole", () => {
+    const huge = "0123456789abcdef".repeat(6 * 1024 * 1024 / 16 - 1) + "\x1b]0;pwned\x07END" + "x".repeat(4)
+    const wide = "日本語のテキスト、".repeat(300_000)
+    const withHuge = details(failed, {
+      logTail: [
+        { at: NOW, stream: "stdout", message: huge },
+        { at: NOW, stream: "stderr", message: wide },
+        { at: NOW, stream: "stdout", message: "after" }
+      ]
+    })
+    const model = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: withHuge }])
+    const all = screen(model)
+    assert.equal(all.length, 24)
+    for (const l of all) assert.equal(displayWidth(l), 80)
+    const [end] = update(model, key("end"))
+    const t = screen(end).join("\n")
+    assert.match(t, /… \(7\.7 MB in all; aidp jobs logs dddd1111 prints it whole\) *\n12:00:00 stdout after/)
+    const content = detailsContent(end.details!, NOW, 80).map(lineText)
+    assert.ok(content.some((l) => /^ {16}… \(6\.0 MB in all; aidp jobs logs dddd1111 prints it whole\)$/.test(l)))
+    assert.ok(content.length < 400, `${content.length} lines`)
+    assert.ok(!content.join("").includes("END"), "only the start is shown")
+    assert.ok(content.join("").includes("0123456789abcdef".repeat(3)))
+    assert.doesNotMatch(content.join(""), /[\x00-\x1f\x7f-\x9f]/)
+  })
+
+  it("keeps a cut message harmless: an escape sequence or a surrogate pair at the cut", () => {
+    const cutInEscape = `${"a".repeat(3996)}\x1b]8;;http://evil\x07link${"x".repeat(5000)}`
+    const cutInPair = `${"b".repeat(3999)}🎉${"y".repeat(5000)}`
+    const data = details(failed, { logTail: [cutInEscape, cutInPair].map((message) => ({ at: NOW, stream: "stdout" as const, message })) })
+    const model = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: data }])
+    const shown = detailsContent(model.details!, NOW, 80).map(lineText).join("")
+    assert.doesNotMatch(shown, /[\x00-\x1f\x7f-\x9f\ud800-\udfff]|evil|link/u)
+    assert.equal(shown.match(/… \(\d+\.\d KB in all; aidp jobs logs dddd1111 prints it whole\)/g)?.length, 2)
+    assert.ok(shown.includes("b".repeat(10)) && !shown.includes("🎉") && !shown.includes("\ufffd"))
   })
 
   it("scrolls within 60x15 and follows the end with l", () => {
@@ -275,6 +360,23 @@ describe("text width", () => {
     assert.deepEqual(wrap("日本", 1), ["日", "本"])
   })
 
+  it("wraps and measures multi-megabyte text in one pass", () => {
+    const ascii = "0123456789abcdef".repeat(64 * 1024) // 1 MiB, no spaces
+    const lines = wrap(ascii, 64)
+    assert.equal(lines.length, 16 * 1024)
+    assert.ok(lines.every((l) => l === "0123456789abcdef".repeat(4)))
+    const words = wrap("ab ".repeat(200_000), 10)
+    assert.deepEqual([words.length, words[0], words.at(-1)], [66_667, "ab ab ab", "ab ab "])
+    // Non-ASCII text goes through Intl.Segmenter, which is slow on long strings unless chunked.
+    const wide = "日本語 e\u0301 🇫🇷 👩‍💻 ".repeat(10_000)
+    assert.equal(displayWidth(wide), 10_000 * 15)
+    const unit = ["日", "本", "語", " ", "e\u0301", " ", "🇫🇷", " ", "👩‍💻", " "]
+    assert.deepEqual(graphemes(wide), Array.from({ length: 10_000 }, () => unit).flat())
+    assert.equal(truncate(wide, 10), "日本語 e\u0301 …")
+    assert.equal(wrap(wide, 19).length, 10_000)
+    assert.equal(graphemes(`e${"\u0301".repeat(600)}x`).length, 2)
+  })
+
   it("keeps rows of wide text at exactly the screen width", () => {
     const wide = snapshot({ failed: [job("ffff1111-0000-4000-8000-000000000000", { status: "failed", error: "失敗しました：".repeat(10) })] })
     const model = run([{ type: "snapshotLoaded", snapshot: wide }])
@@ -304,7 +406,7 @@ describe("plain table", () => {
     assert.equal(lines.length, 7)
     assert.match(lines[0] ?? "", /^ID +Provider +Status +Duration +Error$/)
     assert.match(lines[1] ?? "", /^aaaa1111 {2}claude {4}running {7}3m04s {2}Editing src\/app\.ts$/)
-    assert.match(out, /dddd1111 {2}claude {4}failed +5s {2}rate_limit: 429 Too Many Requests: slow down and try again later please\n/)
+    assert.match(out, /dddd1111 {2}claude {4}failed +5\.0s {2}rate_limit: 429 Too Many Requests: slow down and try again later please\n/)
     assert.doesNotMatch(out, /\x1b/)
   })
 

@@ -23,7 +23,7 @@ export interface MonitorSource {
   loadSnapshot(filter?: string): Promise<Snapshot>
   /** One job with executions and log tail; null when no such job. */
   loadDetails(id: string): Promise<JobDetails | null>
-  /** Requests a retry of a failed job; rejects with an Error whose message is for the user. */
+  /** Requests a retry of a failed or cancelled job; rejects with an Error whose message is for the user. */
   retry(id: string): Promise<void>
   /** Requests cancellation of a queued or running job; rejects like {@link retry}. */
   cancel(id: string): Promise<void>
@@ -44,6 +44,11 @@ export interface MonitorOptions {
   readonly coalesceMs?: number
   /** Polling interval when LISTEN is unavailable, ms (default 5000). */
   readonly pollMs?: number
+  /**
+   * A load without an answer for this long counts as failed, ms (default 10000): a
+   * database behind a network partition does not refuse, it just never answers.
+   */
+  readonly loadTimeoutMs?: number
 }
 
 /** Whether the full-screen monitor can run: both stdin and stdout are terminals. */
@@ -143,6 +148,15 @@ function holdStrayOutput(): () => string {
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
+/** `promise`, or a rejection saying the database did not answer within `ms`. */
+function answerWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the database in ${Math.round(ms / 1000)} s`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
 /**
  * Shows the live monitor until the user quits (q, Ctrl-C) or the process gets SIGTERM,
  * SIGHUP or SIGINT. Rejects when stdin or stdout is not a terminal (use `renderPlain`
@@ -201,16 +215,17 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
   }
 
   const coalesceMs = opts.coalesceMs ?? 50
+  const loadTimeoutMs = opts.loadTimeoutMs ?? 10_000
   const snapshots = coalescer<string>(coalesceMs, (filter) =>
-    source.loadSnapshot(filter === "" ? undefined : filter).then(
+    answerWithin(source.loadSnapshot(filter === "" ? undefined : filter), loadTimeoutMs).then(
       (snapshot) => dispatch({ type: "snapshotLoaded", snapshot }),
       (error) => dispatch({ type: "loadFailed", what: "snapshot", error: message(error) })
     )
   )
   const details = coalescer<string>(coalesceMs, (id) =>
-    source.loadDetails(id).then(
+    answerWithin(source.loadDetails(id), loadTimeoutMs).then(
       (data) => dispatch({ type: "detailsLoaded", id, details: data }),
-      (error) => dispatch({ type: "loadFailed", what: "details", error: message(error) })
+      (error) => dispatch({ type: "loadFailed", what: "details", error: message(error), id })
     )
   )
   function execute(cmd: Cmd): void {

@@ -25,11 +25,16 @@ export type Overlay =
   | { readonly kind: "menu"; readonly jobId: string; readonly items: readonly MenuAction[]; readonly index: number }
   | { readonly kind: "confirmCancel"; readonly jobId: string }
 
-/** The details screen of one job. `data` is null while loading or when the job is gone. */
+/**
+ * The details screen of one job. `data` is null while loading, when the job is gone, or
+ * when it could not be loaded (`error`).
+ */
 export interface DetailsScreen {
   readonly jobId: string
   readonly data: JobDetails | null
   readonly loading: boolean
+  /** Why the last load of this job failed (sanitized); null after a successful load. */
+  readonly error: string | null
   /** First content line shown. */
   readonly scroll: number
   /** Pinned to the end (the log tail) as it grows; set by `l` and End. */
@@ -46,6 +51,15 @@ export interface Notice {
 /** How long a notice stays on screen, in milliseconds. */
 export const NOTICE_MS = 6000
 
+/**
+ * Without any load for this long the monitor reloads anyway, in milliseconds: a lost
+ * database sends no notifications, so only a load can tell that it is gone.
+ */
+export const REFRESH_MS = 10_000
+
+/** How often loads are retried while they fail, in milliseconds. */
+export const RETRY_MS = 3000
+
 /** The whole state of the monitor. */
 export interface Model {
   readonly now: Date
@@ -53,8 +67,12 @@ export interface Model {
   readonly height: number
   /** Null until the first load completes. */
   readonly snapshot: Snapshot | null
-  /** Why the last load failed; cleared by the next successful load. */
+  /** Why the last load failed (sanitized); cleared by the next successful load. */
   readonly loadError: string | null
+  /** When the list was last loaded; null until the first load completes. */
+  readonly loadedAt: Date | null
+  /** When a load last finished or was last requested by the clock (see {@link REFRESH_MS}). */
+  readonly checkedAt: Date
   /** The highlighted job; selection follows this id across reloads. */
   readonly selectedId: string | null
   /** Index of the highlighted job among the visible (filtered) jobs. */
@@ -78,6 +96,8 @@ export function initialModel(now: Date, width: number, height: number): Model {
     height,
     snapshot: null,
     loadError: null,
+    loadedAt: null,
+    checkedAt: now,
     selectedId: null,
     cursor: 0,
     scroll: 0,

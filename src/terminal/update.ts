@@ -12,6 +12,8 @@ import {
   type MenuAction,
   type Model,
   NOTICE_MS,
+  REFRESH_MS,
+  RETRY_MS,
   scrollFor,
   selectedJob,
   visibleJobs
@@ -32,7 +34,8 @@ export type Msg =
   | { readonly type: "resize"; readonly width: number; readonly height: number }
   | { readonly type: "snapshotLoaded"; readonly snapshot: Snapshot }
   | { readonly type: "detailsLoaded"; readonly id: string; readonly details: JobDetails | null }
-  | { readonly type: "loadFailed"; readonly what: "snapshot" | "details"; readonly error: string }
+  /** A load failed; for details, `id` is the job whose load it was. */
+  | { readonly type: "loadFailed"; readonly what: "snapshot" | "details"; readonly error: string; readonly id?: string }
   | { readonly type: "actionDone"; readonly action: "retry" | "cancel"; readonly id: string; readonly error: string | null }
   /** A NOTIFY arrived for this job; null means "anything may have changed" (reconnect). */
   | { readonly type: "jobChanged"; readonly jobId: string | null }
@@ -61,21 +64,28 @@ export function update(model: Model, msg: Msg): Result {
       return onKey(model, msg.key)
     case "tick": {
       const expired = model.notice !== null && msg.now.getTime() - model.notice.at.getTime() >= NOTICE_MS
-      return [{ ...model, now: msg.now, notice: expired ? null : model.notice }, []]
+      const next: Model = { ...model, now: msg.now, notice: expired ? null : model.notice }
+      // Retry while loads fail; reload now and then anyway, as a lost database is silent.
+      const due = msg.now.getTime() - model.checkedAt.getTime() >= (model.loadError === null ? REFRESH_MS : RETRY_MS)
+      return due ? [{ ...next, checkedAt: msg.now }, reloadFor(next, null)] : [next, []]
     }
     case "resize":
       return [reselect({ ...model, width: msg.width, height: msg.height }), []]
     case "snapshotLoaded":
-      return [reselect({ ...model, snapshot: msg.snapshot, loadError: null }), []]
-    case "detailsLoaded":
-      if (model.details?.jobId !== msg.id) return [model, []]
-      return [{ ...model, details: { ...model.details, data: msg.details, loading: false } }, []]
-    case "loadFailed":
-      if (msg.what === "snapshot") return [{ ...model, loadError: sanitize(`Could not load jobs: ${msg.error}`) }, []]
-      return [
-        notify({ ...model, details: model.details && { ...model.details, loading: false } }, `Could not load the job: ${msg.error}`, "error"),
-        []
-      ]
+      return [reselect({ ...model, snapshot: msg.snapshot, loadError: null, loadedAt: model.now, checkedAt: model.now }), []]
+    case "detailsLoaded": {
+      const loaded: Model = { ...model, loadError: null, checkedAt: model.now }
+      if (model.details?.jobId !== msg.id) return [loaded, []]
+      return [{ ...loaded, details: { ...model.details, data: msg.details, loading: false, error: null } }, []]
+    }
+    case "loadFailed": {
+      const error = sanitize(msg.error)
+      const failed: Model = { ...model, loadError: error, checkedAt: model.now }
+      const screen = model.details
+      if (msg.what === "snapshot" || screen === null || (msg.id !== undefined && msg.id !== screen.jobId)) return [failed, []]
+      // Data already shown stays; the status line says it may be old.
+      return [{ ...failed, details: { ...screen, loading: false, error } }, []]
+    }
     case "actionDone": {
       const done = `${msg.action === "retry" ? "Retry" : "Cancel"} requested for ${shortId(msg.id)}.`
       const next = msg.error === null ? notify(model, done, "info") : notify(model, msg.error, "error")
@@ -176,7 +186,7 @@ function menuItems(job: JobSummary): MenuAction[] {
   return [
     "details",
     "logs",
-    ...(job.status === "failed" ? (["retry"] as const) : []),
+    ...(retryable(job) ? (["retry"] as const) : []),
     ...(job.status === "queued" || job.status === "running" ? (["cancel"] as const) : []),
     "close"
   ]
@@ -228,13 +238,18 @@ function filterKey(model: Model, key: string): Result {
 
 function openDetails(model: Model, job: JobSummary | null, follow: boolean): Result {
   if (job === null) return [notify(model, "No job selected.", "info"), []]
-  const details: DetailsScreen = { jobId: job.id, data: null, loading: true, scroll: 0, follow }
+  const details: DetailsScreen = { jobId: job.id, data: null, loading: true, error: null, scroll: 0, follow }
   return [{ ...model, overlay: { kind: "none" }, details }, [{ type: "loadDetails", id: job.id }]]
 }
 
+/** Whether `r` applies: the domain re-queues failed and cancelled jobs (as `aidp jobs retry` does). */
+const retryable = (job: JobSummary): boolean => job.status === "failed" || job.status === "cancelled"
+
 function retry(model: Model, job: JobSummary | null): Result {
   if (job === null) return [notify(model, "No job selected.", "info"), []]
-  if (job.status !== "failed") return [notify(model, `Only failed jobs can be retried; ${shortId(job.id)} is ${job.status}.`, "info"), []]
+  if (!retryable(job)) {
+    return [notify(model, `Only failed or cancelled jobs can be retried; ${shortId(job.id)} is ${job.status}.`, "info"), []]
+  }
   return [notify(model, `Retrying ${shortId(job.id)}…`, "info"), [{ type: "retry", id: job.id }]]
 }
 

@@ -1,7 +1,7 @@
 /** The parts every screen shares: title line, status line and key hints. Pure. */
 import type { Model } from "../model.js"
 import { findJob } from "../model.js"
-import { shortId } from "./format.js"
+import { formatClock, shortId } from "./format.js"
 import { fitLine, lineWidth, type Line, seg, type Segment, truncate } from "./text.js"
 
 /** A title line: `title` on the left, `right` right-aligned when there is room. */
@@ -16,6 +16,21 @@ export function keyHints(hints: ReadonlyArray<readonly [string, string]>, width:
   const full: Segment[] = hints.flatMap(([key, label], i) => [seg(i === 0 ? key : `  ${key}`, "key"), seg(` ${label}`)])
   if (lineWidth(full) <= width) return fitLine(full, width)
   return fitLine(hints.map(([key], i) => seg(i === 0 ? key : ` ${key}`, "key")), width)
+}
+
+/** Errors of a database that cannot be reached (rather than of a query it refused). */
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|ENOENT|CONNECT_TIMEOUT|CONNECTION_(?:CLOSED|ENDED|DESTROYED)|connect|terminat|shutting down|starting up|recovery mode|no answer/i
+
+/**
+ * What the status line says while loads fail, e.g. `Database unreachable — showing data
+ * from 19:42:10; retrying (connect ECONNREFUSED 127.0.0.1:5432)`; null while they work.
+ */
+export function loadErrorText(model: Model): string | null {
+  if (model.loadError === null) return null
+  const what = UNREACHABLE.test(model.loadError) ? "Database unreachable" : "Could not load jobs"
+  const since = model.loadedAt === null ? "" : ` — showing data from ${formatClock(model.loadedAt)}`
+  return `${what}${since}; retrying (${model.loadError})`
 }
 
 /**
@@ -34,6 +49,7 @@ export function statusLine(model: Model, width: number, fallback: Line): Segment
     return fitLine(lineWidth(prompt) + lineWidth([hint]) <= width ? [...prompt, hint] : prompt, width)
   }
   if (model.notice) return fitLine([seg(truncate(model.notice.text, width), model.notice.tone)], width)
-  if (model.loadError) return fitLine([seg(truncate(model.loadError, width), "error")], width)
+  const loadError = loadErrorText(model)
+  if (loadError !== null) return fitLine([seg(truncate(loadError, width), "error")], width)
   return fitLine(fallback, width)
 }

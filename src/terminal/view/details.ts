@@ -8,9 +8,45 @@ import type { ExecutionStatus } from "../../domain/job.js"
 import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
 import { formatClock, formatDuration, formatTimeAgo, jobDurationMs, shortId } from "./format.js"
-import { fitLine, type Line, padLeft, padRight, seg, type Segment, type StyleName, wrap } from "./text.js"
+import { displayWidth, fitLine, type Line, padLeft, padRight, seg, type Segment, type StyleName, wrap } from "./text.js"
 
 const LABEL_WIDTH = 12
+
+/**
+ * Most characters of one log message, error or metadata value the details show. A
+ * provider's line can be megabytes long; the rest is summarized in a marker line, and
+ * `aidp jobs logs` (or `jobs show --json`) prints it whole.
+ */
+export const SHOWN_CHARS = 4000
+
+/** A byte count as `812 bytes`, `12.0 KB`, `6.0 MB` (binary multiples). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`
+  const units = ["KB", "MB", "GB"] as const
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(1)} ${units[unit]}`
+}
+
+/**
+ * The first {@link SHOWN_CHARS} characters of raw `text` (never half a surrogate pair),
+ * and the marker that says how much there is and which command prints it whole; no
+ * marker when the text is short. Cut before sanitizing: a cut escape sequence is removed
+ * or made harmless like any other.
+ */
+function limited(text: string, whole: string): { text: string; marker: string | null } {
+  if (text.length <= SHOWN_CHARS) return { text, marker: null }
+  const high = text.charCodeAt(SHOWN_CHARS - 1)
+  const end = high >= 0xd800 && high <= 0xdbff ? SHOWN_CHARS - 1 : SHOWN_CHARS
+  return { text: text.slice(0, end), marker: `… (${formatBytes(Buffer.byteLength(text, "utf8"))} in all; ${whole} prints it whole)` }
+}
+
+const showCommand = (jobId: string): string => `aidp jobs show ${shortId(jobId)} --json`
+const logsCommand = (jobId: string): string => `aidp jobs logs ${shortId(jobId)}`
 
 /** The key hints of the details screen. */
 export const DETAILS_KEYS: ReadonlyArray<readonly [string, string]> = [
@@ -23,26 +59,46 @@ export const DETAILS_KEYS: ReadonlyArray<readonly [string, string]> = [
 ]
 
 /** `label  value` wrapped under the value's column. */
-function field(label: string, value: string, width: number, style: StyleName | null = null): Line[] {
-  return wrap(value, Math.max(1, width - LABEL_WIDTH)).map((part, i) => [
+function field(label: string, value: string, width: number, style: StyleName | null = null, marker: string | null = null): Line[] {
+  const room = Math.max(1, width - LABEL_WIDTH)
+  const parts: Array<[string, StyleName | null]> = [
+    ...wrap(value, room).map((part): [string, StyleName | null] => [part, style]),
+    ...(marker === null ? [] : wrap(marker, room).map((part): [string, StyleName | null] => [part, "dim"]))
+  ]
+  return parts.map(([part, partStyle], i) => [
     seg(padRight(i === 0 ? label : "", LABEL_WIDTH), i === 0 ? "heading" : null),
-    seg(part, style)
+    seg(part, partStyle)
   ])
 }
 
-/** Lines of `text` (sanitized) wrapped to `width`, each prefixed by `indent` spaces. */
-function block(text: string, width: number, indent: number, style: StyleName | null): Line[] {
-  return sanitizeLines(text).flatMap((l) =>
-    wrap(l, Math.max(1, width - indent)).map((part) => [seg(" ".repeat(indent)), seg(part, style)])
-  )
+/** A field whose raw value may be huge: limited, sanitized, with the marker when cut. */
+function longField(label: string, raw: string, jobId: string, width: number, style: StyleName | null = null): Line[] {
+  const shown = limited(raw, showCommand(jobId))
+  return field(label, sanitize(shown.text), width, style, shown.marker)
 }
 
-function metadataLines(metadata: Readonly<Record<string, unknown>>, width: number): Line[] {
+/**
+ * Lines of raw `text` (limited, then sanitized) wrapped to `width`, each prefixed by
+ * `indent` spaces, then the marker when it was cut.
+ */
+function block(text: string, whole: string, width: number, indent: number, style: StyleName | null): Line[] {
+  const shown = limited(text, whole)
+  const room = Math.max(1, width - indent)
+  const pad = seg(" ".repeat(indent))
+  return [
+    ...sanitizeLines(shown.text).flatMap((l) => wrap(l, room).map((part): Line => [pad, seg(part, style)])),
+    ...(shown.marker === null ? [] : wrap(shown.marker, room).map((part): Line => [pad, seg(part, "dim")]))
+  ]
+}
+
+function metadataLines(metadata: Readonly<Record<string, unknown>>, jobId: string, width: number): Line[] {
   const entries = Object.entries(metadata)
   if (entries.length === 0) return field("Metadata", "-", width)
   return entries.flatMap(([key, value], i) => {
     const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value)
-    return field(i === 0 ? "Metadata" : "", `${sanitize(key)}: ${sanitize(text)}`, width)
+    const shown = limited(text, showCommand(jobId))
+    const name = sanitize(limited(key, showCommand(jobId)).text)
+    return field(i === 0 ? "Metadata" : "", `${name}: ${sanitize(shown.text)}`, width, null, shown.marker)
   })
 }
 
@@ -54,13 +110,17 @@ const EXECUTION_STYLE: Record<ExecutionStatus, StyleName> = {
   abandoned: "failed"
 }
 
+/** Room for an exit code or the longest signal names (SIGKILL, SIGSEGV, SIGVTALRM). */
+const EXIT_WIDTH = 9
+
 const executionCells = (attempt: string, status: string, worker: string, duration: string, exit: string): string[] => [
   padLeft(attempt, 3) + "  ",
   padRight(status, 11),
-  padRight(worker, 18) + padLeft(duration, 8) + "  " + padRight(exit, 6)
+  // An exit longer than its column (an unusual signal name) pushes Cost right rather than being cut.
+  padRight(worker, 18) + padLeft(duration, 8) + "  " + padRight(exit, Math.max(EXIT_WIDTH, displayWidth(exit))) + " "
 ]
 
-function executionLines(e: ExecutionSummary, now: Date, width: number): Line[] {
+function executionLines(e: ExecutionSummary, jobId: string, now: Date, width: number): Line[] {
   const running = e.status === "running" && e.completedAt === null
   const duration = running ? now.getTime() - e.startedAt.getTime() : e.durationMs
   const exit = e.exitCode !== null ? String(e.exitCode) : e.signal !== null ? sanitize(e.signal) : "-"
@@ -73,24 +133,24 @@ function executionLines(e: ExecutionSummary, now: Date, width: number): Line[] {
     exit
   )
   const row: Segment[] = [seg(attempt), seg(status, EXECUTION_STYLE[e.status]), seg(rest + cost)]
-  const error = e.error === null ? [] : block(e.errorKind ? `${e.errorKind}: ${e.error}` : e.error, width, 5, "error")
+  const error = e.error === null ? [] : block(e.errorKind ? `${e.errorKind}: ${e.error}` : e.error, showCommand(jobId), width, 5, "error")
   return [fitLine(row, width), ...error]
 }
 
 const STREAM_STYLE: Record<LogLine["stream"], StyleName | null> = { stdout: null, stderr: "error", system: "dim" }
 
-function logLines(line: LogLine, width: number): Line[] {
+function logLines(line: LogLine, jobId: string, width: number): Line[] {
   const prefix = `${formatClock(line.at)} ${padRight(line.stream, 6)} `
-  return sanitizeLines(line.message).flatMap((text) =>
-    wrap(text, Math.max(1, width - prefix.length)).map((part, i) => [
-      seg(i === 0 ? prefix : " ".repeat(prefix.length), "dim"),
-      seg(part, STREAM_STYLE[line.stream])
-    ])
-  )
+  const shown = limited(line.message, logsCommand(jobId))
+  const room = Math.max(1, width - prefix.length)
+  const parts: Array<[string, StyleName | null]> = [
+    ...sanitizeLines(shown.text).flatMap((text) => wrap(text, room).map((part): [string, StyleName | null] => [part, STREAM_STYLE[line.stream]])),
+    ...(shown.marker === null ? [] : wrap(shown.marker, room).map((part): [string, StyleName | null] => [part, "dim"]))
+  ]
+  return parts.map(([part, style], i) => [seg(i === 0 ? prefix : " ".repeat(prefix.length), "dim"), seg(part, style)])
 }
 
 function jobLines(job: JobDetails, now: Date, width: number): Line[] {
-  const error = job.error === null ? "-" : sanitize(job.errorKind ? `${job.errorKind}: ${job.error}` : job.error)
   const executionsHeader = fitLine([seg(executionCells("#", "Status", "Worker", "Duration", "Exit").join("") + "Cost", "heading")], width)
   return [
     ...field("Job ID", job.id, width),
@@ -103,16 +163,18 @@ function jobLines(job: JobDetails, now: Date, width: number): Line[] {
     ...field("Started", formatTimeAgo(job.startedAt, now), width),
     ...field("Completed", formatTimeAgo(job.completedAt, now), width),
     ...field("Duration", formatDuration(jobDurationMs(job, now)), width),
-    ...field("Error", error, width, job.error === null ? null : "error"),
+    ...(job.error === null
+      ? field("Error", "-", width)
+      : longField("Error", job.errorKind ? `${job.errorKind}: ${job.error}` : job.error, job.id, width, "error")),
     ...(job.progress === null ? [] : field("Progress", sanitize(job.progress), width, "dim")),
-    ...metadataLines(job.metadata, width),
+    ...metadataLines(job.metadata, job.id, width),
     [],
     [seg(`Executions (${job.executions.length})`, "group")],
     ...(job.executions.length === 0 ? [[seg("  none yet", "dim")]] : [executionsHeader]),
-    ...job.executions.flatMap((e) => executionLines(e, now, width)),
+    ...job.executions.flatMap((e) => executionLines(e, job.id, now, width)),
     [],
     [seg(`Log (last ${job.logTail.length} lines)`, "group")],
-    ...(job.logTail.length === 0 ? [[seg("  no output yet", "dim")]] : job.logTail.flatMap((l) => logLines(l, width)))
+    ...(job.logTail.length === 0 ? [[seg("  no output yet", "dim")]] : job.logTail.flatMap((l) => logLines(l, job.id, width)))
   ]
 }
 
@@ -120,6 +182,7 @@ function jobLines(job: JobDetails, now: Date, width: number): Line[] {
 export function detailsContent(screen: DetailsScreen, now: Date, width: number): Line[] {
   if (screen.data !== null) return jobLines(screen.data, now, width)
   if (screen.loading) return [[seg("Loading…", "dim")]]
+  if (screen.error !== null) return wrap(`Could not load job ${screen.jobId}: ${screen.error}`, Math.max(1, width)).map((l) => [seg(l, "error")])
   return [[seg(`Job ${screen.jobId} was not found.`, "error")]]
 }
 

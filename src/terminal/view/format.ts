@@ -8,10 +8,15 @@ export function shortId(id: string): string {
 
 const pad2 = (n: number): string => String(n).padStart(2, "0")
 
-/** A duration in milliseconds as `12s`, `3m04s`, `1h02m` or `2d03h`; null as `-`. */
+/**
+ * A duration in milliseconds as `0.4s` (tenths below 10 s, cut not rounded), `12s`,
+ * `3m04s`, `1h02m` or `2d03h`; null as `-`.
+ */
 export function formatDuration(ms: number | null): string {
   if (ms === null) return "-"
-  const s = Math.floor(Math.max(0, ms) / 1000)
+  const tenths = Math.floor(Math.max(0, ms) / 100)
+  if (tenths < 100) return `${Math.floor(tenths / 10)}.${tenths % 10}s`
+  const s = Math.floor(tenths / 10)
   if (s < 60) return `${s}s`
   const m = Math.floor(s / 60)
   if (m < 60) return `${m}m${pad2(s % 60)}s`

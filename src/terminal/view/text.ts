@@ -55,7 +55,47 @@ const WIDE_RANGES: ReadonlyArray<readonly [number, number]> = [
 /** Splits text into grapheme clusters (what a user sees as one character). */
 export function graphemes(text: string): string[] {
   if (PRINTABLE_ASCII.test(text)) return text.split("")
-  return Array.from(segmenter.segment(text), (s) => s.segment)
+  return Array.from(eachGrapheme(text))
+}
+
+/** Code units handed to the segmenter at a time (see {@link eachGrapheme}). */
+const SEGMENT_CHUNK = 256
+
+/**
+ * The grapheme clusters of `text`, one at a time, in time linear in what is consumed.
+ * Intl.Segmenter takes time proportional to the whole string for every step (seconds
+ * per line for a multi-megabyte string), so long text is segmented in short chunks: each
+ * chunk starts at a cluster boundary and ends between code points, and its last cluster,
+ * which may go on in the next chunk, is segmented again as the start of the next one.
+ * (Whether a cluster boundary lies between two code points depends only on what comes
+ * before it and on the code point after it.)
+ */
+function* eachGrapheme(text: string): Generator<string> {
+  if (PRINTABLE_ASCII.test(text)) {
+    for (let i = 0; i < text.length; i++) yield text.charAt(i)
+    return
+  }
+  let pos = 0
+  let size = SEGMENT_CHUNK
+  while (pos < text.length) {
+    if (text.length - pos <= size) {
+      for (const s of segmenter.segment(text.slice(pos))) yield s.segment
+      return
+    }
+    // Whole code points only: where a cluster ends depends on the character after it.
+    const high = text.charCodeAt(pos + size - 1)
+    const end = pos + size - (high >= 0xd800 && high <= 0xdbff ? 1 : 0)
+    const parts = Array.from(segmenter.segment(text.slice(pos, end)), (s) => s.segment)
+    if (parts.length < 2) {
+      // One cluster longer than the chunk (a letter with very many marks): widen the chunk.
+      size *= 2
+      continue
+    }
+    const last = parts.pop() ?? ""
+    yield* parts
+    pos = end - last.length
+    size = SEGMENT_CHUNK
+  }
 }
 
 /** Columns one grapheme cluster occupies: 0, 1 or 2. */
@@ -74,18 +114,6 @@ export function displayWidth(text: string): number {
   let width = 0
   for (const g of eachGrapheme(text)) width += graphemeWidth(g)
   return width
-}
-
-/**
- * The grapheme clusters of `text`, one at a time (no array of the whole text, so callers
- * that stop early do work in proportion to what they used).
- */
-function* eachGrapheme(text: string): Generator<string> {
-  if (PRINTABLE_ASCII.test(text)) {
-    for (let i = 0; i < text.length; i++) yield text.charAt(i)
-    return
-  }
-  for (const s of segmenter.segment(text)) yield s.segment
 }
 
 /** The longest prefix that fits in `width` columns, and whether anything was left out. */
@@ -138,8 +166,9 @@ export function sliceLine(line: Line, from: number, to: number): Segment[] {
     for (const g of eachGrapheme(s.text)) {
       const w = graphemeWidth(g)
       const start = col
+      if (start >= to) break
       col += w
-      if (col <= from || start >= to) continue
+      if (col <= from) continue
       text += start >= from && col <= to ? g : " ".repeat(Math.min(col, to) - Math.max(start, from))
     }
     if (text !== "") out.push(seg(text, s.style))
@@ -205,6 +234,7 @@ export function wrap(text: string, width: number): string[] {
       breakWidth = used
     }
   }
-  if (line !== "" || lines.length === 0) lines.push(line)
+  // A last grapheme wider than the whole line is a line of its own, like the others.
+  if (line !== "" || lines.length === 0) lines.push(used > width ? line.trimEnd() : line)
   return lines
 }
