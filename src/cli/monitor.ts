@@ -7,7 +7,7 @@
 import { channelFor } from "../events/sqlClient.js"
 import { parseNotification } from "../events/listener.js"
 import { monitorGroups } from "../projections/queries.js"
-import { runMonitor, type MonitorSource } from "../terminal/adapter.js"
+import { isInteractive, runMonitor, type MonitorSource } from "../terminal/adapter.js"
 import { renderPlain } from "../terminal/plain.js"
 import { type App, withApp } from "./app.js"
 import { loadDetails } from "./details.js"
@@ -42,7 +42,7 @@ export const monitorSource = (app: App): MonitorSource => ({
 
 /** Runs `aidp jobs`; returns the exit code. */
 export const runMonitorCommand = (): Promise<number> => {
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY)
+  const interactive = isInteractive()
   return withApp(interactive ? "none" : "quiet", async (app) => {
     if (!interactive) {
       const snapshot = await monitorGroups(app.db.sql)
