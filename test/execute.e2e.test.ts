@@ -5,34 +5,26 @@
 import assert from "node:assert/strict"
 import { readFile } from "node:fs/promises"
 import path from "node:path"
-import { after, before, describe, test } from "node:test"
+import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
 import { finished, runCli, runJson, startCli } from "./support/cli.js"
-import { createTestDb, type TestDb } from "./support/db.js"
-import { assertCliError, projectDirs, readCalls, showJob, waitFor, waitForStatus, withWorker } from "./support/e2e.js"
+import { assertCliError, e2eSuite, readCalls, showJob, waitFor, waitForStatus, withWorker } from "./support/e2e.js"
 
 describe("aidp execute (fake claude)", () => {
-  let db: TestDb
-  const dirs = projectDirs()
-  before(async () => {
-    db = await createTestDb()
-  })
-  after(async () => {
-    await dirs.cleanup()
-    await db.drop()
-  })
+  const suite = e2eSuite()
+  const { dirs } = suite
 
   /** A fresh repository and the file the fake records its calls in. */
   const project = async () => {
     const cwd = await dirs.make()
     return { cwd, record: path.join(cwd, ".fake-calls.jsonl") }
   }
-  const jobsOf = async (cwd: string) => (await runJson<Array<any>>(db, ["jobs", "list", "--json"])).filter((job) => job.cwd === cwd)
+  const jobsOf = async (cwd: string) => (await runJson<Array<any>>(suite.db, ["jobs", "list", "--json"])).filter((job) => job.cwd === cwd)
 
   test("execute next runs 00_PRD, aidp writes the answer to docs/PRD.md, then next runs 01_NFRS", async () => {
     const { cwd, record } = await project()
     const env = { FAKE_AGENT_RECORD: record, FAKE_AGENT_RESULT: "# PRD\nThe product." }
-    const first = await runCli(db, ["execute", "next"], { cwd, env })
+    const first = await runCli(suite.db, ["execute", "next"], { cwd, env })
     assert.equal(first.code, 0, first.stderr)
     assert.equal(first.stderr, "")
     assert.match(first.stdout, /00_PRD/)
@@ -49,18 +41,18 @@ describe("aidp execute (fake claude)", () => {
     assert.ok(!call!.argv.some((arg) => arg.includes("PRD")), `argv carries no prompt: ${call!.argv.join(" ")}`)
     assert.ok(call!.argv.includes("-p") && call!.argv.includes("stream-json"))
 
-    const second = await runCli(db, ["execute", "next"], { cwd, env: { FAKE_AGENT_RECORD: record } })
+    const second = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_RECORD: record } })
     assert.equal(second.code, 0, second.stderr)
     const jobs = await jobsOf(cwd)
     assert.deepEqual(jobs.map((j) => [j.step, j.status]).sort(), [["00_PRD", "completed"], ["01_NFRS", "completed"]])
     assert.equal((await readCalls(record))[1]!.stdin, stepPrompt(findStep("01_NFRS")!))
 
-    const list = await runCli(db, ["execute", "--list"], { cwd })
+    const list = await runCli(suite.db, ["execute", "--list"], { cwd })
     assert.equal(list.code, 0, list.stderr)
     assert.match(list.stdout, /00_PRD\s+completed/)
     assert.match(list.stdout, /01_NFRS\s+completed/)
     assert.match(list.stdout, /02_ARCHITECTURE\s+pending/)
-    const rows = await runJson<Array<any>>(db, ["execute", "--list", "--json"], { cwd })
+    const rows = await runJson<Array<any>>(suite.db, ["execute", "--list", "--json"], { cwd })
     assert.equal(rows.length, 7)
     assert.deepEqual(rows[0], { ...rows[0], step: "00_PRD", status: "completed", jobId: job.id })
     assert.equal(rows[2].status, "pending")
@@ -68,32 +60,32 @@ describe("aidp execute (fake claude)", () => {
 
   test("an agent that wrote the document itself keeps its file", async () => {
     const { cwd } = await project()
-    const result = await runCli(db, ["execute", "next"], { cwd, env: { FAKE_AGENT_WRITE: "docs/PRD.md", FAKE_AGENT_RESULT: "I wrote docs/PRD.md." } })
+    const result = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_WRITE: "docs/PRD.md", FAKE_AGENT_RESULT: "I wrote docs/PRD.md." } })
     assert.equal(result.code, 0, result.stderr)
     assert.equal(await readFile(path.join(cwd, "docs/PRD.md"), "utf8"), "# Notes\nwritten by fake claude\n")
   })
 
   test("a failing agent: exit 1 with its error line; retry + worker gives attempt 2 and keeps attempt 1", async () => {
     const { cwd } = await project()
-    const failed = await runCli(db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "auth" } })
+    const failed = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "auth" } })
     assertCliError(failed, 1, "Invalid API key · Please run /login", "00_PRD")
     const [job] = await jobsOf(cwd)
     assert.equal(job.status, "failed")
     assert.equal(job.errorKind, "auth")
     assert.equal(job.error, "Invalid API key · Please run /login")
 
-    const retry = await runCli(db, ["jobs", "retry", job.id.slice(0, 8)])
+    const retry = await runCli(suite.db, ["jobs", "retry", job.id.slice(0, 8)])
     assert.equal(retry.code, 0, retry.stderr)
     // Queued again: the old attempt's error, start and duration belong to that execution only.
-    const requeued = await showJob(db, job.id)
+    const requeued = await showJob(suite.db, job.id)
     assert.deepEqual(
       [requeued.status, requeued.error, requeued.errorKind, requeued.startedAt, requeued.durationMs],
       ["queued", null, null, null, null]
     )
     assert.equal(requeued.executions[0].error, "Invalid API key · Please run /login")
-    await withWorker(db, {}, () => waitForStatus(db, job.id, "completed"))
+    await withWorker(suite.db, {}, () => waitForStatus(suite.db, job.id, "completed"))
 
-    const shown = await showJob(db, job.id)
+    const shown = await showJob(suite.db, job.id)
     assert.equal(shown.status, "completed")
     assert.equal(shown.attempts, 2)
     assert.deepEqual(shown.executions.map((e: any) => [e.attempt, e.status, e.errorKind]), [[1, "failed", "auth"], [2, "succeeded", null]])
@@ -105,7 +97,7 @@ describe("aidp execute (fake claude)", () => {
 
   test("--detach prints the id; a second execute of the queued step refuses naming the job", async () => {
     const { cwd } = await project()
-    const detached = await runCli(db, ["execute", "next", "--detach"], { cwd })
+    const detached = await runCli(suite.db, ["execute", "next", "--detach"], { cwd })
     assert.equal(detached.code, 0, detached.stderr)
     const id = detached.stdout.trim()
     assert.match(id, /^[0-9a-f-]{36}$/)
@@ -113,34 +105,34 @@ describe("aidp execute (fake claude)", () => {
     assert.equal(job.id, id)
     assert.equal(job.status, "queued")
 
-    const refused = await runCli(db, ["execute", "next"], { cwd })
+    const refused = await runCli(suite.db, ["execute", "next"], { cwd })
     assertCliError(refused, 1, id, "00_PRD")
     assert.equal((await jobsOf(cwd)).length, 1, "the refusal enqueued nothing")
 
-    const cancelled = await runCli(db, ["jobs", "cancel", id])
+    const cancelled = await runCli(suite.db, ["jobs", "cancel", id])
     assert.equal(cancelled.code, 0, cancelled.stderr)
   })
 
   test("Ctrl-C cancels the running job: exit 1, one sentence, job cancelled", async () => {
     const { cwd } = await project()
-    const child = startCli(db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "5000" } })
+    const child = startCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "5000" } })
     const done = finished(child, { timeoutMs: 30_000 })
     const id = await waitFor("the job to run", async () => (await jobsOf(cwd)).find((job) => job.status === "running")?.id as string | undefined)
     child.kill("SIGINT")
     const result = await done
     assertCliError(result, 1, "cancelled", id)
-    assert.equal((await showJob(db, id)).status, "cancelled")
+    assert.equal((await showJob(suite.db, id)).status, "cancelled")
   })
 
   test("execute STEP runs that step; an unknown step is a usage error", async () => {
     const { cwd } = await project()
-    const result = await runCli(db, ["execute", "02_ARCHITECTURE", "--provider", "claude"], { cwd })
+    const result = await runCli(suite.db, ["execute", "02_ARCHITECTURE", "--provider", "claude"], { cwd })
     assert.equal(result.code, 0, result.stderr)
     const jobs = await jobsOf(cwd)
     assert.deepEqual(jobs.map((j) => [j.step, j.status]), [["02_ARCHITECTURE", "completed"]])
     assert.ok(await readFile(path.join(cwd, "docs/ARCHITECTURE.md"), "utf8"))
 
-    assertCliError(await runCli(db, ["execute", "99_NOPE"], { cwd }), 2, "99_NOPE")
+    assertCliError(await runCli(suite.db, ["execute", "99_NOPE"], { cwd }), 2, "99_NOPE")
     assert.equal((await jobsOf(cwd)).length, 1)
   })
 })

@@ -13,7 +13,7 @@ import path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { CLI, cliEnv, runCli, runJson, startCli } from "./support/cli.js"
 import { createTestDb, type TestDb } from "./support/db.js"
-import { projectDirs, waitForStatus, withWorker } from "./support/e2e.js"
+import { e2eSuite, projectDirs, waitForStatus, withWorker } from "./support/e2e.js"
 import { spawnInPty, type PtySession } from "./support/pty.js"
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -294,21 +294,14 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 describe("aidp jobs show of a job with a multi-megabyte output line", { timeout: 90_000 }, () => {
-  let db: TestDb
-  const dirs = projectDirs()
-  before(async () => {
-    db = await createTestDb()
-  })
-  after(async () => {
-    await dirs.cleanup()
-    await db?.drop()
-  })
+  const suite = e2eSuite()
+  const { dirs } = suite
 
   it("prints the details at once, with the start of the line and how to print it whole", async () => {
     const cwd = await dirs.make()
-    const job = await runJson<JobJson>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "say a lot", "--cwd", cwd, "--json"])
-    await withWorker(db, { FAKE_AGENT_MODE: "huge_line" }, () => waitForStatus(db, job.id, "completed", 60_000))
-    const shown = await runCli(db, ["jobs", "show", job.id], { timeoutMs: 20_000 })
+    const job = await runJson<JobJson>(suite.db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "say a lot", "--cwd", cwd, "--json"])
+    await withWorker(suite.db, { FAKE_AGENT_MODE: "huge_line" }, () => waitForStatus(suite.db, job.id, "completed", 60_000))
+    const shown = await runCli(suite.db, ["jobs", "show", job.id], { timeoutMs: 20_000 })
     assert.equal(shown.code, 0, `exit ${shown.code} (${shown.signal}): ${shown.stderr}`)
     assert.equal(shown.stderr, "")
     assert.match(shown.stdout, new RegExp(`^Job ID +${job.id}$`, "m"))
@@ -317,7 +310,7 @@ describe("aidp jobs show of a job with a multi-megabyte output line", { timeout:
     assert.ok(shown.stdout.includes("0123456789abcdef".repeat(4)))
     assert.ok(shown.stdout.length < 200_000, `${shown.stdout.length} characters`)
     // The whole line is still there for `jobs logs`.
-    const logs = await runCli(db, ["jobs", "logs", job.id], { timeoutMs: 20_000 })
+    const logs = await runCli(suite.db, ["jobs", "logs", job.id], { timeoutMs: 20_000 })
     assert.equal(logs.code, 0, logs.stderr)
     assert.ok(logs.stdout.length > 6_000_000 && logs.stdout.includes("END"))
   })

@@ -6,11 +6,10 @@
 import assert from "node:assert/strict"
 import { readFile } from "node:fs/promises"
 import path from "node:path"
-import { after, before, describe, test } from "node:test"
+import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
 import { runCli, runJson } from "./support/cli.js"
-import { createTestDb, type TestDb } from "./support/db.js"
-import { assertCliError, projectDirs, readCalls, showJob, waitFor, waitForStatus, withWorker } from "./support/e2e.js"
+import { assertCliError, e2eSuite, readCalls, showJob, waitFor, waitForStatus, withWorker } from "./support/e2e.js"
 
 interface Case {
   readonly provider: "claude" | "gemini" | "cursor"
@@ -29,21 +28,14 @@ const CASES: ReadonlyArray<Case> = [
 ]
 
 describe("providers end to end", () => {
-  let db: TestDb
-  const dirs = projectDirs()
-  before(async () => {
-    db = await createTestDb()
-  })
-  after(async () => {
-    await dirs.cleanup()
-    await db.drop()
-  })
+  const suite = e2eSuite()
+  const { dirs } = suite
 
   for (const c of CASES) {
     test(`${c.provider}: execute next succeeds, prompt on stdin, document written`, async () => {
       const cwd = await dirs.make()
       const record = path.join(cwd, ".calls.jsonl")
-      const result = await runCli(db, ["execute", "next", "--provider", c.provider, "--json"], {
+      const result = await runCli(suite.db, ["execute", "next", "--provider", c.provider, "--json"], {
         cwd,
         env: { FAKE_AGENT_RECORD: record, FAKE_AGENT_RESULT: `PRD by ${c.provider}`, CLAUDECODE: "1", CLAUDE_CODE_ENTRYPOINT: "cli" }
       })
@@ -62,10 +54,10 @@ describe("providers end to end", () => {
     test(`${c.provider}: ${c.mode} fails the job as ${c.errorKind} with the CLI's own message`, async () => {
       const cwd = await dirs.make()
       const env = { FAKE_AGENT_MODE: c.mode }
-      const id = (await runCli(db, ["jobs", "enqueue", "--provider", c.provider, "--prompt", "Write docs/PRD.md.", "--cwd", cwd, "--max-attempts", "1"])).stdout.trim()
+      const id = (await runCli(suite.db, ["jobs", "enqueue", "--provider", c.provider, "--prompt", "Write docs/PRD.md.", "--cwd", cwd, "--max-attempts", "1"])).stdout.trim()
       assert.match(id, /^[0-9a-f-]{36}$/)
-      await withWorker(db, env, () => waitForStatus(db, id, "failed"))
-      const job = await showJob(db, id)
+      await withWorker(suite.db, env, () => waitForStatus(suite.db, id, "failed"))
+      const job = await showJob(suite.db, id)
       assert.equal(job.errorKind, c.errorKind)
       assert.match(job.error, c.error)
       assert.doesNotMatch(job.error, /\n|^\s*at |^\{/, "one line of text, not a stack or JSON")
@@ -77,22 +69,22 @@ describe("providers end to end", () => {
 
   test("gemini rate_limit with attempts left goes back to the queue (retry policy, 5 s backoff)", async () => {
     const cwd = await dirs.make()
-    const id = (await runCli(db, ["jobs", "enqueue", "--provider", "gemini", "--prompt", "x", "--cwd", cwd, "--max-attempts", "2"])).stdout.trim()
-    await withWorker(db, { FAKE_AGENT_MODE: "rate_limit" }, () =>
+    const id = (await runCli(suite.db, ["jobs", "enqueue", "--provider", "gemini", "--prompt", "x", "--cwd", cwd, "--max-attempts", "2"])).stdout.trim()
+    await withWorker(suite.db, { FAKE_AGENT_MODE: "rate_limit" }, () =>
       waitFor("the first attempt to fail", async () =>
-        (await db.sql`select 1 from job_executions where job_id = ${id} and status = 'failed'`).length === 1))
-    const job = await showJob(db, id)
+        (await suite.db.sql`select 1 from job_executions where job_id = ${id} and status = 'failed'`).length === 1))
+    const job = await showJob(suite.db, id)
     assert.equal(job.executions[0].errorKind, "rate_limit")
     assert.equal(job.status, "queued")
     assert.equal(job.attempts, 1)
-    assert.equal((await runCli(db, ["jobs", "cancel", id])).code, 0)
+    assert.equal((await runCli(suite.db, ["jobs", "cancel", id])).code, 0)
   })
 
   test("a missing binary fails the job as not_installed naming the variable and an install hint", async () => {
     const cwd = await dirs.make()
-    const result = await runCli(db, ["execute", "next"], { cwd, env: { AIDP_CLAUDE_BIN: "/nonexistent/claude" } })
+    const result = await runCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_CLAUDE_BIN: "/nonexistent/claude" } })
     assertCliError(result, 1, "not_installed", "AIDP_CLAUDE_BIN", "npm install -g @anthropic-ai/claude-code")
-    const [job] = (await runJson<Array<any>>(db, ["jobs", "list", "--json"])).filter((j) => j.cwd === cwd)
+    const [job] = (await runJson<Array<any>>(suite.db, ["jobs", "list", "--json"])).filter((j) => j.cwd === cwd)
     assert.equal(job.status, "failed")
     assert.equal(job.errorKind, "not_installed")
     assert.match(job.error, /AIDP_CLAUDE_BIN=\/nonexistent\/claude/)

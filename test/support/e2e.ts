@@ -12,7 +12,8 @@ import { mkdtemp, readFile, realpath, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { type CliResult, finished, runJson, startCli } from "./cli.js"
-import type { TestDb } from "./db.js"
+import { after, before } from "node:test"
+import { createTestDb, type TestDb } from "./db.js"
 
 /** Throwaway project folders (git repositories unless `git: false`), removed by `cleanup()`. */
 export const projectDirs = () => {
@@ -26,6 +27,29 @@ export const projectDirs = () => {
     },
     cleanup: async () => {
       await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })))
+    }
+  }
+}
+
+/**
+ * The world of one end-to-end suite: a throwaway schema (`db`, created before the suite's
+ * tests) and project folders (`dirs`), both removed after them. Call inside `describe`.
+ */
+export const e2eSuite = () => {
+  const dirs = projectDirs()
+  let db: TestDb | undefined
+  before(async () => {
+    db = await createTestDb()
+  })
+  after(async () => {
+    await dirs.cleanup()
+    await db?.drop()
+  })
+  return {
+    dirs,
+    get db(): TestDb {
+      if (!db) throw new Error("e2eSuite: the schema exists only inside the suite's tests")
+      return db
     }
   }
 }
