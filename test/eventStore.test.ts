@@ -59,6 +59,31 @@ const settledNotes = async (count: number): Promise<Array<Notification>> => {
 }
 
 describe("append", () => {
+  it("stores NUL characters (which PostgreSQL text and jsonb reject) as U+FFFD, in the log and the read models", async () => {
+    const jobId = randomUUID()
+    const exec = randomUUID()
+    const recorded = await append({
+      jobId,
+      expectedVersion: 0,
+      events: [
+        ev.queued({ prompt: "hello\u0000world" }),
+        ev.started(exec),
+        ev.output(exec, [{ stream: "stdout", text: "a\u0000b", at: at(1_000).toISOString() }])
+      ],
+      occurredAt: at(0)
+    })
+    const queued = recorded[0]!.event
+    assert.equal(queued.type === "JobQueued" && queued.data.prompt, "hello\uFFFDworld")
+    const [stored] = await db.sql<Array<{ prompt: string }>>`
+      select data->>'prompt' as prompt from job_events where job_id = ${jobId} and version = 1`
+    assert.equal(stored!.prompt, "hello\uFFFDworld")
+    const [job] = await db.sql<Array<{ prompt_summary: string }>>`select prompt_summary from jobs where id = ${jobId}`
+    assert.equal(job!.prompt_summary, "hello\uFFFDworld")
+    const [line] = await db.sql<Array<{ message: string }>>`
+      select message from job_logs where job_id = ${jobId} and stream = 'stdout'`
+    assert.equal(line!.message, "a\uFFFDb")
+  })
+
   it("writes versions 1..n and the read models in the same transaction", async () => {
     const jobId = randomUUID()
     const exec = randomUUID()

@@ -62,6 +62,22 @@ const isVersionConflict = (error: unknown): boolean =>
   (typeof error === "object" && error !== null && (error as { code?: string }).code === "23505" &&
     (error as { constraint_name?: string }).constraint_name === "job_events_job_id_version_key")
 
+/** PostgreSQL's text and jsonb reject U+0000: every string of `value` with it replaced by U+FFFD. */
+const withoutNul = (value: unknown): unknown => {
+  if (typeof value === "string") return value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value
+  if (Array.isArray(value)) return value.map(withoutNul)
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, withoutNul(field)]))
+  }
+  return value
+}
+
+/**
+ * The event as it can be stored: NUL characters (a prompt file, an agent's output) become
+ * U+FFFD, for the log and the read models alike; the rest of the text is kept.
+ */
+const storableEvent = (event: JobEvent): JobEvent => ({ ...event, data: withoutNul(event.data) } as JobEvent)
+
 /**
  * Appends inside an open transaction `tx` (used by the claimer, whose row lock must cover
  * the append). Lock order, for every writer: the job's `jobs` row, then `job_events`, then
@@ -79,6 +95,7 @@ export const appendIn = async (
   // Only what readers can decode goes into the log: one bad event would make the whole
   // stream (and every rebuild) unreadable. Throws a SchemaError naming the field.
   for (const event of input.events) decodeEvent(event)
+  const events = input.events.map(storableEvent)
   // Lock the stream's `jobs` row (its snapshot) before anything else, as the claimer does
   // (FOR UPDATE): writers of one job then queue on that row. Inserting the event first
   // would deadlock against a claim holding the row and inserting the same version.
@@ -90,7 +107,7 @@ export const appendIn = async (
   }
   const recorded: Array<RecordedEvent> = []
   let version = input.expectedVersion
-  for (const event of input.events) {
+  for (const event of events) {
     version += 1
     const [row] = await tx<Array<{ position: string }>>`
       insert into job_events (job_id, version, type, data, occurred_at)

@@ -29,9 +29,6 @@ export interface ExecutionContext {
 /** Longest wait for the "worker shut down" record at shutdown; the process must exit, ms. */
 const SHUTDOWN_RECORD_TIMEOUT_MS = 10_000
 
-/** PostgreSQL rejects U+0000 in text and jsonb: keep the line, replace the character. */
-const storable = (text: string): string => text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text
-
 /** Appends a worker command, retrying every 2 s while the database is unreachable (up to 1 min). */
 const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand) =>
   handler.handle(jobId, command, new Date()).pipe(
@@ -115,9 +112,9 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
         trackGroup(pid)
       }),
       onOutput: (lines) =>
-        record({ _tag: "RecordOutput", executionId, lines: lines.map((l) => ({ ...l, text: storable(l.text) })) }),
+        record({ _tag: "RecordOutput", executionId, lines }),
       onProgress: (messages) =>
-        Effect.forEach(messages, (message) => record({ _tag: "RecordProgress", executionId, message: storable(message) }), {
+        Effect.forEach(messages, (message) => record({ _tag: "RecordProgress", executionId, message }), {
           discard: true
         })
     })
@@ -186,7 +183,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
         _tag: "Succeed",
         executionId,
         exitCode: outcome.exitCode,
-        result: storable(outcome.result),
+        result: outcome.result,
         usage: outcome.usage ?? null,
         costUsd: outcome.costUsd ?? null,
         durationMs: outcome.durationMs,
@@ -200,7 +197,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       exitCode: outcome.exitCode,
       signal: outcome.signal,
       errorKind: outcome.errorKind,
-      error: storable(outcome.error),
+      error: outcome.error,
       durationMs: outcome.durationMs,
       cliVersion: outcome.cliVersion ?? null,
       now: new Date()
