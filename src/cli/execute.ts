@@ -5,10 +5,9 @@
  */
 import { realpath, stat } from "node:fs/promises"
 import path from "node:path"
-import { Effect, Queue } from "effect"
+import { Effect } from "effect"
 import { PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
-import { listen } from "../events/listener.js"
 import { completedSteps, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
@@ -16,6 +15,7 @@ import { formatClock, formatDuration } from "../terminal/view/format.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
+import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
@@ -33,13 +33,9 @@ const HELP = `
   Default provider: claude (also gemini, cursor). Ctrl-C cancels the running job.
 `
 
-/** Longest wait between job checks without a notification, ms. */
-const WATCH_POLL_MS = 2_000
 
 /** `text` ending with a full stop (or its own ! or ?), so another sentence can follow it. */
 const asSentence = (text: string): string => /[.!?]["')\]]*$/.test(text.trim()) ? text.trim() : `${text.trim()}.`
-
-const isFinished = (job: JobRecord) => job.status === "completed" || job.status === "failed" || job.status === "cancelled"
 
 /** The steps of `cwd` with the status of their latest job. */
 const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> => {
@@ -109,28 +105,6 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
     reserved.release()
   }
 }
-
-/**
- * Waits until job `id` is finished, telling `onChange` about every new state (woken by
- * NOTIFY, with a poll fallback). Returns the finished job.
- */
-const watchJob = (app: App, id: string, onChange: (job: JobRecord) => void) =>
-  Effect.scoped(Effect.gen(function*() {
-    const changed = yield* Queue.sliding<void>(1)
-    yield* listen({
-      onNotification: (n) => {
-        if (n.j === id) Queue.offerUnsafe(changed, undefined)
-      },
-      onResync: () => void Queue.offerUnsafe(changed, undefined)
-    })
-    for (;;) {
-      const job = yield* Effect.promise(() => getJob(app.db.sql, id))
-      if (!job) return yield* Effect.die(new Error(`Job ${id} disappeared.`))
-      onChange(job)
-      if (isFinished(job)) return job
-      yield* Queue.take(changed).pipe(Effect.timeoutOption(WATCH_POLL_MS))
-    }
-  }))
 
 /** Prints what changed about a job since the last call, as one line each. */
 const progressPrinter = () => {

@@ -3,17 +3,14 @@
  * (escape sequences removed). `--follow` keeps printing as lines arrive (woken by NOTIFY,
  * with a poll fallback) until the job is completed, failed or cancelled.
  */
-import { Effect, Queue } from "effect"
-import { listen } from "../events/listener.js"
-import { getJob, type LogRecord, logsAfter } from "../projections/queries.js"
+import { type LogRecord, logsAfter } from "../projections/queries.js"
 import { sanitize } from "../terminal/sanitize.js"
 import { formatClock } from "../terminal/view/format.js"
 import type { App } from "./app.js"
+import { watchJob } from "./watch.js"
 
 /** Lines fetched per query. */
 const PAGE = 1000
-/** Longest wait for more lines without a notification, ms. */
-const FOLLOW_POLL_MS = 2_000
 
 const formatLog = (log: LogRecord): string => `${formatClock(log.at)} ${log.stream.padEnd(6)} ${sanitize(log.message)}\n`
 
@@ -35,24 +32,13 @@ export const printLogs = async (app: App, jobId: string): Promise<void> => {
   await printAfter(app, jobId, 0)
 }
 
-/** Prints the log and keeps following it until the job ends. */
-export const followLogs = (app: App, jobId: string): Promise<void> =>
-  app.run(Effect.scoped(Effect.gen(function*() {
-    const changed = yield* Queue.sliding<void>(1)
-    yield* listen({
-      onNotification: (n) => {
-        if (n.j === jobId) Queue.offerUnsafe(changed, undefined)
-      },
-      onResync: () => void Queue.offerUnsafe(changed, undefined)
-    })
-    let seq = 0
-    for (;;) {
-      seq = yield* Effect.promise(() => printAfter(app, jobId, seq))
-      const job = yield* Effect.promise(() => getJob(app.db.sql, jobId))
-      if (!job || job.status === "completed" || job.status === "failed" || job.status === "cancelled") {
-        yield* Effect.promise(() => printAfter(app, jobId, seq))
-        return
-      }
-      yield* Queue.take(changed).pipe(Effect.timeoutOption(FOLLOW_POLL_MS))
-    }
-  })))
+/**
+ * Prints the log and keeps following it until the job ends. The job's row is read before
+ * each print, so the lines written with its final event are printed too.
+ */
+export const followLogs = async (app: App, jobId: string): Promise<void> => {
+  let seq = 0
+  await app.run(watchJob(app, jobId, async () => {
+    seq = await printAfter(app, jobId, seq)
+  }))
+}

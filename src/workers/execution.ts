@@ -29,14 +29,13 @@ export interface ExecutionContext {
 /** Longest wait for the "worker shut down" record at shutdown; the process must exit, ms. */
 const SHUTDOWN_RECORD_TIMEOUT_MS = 10_000
 
-/** Appends a worker command, retrying every 2 s while the database is unreachable (up to 1 min). */
-const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand) =>
+/**
+ * Appends a worker command, retrying every 2 s while the database is unreachable: at most
+ * `times` retries (30: about 1 min), or until it answers when `times` is undefined.
+ */
+const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand, times: number | undefined = 30) =>
   handler.handle(jobId, command, new Date()).pipe(
-    Effect.retry({
-      while: (error) => error._tag === "DatabaseError",
-      schedule: Schedule.spaced(2_000),
-      times: 30
-    })
+    Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(2_000), times })
   )
 
 /** How the provider's run ended, seen from the execution. */
@@ -58,8 +57,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     const { executionId, job, jobId } = claimed
     const log = logger.child({ jobId, executionId, attempt: claimed.attempt })
     const startedAt = new Date()
-    const handler = yield* CommandHandler
-    const submit = submitWith(handler)
+    const submit = submitWith(yield* CommandHandler)
     log.info({ provider: job.provider, step: job.step }, "execution started")
 
     const adapter = adapterFor(job.provider)
@@ -90,8 +88,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       )
     /** Records how the execution ended; retried until the database answers, unless the job moved on. */
     const recordUntilDone = (command: JobCommand) =>
-      handler.handle(jobId, command, new Date()).pipe(
-        Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(2_000) }),
+      submit(jobId, command, undefined).pipe(
         Effect.catchTag(["IllegalTransition", "JobNotFound"], (error) =>
           Effect.sync(() => log.warn({ reason: error.message }, "outcome not recorded: the job moved on"))),
         Effect.asVoid

@@ -32,15 +32,19 @@ const startTicks = (pid: number): string | null => {
   }
 }
 
-/** Whether `pid` is the same process that was recorded (alive, and started when it did). */
-const isSameProcess = (pid: number, start: string | null): boolean => {
+/** Whether a process with this pid exists on this host (EPERM: it exists, not ours). */
+export const processExists = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
+    return true
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false
+    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
-  return start === null || startTicks(pid) === start
 }
+
+/** Whether `pid` is the same process that was recorded (alive, and started when it did). */
+const isSameProcess = (pid: number, start: string | null): boolean =>
+  processExists(pid) && (start === null || startTicks(pid) === start)
 
 const fileOf = (pgid: number) => path.join(recordsDir(), `${pgid}.json`)
 

@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { databaseError } from "../events/store.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { CommandHandler } from "../projections/commandHandler.js"
+import { processExists } from "./processGroups.js"
 
 /** A running execution and what the database knows of its worker. */
 interface Running {
@@ -22,16 +23,6 @@ interface Running {
   readonly pid: number | null
   readonly stopped: boolean
   readonly expired: boolean
-}
-
-/** Whether a process with this pid exists on this host (EPERM: it exists, not ours). */
-const processExists = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
 }
 
 /** Why the execution's worker is gone, or null when it may still be running it. */
