@@ -5,13 +5,12 @@
  * and ratios; asserts nothing (targets belong here, not in unit tests).
  */
 import { performance } from "node:perf_hooks"
-import { Effect, Layer, ManagedRuntime } from "effect"
-import { channelFor, SqlClient } from "../src/events/sqlClient.js"
-import { EventStore } from "../src/events/store.js"
+import { Effect, ManagedRuntime } from "effect"
+import { channelFor } from "../src/events/sqlClient.js"
 import { CommandHandler } from "../src/projections/commandHandler.js"
-import { project } from "../src/projections/project.js"
 import { monitorGroups, listJobs } from "../src/projections/queries.js"
 import { rebuildReadModels } from "../src/projections/rebuild.js"
+import { jobServicesLayer } from "../src/projections/services.js"
 import { createTestDb } from "../test/support/db.js"
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000)
@@ -34,9 +33,7 @@ const median = async (runs: number, body: () => Promise<unknown>): Promise<numbe
 const main = async () => {
   const db = await createTestDb()
   try {
-    const sqlLayer = Layer.succeed(SqlClient, SqlClient.of({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
-    const store = EventStore.layer(project).pipe(Layer.provide(sqlLayer))
-    const runtime = ManagedRuntime.make(CommandHandler.layer.pipe(Layer.provide(Layer.merge(store, sqlLayer))))
+    const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
     const handle = (jobId: string, command: Parameters<CommandHandler["Service"]["handle"]>[1]) =>
       runtime.runPromise(Effect.flatMap(CommandHandler, (h) => h.handle(jobId, command, new Date())))
 

@@ -4,18 +4,16 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs"
 import path from "node:path"
-import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { Cause, Effect, Exit, ManagedRuntime } from "effect"
 import { connect, type Db } from "../config/database.js"
 import { checkProviderBins, InvalidSetting, readSettings, type Settings } from "../config/env.js"
 import { createLogger, type Logger, type TerminalLogging } from "../config/logger.js"
-import { channelFor, SqlClient } from "../events/sqlClient.js"
-import { EventStore } from "../events/store.js"
-import { CommandHandler } from "../projections/commandHandler.js"
-import { project } from "../projections/project.js"
+import { channelFor } from "../events/sqlClient.js"
+import { type JobServices, jobServicesLayer } from "../projections/services.js"
 import { unwrapExit } from "./errors.js"
 
 /** Services every command's Effect programs may use. */
-export type AppServices = SqlClient | EventStore | CommandHandler
+export type AppServices = JobServices
 
 /** An open application: run Effect programs with {@link App.run}; close it when done. */
 export interface App {
@@ -88,10 +86,7 @@ export const openApp = async (options: {
   const logger = createLogger(settings, options.terminal)
   // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
   const db = await connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
-  const sqlLayer = Layer.succeed(SqlClient, SqlClient.of({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
-  const storeLayer = EventStore.layer(project).pipe(Layer.provide(sqlLayer))
-  const handlerLayer = CommandHandler.layer.pipe(Layer.provide(Layer.merge(storeLayer, sqlLayer)))
-  const runtime = ManagedRuntime.make(Layer.mergeAll(sqlLayer, storeLayer, handlerLayer))
+  const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
   return {
     settings,
     logger,

@@ -5,13 +5,12 @@
  *
  *   const commands = commandsFor(db); await commands.enqueue({ prompt: "job 1", cwd })
  */
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, ManagedRuntime } from "effect"
 import type { JobCommand } from "../../src/domain/decider.js"
 import type { RecordedEvent } from "../../src/domain/events.js"
-import { channelFor, SqlClient } from "../../src/events/sqlClient.js"
-import { EventStore } from "../../src/events/store.js"
+import { channelFor } from "../../src/events/sqlClient.js"
 import { CommandHandler } from "../../src/projections/commandHandler.js"
-import { project } from "../../src/projections/project.js"
+import { jobServicesLayer } from "../../src/projections/services.js"
 import type { TestDb } from "./db.js"
 
 /** Options of a job enqueued by {@link commandsFor}. */
@@ -32,10 +31,9 @@ export interface Commands {
 }
 
 export const commandsFor = (db: Pick<TestDb, "sql" | "schema">, options: { readonly channel?: string } = {}): Commands => {
-  const sqlLayer = Layer.succeed(SqlClient, SqlClient.of({ sql: db.sql, schema: db.schema, channel: options.channel ?? channelFor(db.schema) }))
-  const storeLayer = EventStore.layer(project).pipe(Layer.provide(sqlLayer))
-  const handlerLayer = CommandHandler.layer.pipe(Layer.provide(Layer.merge(storeLayer, sqlLayer)))
-  const runtime = ManagedRuntime.make(handlerLayer)
+  const runtime = ManagedRuntime.make(
+    jobServicesLayer({ sql: db.sql, schema: db.schema, channel: options.channel ?? channelFor(db.schema) })
+  )
   const handle = (jobId: string, command: JobCommand) =>
     runtime.runPromise(Effect.gen(function*() {
       const handler = yield* CommandHandler

@@ -10,7 +10,7 @@
  * `run` resolves with the value, or rejects with the typed failure (e.g. an
  * IllegalTransition, assertable by `_tag`) or the defect.
  */
-import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { Cause, Effect, Exit, ManagedRuntime } from "effect"
 import type postgres from "postgres"
 import type { JobCommand } from "../../src/domain/decider.js"
 import type { RecordedEvent } from "../../src/domain/events.js"
@@ -18,6 +18,7 @@ import { channelFor, SqlClient } from "../../src/events/sqlClient.js"
 import { EventStore, type Projector } from "../../src/events/store.js"
 import { CommandHandler } from "../../src/projections/commandHandler.js"
 import { project } from "../../src/projections/project.js"
+import { jobServicesLayer } from "../../src/projections/services.js"
 
 /** Services the test runtime provides. */
 export type TestServices = SqlClient | EventStore | CommandHandler
@@ -31,12 +32,8 @@ export interface ServicesRuntime {
 }
 
 /** The layers of `src/cli/app.ts` over `db`, projecting with `projector` (default: the real one). */
-export const testLayer = (db: { readonly sql: postgres.Sql; readonly schema: string }, projector: Projector = project) => {
-  const sqlLayer = Layer.succeed(SqlClient, SqlClient.of({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
-  const storeLayer = EventStore.layer(projector).pipe(Layer.provide(sqlLayer))
-  const handlerLayer = CommandHandler.layer.pipe(Layer.provide(Layer.merge(storeLayer, sqlLayer)))
-  return Layer.mergeAll(sqlLayer, storeLayer, handlerLayer)
-}
+export const testLayer = (db: { readonly sql: postgres.Sql; readonly schema: string }, projector: Projector = project) =>
+  jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }, projector)
 
 /** A ManagedRuntime over {@link testLayer}. */
 export const testServices = (
