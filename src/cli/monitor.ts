@@ -5,7 +5,7 @@
  * go to AIDP_LOG_FILE only: the terminal belongs to the monitor (logger "none").
  */
 import { channelFor } from "../events/sqlClient.js"
-import { parseNotification } from "../events/listener.js"
+import { subscribe } from "../events/listener.js"
 import { monitorGroups } from "../projections/queries.js"
 import { isInteractive, runMonitor, type MonitorSource } from "../terminal/adapter.js"
 import { renderPlain } from "../terminal/plain.js"
@@ -31,12 +31,12 @@ export const monitorSource = (app: App): MonitorSource => ({
     app.logger.info({ jobId: id }, "cancellation requested from the monitor")
   },
   subscribe: async (onChange) => {
-    const subscription = await app.db.sql.listen(channelFor(app.db.schema), (payload) => {
-      const notification = parseNotification(payload)
-      if (notification) onChange(notification.j)
-    }, () => onChange(null))
+    const stop = await subscribe(app.db.sql, channelFor(app.db.schema), {
+      onNotification: (notification) => onChange(notification.j),
+      onResync: () => onChange(null)
+    })
     app.logger.debug({ channel: channelFor(app.db.schema) }, "monitor listening")
-    return () => subscription.unlisten().catch(() => undefined)
+    return stop
   }
 })
 

@@ -4,6 +4,7 @@
  * each (re)connect and must then re-read what it shows from the tables.
  */
 import { Effect, type Scope } from "effect"
+import type postgres from "postgres"
 import type { DatabaseError } from "./errors.js"
 import { databaseError, type Notification } from "./store.js"
 import { SqlClient } from "./sqlClient.js"
@@ -32,30 +33,36 @@ export const parseNotification = (payload: string): Notification | null => {
 }
 
 /**
- * LISTENs on the schema's channel for the lifetime of the enclosing Scope (UNLISTEN on
- * close). postgres.js keeps one dedicated listening connection and reconnects it itself.
- * Fails with DatabaseError when the first LISTEN cannot be made.
+ * LISTENs on `channel` of `sql` until the returned function is called. postgres.js keeps
+ * one dedicated listening connection and reconnects it itself (calling `onResync`).
+ * UNLISTEN over a dead connection never answers, so stopping gives up after
+ * {@link UNLISTEN_TIMEOUT_MS}: quitting cannot hang on it. Rejects when the first LISTEN fails.
+ */
+export const subscribe = async (
+  sql: postgres.Sql,
+  channel: string,
+  handlers: ListenHandlers
+): Promise<() => Promise<void>> => {
+  const subscription = await sql.listen(channel, (payload) => {
+    const notification = parseNotification(payload)
+    if (notification) handlers.onNotification(notification)
+  }, handlers.onResync)
+  return () =>
+    Promise.race([
+      subscription.unlisten().catch(() => undefined),
+      new Promise<void>((resolve) => setTimeout(resolve, UNLISTEN_TIMEOUT_MS).unref())
+    ])
+}
+
+/**
+ * LISTENs on the schema's channel for the lifetime of the enclosing Scope (see
+ * {@link subscribe}). Fails with DatabaseError when the first LISTEN cannot be made.
  */
 export const listen = (handlers: ListenHandlers): Effect.Effect<void, DatabaseError, SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const { channel, sql } = yield* SqlClient
     yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () =>
-          sql.listen(channel, (payload) => {
-            const notification = parseNotification(payload)
-            if (notification) handlers.onNotification(notification)
-          }, handlers.onResync),
-        catch: databaseError("LISTEN")
-      }),
-      // UNLISTEN over a dead connection never answers: give up after UNLISTEN_TIMEOUT_MS so
-      // that closing the scope (shutdown) cannot hang on it.
-      (subscription) =>
-        Effect.promise(() =>
-          Promise.race([
-            subscription.unlisten().catch(() => undefined),
-            new Promise<void>((resolve) => setTimeout(resolve, UNLISTEN_TIMEOUT_MS).unref())
-          ])
-        )
+      Effect.tryPromise({ try: () => subscribe(sql, channel, handlers), catch: databaseError("LISTEN") }),
+      (stop) => Effect.promise(stop)
     )
   })
