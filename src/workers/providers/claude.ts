@@ -5,7 +5,8 @@
  * failures come back as `is_error:true` with the message in `result` (exit 0 or 1). Pure.
  */
 import { decideOutcome, joinTexts } from "./outcome.js"
-import { appendTail, arr, isObject, num, obj, parseJsonObject, str, summary, toolProgress, type JsonObject } from "./parse.js"
+import { arr, isObject, num, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
+import { appendTail, summary, toolProgress } from "./parse.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Claude's final `result` event, as far as aidp uses it. */

@@ -6,7 +6,8 @@
  * it after a grace and the result decides. Pure.
  */
 import { decideOutcome, joinTexts } from "./outcome.js"
-import { appendTail, arr, isObject, obj, parseJsonObject, str, summary, toolProgress, type JsonObject } from "./parse.js"
+import { arr, isObject, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
+import { appendTail, summary, toolProgress } from "./parse.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Parser state: the workspace from init, the final result, non-JSON stdout (max 4 KiB). */

@@ -8,7 +8,8 @@
 import type { ErrorKind } from "../../domain/job.js"
 import { classifyHttpStatus } from "../classify.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
-import { appendTail, obj, parseJsonObject, str, summary, toolProgress, type JsonObject } from "./parse.js"
+import { obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
+import { appendTail, summary, toolProgress } from "./parse.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Parser state. `pending` is assistant text not yet reported as progress. */
