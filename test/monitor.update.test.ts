@@ -17,7 +17,7 @@ const ids = sampleSnapshot()
 const RUNNING = ids.running[0]!.id
 const QUEUED = ids.queued[0]!.id
 const COMPLETED = ids.recent[0]!.id
-const FAILED = ids.failed[0]!.id
+const FAILED = ids.failed[1]!.id
 
 describe("start and data", () => {
   it("starts by loading the snapshot", () => {
@@ -153,7 +153,7 @@ describe("actions", () => {
   })
 
   it("retries a cancelled job, as aidp jobs retry does", () => {
-    const CANCELLED = ids.recent[1]!.id
+    const CANCELLED = ids.failed[0]!.id
     const [model, cmds] = run([loaded, key("down"), key("down"), key("down"), key("down"), key("r")])
     assert.equal(model.selectedId, CANCELLED)
     assert.deepEqual(cmds, [{ type: "retry", id: CANCELLED }])

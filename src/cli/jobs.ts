@@ -5,6 +5,7 @@
 import { readFile, stat } from "node:fs/promises"
 import path from "node:path"
 import { PROVIDERS, JOB_STATUSES } from "../domain/job.js"
+import { findStep, STEPS } from "../domain/steps.js"
 import { listJobs } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
@@ -21,7 +22,7 @@ import { printJobDetails } from "./show.js"
 const HELP = `
   Usage
     $ aidp jobs                         live monitor (a plain table when not a terminal)
-    $ aidp jobs list [--status S] [--provider P] [--limit N] [--json]
+    $ aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]
     $ aidp jobs show JOB [--json]
     $ aidp jobs logs JOB [--follow]
     $ aidp jobs retry JOB
@@ -32,19 +33,33 @@ const HELP = `
   JOB is a full job id or a unique prefix of at least 6 characters.
 `
 
+/** Reads --step: a workflow step's name in any case, as its canonical name; throws UsageError otherwise. */
+const stepFlag = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined
+  const step = findStep(value.trim())
+  if (!step) throw new UsageError(`--step ${JSON.stringify(value)} is not a workflow step; the steps are ${STEPS.map((s) => s.name).join(", ")}.`)
+  return step.name
+}
+
 const list = (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(HELP, argv, {
     status: { type: "string" },
     provider: { type: "string" },
+    cwd: { type: "string" },
+    step: { type: "string" },
     limit: { type: "number", default: 50 },
     json: { type: "boolean", default: false }
   })
-  noMoreArgs(cli.input, 0, "aidp jobs list [--status S] [--provider P] [--limit N] [--json]")
+  noMoreArgs(cli.input, 0, "aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]")
   const status = oneOf("status", cli.flags.status, JOB_STATUSES)
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)
+  const cwdFlag = textFlag("cwd", cli.flags.cwd)
+  // Resolved as enqueue resolves it, so the stored absolute path matches.
+  const cwd = cwdFlag === undefined ? undefined : path.resolve(cwdFlag)
+  const step = stepFlag(cli.flags.step)
   const limit = intFlag("limit", cli.flags.limit, 1, 1000)!
   return withApp("quiet", async (app) => {
-    const jobs = await listJobs(app.db.sql, { status, provider, limit })
+    const jobs = await listJobs(app.db.sql, { status, provider, cwd, step, limit })
     if (cli.flags.json) printJson(jobs.map(jobJson))
     else process.stdout.write(renderJobList(jobs, new Date(), process.stdout.isTTY ? process.stdout.columns : undefined))
     return 0

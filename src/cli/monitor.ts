@@ -6,7 +6,7 @@
  */
 import { channelFor } from "../events/sqlClient.js"
 import { subscribe } from "../events/listener.js"
-import { monitorGroups } from "../projections/queries.js"
+import { monitorSnapshot } from "../projections/queries.js"
 import { isInteractive, runMonitor, type MonitorSource } from "../terminal/adapter.js"
 import { renderPlain } from "../terminal/plain.js"
 import { type App, withApp } from "./app.js"
@@ -17,7 +17,7 @@ import { toJobDetails } from "./show.js"
 
 /** The monitor's window on the database. */
 export const monitorSource = (app: App): MonitorSource => ({
-  loadSnapshot: () => monitorGroups(app.db.sql),
+  loadSnapshot: () => monitorSnapshot(app.db.sql, new Date()),
   loadDetails: async (id) => {
     const details = await loadDetails(app.db.sql, id)
     return details ? toJobDetails(details) : null
@@ -45,7 +45,7 @@ export const runMonitorCommand = (): Promise<number> => {
   const interactive = isInteractive()
   return withApp(interactive ? "none" : "quiet", async (app) => {
     if (!interactive) {
-      const snapshot = await monitorGroups(app.db.sql)
+      const snapshot = await monitorSnapshot(app.db.sql, new Date())
       process.stdout.write(renderPlain(snapshot, new Date()))
       return 0
     }

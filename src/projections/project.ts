@@ -100,6 +100,20 @@ const finishJob = async (
     where id = ${jobId}`
 }
 
+/**
+ * The error of a cancelled job and execution, `Cancelled by <requested_by>.` (`user`,
+ * `user (Ctrl-C)`), from the stream's last JobCancelRequested before `version` (read from
+ * job_events, which hold every event up to this one both live and in a rebuild; the unique
+ * (job_id, version) index serves it); `Cancelled.` without one.
+ */
+const cancelledError = async (tx: Tx, jobId: string, version: number): Promise<string> => {
+  const [row] = await tx<Array<{ by: string | null }>>`
+    select data->>'requested_by' as by from job_events
+    where job_id = ${jobId} and version < ${version} and type = 'JobCancelRequested'
+    order by version desc limit 1`
+  return row?.by ? `Cancelled by ${row.by}.` : "Cancelled."
+}
+
 const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
@@ -197,16 +211,17 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
       return
     case "JobCancelled": {
       const d = event.data
+      const error = await cancelledError(tx, jobId, recorded.version)
       let durationMs: number | null = null
       if (d.execution_id) {
         durationMs = (await closeExecution(tx, d.execution_id, at, {
           status: "cancelled",
           durationMs: null,
-          error: "Cancelled.",
+          error,
           errorKind: "cancelled"
         })).durationMs
       }
-      await finishJob(tx, jobId, at, "cancelled", durationMs, "Cancelled.", "cancelled")
+      await finishJob(tx, jobId, at, "cancelled", durationMs, error, "cancelled")
       await insertLogs(tx, jobId, d.execution_id, [system(at, "Job cancelled.")])
       return
     }

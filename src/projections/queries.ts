@@ -1,7 +1,7 @@
 /**
  * Read-side queries over the read models, for the command line and the monitor. Every
- * query is served by an index in `sql/002_read_models.sql`; lists are bounded (LIMIT,
- * keyset), never OFFSET or a count over history.
+ * query is served by an index in `sql/002_read_models.sql` or `sql/004_list_filters_and_spend.sql`;
+ * lists are bounded (LIMIT, keyset), never OFFSET or a count over history.
  */
 import type { ErrorKind, ExecutionStatus, JobStatus, LogStream, Provider } from "../domain/job.js"
 import type { Queryable } from "../events/sqlClient.js"
@@ -126,20 +126,30 @@ const toExecution = (r: JobRow): ExecutionRecord => ({
   costUsd: numOrNull(r.cost_usd)
 })
 
-/** Filter of {@link listJobs}: newest first, optionally by status and provider, at most `limit` (1..1000). */
+/**
+ * Filter of {@link listJobs}: newest first, optionally by status, provider, project directory
+ * (`cwd`, an absolute path as stored) and step name, at most `limit` (1..1000).
+ */
 export interface JobFilter {
   readonly status?: JobStatus | undefined
   readonly provider?: Provider | undefined
+  readonly cwd?: string | undefined
+  readonly step?: string | undefined
   readonly limit: number
   /** Keyset cursor: only jobs created before this (createdAt, id). */
   readonly before?: { readonly createdAt: Date; readonly id: string } | undefined
 }
 
-/** Jobs newest first (index jobs_status_created when a status is given). */
+/**
+ * Jobs newest first: index jobs_cwd_step with a cwd and a step, jobs_cwd_created with a cwd,
+ * jobs_step_created with a step, jobs_status_created with a status.
+ */
 export const listJobs = async (sql: Queryable, filter: JobFilter): Promise<Array<JobRecord>> => {
   const rows = await sql<Array<JobRow>>`
     select ${jobColumns(sql)} from jobs
     where true
+      ${filter.cwd !== undefined ? sql`and cwd = ${filter.cwd}` : sql``}
+      ${filter.step !== undefined ? sql`and step = ${filter.step}` : sql``}
       ${filter.status ? sql`and status = ${filter.status}` : sql``}
       ${filter.provider ? sql`and provider = ${filter.provider}` : sql``}
       ${filter.before ? sql`and (created_at, id) < (${filter.before.createdAt}, ${filter.before.id})` : sql``}
@@ -153,8 +163,8 @@ export const MONITOR_GROUP_LIMIT = 200
 
 /**
  * The monitor's four groups: running (oldest start first), queued (next to run first),
- * recently finished (completed or cancelled, newest first) and failed (newest first),
- * each bounded by `limit`.
+ * recently completed (newest first) and failed or cancelled (newest first), each bounded by
+ * `limit`; each status is read through its own index (jobs_status_completed for the finished).
  */
 export const monitorGroups = async (sql: Queryable, limit = MONITOR_GROUP_LIMIT) => {
   const [running, queued, recent, failed] = await Promise.all([
@@ -162,16 +172,40 @@ export const monitorGroups = async (sql: Queryable, limit = MONITOR_GROUP_LIMIT)
       order by started_at, id limit ${limit}`,
     sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where status = 'queued'
       order by priority desc, run_at, created_at, id limit ${limit}`,
-    sql<Array<JobRow>>`(select ${jobColumns(sql)} from jobs where status = 'completed'
+    sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where status = 'completed'
+      order by completed_at desc, id desc limit ${limit}`,
+    sql<Array<JobRow>>`(select ${jobColumns(sql)} from jobs where status = 'failed'
         order by completed_at desc, id desc limit ${limit})
       union all
       (select ${jobColumns(sql)} from jobs where status = 'cancelled'
         order by completed_at desc, id desc limit ${limit})
-      order by completed_at desc, id desc limit ${limit}`,
-    sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where status = 'failed'
       order by completed_at desc, id desc limit ${limit}`
   ])
   return { running: running.map(toJob), queued: queued.map(toJob), recent: recent.map(toJob), failed: failed.map(toJob) }
+}
+
+/**
+ * What the executions that ended at or after `since` cost, in USD, and how many of them
+ * reported a cost (0: no provider reported one, so there is no spend to show). Index-only
+ * scan of job_executions_cost_completed over that range (sql/004), never over history.
+ */
+export const spendSince = async (sql: Queryable, since: Date): Promise<{ readonly costUsd: number; readonly executions: number }> => {
+  const [row] = await sql<Array<{ cost: string | null; executions: string }>>`
+    select sum(cost_usd) as cost, count(*) as executions from job_executions
+    where completed_at >= ${since} and cost_usd is not null`
+  return { costUsd: Number(row?.cost ?? 0), executions: Number(row?.executions ?? 0) }
+}
+
+/** Midnight at the start of `now`'s day in the local time zone. */
+export const startOfLocalDay = (now: Date): Date => new Date(now.getFullYear(), now.getMonth(), now.getDate())
+
+/**
+ * Everything the monitor's list shows: {@link monitorGroups} and today's spend (executions
+ * that ended since local midnight of `now`, USD; null when none of them reported a cost).
+ */
+export const monitorSnapshot = async (sql: Queryable, now: Date, limit = MONITOR_GROUP_LIMIT) => {
+  const [groups, spend] = await Promise.all([monitorGroups(sql, limit), spendSince(sql, startOfLocalDay(now))])
+  return { ...groups, spendTodayUsd: spend.executions > 0 ? spend.costUsd : null }
 }
 
 /** One job by full id, or null. */

@@ -2,7 +2,9 @@
  * `--json` renderers (DESIGN.md, Command line): camelCase keys, ISO 8601 times. One JSON
  * document per command.
  */
+import { usageOf } from "../domain/usage.js"
 import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queries.js"
+import { usageTotals } from "./totals.js"
 
 const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
@@ -27,7 +29,11 @@ export const jobJson = (job: JobRecord) => ({
   metadata: job.metadata
 })
 
-/** An execution: {id, attempt, status, workerId, startedAt, completedAt, durationMs, exitCode, error, errorKind, costUsd}. */
+/**
+ * An execution: {id, attempt, status, workerId, startedAt, completedAt, durationMs, exitCode,
+ * error, errorKind, usage, costUsd}; `usage` is {inputTokens, outputTokens, cacheReadTokens,
+ * cacheWriteTokens} (null when the CLI reported none), `costUsd` in USD (null likewise).
+ */
 export const executionJson = (execution: ExecutionRecord) => ({
   id: execution.id,
   attempt: execution.attempt,
@@ -41,6 +47,7 @@ export const executionJson = (execution: ExecutionRecord) => ({
   signal: execution.signal,
   error: execution.error,
   errorKind: execution.errorKind,
+  usage: usageOf(execution.usage),
   costUsd: execution.costUsd,
   cliVersion: execution.cliVersion
 })
@@ -55,13 +62,21 @@ export const logJson = (log: LogRecord) => ({
   message: log.message
 })
 
-/** `jobs show --json`: the job with metadata, executions in attempt order, and the log tail. */
-export const jobDetailsJson = (job: JobRecord, executions: ReadonlyArray<ExecutionRecord>, logs: ReadonlyArray<LogRecord>) => ({
-  ...jobJson(job),
-  executions: executions.map(executionJson),
-  logs: logs.map(logJson)
-})
-
+/**
+ * `jobs show --json`: the job with metadata, its totals over all attempts (`totalUsage`,
+ * `totalCostUsd`; null when no execution reported them), executions in attempt order, and
+ * the log tail.
+ */
+export const jobDetailsJson = (job: JobRecord, executions: ReadonlyArray<ExecutionRecord>, logs: ReadonlyArray<LogRecord>) => {
+  const totals = usageTotals(executions)
+  return {
+    ...jobJson(job),
+    totalUsage: totals.usage,
+    totalCostUsd: totals.costUsd,
+    executions: executions.map(executionJson),
+    logs: logs.map(logJson)
+  }
+}
 /** Prints one JSON document on stdout. */
 export const printJson = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)

@@ -3,14 +3,19 @@
  * and `view` renders, plus the pure derivations both share (filtering, rows, scrolling).
  */
 import type { JobDetails, JobSummary, Snapshot } from "./types.js"
+import { projectName } from "./view/format.js"
 
-/** The four groups of the list, in display order. */
+/**
+ * The four groups of the list, in display order. `last` is what the table's last column
+ * shows for the group's jobs: a running job's latest activity, the error that made a job
+ * fail or wait (a policy retry keeps it), or nothing for completed jobs.
+ */
 export const GROUPS = [
-  { key: "running", title: "Running" },
-  { key: "queued", title: "Queued" },
-  { key: "recent", title: "Recently completed" },
-  { key: "failed", title: "Failed" }
-] as const satisfies ReadonlyArray<{ key: keyof Snapshot; title: string }>
+  { key: "running", title: "Running", last: "activity" },
+  { key: "queued", title: "Queued", last: "error" },
+  { key: "recent", title: "Recently completed", last: null },
+  { key: "failed", title: "Failed & cancelled", last: "error" }
+] as const satisfies ReadonlyArray<{ key: Exclude<keyof Snapshot, "spendTodayUsd">; title: string; last: "activity" | "error" | null }>
 
 /** One of the snapshot's groups. */
 export type GroupKey = (typeof GROUPS)[number]["key"]
@@ -112,24 +117,28 @@ export function initialModel(now: Date, width: number, height: number): Model {
 
 /**
  * Whether a job matches the filter text: every whitespace-separated term (case-insensitive)
- * must be a prefix of the id, provider, status or error kind, or occur in the error text.
+ * must be a prefix of the id, provider, status or error kind, or occur in the step name, the
+ * project (the last folder of the job's cwd) or the error text.
  */
 export function matchesFilter(job: JobSummary, filter: string): boolean {
   const terms = filter.toLowerCase().split(/\s+/).filter((t) => t !== "")
+  const project = projectName(job.cwd).toLowerCase()
   return terms.every(
     (t) =>
       job.id.toLowerCase().startsWith(t) ||
       job.provider.startsWith(t) ||
       job.status.startsWith(t) ||
       (job.errorKind ?? "").startsWith(t) ||
+      (job.step ?? "").toLowerCase().includes(t) ||
+      project.includes(t) ||
       (job.error ?? "").toLowerCase().includes(t)
   )
 }
 
 /** A line of the list's body: a group header or a selectable job. */
 export type ListRow =
-  | { readonly kind: "group"; readonly title: string; readonly count: number }
-  | { readonly kind: "job"; readonly job: JobSummary; readonly index: number }
+  | { readonly kind: "group"; readonly key: GroupKey; readonly title: string; readonly count: number }
+  | { readonly kind: "job"; readonly group: GroupKey; readonly job: JobSummary; readonly index: number }
 
 /** The list's body lines: every group's header followed by its matching jobs. */
 export function listRows(model: Model): ListRow[] {
@@ -137,8 +146,8 @@ export function listRows(model: Model): ListRow[] {
   let index = 0
   for (const group of GROUPS) {
     const jobs = (model.snapshot?.[group.key] ?? []).filter((j) => matchesFilter(j, model.filter))
-    rows.push({ kind: "group", title: group.title, count: jobs.length })
-    for (const job of jobs) rows.push({ kind: "job", job, index: index++ })
+    rows.push({ kind: "group", key: group.key, title: group.title, count: jobs.length })
+    for (const job of jobs) rows.push({ kind: "job", group: group.key, job, index: index++ })
   }
   return rows
 }

@@ -5,7 +5,7 @@
  */
 import { GROUPS } from "./model.js"
 import type { JobSummary, Snapshot } from "./types.js"
-import { ALL_COLUMNS, columnsFor, headerCells, jobCells } from "./view/table.js"
+import { headerCells, jobCells, plainColumns } from "./view/table.js"
 import { lineText, truncate } from "./view/text.js"
 
 /**
@@ -14,12 +14,12 @@ import { lineText, truncate } from "./view/text.js"
  */
 export function renderJobList(jobs: readonly JobSummary[], now: Date, width?: number): string {
   if (jobs.length === 0) return "No jobs.\n"
-  const cols = width === undefined ? ALL_COLUMNS : columnsFor(width, 0)
+  const cols = plainColumns(jobs, width)
   const lines = [headerCells(cols), ...jobs.map((job) => lineText(jobCells(job, now, cols)).trimEnd())]
   return lines.map((l) => (width === undefined ? l : truncate(l, width))).join("\n") + "\n"
 }
 
-/** A snapshot as one table, rows in group order: running, queued, recently completed, failed. */
+/** A snapshot as one table, rows in group order: running, queued, recently completed, failed and cancelled. */
 export function renderPlain(snapshot: Snapshot, now: Date, width?: number): string {
   return renderJobList(GROUPS.flatMap((g) => snapshot[g.key]), now, width)
 }

@@ -9,7 +9,7 @@ import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queri
 /**
  * One job as a row of the monitor's table: the `jobs` read model's fields it shows. Times
  * are absolute; durations in milliseconds; `progress` is the running execution's latest
- * progress line.
+ * progress line; `cwd` the job's project directory (absolute path).
  */
 export type JobSummary = Pick<
   JobRecord,
@@ -17,6 +17,7 @@ export type JobSummary = Pick<
   | "provider"
   | "status"
   | "step"
+  | "cwd"
   | "promptSummary"
   | "createdAt"
   | "startedAt"
@@ -42,6 +43,7 @@ export type ExecutionSummary = Pick<
   | "signal"
   | "error"
   | "errorKind"
+  | "usage"
   | "costUsd"
 >
 
@@ -50,7 +52,6 @@ export type LogLine = Pick<LogRecord, "at" | "stream" | "message">
 
 /** Everything the details view shows about one job. */
 export interface JobDetails extends JobSummary {
-  readonly cwd: string
   readonly metadata: Readonly<Record<string, unknown>>
   /** Every execution, oldest attempt first. */
   readonly executions: readonly ExecutionSummary[]
@@ -62,7 +63,13 @@ export interface JobDetails extends JobSummary {
 export interface Snapshot {
   readonly running: readonly JobSummary[]
   readonly queued: readonly JobSummary[]
-  /** Recently completed or cancelled jobs, newest first. */
+  /** Recently completed jobs, newest first. */
   readonly recent: readonly JobSummary[]
+  /** Failed and cancelled jobs, newest first. */
   readonly failed: readonly JobSummary[]
+  /**
+   * What the executions that ended today (local day) cost, USD; null when none of them
+   * reported a cost.
+   */
+  readonly spendTodayUsd: number | null
 }

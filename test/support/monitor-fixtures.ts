@@ -14,6 +14,7 @@ export function job(id: string, fields: Partial<JobSummary> = {}): JobSummary {
     provider: "claude",
     status: "queued",
     step: null,
+    cwd: "/home/me/project",
     promptSummary: "Fix the flaky test",
     createdAt: ago(600_000),
     startedAt: null,
@@ -41,6 +42,7 @@ export function execution(attempt: number, fields: Partial<ExecutionSummary> = {
     signal: null,
     error: null,
     errorKind: null,
+    usage: null,
     costUsd: null,
     ...fields
   }
@@ -48,15 +50,15 @@ export function execution(attempt: number, fields: Partial<ExecutionSummary> = {
 
 /** Job details with no executions and no logs unless given. */
 export function details(summary: JobSummary, fields: Partial<JobDetails> = {}): JobDetails {
-  return { ...summary, cwd: "/home/me/project", metadata: {}, executions: [], logTail: [], ...fields }
+  return { ...summary, metadata: {}, executions: [], logTail: [], ...fields }
 }
 
-/** A snapshot; omitted groups are empty. */
+/** A snapshot; omitted groups are empty, no spend unless given. */
 export function snapshot(groups: Partial<Snapshot> = {}): Snapshot {
-  return { running: [], queued: [], recent: [], failed: [], ...groups }
+  return { running: [], queued: [], recent: [], failed: [], spendTodayUsd: null, ...groups }
 }
 
-/** A typical snapshot: 2 running, 1 queued, 2 recent, 1 failed. */
+/** A typical snapshot: 2 running, 1 queued, 1 recent, 1 failed and 1 cancelled, all in one project. */
 export function sampleSnapshot(): Snapshot {
   return snapshot({
     running: [
@@ -65,10 +67,10 @@ export function sampleSnapshot(): Snapshot {
     ],
     queued: [job("bbbb1111-0000-4000-8000-000000000003", { provider: "cursor" })],
     recent: [
-      job("cccc1111-0000-4000-8000-000000000004", { status: "completed", startedAt: ago(4_000_000), completedAt: ago(280_000), durationMs: 3_720_000, attempts: 1 }),
-      job("cccc2222-0000-4000-8000-000000000005", { status: "cancelled", startedAt: ago(100_000), completedAt: ago(90_000), durationMs: 10_000, attempts: 1, error: "cancelled by user", errorKind: "cancelled" })
+      job("cccc1111-0000-4000-8000-000000000004", { status: "completed", startedAt: ago(4_000_000), completedAt: ago(280_000), durationMs: 3_720_000, attempts: 1 })
     ],
     failed: [
+      job("cccc2222-0000-4000-8000-000000000005", { status: "cancelled", startedAt: ago(70_000), completedAt: ago(60_000), durationMs: 10_000, attempts: 1, error: "Cancelled by user.", errorKind: "cancelled" }),
       job("dddd1111-0000-4000-8000-000000000006", { status: "failed", startedAt: ago(70_000), completedAt: ago(65_000), durationMs: 5_000, attempts: 3, error: "429 Too Many Requests: slow down and try again later please", errorKind: "rate_limit" })
     ]
   })

@@ -5,9 +5,11 @@
 import { type DetailsScreen, layout, type Model } from "../model.js"
 import { sanitize, sanitizeLines } from "../sanitize.js"
 import type { ExecutionStatus } from "../../domain/job.js"
+import { usageOf } from "../../domain/usage.js"
+import { usageTotals } from "../totals.js"
 import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
-import { formatClock, formatDuration, formatTimeAgo, jobDurationMs, shortId } from "./format.js"
+import { errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, shortId } from "./format.js"
 import { displayWidth, fitLine, type Line, padLeft, padRight, seg, type Segment, type StyleName, wrap } from "./text.js"
 
 const LABEL_WIDTH = 12
@@ -124,7 +126,7 @@ function executionLines(e: ExecutionSummary, jobId: string, now: Date, width: nu
   const running = e.status === "running" && e.completedAt === null
   const duration = running ? now.getTime() - e.startedAt.getTime() : e.durationMs
   const exit = e.exitCode !== null ? String(e.exitCode) : e.signal !== null ? sanitize(e.signal) : "-"
-  const cost = e.costUsd !== null ? `$${e.costUsd.toFixed(4)}` : ""
+  const cost = e.costUsd !== null ? formatCost(e.costUsd) : ""
   const [attempt = "", status = "", rest = ""] = executionCells(
     String(e.attempt),
     e.status,
@@ -133,8 +135,10 @@ function executionLines(e: ExecutionSummary, jobId: string, now: Date, width: nu
     exit
   )
   const row: Segment[] = [seg(attempt), seg(status, EXECUTION_STYLE[e.status]), seg(rest + cost)]
-  const error = e.error === null ? [] : block(e.errorKind ? `${e.errorKind}: ${e.error}` : e.error, showCommand(jobId), width, 5, "error")
-  return [fitLine(row, width), ...error]
+  const usage = usageOf(e.usage)
+  const tokens = usage === null ? [] : block(`tokens: ${formatUsage(usage)}`, showCommand(jobId), width, 5, "dim")
+  const error = e.error === null ? [] : block(errorText(e.error, e.errorKind), showCommand(jobId), width, 5, "error")
+  return [fitLine(row, width), ...tokens, ...error]
 }
 
 const STREAM_STYLE: Record<LogLine["stream"], StyleName | null> = { stdout: null, stderr: "error", system: "dim" }
@@ -150,6 +154,16 @@ function logLines(line: LogLine, jobId: string, width: number): Line[] {
   return parts.map(([part, style], i) => [seg(i === 0 ? prefix : " ".repeat(prefix.length), "dim"), seg(part, style)])
 }
 
+/** The job's totals over all attempts: the Tokens and Cost fields. */
+function totalLines(job: JobDetails, width: number): Line[] {
+  const totals = usageTotals(job.executions)
+  const over = job.executions.length > 1 ? ` (${job.executions.length} attempts)` : ""
+  return [
+    ...field("Tokens", totals.usage === null ? "-" : `${formatUsage(totals.usage)}${over}`, width),
+    ...field("Cost", totals.costUsd === null ? "-" : `${formatCost(totals.costUsd)}${over}`, width)
+  ]
+}
+
 function jobLines(job: JobDetails, now: Date, width: number): Line[] {
   const executionsHeader = fitLine([seg(executionCells("#", "Status", "Worker", "Duration", "Exit").join("") + "Cost", "heading")], width)
   return [
@@ -158,15 +172,16 @@ function jobLines(job: JobDetails, now: Date, width: number): Line[] {
     ...field("Status", `${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}`, width, job.status),
     ...(job.step === null ? [] : field("Step", sanitize(job.step), width)),
     ...field("Prompt", sanitize(job.promptSummary), width),
-    ...field("Cwd", sanitize(job.cwd), width),
+    ...field("Project", sanitize(job.cwd), width),
     ...field("Created", formatTimeAgo(job.createdAt, now), width),
     ...field("Started", formatTimeAgo(job.startedAt, now), width),
     ...field("Completed", formatTimeAgo(job.completedAt, now), width),
     ...field("Duration", formatDuration(jobDurationMs(job, now)), width),
+    ...totalLines(job, width),
     ...(job.error === null
       ? field("Error", "-", width)
-      : longField("Error", job.errorKind ? `${job.errorKind}: ${job.error}` : job.error, job.id, width, "error")),
-    ...(job.progress === null ? [] : field("Progress", sanitize(job.progress), width, "dim")),
+      : longField("Error", errorText(job.error, job.errorKind), job.id, width, job.status === "cancelled" ? "dim" : "error")),
+    ...(job.progress === null ? [] : field("Activity", sanitize(job.progress), width, "dim")),
     ...metadataLines(job.metadata, job.id, width),
     [],
     [seg(`Executions (${job.executions.length})`, "group")],

@@ -1,5 +1,51 @@
-/** Formatting of ids, durations and times for the monitor. Pure. */
+/** Formatting of ids, durations, times, errors, tokens and costs for the monitor and the CLI. Pure. */
+import type { Usage } from "../../domain/usage.js"
 import type { JobSummary } from "../types.js"
+
+/**
+ * A job's project as the table shows it: the last folder of its cwd (`/home/me/shop/` ->
+ * `shop`); the root and other paths without a folder name as they are.
+ */
+export function projectName(cwd: string): string {
+  const parts = cwd.split(/[\\/]+/).filter((p) => p !== "")
+  return parts[parts.length - 1] ?? cwd
+}
+
+/**
+ * A cost in US dollars as `$0.0123` below a dollar (what one agent run costs) and `$12.34`
+ * from a dollar up.
+ */
+export function formatCost(usd: number): string {
+  return `$${usd.toFixed(usd >= 1 ? 2 : 4)}`
+}
+
+/** A count with thousands separators: `12,345`. */
+const formatCount = (n: number): string => Math.round(n).toLocaleString("en-US")
+
+/** Token counts as `1,234 in · 567 out · 8,900 cache read · 12 cache write`. */
+export function formatUsage(usage: Usage): string {
+  return [
+    `${formatCount(usage.inputTokens)} in`,
+    `${formatCount(usage.outputTokens)} out`,
+    `${formatCount(usage.cacheReadTokens)} cache read`,
+    `${formatCount(usage.cacheWriteTokens)} cache write`
+  ].join(" · ")
+}
+
+/**
+ * An error in the words the monitor, `jobs list` and `jobs show` all use: `kind: error`
+ * unless the error already starts with its kind; a cancellation as `cancelled by user`
+ * (the projection stores `Cancelled by <requested_by>.`, rows from before as `Cancelled.`).
+ * Raw text: callers sanitize.
+ */
+export function errorText(error: string | null, kind: string | null): string {
+  const text = error ?? ""
+  const k = kind ?? ""
+  const cancelled = k === "cancelled" ? /^cancelled( by .+?)?\.?$/is.exec(text.trim()) : null
+  if (cancelled) return `cancelled${cancelled[1] ?? ""}`
+  if (k !== "" && text !== "" && !text.toLowerCase().startsWith(k)) return `${k}: ${text}`
+  return text || k
+}
 
 /** The first 8 characters of a job or execution id, as the table shows it. */
 export function shortId(id: string): string {

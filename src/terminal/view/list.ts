@@ -1,9 +1,10 @@
 /** The list screen: title with counts, column headers, grouped job rows, status, keys. Pure. */
-import { layout, listRows, type ListRow, type Model, scrollFor } from "../model.js"
-import { formatClock } from "./format.js"
+import type { JobStatus } from "../../domain/job.js"
+import { GROUPS, layout, listRows, type ListRow, type Model, scrollFor } from "../model.js"
+import { formatClock, formatCost } from "./format.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
-import { columnsFor, headerCells, jobCells, type Columns } from "./table.js"
-import { fitLine, type Line, seg, type Segment, truncate } from "./text.js"
+import { type Columns, columnsFor, groupColumns, headerCells, jobCells, type TableWidths, textColumnAt } from "./table.js"
+import { fitLine, type Line, lineWidth, padRight, seg, type Segment, truncate } from "./text.js"
 
 const MARKER_WIDTH = 2
 
@@ -19,14 +20,47 @@ export const LIST_KEYS: ReadonlyArray<readonly [string, string]> = [
   ["q", "quit"]
 ]
 
-function counts(model: Model): string {
-  if (model.snapshot === null) return ""
-  const s = model.snapshot
-  return `${s.running.length} running · ${s.queued.length} queued · ${s.recent.length} recent · ${s.failed.length} failed`
+/** The title's counts: statuses in the order of the groups (the last group holds two). */
+const COUNTED: ReadonlyArray<readonly [JobStatus, string]> = [
+  ["running", "running"],
+  ["queued", "queued"],
+  ["completed", "done"],
+  ["failed", "failed"],
+  ["cancelled", "cancelled"]
+]
+
+/**
+ * The title: `aidp jobs`, today's spend when a provider reported a cost, and as many of the
+ * counts as fit beside the clock (the group headers show them all anyway).
+ */
+function title(model: Model, width: number): Segment[] {
+  const clock = formatClock(model.now)
+  const left: Segment[] = [seg("aidp jobs", "title")]
+  const spend = model.snapshot?.spendTodayUsd ?? null
+  if (spend !== null) left.push(seg(`  ${formatCost(spend)} today`, "info"))
+  const jobs = model.snapshot === null ? [] : GROUPS.flatMap((g) => model.snapshot![g.key])
+  const room = width - clock.length - 1
+  for (const [i, [status, label]] of (model.snapshot === null ? [] : COUNTED).entries()) {
+    const count = seg(`${i === 0 ? "  " : " · "}${jobs.filter((j) => j.status === status).length} ${label}`)
+    if (lineWidth([...left, count]) > room) break
+    left.push(count)
+  }
+  return titleLine(left, clock, width)
 }
 
-function rowLine(row: ListRow, model: Model, cols: Columns, width: number): Segment[] {
-  if (row.kind === "group") return fitLine([seg(row.title, "group"), seg(` (${row.count})`, "dim")], width)
+/** A group's header: its title and count, with the name of its text column above that column. */
+function groupLine(row: Extract<ListRow, { kind: "group" }>, widths: TableWidths, width: number): Segment[] {
+  const head: Segment[] = [seg(row.title, "group"), seg(` (${row.count})`, "dim")]
+  const last = GROUPS.find((g) => g.key === row.key)!.last
+  const at = textColumnAt(widths, MARKER_WIDTH)
+  if (last === null || widths.text === 0 || lineWidth(head) >= at) return fitLine(head, width)
+  const name = last === "activity" ? "Activity" : "Error"
+  return fitLine([...head, seg(padRight("", at - lineWidth(head))), seg(name, "heading")], width)
+}
+
+function rowLine(row: ListRow, model: Model, widths: TableWidths, width: number): Segment[] {
+  if (row.kind === "group") return groupLine(row, widths, width)
+  const cols: Columns = groupColumns(widths, GROUPS.find((g) => g.key === row.group)!.last)
   const cells = jobCells(row.job, model.now, cols)
   if (row.index !== model.cursor) return fitLine([seg("  "), ...cells], width)
   return fitLine([seg("› "), ...cells].map((s) => seg(s.text, "selected")), width, "selected")
@@ -49,13 +83,14 @@ export function listView(model: Model, width: number, height: number): Line[] {
   const box = layout(height)
   const rows = listRows(model)
   const jobCount = rows.filter((r) => r.kind === "job").length
-  const cols = columnsFor(width, MARKER_WIDTH)
+  const widths = columnsFor(width, MARKER_WIDTH)
+  // The text column's name (Activity or Error) differs by group: each group header shows it.
   const top: Line[] = [
-    titleLine([seg("aidp jobs", "title"), seg(`  ${counts(model)}`)], formatClock(model.now), width),
-    fitLine([seg(" ".repeat(MARKER_WIDTH) + headerCells(cols), "heading")], width)
+    title(model, width),
+    fitLine([seg(" ".repeat(MARKER_WIDTH) + headerCells({ ...widths, activity: 0, error: 0 }), "heading")], width)
   ].slice(0, box.top)
   const scroll = scrollFor(rows, model.cursor, model.scroll, box.body)
-  const body: Line[] = rows.slice(scroll, scroll + box.body).map((r) => rowLine(r, model, cols, width))
+  const body: Line[] = rows.slice(scroll, scroll + box.body).map((r) => rowLine(r, model, widths, width))
   const empty = emptyText(model, jobCount)
   if (empty !== null && body.length < box.body) body.push(fitLine([seg(truncate(empty, width), "dim")], width))
   while (body.length < box.body) body.push(fitLine([], width))

@@ -1,62 +1,135 @@
 /**
- * The job table's columns (ID, Provider, Status, Duration, Error), shared by the
- * full-screen list and the plain renderer. Narrow widths drop Error, then Provider, then
- * Duration.
+ * The job table's columns (ID, Provider, Status, Step, Project, Duration, then Activity
+ * and/or Error), shared by the full-screen list and the plain renderer. Narrow widths drop
+ * Project, then Step, then the Activity/Error column, then Provider, then Duration.
  */
 import { sanitize } from "../sanitize.js"
 import type { JobSummary } from "../types.js"
-import { formatDuration, jobDurationMs, shortId } from "./format.js"
-import { padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
+import { errorText, formatDuration, jobDurationMs, projectName, shortId } from "./format.js"
+import { displayWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
 
 const ID_WIDTH = 8
 const PROVIDER_WIDTH = 8
 const STATUS_WIDTH = 9
+/** Step names are cut to this (`06_IMPLEM…`); their number prefix tells them apart. */
+const STEP_WIDTH = 10
+const PROJECT_WIDTH = 10
 const DURATION_WIDTH = 8
 const GAP = "  "
-/** The Error column is dropped when it would be narrower than this. */
-const MIN_ERROR_WIDTH = 12
+/** The Activity and Error columns are dropped when they would be narrower than this. */
+const MIN_TEXT_WIDTH = 12
+/** Widest Activity column of the plain table when the width has no limit. */
+const PLAIN_ACTIVITY_WIDTH = 40
 
-/** Which columns fit; `errorWidth` is 0 without the Error column, null for no limit. */
-export interface Columns {
+/** The columns of fixed width that fit. */
+export interface FixedColumns {
   readonly provider: boolean
+  readonly step: boolean
+  readonly project: boolean
   readonly duration: boolean
-  readonly errorWidth: number | null
 }
+
+/**
+ * Which columns a table shows. `activity` and `error` are the widths of the Activity and
+ * Error columns: 0 without the column, null for no limit.
+ */
+export interface Columns extends FixedColumns {
+  readonly activity: number | null
+  readonly error: number | null
+}
+
+/** The fixed columns that fit, and the width left for the text column after them (0: none). */
+export interface TableWidths extends FixedColumns {
+  readonly text: number
+}
+
+const fixedWidth = (c: FixedColumns, indent: number): number =>
+  indent + ID_WIDTH +
+  (c.provider ? GAP.length + PROVIDER_WIDTH : 0) +
+  GAP.length + STATUS_WIDTH +
+  (c.step ? GAP.length + STEP_WIDTH : 0) +
+  (c.project ? GAP.length + PROJECT_WIDTH : 0) +
+  (c.duration ? GAP.length + DURATION_WIDTH : 0)
+
+/** With a text column, in the order tried: all, without Project, without Project and Step. */
+const WITH_TEXT: ReadonlyArray<FixedColumns> = [
+  { provider: true, step: true, project: true, duration: true },
+  { provider: true, step: true, project: false, duration: true },
+  { provider: true, step: false, project: false, duration: true }
+]
 
 /** The columns that fit in `width` columns (after a selection marker of `indent` columns). */
-export function columnsFor(width: number, indent: number): Columns {
-  const fixed = indent + ID_WIDTH + GAP.length + STATUS_WIDTH + GAP.length + DURATION_WIDTH
-  const withProvider = fixed + PROVIDER_WIDTH + GAP.length
-  const errorWidth = width - withProvider - GAP.length
-  if (errorWidth >= MIN_ERROR_WIDTH) return { provider: true, duration: true, errorWidth }
-  return { provider: width >= withProvider, duration: width >= fixed, errorWidth: 0 }
+export function columnsFor(width: number, indent: number): TableWidths {
+  for (const cols of WITH_TEXT) {
+    const text = width - fixedWidth(cols, indent) - GAP.length
+    if (text >= MIN_TEXT_WIDTH) return { ...cols, text }
+  }
+  const bare = { provider: false, step: false, project: false, duration: false }
+  return {
+    ...bare,
+    provider: width >= fixedWidth({ ...bare, provider: true, duration: true }, indent),
+    duration: width >= fixedWidth({ ...bare, duration: true }, indent),
+    text: 0
+  }
 }
 
-/** Columns for output without a width limit (plain, non-TTY). */
-export const ALL_COLUMNS: Columns = { provider: true, duration: true, errorWidth: null }
+/** The text column of one monitor group: a running job's activity, the others' error, or none. */
+export function groupColumns(widths: TableWidths, last: "activity" | "error" | null): Columns {
+  const { text, ...fixed } = widths
+  return { ...fixed, activity: last === "activity" ? text : 0, error: last === "error" ? text : 0 }
+}
+
+/** Where the text column starts, in columns from the line's start. */
+export function textColumnAt(cols: FixedColumns, indent: number): number {
+  return fixedWidth(cols, indent) + GAP.length
+}
+
+/**
+ * The columns of a plain table of `jobs`: an Activity column only when one of them has
+ * activity, Error always. Without `width` nothing is dropped and Error is not cut; with it,
+ * Activity and Error share the room (Error keeps it all when the two do not fit).
+ */
+export function plainColumns(jobs: readonly JobSummary[], width?: number): Columns {
+  const widest = Math.max(0, ...jobs.map((job) => displayWidth(activityText(job))))
+  // Never narrower than its header.
+  const longest = widest === 0 ? 0 : Math.max(widest, "Activity".length)
+  if (width === undefined) {
+    const all = { provider: true, step: true, project: true, duration: true }
+    return { ...all, activity: Math.min(longest, PLAIN_ACTIVITY_WIDTH), error: null }
+  }
+  const { text, ...fixed } = columnsFor(width, 0)
+  const activity = longest === 0 ? 0 : Math.min(longest, Math.floor((text - GAP.length) / 2))
+  if (activity < MIN_TEXT_WIDTH && activity < longest) return { ...fixed, activity: 0, error: text }
+  return { ...fixed, activity, error: activity === 0 ? text : text - activity - GAP.length }
+}
 
 const limit = (text: string, width: number | null): string => (width === null ? text : truncate(text, width))
 
-/** The header cells, e.g. `ID        Provider  Status     Duration  Error`. */
+/** The header cells, e.g. `ID        Provider  Status     Step        Project     Duration  Error`. */
 export function headerCells(cols: Columns): string {
   const cells = [padRight("ID", ID_WIDTH)]
   if (cols.provider) cells.push(padRight("Provider", PROVIDER_WIDTH))
   cells.push(padRight("Status", STATUS_WIDTH))
+  if (cols.step) cells.push(padRight("Step", STEP_WIDTH))
+  if (cols.project) cells.push(padRight("Project", PROJECT_WIDTH))
   if (cols.duration) cells.push(padLeft("Duration", DURATION_WIDTH))
-  if (cols.errorWidth !== 0) cells.push("Error")
+  if (cols.activity !== 0) cells.push(cols.error !== 0 ? padRight("Activity", cols.activity ?? 0) : "Activity")
+  if (cols.error !== 0) cells.push("Error")
   return cells.join(GAP).trimEnd()
 }
 
+/** What the Activity column says: a running job's latest progress line, sanitized; else nothing. */
+export function activityText(job: JobSummary): string {
+  return job.status === "running" ? sanitize(job.progress ?? "") : ""
+}
+
 /**
- * What the Error column says: the error (with its kind), or for a running job its
- * latest progress line. Sanitized, one line.
+ * What the Error column says: the error in the words of {@link errorText} (`rate_limit: 429 …`,
+ * `cancelled by user`), sanitized, one line; nothing for a running job.
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
-  if (job.status === "running") return { text: sanitize(job.progress ?? ""), style: "dim" }
-  const error = job.error === null ? "" : sanitize(job.error)
-  const kind = job.errorKind ?? ""
-  const text = kind !== "" && error !== "" && !error.startsWith(kind) ? `${kind}: ${error}` : error || kind
-  return { text, style: job.status === "failed" ? "error" : "dim" }
+  if (job.status === "running") return { text: "", style: null }
+  return { text: sanitize(errorText(job.error, job.errorKind)), style: job.status === "failed" ? "error" : "dim" }
 }
 
 /** One job's cells as segments (no selection marker, no padding to the full width). */
@@ -64,10 +137,17 @@ export function jobCells(job: JobSummary, now: Date, cols: Columns): Segment[] {
   const cells: Segment[] = [seg(padRight(shortId(job.id), ID_WIDTH) + GAP)]
   if (cols.provider) cells.push(seg(padRight(job.provider, PROVIDER_WIDTH) + GAP))
   cells.push(seg(padRight(job.status, STATUS_WIDTH), job.status))
+  if (cols.step) cells.push(seg(GAP), seg(padRight(truncate(sanitize(job.step ?? "-"), STEP_WIDTH), STEP_WIDTH)))
+  if (cols.project) cells.push(seg(GAP), seg(padRight(truncate(sanitize(projectName(job.cwd)), PROJECT_WIDTH), PROJECT_WIDTH)))
   if (cols.duration) cells.push(seg(GAP), seg(padLeft(formatDuration(jobDurationMs(job, now)), DURATION_WIDTH)))
-  if (cols.errorWidth !== 0) {
+  if (cols.activity !== 0) {
+    const activity = limit(activityText(job), cols.activity)
+    const shown = cols.error !== 0 && cols.activity !== null ? padRight(activity, cols.activity) : activity
+    if (shown !== "") cells.push(seg(GAP), seg(shown, "dim"))
+  }
+  if (cols.error !== 0) {
     const error = errorCell(job)
-    if (error.text !== "") cells.push(seg(GAP), seg(limit(error.text, cols.errorWidth), error.style))
+    if (error.text !== "") cells.push(seg(GAP), seg(limit(error.text, cols.error), error.style))
   }
   return cells
 }
