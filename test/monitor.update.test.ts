@@ -1,7 +1,7 @@
 /** Pure tests of the monitor's Update: messages in, model and commands out. */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { type Model, NOTICE_MS, REFRESH_MS, RETRY_MS, selectedJob } from "../src/terminal/model.js"
+import { type Model, NOTICE_MS, REFRESH_MS, RETRY_MS, selectedJob, visibleJobs } from "../src/terminal/model.js"
 import { type Cmd, init, type Msg, update } from "../src/terminal/update.js"
 import { details, job, NOW, sampleSnapshot, snapshot } from "./support/monitor-fixtures.js"
 
@@ -247,6 +247,22 @@ describe("filter", () => {
     assert.deepEqual(shown("rate_limit"), [FAILED])
   })
 
+  it("filters by project (the cwd's last folder) and step name, also together", () => {
+    const shown = (filter: string): string[] => {
+      const [model] = run([loaded, key("/"), ...[...filter].map(key)])
+      return visibleJobs(model).map((j) => j.id.slice(0, 8))
+    }
+    assert.deepEqual(shown("shop"), ["aaaa1111", "bbbb1111", "cccc2222"])
+    assert.deepEqual(shown("BLOG"), ["aaaa2222", "cccc1111", "dddd1111"])
+    assert.deepEqual(shown("architecture"), ["aaaa2222"])
+    assert.deepEqual(shown("06_impl"), ["dddd1111"])
+    assert.deepEqual(shown("shop 03_"), ["cccc2222"])
+    assert.deepEqual(shown("blog 03_"), [])
+    // The folders above the project do not count: "srv" and "home" are not projects.
+    assert.deepEqual(shown("srv"), [])
+    assert.deepEqual(shown("home"), [])
+  })
+
   it("asks the source to narrow the query, and clears with escape", () => {
     const [typing, cmds] = run([loaded, key("/"), key("g")])
     assert.deepEqual(cmds, [{ type: "loadSnapshot", filter: "g" }])
@@ -262,7 +278,7 @@ describe("filter", () => {
   })
 
   it("keeps the selected job when it still matches", () => {
-    const [model] = run([loaded, key("end"), key("/"), key("f")])
+    const [model] = run([loaded, key("end"), key("/"), key("f"), key("a")])
     assert.equal(model.selectedId, FAILED)
     assert.equal(model.cursor, 0)
   })

@@ -32,21 +32,49 @@ function assertSize(model: Model, width: number, height: number): void {
 describe("list view", () => {
   it("shows the title, counts, column headers, groups with counts and the key hints", () => {
     const lines = screen(run([loaded]))
-    assert.match(lines[0] ?? "", /^aidp jobs {2}2 running · 1 queued · 2 recent · 1 failed .*12:00:00|aidp jobs/)
-    assert.match(lines[1] ?? "", /ID +Provider +Status +Duration +Error/)
-    for (const h of ["Running (2)", "Queued (1)", "Recently completed (2)", "Failed (1)"]) assert.ok(lines.includes(h.padEnd(80)), h)
-    const order = ["Running (2)", "aaaa1111", "aaaa2222", "Queued (1)", "bbbb1111", "Recently completed", "cccc1111", "cccc2222", "Failed (1)", "dddd1111"]
+    assert.equal(lines[0], `aidp jobs  2 running · 1 queued · 1 done · 1 failed · 1 cancelled${" ".repeat(7)}12:00:00`)
+    assert.equal(lines[1]?.trimEnd(), "  ID        Provider  Status     Step        Project     Duration")
+    const at = lines[1]!.indexOf("Duration") + "Duration".length + 2
+    for (const [h, last] of [["Running (2)", "Activity"], ["Queued (1)", "Error"], ["Recently completed (1)", ""], ["Failed & cancelled (2)", "Error"]] as const) {
+      const line = lines.find((l) => l.startsWith(`${h} `)) ?? ""
+      assert.equal(line.trimEnd(), last === "" ? h : `${h.padEnd(at)}${last}`, h)
+    }
+    const order = ["Running (2)", "aaaa1111", "aaaa2222", "Queued (1)", "bbbb1111", "Recently completed", "cccc1111", "Failed & cancelled (2)", "cccc2222", "dddd1111"]
     const positions = order.map((s) => lines.findIndex((l) => l.includes(s)))
     assert.deepEqual([...positions].sort((a, b) => a - b), positions)
     assert.equal(lines[23]?.trimEnd(), "↑↓ move  ⏎ actions  r retry  c cancel  d details  / filter  ? help  q quit")
   })
 
-  it("renders the columns: short id, provider, status, duration, error", () => {
+  it("renders the columns: short id, provider, status, step, project, duration, activity or error", () => {
     const lines = screen(run([loaded]))
-    assert.match(rowOf(lines, "aaaa1111"), /^› aaaa1111 {2}claude {4}running {7}3m04s {2}Editing src\/app\.ts/)
-    assert.match(rowOf(lines, "bbbb1111"), /^ {2}bbbb1111 {2}cursor {4}queued +- *$/)
-    assert.match(rowOf(lines, "cccc1111"), /completed +1h02m/)
-    assert.match(rowOf(lines, "dddd1111"), /failed +5\.0s {2}rate_limit: 429 Too Many Requests: s…$/)
+    assert.equal(rowOf(lines, "aaaa1111"), "› aaaa1111  claude    running    00_PRD      shop           3m04s  Editing src/…")
+    assert.equal(rowOf(lines, "aaaa2222").trimEnd(), "  aaaa2222  gemini    running    02_ARCHIT…  blog             12s")
+    assert.equal(rowOf(lines, "bbbb1111").trimEnd(), "  bbbb1111  cursor    queued     -           shop               -")
+    assert.equal(rowOf(lines, "cccc1111").trimEnd(), "  cccc1111  claude    completed  01_NFRS     blog           1h02m")
+    assert.equal(rowOf(lines, "cccc2222"), "  cccc2222  claude    cancelled  03_ADR      shop             10s  cancelled by…")
+    assert.equal(rowOf(lines, "dddd1111"), "  dddd1111  claude    failed     06_IMPLEM…  blog            5.0s  rate_limit: …")
+  })
+
+  it("puts a running job's activity in the Activity column, never in Error", () => {
+    const failedRunning = snapshot({
+      running: [job("aaaa1111-0000-4000-8000-000000000001", { status: "running", startedAt: ago(1000), progress: "Reading", error: "old error", errorKind: "network" })],
+      queued: [job("bbbb1111-0000-4000-8000-000000000003", { progress: "stale", error: "Timed out", errorKind: "timeout" })]
+    })
+    const lines = screen(run([{ type: "snapshotLoaded", snapshot: failedRunning }]), 100, 24)
+    assert.match(rowOf(lines, "aaaa1111"), / {2}Reading *$/)
+    assert.doesNotMatch(rowOf(lines, "aaaa1111"), /old error|network/)
+    assert.match(rowOf(lines, "bbbb1111"), / {2}timeout: Timed out *$/)
+    assert.doesNotMatch(rowOf(lines, "bbbb1111"), /stale/)
+  })
+
+  it("shows today's spend in the title when a provider reported a cost", () => {
+    const spent = run([{ type: "snapshotLoaded", snapshot: { ...sampleSnapshot(), spendTodayUsd: 1.5 } }])
+    assert.match(screen(spent)[0] ?? "", /^aidp jobs {2}\$1\.50 today {2}2 running · 1 queued · 1 done · 1 failed +12:00:00$/)
+    assert.match(screen(spent, 60, 15)[0] ?? "", /^aidp jobs {2}\$1\.50 today {2}2 running · 1 queued +12:00:00$/)
+    const cents = run([{ type: "snapshotLoaded", snapshot: { ...snapshot(), spendTodayUsd: 0.0421 } }])
+    assert.match(screen(cents)[0] ?? "", /^aidp jobs {2}\$0\.0421 today {2}0 running/)
+    assert.doesNotMatch(screen(run([loaded]))[0] ?? "", /today|\$/)
+    assertSize(spent, 60, 15)
   })
 
   it("advances running durations on tick only", () => {
@@ -87,11 +115,19 @@ describe("list view", () => {
     assertSize(run([loaded, key("enter")]), 30, 8)
   })
 
-  it("drops the Error column, then Provider, on narrow terminals", () => {
+  it("drops Project, then Step, then Activity/Error, then Provider, on narrow terminals", () => {
     const m = run([loaded])
-    assert.match(screen(m, 60, 15)[1] ?? "", /Provider +Status +Duration +Error/)
+    assert.match(screen(m, 80, 24)[1] ?? "", /Provider +Status +Step +Project +Duration/)
+    const at70 = screen(m, 70, 15)
+    assert.equal(at70[1]?.trimEnd(), "  ID        Provider  Status     Step        Duration")
+    assert.equal(rowOf(at70, "dddd1111"), "  dddd1111  claude    failed     06_IMPLEM…      5.0s  rate_limit: 42…")
+    const at60 = screen(m, 60, 15)
+    assert.equal(at60[1]?.trimEnd(), "  ID        Provider  Status     Duration")
+    assert.equal(rowOf(at60, "aaaa1111"), "› aaaa1111  claude    running       3m04s  Editing src/app.…")
+    assert.equal(rowOf(at60, "cccc2222"), "  cccc2222  claude    cancelled       10s  cancelled by user")
+    assert.equal(at60.find((l) => l.startsWith("Running"))?.trimEnd(), `${"Running (2)".padEnd(43)}Activity`)
     const at50 = screen(m, 50, 15)
-    assert.doesNotMatch(at50[1] ?? "", /Error/)
+    assert.doesNotMatch(at50.join("\n"), /Error|Activity/)
     assert.match(at50[1] ?? "", /Provider/)
     assert.match(rowOf(at50, "dddd1111"), /claude +failed +5\.0s *$/)
     const at40 = screen(m, 40, 10)
@@ -114,7 +150,7 @@ describe("list view", () => {
     assert.ok(!lines.some((l) => l.includes("Running (0)")))
     ;[model] = update(model, key("home"))
     lines = screen(model, 60, 15)
-    assert.equal(lines[2]?.trimEnd(), "Running (0)")
+    assert.match(lines[2] ?? "", /^Running \(0\) +Activity/)
     assert.ok(lines.some((l) => l.startsWith("› q0000000")))
     ;[model] = update(model, key("end"))
     assert.ok(screen(model, 60, 15).some((l) => l.startsWith("› q0000029")))
@@ -136,7 +172,8 @@ describe("list view", () => {
     assert.doesNotMatch(all, /[\x00-\x1f\x7f-\x9f\u202e]/)
     const lines = screen(model)
     assert.match(rowOf(lines, "eeee1111"), /step one/)
-    assert.match(rowOf(lines, "eeee2222"), /red ↵ line2�evil/)
+    assert.match(rowOf(lines, "eeee2222"), /red ↵ line2�…/)
+    assert.match(renderPlain(evil, NOW), /red ↵ line2�evil/)
   })
 
   it("draws the action menu for the selected job with only the actions that apply", () => {
@@ -179,7 +216,7 @@ describe("list view", () => {
     assert.equal(rowOf(filtering, "aaaa1111"), "")
     const applied = screen(run([loaded, key("/"), key("r"), key("a"), key("t"), key("e"), key("enter")]))
     assert.match(applied[22] ?? "", /Filter “rate”: 1 jobs/)
-    assert.ok(applied.includes("Failed (1)".padEnd(80)) && applied.includes("Running (0)".padEnd(80)))
+    assert.ok(applied.some((l) => /^Failed & cancelled \(1\) +Error/.test(l)) && applied.some((l) => /^Running \(0\) +Activity/.test(l)))
   })
 
   it("shows the help overlay", () => {
@@ -190,7 +227,7 @@ describe("list view", () => {
 })
 
 describe("details view", () => {
-  const failed = sampleSnapshot().failed[0]!
+  const failed = sampleSnapshot().failed[1]!
   const data = details(failed, {
     metadata: { branch: "main", tries: 3, evil: "\x1b[2Jx" },
     executions: [
@@ -404,9 +441,11 @@ describe("plain table", () => {
     const out = renderPlain(sampleSnapshot(), NOW)
     const lines = out.trimEnd().split("\n")
     assert.equal(lines.length, 7)
-    assert.match(lines[0] ?? "", /^ID +Provider +Status +Duration +Error$/)
-    assert.match(lines[1] ?? "", /^aaaa1111 {2}claude {4}running {7}3m04s {2}Editing src\/app\.ts$/)
-    assert.match(out, /dddd1111 {2}claude {4}failed +5\.0s {2}rate_limit: 429 Too Many Requests: slow down and try again later please\n/)
+    assert.equal(lines[0], "ID        Provider  Status     Step        Project     Duration  Activity            Error")
+    assert.equal(lines[1], "aaaa1111  claude    running    00_PRD      shop           3m04s  Editing src/app.ts")
+    assert.equal(lines[3], "bbbb1111  cursor    queued     -           shop               -")
+    assert.equal(lines[5], "cccc2222  claude    cancelled  03_ADR      shop             10s                      cancelled by user")
+    assert.match(out, /dddd1111 {2}claude {4}failed {5}06_IMPLEM… {2}blog {12}5\.0s {22}rate_limit: 429 Too Many Requests: slow down and try again later please\n/)
     assert.doesNotMatch(out, /\x1b/)
   })
 

@@ -58,20 +58,27 @@ export function snapshot(groups: Partial<Snapshot> = {}): Snapshot {
   return { running: [], queued: [], recent: [], failed: [], spendTodayUsd: null, ...groups }
 }
 
-/** A typical snapshot: 2 running, 1 queued, 1 recent, 1 failed and 1 cancelled, all in one project. */
+/** The two projects of {@link sampleSnapshot}. */
+export const SHOP = "/home/me/shop"
+export const BLOG = "/srv/work/blog"
+
+/**
+ * A typical snapshot: 2 running, 1 queued, 1 recent, 1 cancelled and 1 failed, from two
+ * projects (shop, blog) and several steps.
+ */
 export function sampleSnapshot(): Snapshot {
   return snapshot({
     running: [
-      job("aaaa1111-0000-4000-8000-000000000001", { status: "running", startedAt: ago(184_000), attempts: 1, progress: "Editing src/app.ts" }),
-      job("aaaa2222-0000-4000-8000-000000000002", { provider: "gemini", status: "running", startedAt: ago(12_000), attempts: 1 })
+      job("aaaa1111-0000-4000-8000-000000000001", { cwd: SHOP, step: "00_PRD", status: "running", startedAt: ago(184_000), attempts: 1, progress: "Editing src/app.ts" }),
+      job("aaaa2222-0000-4000-8000-000000000002", { cwd: BLOG, step: "02_ARCHITECTURE", provider: "gemini", status: "running", startedAt: ago(12_000), attempts: 1 })
     ],
-    queued: [job("bbbb1111-0000-4000-8000-000000000003", { provider: "cursor" })],
+    queued: [job("bbbb1111-0000-4000-8000-000000000003", { cwd: SHOP, provider: "cursor" })],
     recent: [
-      job("cccc1111-0000-4000-8000-000000000004", { status: "completed", startedAt: ago(4_000_000), completedAt: ago(280_000), durationMs: 3_720_000, attempts: 1 })
+      job("cccc1111-0000-4000-8000-000000000004", { cwd: BLOG, step: "01_NFRS", status: "completed", startedAt: ago(4_000_000), completedAt: ago(280_000), durationMs: 3_720_000, attempts: 1 })
     ],
     failed: [
-      job("cccc2222-0000-4000-8000-000000000005", { status: "cancelled", startedAt: ago(70_000), completedAt: ago(60_000), durationMs: 10_000, attempts: 1, error: "Cancelled by user.", errorKind: "cancelled" }),
-      job("dddd1111-0000-4000-8000-000000000006", { status: "failed", startedAt: ago(70_000), completedAt: ago(65_000), durationMs: 5_000, attempts: 3, error: "429 Too Many Requests: slow down and try again later please", errorKind: "rate_limit" })
+      job("cccc2222-0000-4000-8000-000000000005", { cwd: SHOP, step: "03_ADR", status: "cancelled", startedAt: ago(70_000), completedAt: ago(60_000), durationMs: 10_000, attempts: 1, error: "Cancelled by user.", errorKind: "cancelled" }),
+      job("dddd1111-0000-4000-8000-000000000006", { cwd: BLOG, step: "06_IMPLEMENTATION", status: "failed", startedAt: ago(70_000), completedAt: ago(65_000), durationMs: 5_000, attempts: 3, error: "429 Too Many Requests: slow down and try again later please", errorKind: "rate_limit" })
     ]
   })
 }
