@@ -6,7 +6,7 @@
 import { sanitize } from "../sanitize.js"
 import type { JobSummary } from "../types.js"
 import { errorText, formatDuration, jobDurationMs, projectName, shortId } from "./format.js"
-import { displayWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
+import { displayWidth, graphemes, graphemeWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
 
 const ID_WIDTH = 8
 const PROVIDER_WIDTH = 8
@@ -103,6 +103,31 @@ export function plainColumns(jobs: readonly JobSummary[], width?: number): Colum
   return { ...fixed, activity, error: activity === 0 ? text : text - activity - GAP.length }
 }
 
+/**
+ * Text shortened to at most `width` columns by cutting its middle (`my-c…ntend`): project
+ * folders often share a prefix (`acme-frontend`, `acme-backend`) and differ at the end.
+ */
+export function elideMiddle(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text
+  if (width <= 1) return truncate(text, width)
+  const chars = graphemes(text)
+  let room = width - 1
+  let head = ""
+  let tail = ""
+  let i = 0
+  let j = chars.length - 1
+  // Alternate ends (the head first) while the next character fits.
+  for (let turn = 0; i <= j; turn++) {
+    const fromHead = turn % 2 === 0
+    const next = fromHead ? chars[i]! : chars[j]!
+    if (graphemeWidth(next) > room) break
+    room -= graphemeWidth(next)
+    if (fromHead) head += chars[i++]!
+    else tail = chars[j--]! + tail
+  }
+  return `${head}…${tail}`
+}
+
 const limit = (text: string, width: number | null): string => (width === null ? text : truncate(text, width))
 
 /** The header cells, e.g. `ID        Provider  Status     Step        Project     Duration  Error`. */
@@ -138,7 +163,7 @@ export function jobCells(job: JobSummary, now: Date, cols: Columns): Segment[] {
   if (cols.provider) cells.push(seg(padRight(job.provider, PROVIDER_WIDTH) + GAP))
   cells.push(seg(padRight(job.status, STATUS_WIDTH), job.status))
   if (cols.step) cells.push(seg(GAP), seg(padRight(truncate(sanitize(job.step ?? "-"), STEP_WIDTH), STEP_WIDTH)))
-  if (cols.project) cells.push(seg(GAP), seg(padRight(truncate(sanitize(projectName(job.cwd)), PROJECT_WIDTH), PROJECT_WIDTH)))
+  if (cols.project) cells.push(seg(GAP), seg(padRight(elideMiddle(sanitize(projectName(job.cwd)), PROJECT_WIDTH), PROJECT_WIDTH)))
   if (cols.duration) cells.push(seg(GAP), seg(padLeft(formatDuration(jobDurationMs(job, now)), DURATION_WIDTH)))
   if (cols.activity !== 0) {
     const activity = limit(activityText(job), cols.activity)
