@@ -192,7 +192,7 @@ describe("aidp jobs", () => {
     const result = await runCli(db, ["jobs"], { timeoutMs: 15_000 })
     assert.equal(result.code, 0, result.stderr)
     assert.equal(result.stderr, "")
-    assert.equal(result.stdout.match(/^ID\s+Provider\s+Status\s+Duration\s+Error$/gm)?.length, 1)
+    assert.equal(result.stdout.match(/^ID\s+Provider\s+Status\s+Step\s+Project\s+Duration\s+Error$/gm)?.length, 1)
     for (const id of Object.values(ids)) assert.ok(result.stdout.includes(id.slice(0, 8)), `row of ${id}`)
     assert.ok(!result.stdout.includes("\x1b"), "no escape sequences")
   })

@@ -24,7 +24,7 @@ describe("monitor adapter (pty)", { timeout: 30_000 }, () => {
       const screen = s.screenText()
       assert.match(screen, /Running \(1\)/)
       assert.match(screen, /bbbb2222 {2}gemini {4}queued/)
-      assert.match(screen, /dddd4444 {2}cursor {4}failed +10s {2}auth failed/)
+      assert.match(screen, /dddd4444 {2}cursor {4}failed {5}- {11}demo {13}10s {2}auth failed/)
 
       await s.press("down")
       await s.press("d")
@@ -36,7 +36,8 @@ describe("monitor adapter (pty)", { timeout: 30_000 }, () => {
 
       s.kill("SIGUSR2")
       await s.waitForText("fresh000")
-      await s.waitForText("Pushed by signal")
+      // Its activity, cut to the Activity column at 80 columns.
+      await s.waitForText("Pushed by si…")
       assert.match(s.screenText(), /Running \(2\)/)
 
       await s.press("q")
@@ -78,10 +79,11 @@ describe("monitor adapter (pty)", { timeout: 30_000 }, () => {
   it("repaints on resize, dropping columns that no longer fit", () =>
     withDemo(async (s) => {
       await s.waitForText("aaaa1111", 15_000)
-      assert.match(s.screenText(), /Provider +Status +Duration +Error/)
+      assert.match(s.screenText(), /Provider +Status +Step +Project +Duration *\n/)
+      assert.match(s.screenText(), /Running \(1\) +Activity/)
       s.resize(44, 12)
       await s.waitForText(/ID +Provider +Status +Duration *\n/)
-      assert.doesNotMatch(s.screenText(), /Error/)
+      assert.doesNotMatch(s.screenText(), /Error|Activity|Step|Project/)
       await s.press("ctrl-c")
       assert.equal(await s.exitCode, 0)
       assert.equal(s.term.buffer.active.type, "normal")

@@ -35,7 +35,7 @@ async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 1
   }
 }
 
-const GROUP_TITLES = ["Running", "Queued", "Recently completed", "Failed"] as const
+const GROUP_TITLES = ["Running", "Queued", "Recently completed", "Failed & cancelled"] as const
 type Group = (typeof GROUP_TITLES)[number]
 
 /** The list screen read back: each group's count and the short ids of its rows, and the selected id. */
@@ -44,7 +44,7 @@ function readList(screen: string): { groups: Record<Group, { count: number; ids:
   let current: Group | null = null
   let selected: string | null = null
   for (const line of screen.split("\n")) {
-    const header = /^(Running|Queued|Recently completed|Failed) \((\d+)\)/.exec(line)
+    const header = /^(Running|Queued|Recently completed|Failed & cancelled) \((\d+)\)/.exec(line)
     if (header) {
       current = header[1] as Group
       groups[current].count = Number(header[2])
@@ -62,9 +62,9 @@ function readList(screen: string): { groups: Record<Group, { count: number; ids:
 const groupOf = (screen: string, shortId: string): Group | null =>
   GROUP_TITLES.find((g) => readList(screen).groups[g].ids.includes(shortId)) ?? null
 
-/** The Duration cell of a job's row, e.g. `3.4s` or `12s`. */
+/** The Duration cell of a job's row at 80 columns (after Provider, Status, Step, Project), e.g. `3.4s` or `12s`. */
 const durationOf = (screen: string, shortId: string): string | null =>
-  new RegExp(`^[› ] ${shortId} {2}\\S+ +\\S+ +(\\S+)`, "m").exec(screen)?.[1] ?? null
+  new RegExp(`^[› ] ${shortId} {2}\\S+ +\\S+ +\\S+ +\\S+ +(\\S+)`, "m").exec(screen)?.[1] ?? null
 
 interface JobJson {
   id: string
@@ -157,15 +157,17 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
     const text = screen()
     assert.equal(s().term.buffer.active.type, "alternate")
     assert.match(text.split("\n")[0]!, /^aidp jobs\b/)
-    assert.match(text, /^ {2}ID {8}Provider {2}Status {5}Duration {2}Error$/m)
+    assert.match(text, /^ {2}ID {8}Provider {2}Status {5}Step {8}Project {5}Duration$/m)
+    assert.match(text, /^Failed & cancelled \(1\) +Error$/m)
     const { groups } = readList(text)
     assert.deepEqual(groups.Running, { count: 0, ids: [] })
     assert.deepEqual(groups.Queued, { count: 1, ids: [short(queued)] })
     assert.deepEqual(groups["Recently completed"], { count: 1, ids: [short(completed)] })
-    assert.deepEqual(groups.Failed, { count: 1, ids: [short(failed)] })
-    assert.match(text, new RegExp(`${short(completed)} {2}claude {4}completed +\\d+(\\.\\d)?s`))
-    assert.match(text, new RegExp(`${short(failed)} {2}gemini {4}failed +\\d+(\\.\\d)?s {2}auth: Please set an Auth`))
-    assert.match(text, new RegExp(`${short(queued)} {2}cursor {4}queued +- *$`, "m"))
+    assert.deepEqual(groups["Failed & cancelled"], { count: 1, ids: [short(failed)] })
+    // Step and Project: the completed job ran step 00_PRD in its own folder ("aidp-e2e-…", elided in the middle).
+    assert.match(text, new RegExp(`${short(completed)} {2}claude {4}completed {2}00_PRD {6}aidp-…\\S{4} +\\d+(\\.\\d)?s`))
+    assert.match(text, new RegExp(`${short(failed)} {2}gemini {4}failed {5}- {11}aidp-…\\S{4} +\\d+(\\.\\d)?s {2}auth: Please…`))
+    assert.match(text, new RegExp(`${short(queued)} {2}cursor {4}queued {5}- {11}aidp-…\\S{4} +- *$`, "m"))
     assertNoLogs(text)
   })
 
@@ -217,7 +219,7 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
     await until("the failed job in Queued", () => groupOf(screen(), short(failed)) === "Queued", 5000)
     assert.equal((await show(failed.id)).status, "queued")
     assert.match(await readFile(logFile, "utf8"), new RegExp(`"jobId":"${failed.id}".*"msg":"retry requested from the monitor"`))
-    assert.equal(readList(screen()).groups.Failed.count, 0)
+    assert.equal(readList(screen()).groups["Failed & cancelled"].count, 0)
 
     await select(short(completed))
     const before = await show(completed.id)
@@ -268,7 +270,7 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
     assert.equal(result.stderr, "")
     assert.doesNotMatch(result.stdout, /\x1b/)
     const lines = result.stdout.trimEnd().split("\n")
-    assert.match(lines[0]!, /^ID +Provider +Status +Duration +Error$/)
+    assert.match(lines[0]!, /^ID +Provider +Status +Step +Project +Duration +(Activity +)?Error$/)
     for (const job of [completed, failed, queued]) assert.match(result.stdout, new RegExp(`^${short(job)} `, "m"))
   })
 })

@@ -154,7 +154,7 @@ export function activityText(job: JobSummary): string {
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
   if (job.status === "running") return { text: "", style: null }
-  return { text: sanitize(errorText(job.error, job.errorKind)), style: job.status === "failed" ? "error" : "dim" }
+  return { text: errorText(job.error === null ? null : sanitize(job.error), job.errorKind), style: job.status === "failed" ? "error" : "dim" }
 }
 
 /** One job's cells as segments (no selection marker, no padding to the full width). */
