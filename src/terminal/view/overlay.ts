@@ -20,7 +20,7 @@ const HELP: ReadonlyArray<readonly [string, string]> = [
   ["l", "details, following the log"],
   ["r", "retry a failed or cancelled job"],
   ["c", "cancel a queued or running job"],
-  ["/", "filter: id prefix, provider, status, error"],
+  ["/", "filter: id, provider, status, step, project, error"],
   ["esc", "clear the filter, close, go back"],
   ["q  Ctrl-C", "quit (q goes back from details)"]
 ]
