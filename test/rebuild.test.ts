@@ -121,6 +121,13 @@ describe("rebuildReadModels", () => {
       crashedWhileCancelling: ["failed", 1]
     })
     assert.equal(live.job_executions.length, 8)
+    // A cancellation names who asked for it, on the job and on its execution.
+    const [queuedRow] = await db.sql<Array<{ error: string }>>`select error from jobs where id = ${jobs.queuedCancel}`
+    assert.equal(queuedRow?.error, "Cancelled by user.")
+    const running = await db.sql<Array<{ error: string }>>`
+      select j.error from jobs j where j.id = ${jobs.runningCancel}
+      union all select e.error from job_executions e where e.job_id = ${jobs.runningCancel} and e.status = 'cancelled'`
+    assert.deepEqual(running.map((r) => r.error), ["Cancelled by user (Ctrl-C).", "Cancelled by user (Ctrl-C)."])
     assert.ok(live.job_logs.length > 30)
   })
 

@@ -30,11 +30,11 @@ export interface FixedColumns {
 }
 
 /**
- * Which columns a table shows. `activity` and `error` are the widths of the Activity and
- * Error columns: 0 without the column, null for no limit.
+ * Which columns a table shows: `activity` is the width of the Activity column (0 without
+ * it), `error` that of the Error column (0 without it, null for no limit; it comes last).
  */
 export interface Columns extends FixedColumns {
-  readonly activity: number | null
+  readonly activity: number
   readonly error: number | null
 }
 
@@ -138,7 +138,7 @@ export function headerCells(cols: Columns): string {
   if (cols.step) cells.push(padRight("Step", STEP_WIDTH))
   if (cols.project) cells.push(padRight("Project", PROJECT_WIDTH))
   if (cols.duration) cells.push(padLeft("Duration", DURATION_WIDTH))
-  if (cols.activity !== 0) cells.push(cols.error !== 0 ? padRight("Activity", cols.activity ?? 0) : "Activity")
+  if (cols.activity !== 0) cells.push(cols.error !== 0 ? padRight("Activity", cols.activity) : "Activity")
   if (cols.error !== 0) cells.push("Error")
   return cells.join(GAP).trimEnd()
 }
@@ -167,7 +167,7 @@ export function jobCells(job: JobSummary, now: Date, cols: Columns): Segment[] {
   if (cols.duration) cells.push(seg(GAP), seg(padLeft(formatDuration(jobDurationMs(job, now)), DURATION_WIDTH)))
   if (cols.activity !== 0) {
     const activity = limit(activityText(job), cols.activity)
-    const shown = cols.error !== 0 && cols.activity !== null ? padRight(activity, cols.activity) : activity
+    const shown = cols.error !== 0 ? padRight(activity, cols.activity) : activity
     if (shown !== "") cells.push(seg(GAP), seg(shown, "dim"))
   }
   if (cols.error !== 0) {
