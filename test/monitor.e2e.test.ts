@@ -156,7 +156,8 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
     await s().waitForText(short(failed))
     const text = screen()
     assert.equal(s().term.buffer.active.type, "alternate")
-    assert.match(text.split("\n")[0]!, /^aidp jobs\b/)
+    // Today's spend: the completed claude job's cost (the fake reports total_cost_usd 0.0123; gemini reports none).
+    assert.match(text.split("\n")[0]!, /^aidp jobs {2}\$0\.0123 today {2}0 running/)
     assert.match(text, /^ {2}ID {8}Provider {2}Status {5}Step {8}Project {5}Duration$/m)
     assert.match(text, /^Failed & cancelled \(1\) +Error$/m)
     const { groups } = readList(text)
