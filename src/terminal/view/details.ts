@@ -137,7 +137,7 @@ function executionLines(e: ExecutionSummary, jobId: string, now: Date, width: nu
   const row: Segment[] = [seg(attempt), seg(status, EXECUTION_STYLE[e.status]), seg(rest + cost)]
   const usage = usageOf(e.usage)
   const tokens = usage === null ? [] : block(`tokens: ${formatUsage(usage)}`, showCommand(jobId), width, 5, "dim")
-  const error = e.error === null ? [] : block(errorText(e.error, e.errorKind), showCommand(jobId), width, 5, "error")
+  const error = e.error === null ? [] : block(errorText(e.error, e.errorKind), showCommand(jobId), width, 5, e.status === "cancelled" ? "dim" : "error")
   return [fitLine(row, width), ...tokens, ...error]
 }
 
