@@ -169,7 +169,10 @@ export async function databaseStatus(options: Omit<ConnectOptions, "migrate" | "
  * `aidp db stop` counts distinct pids among them: processes, not pool connections.
  */
 export function applicationName(pid: number = process.pid, argv: ReadonlyArray<string> = process.argv.slice(2)): string {
-  const command = argv.filter((word) => !word.startsWith("-")).slice(0, 2).join(" ")
+  // The command's words (`jobs list`), not its arguments or flag values.
+  const words = argv.slice(0, 2)
+  const end = words.findIndex((word) => !/^[a-z]+$/.test(word))
+  const command = (end === -1 ? words : words.slice(0, end)).join(" ")
   return `aidp ${pid} ${command}`.replace(/[^\x20-\x7e]/g, "?").slice(0, 63).trim()
 }
 
