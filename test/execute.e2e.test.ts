@@ -49,6 +49,7 @@ describe("aidp execute (fake claude)", () => {
 
     const list = await runCli(suite.db, ["execute", "--list"], { cwd })
     assert.equal(list.code, 0, list.stderr)
+    assert.match(list.stdout, /^Step {2,}Status {2,}Document {2,}Job\n00_PRD {2,}completed {2}/, "a header row, columns as wide as their cells")
     assert.match(list.stdout, /00_PRD\s+completed/)
     assert.match(list.stdout, /01_NFRS\s+completed/)
     assert.match(list.stdout, /02_ARCHITECTURE\s+pending/)

@@ -11,12 +11,14 @@ import { appliedMigrations, readMigrations } from "../config/migrate.js"
 import { adapterFor, resolveBin } from "../workers/providers/index.js"
 import { openApp, type App } from "./app.js"
 import { describeError } from "./errors.js"
-import { noMoreArgs, parseArgs } from "./parse.js"
+import { type CommandHelp, noMoreArgs, parseArgs } from "./parse.js"
 
-const HELP = `
-  Usage
-    $ aidp doctor
-`
+const HELP: CommandHelp = {
+  usage: "aidp doctor",
+  about: `Checks what aidp needs, one line each: the environment, the database and its migrations,
+LISTEN/NOTIFY, live workers and each provider CLI, and says how to fix what is wrong. It
+changes nothing. Exits 1 when aidp cannot work.`
+}
 
 type Check = { readonly ok: boolean | "warn"; readonly text: string }
 

@@ -12,26 +12,36 @@ import { completedSteps, getJob, type JobRecord, latestJobPerStep } from "../pro
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
 import { formatClock, formatDuration } from "../terminal/view/format.js"
+import { displayWidth, padRight } from "../terminal/view/text.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
-import { noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
+import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
 const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--detach] [--json] | aidp execute --list"
-const HELP = `
-  Usage
-    $ aidp execute next [--provider P] [--model M] [--detach] [--json]
-    $ aidp execute STEP [--provider P] [--model M] [--detach] [--json]
-    $ aidp execute --list [--json]
-
-  Steps: ${STEPS.map((s) => s.name).join(", ")}
-  Each step asks the agent for one document under docs/ of the current directory.
-  Default provider: claude (also gemini, cursor). Ctrl-C cancels the running job.
-`
+const HELP: CommandHelp = {
+  usage: [
+    "aidp execute next [--provider P] [--model M] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--detach] [--json]",
+    "aidp execute --list [--json]"
+  ],
+  about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
+completed job. Each step asks the agent for one document under docs/. Without --detach the
+job runs in this process, its progress printed, until it ends (exit 0 only if it completed);
+Ctrl-C cancels it.`,
+  options: [
+    ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
+    ["--model M", "the provider's model name (default: the CLI's own default)"],
+    ["--detach", "only queue the job and print its id; aidp worker runs it"],
+    ["--list", "list the steps with the status of their latest job instead"],
+    ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
+  ],
+  notes: `Steps: ${STEPS.map((s) => s.name).join(", ")}`
+}
 
 
 /** `text` ending with a full stop (or its own ! or ?), so another sentence can follow it. */
@@ -48,15 +58,23 @@ const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> 
   }))
   if (json) printJson(rows)
   else {
-    for (const row of rows) {
-      const status = row.status === "pending" ? "pending" : row.status
-      const note = row.completedBefore && row.status !== "completed" ? " (completed earlier)" : ""
-      process.stdout.write(
-        `${row.step.padEnd(18)} ${(status + note).padEnd(30)} ${row.document.padEnd(24)} ${row.documentExists ? "✓" : " "} ${row.jobId ?? ""}\n`
-      )
-    }
+    process.stdout.write(table([
+      ["Step", "Status", "Document", "Job"],
+      ...rows.map((row) => [
+        row.step,
+        row.completedBefore && row.status !== "completed" ? `${row.status} (completed earlier)` : row.status,
+        `${row.document}${row.documentExists ? " ✓" : ""}`,
+        row.jobId ?? "-"
+      ])
+    ]))
   }
   return 0
+}
+
+/** Rows of cells as text columns, each as wide as its widest cell, two spaces apart. */
+const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => displayWidth(row[column]!))))
+  return rows.map((row) => row.map((cell, column) => padRight(cell, widths[column]!)).join("  ").trimEnd() + "\n").join("")
 }
 
 /** Picks the step to run: the named one, or the first without a completed job (null: all done). */

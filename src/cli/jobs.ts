@@ -9,29 +9,48 @@ import { findStep, STEPS } from "../domain/steps.js"
 import { listJobs } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
+import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, printLogs } from "./logs.js"
-import { intFlag, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
+import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
 
-const HELP = `
-  Usage
-    $ aidp jobs                         live monitor (a plain table when not a terminal)
-    $ aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]
-    $ aidp jobs show JOB [--json]
-    $ aidp jobs logs JOB [--follow]
-    $ aidp jobs retry JOB
-    $ aidp jobs cancel JOB
-    $ aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [--cwd DIR] [--model M] [--json]
-    $ aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
+/** JOB in every usage below. */
+const JOB_REF = "JOB is a full job id or a unique prefix of at least 6 characters."
 
-  JOB is a full job id or a unique prefix of at least 6 characters.
-`
+const HELP: CommandHelp = {
+  usage: "aidp jobs [COMMAND]",
+  about: `Without a command: the live monitor of every job when stdin and stdout are a terminal
+(keys: ${LIST_KEYS.map(([key, what]) => `${key} ${what}`).join(", ")}), else the job table printed once.`,
+  notes: `Commands
+  list      the jobs, newest first
+  show      one job: its executions, usage, logs
+  logs      one job's output (--follow to keep reading)
+  retry     queue a failed or cancelled job again
+  cancel    cancel a queued or running job
+  enqueue   queue a job with your own prompt
+  replay    the event log: history, statistics, rebuild
+
+Run "aidp jobs COMMAND --help" for a command's options. ${JOB_REF}`
+}
+
+const LIST_HELP: CommandHelp = {
+  usage: "aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]",
+  about: "Lists the jobs, newest first, as a table (or JSON).",
+  options: [
+    ["--status S", `only jobs with this status: ${JOB_STATUSES.join(", ")}`],
+    ["--provider P", `only this provider's jobs: ${PROVIDERS.join(", ")}`],
+    ["--cwd DIR", "only jobs that run in this directory"],
+    ["--step S", `only jobs of this workflow step: ${STEPS.map((s) => s.name).join(", ")}`],
+    ["--limit N", "at most N jobs, 1 to 1000 (default 50)"],
+    ["--json", "a JSON array of jobs instead of the table"]
+  ]
+}
 
 /** Reads --step: a workflow step's name in any case, as its canonical name; throws UsageError otherwise. */
 const stepFlag = (value: string | undefined): string | undefined => {
@@ -42,7 +61,7 @@ const stepFlag = (value: string | undefined): string | undefined => {
 }
 
 const list = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(HELP, argv, {
+  const cli = parseArgs(LIST_HELP, argv, {
     status: { type: "string" },
     provider: { type: "string" },
     cwd: { type: "string" },
@@ -66,8 +85,14 @@ const list = (argv: ReadonlyArray<string>) => {
   })
 }
 
+const SHOW_HELP: CommandHelp = {
+  usage: "aidp jobs show JOB [--json]",
+  about: `One job: its settings, each execution (attempt, worker, exit, error, usage and cost) and its logs. ${JOB_REF}`,
+  options: [["--json", "the job with metadata, executions and logs as one JSON document"]]
+}
+
 const show = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(HELP, argv, { json: { type: "boolean", default: false } })
+  const cli = parseArgs(SHOW_HELP, argv, { json: { type: "boolean", default: false } })
   noMoreArgs(cli.input, 1, "aidp jobs show JOB [--json]")
   return withApp("quiet", async (app) => {
     const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs show JOB [--json]")
@@ -79,8 +104,14 @@ const show = (argv: ReadonlyArray<string>) => {
   })
 }
 
+const LOGS_HELP: CommandHelp = {
+  usage: "aidp jobs logs JOB [--follow]",
+  about: `Prints what the job's agent printed, every attempt, with escape sequences made harmless. ${JOB_REF}`,
+  options: [["-f, --follow", "keep printing new output until the job is finished"]]
+}
+
 const logs = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(HELP, argv, { follow: { type: "boolean", shortFlag: "f", default: false } })
+  const cli = parseArgs(LOGS_HELP, argv, { follow: { type: "boolean", shortFlag: "f", default: false } })
   noMoreArgs(cli.input, 1, "aidp jobs logs JOB [--follow]")
   return withApp("quiet", async (app) => {
     const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs logs JOB [--follow]")
@@ -90,8 +121,13 @@ const logs = (argv: ReadonlyArray<string>) => {
   })
 }
 
+const RETRY_HELP: CommandHelp = {
+  usage: "aidp jobs retry JOB",
+  about: `Queues a failed or cancelled job again; a worker starts its next attempt (aidp worker, or the aidp execute that runs it). ${JOB_REF}`
+}
+
 const retry = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(HELP, argv, {})
+  const cli = parseArgs(RETRY_HELP, argv, {})
   noMoreArgs(cli.input, 1, "aidp jobs retry JOB")
   return withApp("quiet", async (app) => {
     const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs retry JOB")
@@ -101,8 +137,13 @@ const retry = (argv: ReadonlyArray<string>) => {
   })
 }
 
+const CANCEL_HELP: CommandHelp = {
+  usage: "aidp jobs cancel JOB",
+  about: `Cancels a queued job at once, or asks the worker running it to stop its agent. ${JOB_REF}`
+}
+
 const cancel = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(HELP, argv, {})
+  const cli = parseArgs(CANCEL_HELP, argv, {})
   noMoreArgs(cli.input, 1, "aidp jobs cancel JOB")
   return withApp("quiet", async (app) => {
     const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs cancel JOB")
@@ -113,9 +154,25 @@ const cancel = (argv: ReadonlyArray<string>) => {
   })
 }
 
+const ENQUEUE_USAGE = "aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]"
+const ENQUEUE_HELP: CommandHelp = {
+  usage: ENQUEUE_USAGE,
+  about: "Queues a job that runs the provider's CLI with your prompt in a directory; prints its id. A worker runs it (aidp worker).",
+  options: [
+    ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (required)`],
+    ["--prompt TEXT", "what to ask the agent"],
+    ["--prompt-file F", "read the prompt from file F (- for stdin)"],
+    ["--cwd DIR", "the directory the agent works in (default: the current one)"],
+    ["--model M", "the provider's model name (default: the CLI's own default)"],
+    ["--priority N", `higher runs first, -1000 to 1000 (default ${JOB_DEFAULTS.priority})`],
+    ["--max-attempts N", `attempts before the job fails for good, 1 to 100 (default ${JOB_DEFAULTS.maxAttempts})`],
+    ["--timeout SECONDS", `one attempt's time limit (default ${JOB_DEFAULTS.timeoutMs / 1000}, i.e. ${JOB_DEFAULTS.timeoutMs / 60_000} min)`],
+    ["--json", "print the new job as JSON instead of its id"]
+  ]
+}
+
 const enqueue = async (argv: ReadonlyArray<string>) => {
-  const usage = "aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [--cwd DIR] [--model M] [--json]"
-  const cli = parseArgs(HELP, argv, {
+  const cli = parseArgs(ENQUEUE_HELP, argv, {
     provider: { type: "string" },
     prompt: { type: "string" },
     promptFile: { type: "string" },
@@ -126,11 +183,11 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
     timeout: { type: "number", default: JOB_DEFAULTS.timeoutMs / 1000 },
     json: { type: "boolean", default: false }
   })
-  noMoreArgs(cli.input, 0, usage)
-  if (!cli.flags.provider) throw new UsageError(`Missing --provider (one of ${PROVIDERS.join(", ")}). Usage: ${usage}`)
+  noMoreArgs(cli.input, 0, ENQUEUE_USAGE)
+  if (!cli.flags.provider) throw new UsageError(`Missing --provider (one of ${PROVIDERS.join(", ")}). Usage: ${ENQUEUE_USAGE}`)
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
   if ((cli.flags.prompt === undefined) === (cli.flags.promptFile === undefined)) {
-    throw new UsageError(`Give exactly one of --prompt TEXT or --prompt-file F. Usage: ${usage}`)
+    throw new UsageError(`Give exactly one of --prompt TEXT or --prompt-file F. Usage: ${ENQUEUE_USAGE}`)
   }
   const prompt = cli.flags.prompt ?? await readPromptFile(cli.flags.promptFile!)
   if (prompt.trim() === "") throw new UsageError("The prompt is empty; give the agent something to do.")
@@ -198,6 +255,9 @@ export const runJobs = (argv: ReadonlyArray<string>): Promise<number> => {
     return import("./monitor.js").then((m) => m.runMonitorCommand())
   }
   const command = Object.hasOwn(SUBCOMMANDS, first) ? SUBCOMMANDS[first] : undefined
-  if (!command) throw new UsageError(`Unknown command "aidp jobs ${first}". Run aidp jobs --help.`)
+  if (!command) {
+    answerHelp(HELP, rest)
+    throw new UsageError(`Unknown command "aidp jobs ${first}". Run aidp jobs --help.`)
+  }
   return command(rest)
 }

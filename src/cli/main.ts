@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs"
 import { sanitize } from "../terminal/sanitize.js"
 import { describeError, UsageError } from "./errors.js"
+import { HelpRequested, wantsHelp } from "./parse.js"
 
 const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.
 
@@ -16,12 +17,14 @@ Usage
   aidp jobs list [--status S] [--provider P] [--limit N] [--json]
   aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow]
   aidp jobs retry JOB                aidp jobs cancel JOB
-  aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [--cwd DIR] [--model M] [--json]
+  aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]
   aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
   aidp worker [--count N]            workers until SIGINT/SIGTERM
   aidp db migrate | status | stop    aidp doctor
+  aidp --version                     aidp help [COMMAND]
 
-Providers: claude, gemini, cursor. Run "aidp COMMAND --help" for a command's options.
+Providers: claude, gemini, cursor. Run "aidp COMMAND --help" (or -h) for a command's options;
+it only prints them.
 Environment: AIDP_DATABASE_URL (or DATABASE_URL; unset = aidp's own embedded PostgreSQL),
 AIDP_DB_SCHEMA, QUE_WORKER_COUNT, AIDP_DEBUG=1, AIDP_LOG_FILE, AIDP_CLAUDE_BIN,
 AIDP_GEMINI_BIN, AIDP_CURSOR_BIN, AIDP_WORKER_LEASE_MS.
@@ -41,23 +44,26 @@ const version = (): string => {
   return pkg.version
 }
 
+const commandOf = (name: string | undefined) => name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+
 const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const [command, ...rest] = argv
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    // Asked for: help on stdout, exit 0. No command at all is a usage error: stderr, exit 2.
-    if (command === undefined) {
-      process.stderr.write(HELP)
-      return 2
-    }
-    process.stdout.write(HELP)
-    return 0
+  if (command === undefined) {
+    // No command at all is a usage error: the help on stderr, exit 2.
+    process.stderr.write(HELP)
+    return 2
   }
   if (command === "--version" || command === "-v") {
     process.stdout.write(`${version()}\n`)
     return 0
   }
-  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
-  if (!run) throw new UsageError(`Unknown command "${command}". Run aidp --help for the list.`)
+  // `aidp help jobs retry` is `aidp jobs retry --help`.
+  if (command === "help" && commandOf(rest[0])) return commandOf(rest[0])!([...rest.slice(1), "--help"])
+  const run = commandOf(command)
+  if (!run) {
+    if (command === "help" || wantsHelp(argv)) throw new HelpRequested(HELP)
+    throw new UsageError(`Unknown command "${command}". Run aidp --help for the list.`)
+  }
   return run(rest)
 }
 
@@ -74,6 +80,12 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 })
 
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  if (error instanceof HelpRequested) {
+    // Asked for: the help on stdout, exit 0, and nothing was done.
+    process.stdout.write(error.text)
+    exit(0)
+    return
+  }
   const { exitCode, message } = describeError(error)
   // One line, whatever the error carried (provider text, a multi-line driver message).
   process.stderr.write(`aidp: ${sanitize(message)}\n`)

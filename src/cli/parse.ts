@@ -1,25 +1,92 @@
 /**
- * Argument parsing for one subcommand, with meow: unknown flags are refused (exit 2),
- * `--help` prints the subcommand's help.
+ * Argument parsing for one subcommand, with meow: `--help`/`-h` anywhere before `--` asks for
+ * the subcommand's help and nothing else; unknown flags are refused (exit 2).
  */
 import meow, { type AnyFlags, type Result } from "meow"
+import { wrap } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 
+/** One option of a help text: how it is written (`--limit N`) and what it does, with its default. */
+export type OptionHelp = readonly [spelling: string, description: string]
+
 /**
- * Parses `argv` (the words after the subcommand) against `flags`; `help` is shown for --help.
- * Unknown flags and meow's own complaints become a UsageError (one sentence, exit 2): meow's
- * built-in check would print a bare list and exit by itself.
+ * A command's help: its usage line(s), what it does, every option it takes (each flag the
+ * command parses must appear here; `-h, --help` is added) and optional closing notes.
  */
-export const parseArgs = <F extends AnyFlags>(help: string, argv: ReadonlyArray<string>, flags: F): Result<F> => {
+export interface CommandHelp {
+  readonly usage: string | ReadonlyArray<string>
+  readonly about: string
+  readonly options?: ReadonlyArray<OptionHelp>
+  readonly notes?: string
+}
+
+/** Width (columns) help paragraphs are wrapped to, whatever the terminal: help is read, not laid out. */
+const HELP_WIDTH = 92
+
+/**
+ * `help` as printed: usage, the description wrapped to 92 columns, the options in aligned
+ * columns (descriptions wrapped under themselves), then the notes as written.
+ */
+export const helpText = (help: CommandHelp): string => {
+  const usage = typeof help.usage === "string" ? [help.usage] : help.usage
+  const options: ReadonlyArray<OptionHelp> = [...(help.options ?? []), ["-h, --help", "show this help and do nothing else"]]
+  const width = Math.max(...options.map(([spelling]) => spelling.length))
+  const option = ([spelling, text]: OptionHelp) =>
+    wrap(text, HELP_WIDTH - width - 4).map((line, index) => `  ${(index === 0 ? spelling : "").padEnd(width)}  ${line}`).join("\n")
+  return [
+    `Usage\n${usage.map((line) => `  ${line}`).join("\n")}`,
+    wrap(help.about.trim().replace(/\s*\n\s*/g, " "), HELP_WIDTH).join("\n"),
+    `Options\n${options.map(option).join("\n")}`,
+    ...(help.notes ? [help.notes.trim()] : [])
+  ].join("\n\n") + "\n"
+}
+
+/**
+ * Thrown by {@link parseArgs} when the user asked for help: the command stops before doing
+ * anything, and main prints `text` on stdout and exits 0.
+ */
+export class HelpRequested extends Error {
+  constructor(readonly text: string) {
+    super("help requested")
+  }
+}
+
+/** Whether `argv` asks for help: `--help` or `-h` anywhere before a `--` (words after it are positional). */
+export const wantsHelp = (argv: ReadonlyArray<string>): boolean => {
+  const end = argv.indexOf("--")
+  return (end === -1 ? argv : argv.slice(0, end)).some((word) => word === "--help" || word === "-h")
+}
+
+/**
+ * Throws {@link HelpRequested} with `help` when `argv` asks for it. A help that does not name
+ * one of `flags` is a bug (the flag was added without its help line): throws an Error then.
+ */
+export const answerHelp = (help: CommandHelp, argv: ReadonlyArray<string>, flags: AnyFlags = {}): void => {
+  if (!wantsHelp(argv)) return
+  const named = (help.options ?? []).map(([spelling]) => spelling).join(" ")
+  const missing = Object.keys(flags).filter((name) => !new RegExp(`--${kebab(name)}\\b`).test(named))
+  if (missing.length > 0) throw new Error(`The help of "${typeof help.usage === "string" ? help.usage : help.usage[0]}" does not name --${missing.map(kebab).join(", --")}.`)
+  throw new HelpRequested(helpText(help))
+}
+
+/**
+ * Parses `argv` (the words after the subcommand) against `flags`. `--help`/`-h` before `--`
+ * throws {@link HelpRequested} with `help`, whatever else is on the line. Unknown flags and
+ * meow's own complaints become a UsageError (one sentence, exit 2): meow's built-in check
+ * would print a bare list and exit by itself.
+ */
+export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyArray<string>, flags: F): Result<F> => {
+  answerHelp(help, argv, flags)
   let result: Result<F>
   try {
-    result = meow(help, {
+    result = meow({
       importMeta: import.meta,
       argv: [...argv],
       flags,
       allowUnknownFlags: true,
+      autoHelp: false,
       autoVersion: false,
       description: false
     })
@@ -35,9 +102,10 @@ export const parseArgs = <F extends AnyFlags>(help: string, argv: ReadonlyArray<
     if (type !== "boolean") {
       // yargs drops a number flag without a value, and gives a string one "": both are mistakes.
       const spellings = new Set([`--${kebab(name)}`, `--${name}`, ...(shortFlag ? [`-${shortFlag}`] : [])])
-      const at = argv.findIndex((word) => spellings.has(word))
+      const end = argv.indexOf("--")
+      const at = argv.findIndex((word, index) => spellings.has(word) && (end === -1 || index < end))
       const next = at === -1 ? undefined : argv[at + 1]
-      if (at !== -1 && (next === undefined || (next.startsWith("-") && !/^-\d/.test(next)))) {
+      if (at !== -1 && (next === undefined || next === "--" || (next.startsWith("-") && !/^-\d/.test(next)))) {
         throw new UsageError(`${argv[at]} needs a value. Run with --help for the options.`)
       }
     }

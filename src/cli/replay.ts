@@ -13,20 +13,21 @@ import { formatDuration, formatTime, shortId } from "../terminal/view/format.js"
 import { withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { resolveJobRef } from "./jobRef.js"
-import { noMoreArgs, parseArgs, timeFlag } from "./parse.js"
+import { type CommandHelp, noMoreArgs, parseArgs, timeFlag } from "./parse.js"
 
 const USAGE = "aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]"
-const HELP = `
-  Usage
-    $ ${USAGE}
-
-  Options
-    --since T    only events at or after T (ISO 8601, or a span ago: 30m, 2h, 7d)
-    --until T    only events before T
-    --stats      summarise: outcomes, error kinds, retries, durations, cost, per provider
-    --rebuild    rebuild jobs, job_executions and job_logs from the log and report whether they matched
-    --json       one JSON document
-`
+const HELP: CommandHelp = {
+  usage: USAGE,
+  about: `The history as recorded in the event log, oldest first: every event, or one job's (JOB: a
+full id or a unique prefix of at least 6 characters).`,
+  options: [
+    ["--since T", "only events at or after T (ISO 8601, or a span ago: 30m, 2h, 7d)"],
+    ["--until T", "only events before T"],
+    ["--stats", "summarise: outcomes, error kinds, retries, durations, cost, per provider"],
+    ["--rebuild", "rebuild jobs, job_executions and job_logs from the log and report whether they matched (exit 1 if not)"],
+    ["--json", "one JSON document"]
+  ]
+}
 /** One event of `replay --json`: its place in the log, its stream and version, time, type and data. */
 const eventJson = (recorded: RecordedEvent) => ({
   position: recorded.position,

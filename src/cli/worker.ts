@@ -6,16 +6,15 @@
 import { MAX_WORKER_COUNT } from "../config/env.js"
 import { runPool } from "../workers/pool.js"
 import { withApp } from "./app.js"
-import { intFlag, noMoreArgs, parseArgs } from "./parse.js"
+import { type CommandHelp, intFlag, noMoreArgs, parseArgs } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
-const HELP = `
-  Usage
-    $ aidp worker [--count N]
-
-  Runs N workers (default QUE_WORKER_COUNT, else 1) that claim queued jobs and run their
-  provider CLIs, until SIGINT or SIGTERM.
-`
+const HELP: CommandHelp = {
+  usage: "aidp worker [--count N]",
+  about: `Runs workers that claim queued jobs and run their provider CLIs, until SIGINT or SIGTERM
+(Ctrl-C). Stopping is graceful: running agents are stopped and their jobs handed back.`,
+  options: [["--count N", `workers in this process, 1 to ${MAX_WORKER_COUNT} (default QUE_WORKER_COUNT, else 1)`]]
+}
 
 /** Runs `aidp worker`; returns the exit code. */
 export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {

@@ -70,17 +70,20 @@ export interface Db {
   close(): Promise<void>
 }
 
-/** What `aidp db status` reports. `pending` are migration file names not yet applied. */
-export interface DatabaseStatus {
+/**
+ * What `aidp db status` reports. `pending` are migration file names not yet applied; both
+ * `migrations` and `pending` are null when the server could not be asked (not running,
+ * unreachable): unknown, not "none applied".
+ */
+export type DatabaseStatus = {
   readonly source: DatabaseSource
   readonly url?: string
   readonly schema: string
-  readonly reachable: boolean
-  readonly error?: string
-  readonly migrations: readonly AppliedMigration[]
-  readonly pending: readonly string[]
   readonly embedded?: EmbeddedStatus
-}
+} & (
+  | { readonly reachable: true; readonly migrations: readonly AppliedMigration[]; readonly pending: readonly string[] }
+  | { readonly reachable: false; readonly error: string; readonly migrations: null; readonly pending: null }
+)
 
 /** Reads AIDP_DATABASE_URL / DATABASE_URL / AIDP_DB_SCHEMA (default `aidp`); throws {@link DatabaseSettingInvalid}. */
 export function databaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
@@ -144,7 +147,7 @@ export async function databaseStatus(options: Omit<ConnectOptions, "migrate" | "
   const url = settings.url ?? embedded?.url
   const shown = embedded ? { embedded: { ...embedded, ...(embedded.url ? { url: redactUrl(embedded.url) } : {}) } } : {}
   const base = { source: settings.source, schema: settings.schema, ...shown }
-  const notReachable = (error: string) => ({ ...base, reachable: false, error, migrations: [], pending: files.map((f) => f.name) })
+  const notReachable = (error: string): DatabaseStatus => ({ ...base, reachable: false, error, migrations: null, pending: null })
   if (!url) return notReachable("The embedded PostgreSQL is not running; it starts on first use.")
   const sql = openSql(url, settings.schema, { max: 1 })
   try {
@@ -161,8 +164,22 @@ export async function databaseStatus(options: Omit<ConnectOptions, "migrate" | "
 }
 
 /**
- * A postgres.js client for `url` with search_path = `schema`, notices silenced and a 5 s connect
- * timeout. Unix-socket URLs (`?host=/dir` or a percent-encoded path as host) are supported.
+ * The application_name of this process's connections: `aidp <pid> <command>` (e.g.
+ * `aidp 4242 jobs list`), printable ASCII, at most 63 bytes (PostgreSQL cuts longer names).
+ * `aidp db stop` counts distinct pids among them: processes, not pool connections.
+ */
+export function applicationName(pid: number = process.pid, argv: ReadonlyArray<string> = process.argv.slice(2)): string {
+  // The command's words (`jobs list`), not its arguments or flag values.
+  const words = argv.slice(0, 2)
+  const end = words.findIndex((word) => !/^[a-z]+$/.test(word))
+  const command = (end === -1 ? words : words.slice(0, end)).join(" ")
+  return `aidp ${pid} ${command}`.replace(/[^\x20-\x7e]/g, "?").slice(0, 63).trim()
+}
+
+/**
+ * A postgres.js client for `url` with search_path = `schema`, notices silenced, a 5 s connect
+ * timeout and application_name {@link applicationName}. Unix-socket URLs (`?host=/dir` or a
+ * percent-encoded path as host) are supported.
  */
 export function openSql(url: string, schema: string, options: { max?: number } = {}): Sql {
   const t = target(url, "url")
@@ -171,7 +188,7 @@ export function openSql(url: string, schema: string, options: { max?: number } =
     max: options.max ?? 10,
     connect_timeout: CONNECT_TIMEOUT_S,
     onnotice: () => {},
-    connection: { application_name: "aidp", search_path: schema },
+    connection: { application_name: applicationName(), search_path: schema },
   })
 }
 

@@ -11,8 +11,11 @@
 //                        plus the modifier leave_child (a grandchild that sleeps forever).
 //   FAKE_AGENT_RECORD    file to append one JSON line {flavor, argv, cwd, envKeys, stdin, prompt,
 //                        pid, grandchildPid} to, after stdin was read to EOF.
-//   FAKE_AGENT_WRITE     file (relative to cwd) the success scenario writes, as an edit tool would.
-//   FAKE_AGENT_RESULT    the final result text.
+//   FAKE_AGENT_WRITE     file (relative to cwd) the success scenario writes, as an edit tool would;
+//                        default: the document the prompt asks for (aidp's step prompts: "Write
+//                        the result as Markdown to docs/PRD.md"), else notes.md. The file is
+//                        written whenever FAKE_AGENT_WRITE is set or the result says so.
+//   FAKE_AGENT_RESULT    the final result text (default "Wrote <file>.").
 //   FAKE_AGENT_DELAY_MS  pause between lines in `slow` (default 200).
 //   FAKE_AGENT_HUGE_BYTES size of the `huge_line` result (default 6 MiB).
 //   FAKE_AGENT_EXIT      exit code of claude's API-error scenarios (default 1; 0 = older versions).
@@ -30,7 +33,8 @@ const scenario = [...modes].find((mode) => !MODIFIERS.has(mode)) ?? "success"
 const cwd = process.cwd()
 const sessionId = "9f1c2e4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
 const model = env.FAKE_AGENT_MODEL || { claude: "claude-sonnet-4-5-20250929", gemini: "gemini-2.5-pro", "cursor-agent": "Claude 4.5 Sonnet" }[flavor]
-const writeTarget = env.FAKE_AGENT_WRITE || "notes.md"
+/** The file the success scenario writes (set in main, once the prompt is read). */
+let writeTarget = env.FAKE_AGENT_WRITE || "notes.md"
 const apiExit = env.FAKE_AGENT_EXIT === undefined ? 1 : Number(env.FAKE_AGENT_EXIT)
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
@@ -129,7 +133,8 @@ async function writeSplitUtf8(line) {
 
 async function succeed(prompt, { hangAfter = false } = {}) {
   const result = resultText()
-  if (env.FAKE_AGENT_WRITE) {
+  // Say only what was done: a result claiming the write comes with the file.
+  if (env.FAKE_AGENT_WRITE || result === `Wrote ${writeTarget}.`) {
     mkdirSync(dirname(resolve(cwd, writeTarget)), { recursive: true })
     writeFileSync(resolve(cwd, writeTarget), `# Notes\nwritten by fake ${flavor}\n`)
   }
@@ -221,6 +226,7 @@ async function main() {
   }
   const stdin = await readStdin()
   const prompt = stdin !== "" || flavor !== "cursor-agent" ? stdin : argv.at(-1) ?? ""
+  writeTarget = env.FAKE_AGENT_WRITE || /Write the result as Markdown to (\S+?\.md)\b/.exec(prompt)?.[1] || "notes.md"
   const grandchildPid = modes.has("leave_child") ? leaveChild() : undefined
   if (grandchildPid !== undefined) await err(`fake: grandchild pid ${grandchildPid}\n`)
   if (env.FAKE_AGENT_RECORD) {

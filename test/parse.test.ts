@@ -1,0 +1,88 @@
+/**
+ * The pure parts of argument handling: when a command line asks for help, the help text's
+ * layout and its check that it names every flag, and the application_name of connections.
+ */
+import assert from "node:assert/strict"
+import { describe, test } from "node:test"
+import { applicationName } from "../src/config/database.js"
+import { answerHelp, HelpRequested, helpText, parseArgs, wantsHelp } from "../src/cli/parse.js"
+
+describe("wantsHelp", () => {
+  const cases: ReadonlyArray<readonly [ReadonlyArray<string>, boolean]> = [
+    [["--help"], true],
+    [["-h"], true],
+    [["retry", "123456", "--help"], true],
+    [["--priority", "-h"], true],
+    [["--", "--help"], false],
+    [["retry", "--", "-h"], false],
+    [["-hx"], false],
+    [["--helpful"], false],
+    [[], false]
+  ]
+  for (const [argv, expected] of cases) {
+    test(`${JSON.stringify(argv)} -> ${expected}`, () => assert.equal(wantsHelp(argv), expected))
+  }
+})
+
+describe("helpText and answerHelp", () => {
+  const help = {
+    usage: "aidp thing [--count N]",
+    about: "Does\nthe thing.",
+    options: [["--count N", "how many (default 1)"]] as const,
+    notes: "Notes here."
+  }
+
+  test("usage, about on one paragraph, aligned options with -h, --help, then notes", () => {
+    assert.equal(helpText(help), [
+      "Usage",
+      "  aidp thing [--count N]",
+      "",
+      "Does the thing.",
+      "",
+      "Options",
+      "  --count N   how many (default 1)",
+      "  -h, --help  show this help and do nothing else",
+      "",
+      "Notes here.",
+      ""
+    ].join("\n"))
+  })
+
+  test("a long option description wraps under itself", () => {
+    const text = helpText({ usage: "aidp x", about: "X.", options: [["--y", "word ".repeat(30).trim()]] })
+    const lines = text.split("\n").filter((line) => line.includes("word"))
+    assert.ok(lines.length > 1)
+    assert.ok(lines.every((line) => line.length <= 92), lines.join("\n"))
+    assert.ok(lines.slice(1).every((line) => line.startsWith("              word")), lines.join("\n"))
+  })
+
+  test("asked for help: throws HelpRequested with the text, before any validation", () => {
+    assert.throws(() => parseArgs(help, ["--count", "--help"], { count: { type: "number" } }), (error: unknown) => {
+      assert.ok(error instanceof HelpRequested)
+      assert.equal(error.text, helpText(help))
+      return true
+    })
+  })
+
+  test("a help that does not name a parsed flag is a bug, reported as one", () => {
+    assert.throws(() => answerHelp(help, ["-h"], { count: { type: "number" }, maxAttempts: { type: "number" } }), /does not name --max-attempts\.$/)
+  })
+
+  test("not asked: returns and parses", () => {
+    assert.equal(parseArgs(help, ["--count", "3"], { count: { type: "number" } }).flags.count, 3)
+  })
+})
+
+describe("applicationName", () => {
+  const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+    [["jobs", "list", "--json"], "aidp 42 jobs list"],
+    [["worker", "--count", "2"], "aidp 42 worker"],
+    [["jobs", "retry", "123456"], "aidp 42 jobs retry"],
+    [["execute", "00_PRD"], "aidp 42 execute"],
+    [[], "aidp 42"],
+    [["jöbs"], "aidp 42"]
+  ]
+  for (const [argv, expected] of cases) {
+    test(`${JSON.stringify(argv)} -> ${expected}`, () => assert.equal(applicationName(42, argv), expected))
+  }
+})
