@@ -230,7 +230,7 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
   })
 
   it("shows a running job with a duration that ticks without key presses", async () => {
-    startWorker({ FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "4000" })
+    startWorker({ FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" })
     const running = await until(
       "a running job on screen",
       () => readList(screen()).groups.Running.ids[0],

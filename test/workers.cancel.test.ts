@@ -14,7 +14,7 @@ import { after, before, beforeEach, test, type TestContext } from "node:test"
 import { finished, runCli, startCli } from "./support/cli.js"
 import { commandsFor, type Commands } from "./support/commands.js"
 import { createTestDb, type TestDb } from "./support/db.js"
-import { isRunning, killChild, killFakeRun, readRecords, waitFor, waitForRuns } from "./support/wait.js"
+import { isRunning, killChild, killFakeRun, readRecords, signalDelivered, waitFor, waitForRuns } from "./support/wait.js"
 
 const LEASE_MS = 2_000
 let db: TestDb
@@ -131,8 +131,13 @@ test("a cancel that arrives during a timeout's grace ends the job cancelled, not
   const id = enqueued.stdout.trim()
   const w = worker(t, "timeout-then-cancel", "ignore_sigterm")
   const [run] = await waitForRuns(w.record)
-  // The timeout fires after 1 s; SIGTERM is ignored, so the 10 s grace is under way when the cancel arrives.
-  await new Promise((resolve) => setTimeout(resolve, 2_500))
+  // The timeout fires after 1 s and sends SIGTERM, which the fake ignores (saying so on
+  // stderr, which lands in the job's log): from then on the 10 s grace is under way.
+  await waitFor("the timeout's SIGTERM to be ignored", async () => {
+    const [row] = await db.sql<Array<{ n: number }>>`
+      select count(*)::int as n from job_logs where job_id = ${id} and stream = 'stderr' and message like '%ignoring SIGTERM%'`
+    return row!.n > 0
+  }, 10_000)
   assert.equal((await job(id)).status, "running")
   const cancelled = await runCli(db, ["jobs", "cancel", id])
   assert.equal(cancelled.code, 0, cancelled.stderr)
@@ -165,10 +170,9 @@ test("a second SIGTERM stops the worker at once and still kills the provider's p
   const [run] = await waitForRuns(w.record)
   await running(id)
   w.child.kill("SIGTERM")
-  // The graceful stop waits out the provider's 10 s grace; the impatient user signals again.
-  // (A fixed pause: nothing observable marks the first signal as handled, and two signals
-  // sent back to back may be delivered as one.)
-  await new Promise((resolve) => setTimeout(resolve, 500))
+  // The graceful stop waits out the provider's 10 s grace; the impatient user signals again,
+  // once the first signal has been delivered (two pending at once would merge into one).
+  await signalDelivered(w.child.pid!, "SIGTERM")
   w.child.kill("SIGTERM")
   const done = await w.result
   assert.equal(done.code, 130, done.stderr.slice(-1500))

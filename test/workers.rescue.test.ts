@@ -86,19 +86,24 @@ test("a worker killed with SIGKILL: its execution is abandoned within the lease 
   // The worker process dies without a word; its provider runs on in its own process group.
   first.child.kill("SIGKILL")
   await exited(first.child)
-  const killedAt = Date.now()
   assert.ok(isRunning(run!.pid) && isRunning(run!.grandchildPid!), "the orphaned provider is still running")
   assert.equal((await job(id)).status, "running", "nobody noticed yet")
 
   // Another worker on this host stops the orphaned provider group (child and grandchild).
   const second = worker(t, { FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
-  await waitFor("the orphaned provider to be stopped", async () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), 10_000)
+  await waitFor("the orphaned provider to be stopped", async () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), 20_000)
   const [abandoned] = await waitFor("the execution to be abandoned", async () => {
     const [execution] = await executions(id)
     return execution?.status === "abandoned" ? [execution] : null
-  }, LEASE_MS + 5_000, 50)
-  const detectedAfter = Date.now() - killedAt
-  assert.ok(detectedAfter <= LEASE_MS + 3_000, `abandoned ${detectedAfter} ms after the kill (lease ${LEASE_MS} ms)`)
+  }, 20_000, 50)
+  // Within the lease of the rescuer being there: from the second worker's first heartbeat to
+  // the abandon, both stamped on this host (how long a loaded machine takes to start a
+  // process is not the rescuer's doing).
+  const [detection] = await db.sql<Array<{ ms: number }>>`
+    select (extract(epoch from e.occurred_at - w.started_at) * 1000)::float8 as ms
+    from job_events e, workers w
+    where e.job_id = ${id} and e.type = 'ExecutionAbandoned' and w.pid = ${second.child.pid!}`
+  assert.ok(detection && detection.ms <= LEASE_MS, `abandoned ${detection?.ms} ms after the rescuing worker started (lease ${LEASE_MS} ms)`)
   assert.equal(abandoned!.error_kind, "worker_lost")
   assert.match(abandoned!.error ?? "", /lost/)
 

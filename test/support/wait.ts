@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { constants as osConstants } from "node:os"
 
 /**
  * Polls `condition` every `intervalMs` until it returns a truthy value (returned) or
@@ -35,6 +36,32 @@ export const waitFor = async <T>(
   }
 }
 
+/**
+ * Polls `remaining` (a count of work left) every `intervalMs` until it is 0. Throws, naming
+ * `what`, only when the count has not gone down for `stallMs`: a loaded machine may be slow,
+ * but work that stopped moving is a failure however long the run may take.
+ */
+export const waitForProgress = async (
+  what: string,
+  remaining: () => Promise<number>,
+  stallMs: number,
+  intervalMs = 250
+): Promise<void> => {
+  let best = Number.POSITIVE_INFINITY
+  let movedAt = Date.now()
+  for (;;) {
+    const left = await remaining()
+    if (left === 0) return
+    if (left < best) {
+      best = left
+      movedAt = Date.now()
+    } else if (Date.now() - movedAt >= stallMs) {
+      throw new Error(`No progress for ${stallMs} ms waiting for ${what} (${left} left).`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
 /** Whether a process with this pid exists (a zombie counts; reaped ones do not). */
 export const isAlive = (pid: number): boolean => {
   try {
@@ -54,6 +81,20 @@ export const isRunning = (pid: number): boolean => {
   } catch {
     return false
   }
+}
+
+/**
+ * Resolves once `signal`, sent to `pid`, is no longer pending: the kernel has delivered it
+ * (the SigPnd and ShdPnd masks of /proc/PID/status). A signal sent while the same one is
+ * still pending merges with it, so a test that means to send it twice waits for this first.
+ */
+export const signalDelivered = (pid: number, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<true> => {
+  const bit = 1n << BigInt(osConstants.signals[signal] - 1)
+  return waitFor(`${signal} to be delivered to ${pid}`, () => {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8")
+    const pending = ["SigPnd", "ShdPnd"].map((field) => BigInt(`0x${new RegExp(`^${field}:\\s*([0-9a-f]+)$`, "m").exec(status)![1]}`))
+    return pending.every((mask) => (mask & bit) === 0n) || null
+  }, timeoutMs, 10)
 }
 
 /** SIGKILLs a process group, ignoring one that is gone. */
