@@ -134,12 +134,13 @@ test("aidp jobs enqueue --timeout: a hanging provider times out through the CLI 
 })
 
 test("a cancel that arrives during a timeout's grace ends the job cancelled, not timed out", { timeout: TEST_MS }, async (t) => {
-  const enqueued = await runCli(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "hang", "--cwd", dir, "--timeout", "1", "--max-attempts", "1"])
+  const enqueued = await runCli(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "hang", "--cwd", dir, "--timeout", "3", "--max-attempts", "1"])
   assert.equal(enqueued.code, 0, enqueued.stderr)
   const id = enqueued.stdout.trim()
   const w = worker(t, "timeout-then-cancel", "ignore_sigterm")
   const [run] = await waitForRuns(w.record)
-  // The timeout fires after 1 s and sends SIGTERM, which the fake ignores (saying so on
+  // The timeout fires after 3 s (time for the fake to start and install its SIGTERM handler,
+  // even on a loaded machine) and sends SIGTERM, which the fake ignores (saying so on
   // stderr, which lands in the job's log): from then on the 10 s grace is under way.
   await waitFor("the timeout's SIGTERM to be ignored", async () => {
     const [row] = await db.sql<Array<{ n: number }>>`
