@@ -15,25 +15,9 @@ import { CLI, cliEnv, runCli, runJson, startCli } from "./support/cli.js"
 import { createTestDb, type TestDb } from "./support/db.js"
 import { e2eSuite, projectDirs, waitForStatus, withWorker } from "./support/e2e.js"
 import { spawnInPty, type PtySession } from "./support/pty.js"
+import { waitFor as until } from "./support/wait.js"
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls `check` until it returns a truthy value; throws naming `what` after `timeoutMs`. */
-async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value) return value as NonNullable<T>
-      last = value
-    } catch (error) {
-      last = error
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what} (last: ${String(last)})`)
-    await sleep(100)
-  }
-}
 
 const GROUP_TITLES = ["Running", "Queued", "Recently completed", "Failed"] as const
 type Group = (typeof GROUP_TITLES)[number]
@@ -59,6 +43,10 @@ function readList(screen: string): { groups: Record<Group, { count: number; ids:
   return { groups, selected }
 }
 
+/** The short ids of the list's rows, top to bottom. */
+const rowIds = (screen: string): string[] =>
+  screen.split("\n").flatMap((line) => /^[› ] ([0-9a-f]{8}) {2}/.exec(line)?.[1] ?? [])
+
 const groupOf = (screen: string, shortId: string): Group | null =>
   GROUP_TITLES.find((g) => readList(screen).groups[g].ids.includes(shortId)) ?? null
 
@@ -72,7 +60,7 @@ interface JobJson {
   attempts: number
 }
 
-describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => {
+describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 180_000 }, () => {
   let db: TestDb
   const dirs: string[] = []
   const children: ChildProcess[] = []
@@ -104,12 +92,22 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 60_000 }, () => 
     children.push(worker)
     return worker
   }
-  /** Moves the selection to `shortId` with Home and Down, without other keys. */
+  /**
+   * Moves the selection to `shortId` with Home and Down, without other keys, waiting after
+   * each key until the selection shows where it went (a loaded machine may paint late).
+   */
   const select = async (shortId: string): Promise<void> => {
     await s().press("home")
+    const top = rowIds(screen())[0]
+    let selected = await until("the selection at the top", () => readList(screen()).selected === top && top, 5000)
     for (let i = 0; i < 20; i++) {
-      if (readList(screen()).selected === shortId) return
+      if (selected === shortId) return
+      const before = selected
       await s().press("down")
+      selected = await until("the selection to move down", () => {
+        const now = readList(screen()).selected
+        return now !== before && now
+      }, 5000)
     }
     assert.fail(`could not select ${shortId}; screen:\n${screen()}`)
   }
@@ -293,7 +291,7 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
-describe("aidp jobs show of a job with a multi-megabyte output line", { timeout: 90_000 }, () => {
+describe("aidp jobs show of a job with a multi-megabyte output line", { timeout: 180_000 }, () => {
   const suite = e2eSuite()
   const { dirs } = suite
 
@@ -358,7 +356,7 @@ async function stoppableProxy(target: URL): Promise<{ url: string; stop(): Promi
   }
 }
 
-describe("aidp jobs (monitor) when the database goes away and comes back", { timeout: 90_000 }, () => {
+describe("aidp jobs (monitor) when the database goes away and comes back", { timeout: 180_000 }, () => {
   let db: TestDb
   let monitor: PtySession | null = null
   let proxy: Awaited<ReturnType<typeof stoppableProxy>> | null = null

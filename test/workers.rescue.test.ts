@@ -78,7 +78,7 @@ const silentlyRunning = (id: string) =>
     const [row] = await db.sql<Array<{ lines: number }>>`
       select count(*)::int as lines from job_logs where job_id = ${id} and stream = 'stdout'`
     return (await job(id)).status === "running" && row!.lines > 0
-  }, 10_000)
+  })
 
 const executions = (id: string) =>
   db.sql<Array<{ attempt: number; status: string; error_kind: string | null; error: string | null; worker_id: string }>>`
@@ -90,7 +90,7 @@ test("a worker killed with SIGKILL: its execution is abandoned within the lease 
   const id = await enqueue("slow job")
   const first = worker(t, { FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
   const [run] = await waitForRuns(record)
-  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+  await waitFor("the job to run", async () => (await job(id)).status === "running")
 
   // The worker process dies without a word; its provider runs on in its own process group.
   first.child.kill("SIGKILL")
@@ -137,7 +137,7 @@ test("on the same host, a worker killed with SIGKILL is rescued at once, without
   const longLease = { AIDP_WORKER_LEASE_MS: "600000" }
   const first = worker(t, { ...longLease, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
   await waitForRuns(record)
-  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+  await waitFor("the job to run", async () => (await job(id)).status === "running")
   first.child.kill("SIGKILL")
   await exited(first.child)
 
@@ -156,7 +156,7 @@ test("a worker stopped with SIGTERM mid-job stops the process group and records 
   const id = await enqueue("stopped job")
   const running = worker(t, { FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
   const [run] = await waitForRuns(record)
-  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+  await waitFor("the job to run", async () => (await job(id)).status === "running")
   assert.ok(run!.grandchildPid !== undefined && isRunning(run!.grandchildPid))
 
   running.child.kill("SIGTERM")

@@ -8,13 +8,20 @@ import { readFileSync } from "node:fs"
 import { constants as osConstants } from "node:os"
 
 /**
+ * Upper bound for a process the test starts (worker, CLI, fake agent) to show its first
+ * effect, ms: generous, because a loaded machine (two suites on two cores) starts processes
+ * slowly; a passing test never waits for it.
+ */
+export const START_MS = 60_000
+
+/**
  * Polls `condition` every `intervalMs` until it returns a truthy value (returned) or
- * `timeoutMs` passes (throws, naming `what` and the last value seen).
+ * `timeoutMs` (default {@link START_MS}) passes (throws, naming `what` and the last value seen).
  */
 export const waitFor = async <T>(
   what: string,
   condition: () => T | Promise<T>,
-  timeoutMs: number,
+  timeoutMs = START_MS,
   intervalMs = 100
 ): Promise<NonNullable<T>> => {
   const deadline = Date.now() + timeoutMs
@@ -141,7 +148,7 @@ export const readRecords = (file: string): FakeRecord[] => {
 }
 
 /** Waits until the fake agent has recorded at least `count` runs in `file`; returns them all. */
-export const waitForRuns = (file: string, count = 1, timeoutMs = 15_000): Promise<FakeRecord[]> =>
+export const waitForRuns = (file: string, count = 1, timeoutMs = START_MS): Promise<FakeRecord[]> =>
   waitFor(`${count} run(s) of the fake agent`, () => {
     const runs = readRecords(file)
     return runs.length >= count ? runs : null
