@@ -6,7 +6,8 @@
  * `aidp db stop` stops it and the next command starts it again.
  */
 import assert from "node:assert/strict"
-import { chmod, mkdtemp, rm } from "node:fs/promises"
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises"
+import { join } from "node:path"
 import { after, before, test } from "node:test"
 import { finished, runCli, runJson, startCli } from "./support/cli.js"
 import { isAlive, waitFor } from "./support/wait.js"
@@ -73,7 +74,10 @@ test("a command killed with SIGKILL while it starts the server does not block th
   await runCli(noUrl, ["db", "stop"], { env: env() })
   const starting = startCli(noUrl, ["jobs", "list", "--json"], { env: env() })
   const result = finished(starting)
-  await new Promise((resolve) => setTimeout(resolve, 300)) // inside the start: lock taken, server coming up
+  // Inside the start: the command holds the start lock (src/config/embedded.ts) while the server comes up.
+  const lock = join(dataHome, "aidp", "postgres.lock")
+  await waitFor("the command to take the start lock", async () =>
+    (await readFile(lock, "utf8").catch(() => "")) === String(starting.pid), 30_000, 10)
   starting.kill("SIGKILL")
   await result
   const jobs = await runJson<Array<{ id: string }>>(noUrl, ["jobs", "list", "--json"], { env: env() })

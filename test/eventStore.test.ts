@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict"
 import { randomUUID } from "node:crypto"
-import { after, before, beforeEach, describe, it } from "node:test"
+import { after, before, describe, it } from "node:test"
 import { Effect } from "effect"
 import type { Sql } from "postgres"
 import { openSql } from "../src/config/database.js"
@@ -17,7 +17,7 @@ import { listen } from "../src/events/listener.js"
 import { project } from "../src/projections/project.js"
 import { listJobs, resolveJobId } from "../src/projections/queries.js"
 import { cmd } from "./support/commandBuilders.js"
-import { createTestDb, testDatabaseUrl, type TestDb } from "./support/db.js"
+import { createTestDb, testDatabaseUrl, type TestDb, waitUntilBlocking } from "./support/db.js"
 import { at, ev } from "./support/events.js"
 import { type ServicesRuntime, testServices } from "./support/layers.js"
 import { waitFor } from "./support/wait.js"
@@ -27,14 +27,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 let db: TestDb
 let services: ServicesRuntime
 let listener: Sql
-/** NOTIFY payloads received on the schema's channel by a second client, oldest first. */
-let notes: Array<Notification> = []
+/** NOTIFY payloads received on the schema's channel by a second client, oldest first (markers apart). */
+const notes: Array<Notification> = []
+/** The markers {@link notesOf} sent that came back. */
+const markers = new Set<string>()
 
 before(async () => {
   db = await createTestDb()
   services = testServices(db)
   listener = openSql(testDatabaseUrl, db.schema, { max: 1 })
-  await listener.listen(channelFor(db.schema), (payload) => notes.push(JSON.parse(payload) as Notification))
+  await listener.listen(channelFor(db.schema), (payload) => {
+    const parsed = JSON.parse(payload) as Notification | { marker: string }
+    if ("marker" in parsed) markers.add(parsed.marker)
+    else notes.push(parsed)
+  })
 })
 
 after(async () => {
@@ -43,19 +49,20 @@ after(async () => {
   await db?.drop()
 })
 
-beforeEach(() => {
-  notes = []
-})
-
 const append = (input: AppendInput, runtime = services) => runtime.run(EventStore.use((store) => store.append(input)))
 const eventRows = (jobId: string) =>
   db.sql<Array<{ position: string; version: number; type: string }>>`
     select position, version, type from job_events where job_id = ${jobId} order by position`
-/** The notifications that arrive within a short wait after at least `count` did. */
-const settledNotes = async (count: number): Promise<Array<Notification>> => {
-  await waitFor(`${count} notification(s)`, () => notes.length >= count, 5_000, 20)
-  await sleep(300)
-  return notes
+/**
+ * The notifications about `jobIds` received so far, once every notification of a transaction
+ * committed before this call has arrived: PostgreSQL delivers notifications in commit order,
+ * so a marker sent now arrives after all of them. Other tests' jobs never count.
+ */
+const notesOf = async (...jobIds: ReadonlyArray<string>): Promise<Array<Notification>> => {
+  const marker = randomUUID()
+  await db.sql`select pg_notify(${channelFor(db.schema)}, ${JSON.stringify({ marker })})`
+  await waitFor("the marker notification", () => markers.has(marker), 10_000, 20)
+  return notes.filter((n) => jobIds.includes(n.j))
 }
 
 describe("append", () => {
@@ -139,14 +146,13 @@ describe("append", () => {
   it("sends one NOTIFY {p, j, t} per append on the schema's channel", async () => {
     const jobId = randomUUID()
     await services.handle(jobId, cmd.enqueue(), at(0))
-    const [queued] = await settledNotes(1)
     const [row] = await eventRows(jobId)
-    assert.deepEqual(queued, { p: Number(row!.position), j: jobId, t: "JobQueued" })
+    const queued = { p: Number(row!.position), j: jobId, t: "JobQueued" }
+    assert.deepEqual(await notesOf(jobId), [queued])
 
-    notes = []
     const recorded = await services.handle(jobId, cmd.cancel(), at(1)) // two events, one transaction
     assert.deepEqual(recorded.map((r) => r.event.type), ["JobCancelRequested", "JobCancelled"])
-    assert.deepEqual(await settledNotes(1), [{ p: recorded[1]!.position, j: jobId, t: "JobCancelled" }])
+    assert.deepEqual(await notesOf(jobId), [queued, { p: recorded[1]!.position, j: jobId, t: "JobCancelled" }])
   })
 
   it("every schema name has a channel pg_notify accepts, distinct from its neighbours'", async () => {
@@ -183,7 +189,7 @@ describe("append", () => {
       // Notifications arrive in commit order: the next one must be this job's, not the broken one's.
       const other = randomUUID()
       await services.handle(other, cmd.enqueue(), at(1))
-      assert.deepEqual((await settledNotes(1)).map((n) => n.j), [other])
+      assert.deepEqual((await notesOf(jobId, other)).map((n) => n.j), [other])
     } finally {
       await broken.dispose()
     }
@@ -196,8 +202,7 @@ describe("append", () => {
       await assert.rejects(append({ jobId, expectedVersion: 0, events: [event], occurredAt: at(0) }), { _tag: "DatabaseError" })
     }
     assert.equal((await eventRows(jobId)).length, 0)
-    await sleep(300)
-    assert.deepEqual(notes, [])
+    assert.deepEqual(await notesOf(jobId), [])
   })
 
   it("a stale expected version fails with ConcurrencyConflict and writes nothing", async () => {
@@ -205,7 +210,8 @@ describe("append", () => {
     await services.handle(jobId, cmd.enqueue(), at(0))
     await services.handle(jobId, cmd.start(randomUUID()), at(1))
     const [snapshot] = await db.sql`select * from jobs where id = ${jobId}`
-    notes = []
+    const notified = await notesOf(jobId)
+    assert.deepEqual(notified.map((n) => n.t), ["JobQueued", "ExecutionStarted"])
 
     for (const expectedVersion of [0, 1, 5]) {
       await assert.rejects(
@@ -215,8 +221,7 @@ describe("append", () => {
     }
     assert.deepEqual((await eventRows(jobId)).map((r) => r.version), [1, 2])
     assert.deepEqual((await db.sql`select * from jobs where id = ${jobId}`)[0], snapshot)
-    await sleep(300)
-    assert.deepEqual(notes, [])
+    assert.deepEqual(await notesOf(jobId), notified)
   })
 })
 
@@ -281,7 +286,7 @@ describe("CommandHandler under concurrency", () => {
     await db.sql.begin(async (tx) => {
       await tx`select id from jobs where id = ${jobId} for update`
       cancel = services.handle(jobId, cmd.cancel(), at(2))
-      await sleep(200) // the cancel has loaded "queued" and is appending meanwhile
+      await waitUntilBlocking(db.sql, tx) // the cancel has loaded "queued" and waits for the row
       await appendIn(tx, channelFor(db.schema), project, { jobId, expectedVersion: 1, events: [ev.started(randomUUID())], occurredAt: at(1) })
     })
     assert.deepEqual((await cancel!).map((r) => r.event.type), ["JobCancelRequested"])

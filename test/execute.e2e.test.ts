@@ -8,7 +8,8 @@ import path from "node:path"
 import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
 import { finished, runCli, runJson, startCli } from "./support/cli.js"
-import { assertCliError, e2eSuite, readCalls, showJob, waitFor, waitForStatus, withWorker } from "./support/e2e.js"
+import { assertCliError, e2eSuite, readCalls, showJob, waitForStatus, withWorker } from "./support/e2e.js"
+import { waitFor } from "./support/wait.js"
 
 describe("aidp execute (fake claude)", () => {
   const suite = e2eSuite()
@@ -116,7 +117,7 @@ describe("aidp execute (fake claude)", () => {
 
   test("Ctrl-C cancels the running job: exit 1, one sentence, job cancelled", async () => {
     const { cwd } = await project()
-    const child = startCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "5000" } })
+    const child = startCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" } })
     const done = finished(child, { timeoutMs: 30_000 })
     const id = await waitFor("the job to run", async () => (await jobsOf(cwd)).find((job) => job.status === "running")?.id as string | undefined)
     child.kill("SIGINT")

@@ -108,7 +108,7 @@ describe("aidp jobs", () => {
     assertCliError(await runCli(db, ["jobs", "retry", ids.gemini]), 1, /retr/i, "queued")
     assert.equal(await eventCount(db), before)
 
-    await withWorker(db, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "5000" }, async () => {
+    await withWorker(db, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" }, async () => {
       await waitForStatus(db, ids.gemini, "running")
       // Its output keeps adding events meanwhile: count the retry requests only.
       assertCliError(await runCli(db, ["jobs", "retry", ids.gemini]), 1, /retr/i, "running")

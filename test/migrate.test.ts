@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict"
 import { execFile } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -14,11 +15,13 @@ import {
   databaseStatus,
   DatabaseSettingInvalid,
   DatabaseUnreachable,
+  IDLE_IN_TRANSACTION_TIMEOUT_MS,
   migrateDatabase,
   redactUrl,
 } from "../src/config/database.js"
 import { MigrationError } from "../src/config/migrate.js"
 import { createTestDb, testDatabaseUrl, type TestDb } from "./support/db.js"
+import { waitFor } from "./support/wait.js"
 
 const run = promisify(execFile)
 let dir: string
@@ -152,4 +155,28 @@ test("a URL that is not a PostgreSQL URL is rejected with the variable's name", 
 test("redactUrl hides only the password", () => {
   assert.equal(redactUrl("postgres://u:p%40ss@h:5/db?x=1"), "postgres://u:***@h:5/db?x=1")
   assert.equal(redactUrl("postgres://u@h/db"), "postgres://u@h/db")
+})
+
+test("a transaction its client left idle (stopped or cut off) is ended by the server, which frees its locks", async () => {
+  // An advisory lock is database-wide: a random key keeps other runs out of it.
+  const key = BigInt(`0x${randomBytes(7).toString("hex")}`).toString()
+  const tryLock = async () =>
+    (await admin.sql<Array<{ ok: boolean }>>`select pg_try_advisory_xact_lock(${key}::bigint) as ok`)[0]!.ok
+  let locked!: () => void
+  const holding = new Promise<void>((resolve) => (locked = resolve))
+  // The client goes quiet in the middle of its transaction, as a stopped worker would, and
+  // never comes back (postgres.js trips over a query sent on a connection the server closed).
+  const transaction = admin.sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${key}::bigint)`
+    locked()
+    await new Promise(() => {})
+  })
+  // Settled as soon as the server ends it (handled at once: node would call it unhandled meanwhile).
+  const ended = transaction.then(() => null, (error: unknown) => error as { code?: string })
+  await holding
+  const heldAt = Date.now()
+  assert.equal(await tryLock(), false, "held while the transaction is open")
+  await waitFor("the idle transaction's lock to be freed", tryLock, IDLE_IN_TRANSACTION_TIMEOUT_MS + 30_000, 200)
+  assert.ok(Date.now() - heldAt >= IDLE_IN_TRANSACTION_TIMEOUT_MS - 1_000, "not before the timeout")
+  assert.equal((await ended)?.code, "CONNECTION_CLOSED", "the server ended the transaction")
 })

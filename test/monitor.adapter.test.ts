@@ -15,7 +15,7 @@ async function withDemo(body: (s: PtySession) => Promise<void>, env: Record<stri
   }
 }
 
-describe("monitor adapter (pty)", { timeout: 30_000 }, () => {
+describe("monitor adapter (pty)", { timeout: 120_000 }, () => {
   it("shows jobs, opens details, applies pushed changes without a key, and q restores the terminal", () =>
     withDemo(async (s) => {
       await s.waitForText("aidp jobs", 15_000)

@@ -9,7 +9,8 @@ import path from "node:path"
 import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
 import { runCli, runJson } from "./support/cli.js"
-import { assertCliError, e2eSuite, readCalls, showJob, waitFor, waitForStatus, withWorker } from "./support/e2e.js"
+import { assertCliError, e2eSuite, readCalls, showJob, waitForStatus, withWorker } from "./support/e2e.js"
+import { waitFor } from "./support/wait.js"
 
 interface Case {
   readonly provider: "claude" | "gemini" | "cursor"

@@ -15,7 +15,7 @@ import { project } from "../src/projections/project.js"
 import { loadState } from "../src/projections/commandHandler.js"
 import { rebuildReadModels, type RebuildReport } from "../src/projections/rebuild.js"
 import { cmd } from "./support/commandBuilders.js"
-import { createTestDb, type TestDb } from "./support/db.js"
+import { createTestDb, type TestDb, waitUntilBlocking } from "./support/db.js"
 import { at, ev } from "./support/events.js"
 import { type ServicesRuntime, testServices } from "./support/layers.js"
 
@@ -96,7 +96,6 @@ const playHistory = async () => {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const identical = (report: RebuildReport) => Object.fromEntries(report.tables.map((t) => [t.table, t.identical]))
 
 describe("rebuildReadModels", () => {
@@ -165,7 +164,7 @@ describe("rebuildReadModels", () => {
     await db.sql.begin(async (tx) => {
       await tx`select 1 from jobs where id = ${jobId} for update`
       rebuild = rebuildReadModels(db.sql)
-      await sleep(200)
+      await waitUntilBlocking(db.sql, tx) // the rebuild waits for the row this append holds
       await appendIn(tx, channelFor(db.schema), project, { jobId, expectedVersion: 0, events: [ev.queued()], occurredAt: at(500_000) })
     })
     const report = await rebuild!

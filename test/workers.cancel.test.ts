@@ -11,12 +11,20 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { after, before, beforeEach, test, type TestContext } from "node:test"
+import { DEFAULT_GRACE_MS } from "../src/workers/runner.js"
 import { finished, runCli, startCli } from "./support/cli.js"
 import { commandsFor, type Commands } from "./support/commands.js"
 import { createTestDb, type TestDb } from "./support/db.js"
-import { isRunning, killChild, killFakeRun, readRecords, waitFor, waitForRuns } from "./support/wait.js"
+import { isRunning, killChild, killFakeRun, readRecords, signalDelivered, waitFor, waitForRuns } from "./support/wait.js"
 
 const LEASE_MS = 2_000
+/**
+ * Longest a stopped provider may take to end: SIGTERM, the grace (src/workers/runner.ts)
+ * and SIGKILL, with room for a loaded machine. An upper bound only.
+ */
+const ENDED_MS = DEFAULT_GRACE_MS + 30_000
+/** Time limit of each test and of each worker it starts (killed after it, whatever happens). */
+const TEST_MS = 120_000
 let db: TestDb
 let dir: string
 let commands: Commands
@@ -55,7 +63,7 @@ const worker = (t: TestContext, name: string, mode: string) => {
     cwd: dir
   })
   started.push(child)
-  const result = finished(child, { timeoutMs: 55_000 })
+  const result = finished(child, { timeoutMs: TEST_MS })
   // A failed assertion must not leave this worker claiming the next test's job.
   t.after(async () => {
     killChild(child)
@@ -77,9 +85,9 @@ const executions = async (id: string) =>
   [...await db.sql<Array<{ status: string; error_kind: string | null }>>`
     select status, error_kind from job_executions where job_id = ${id} order by attempt`]
 
-const running = (id: string) => waitFor(`job ${id} to run`, async () => (await job(id)).status === "running", 10_000)
+const running = (id: string) => waitFor(`job ${id} to run`, async () => (await job(id)).status === "running")
 
-test("cancel stops a provider that ignores SIGTERM, and its grandchild", { timeout: 40_000 }, async (t) => {
+test("cancel stops a provider that ignores SIGTERM, and its grandchild", { timeout: TEST_MS }, async (t) => {
   const id = await commands.enqueue({ prompt: "cancel me", cwd: dir })
   const w = worker(t, "cancel", "ignore_sigterm,leave_child")
   const [run] = await waitForRuns(w.record)
@@ -89,7 +97,7 @@ test("cancel stops a provider that ignores SIGTERM, and its grandchild", { timeo
   const cancel = await runCli(db, ["jobs", "cancel", id.slice(0, 8)])
   assert.equal(cancel.code, 0, cancel.stderr)
   assert.match(cancel.stdout, /requested/)
-  await waitFor("the job to be cancelled", async () => (await job(id)).status === "cancelled", 20_000)
+  await waitFor("the job to be cancelled", async () => (await job(id)).status === "cancelled", ENDED_MS)
 
   const rows = await executions(id)
   assert.deepEqual(rows.map((e) => e.status), ["cancelled"])
@@ -98,11 +106,11 @@ test("cancel stops a provider that ignores SIGTERM, and its grandchild", { timeo
   await w.stop()
 })
 
-test("a timed-out job fails with errorKind timeout and leaves no process", { timeout: 40_000 }, async (t) => {
+test("a timed-out job fails with errorKind timeout and leaves no process", { timeout: TEST_MS }, async (t) => {
   const id = await commands.enqueue({ prompt: "time me out", cwd: dir, timeoutMs: 2_000, maxAttempts: 1 })
   const w = worker(t, "timeout", "slow,leave_child")
   const [run] = await waitForRuns(w.record)
-  await waitFor("the job to fail", async () => (await job(id)).status === "failed", 20_000)
+  await waitFor("the job to fail", async () => (await job(id)).status === "failed", ENDED_MS)
   const failed = await job(id)
   assert.equal(failed.error_kind, "timeout")
   assert.deepEqual(await executions(id), [{ status: "failed", error_kind: "timeout" }])
@@ -111,38 +119,44 @@ test("a timed-out job fails with errorKind timeout and leaves no process", { tim
   await w.stop()
 })
 
-test("aidp jobs enqueue --timeout: a hanging provider times out through the CLI too", { timeout: 40_000 }, async (t) => {
+test("aidp jobs enqueue --timeout: a hanging provider times out through the CLI too", { timeout: TEST_MS }, async (t) => {
   const enqueued = await runCli(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "hang", "--cwd", dir, "--timeout", "2", "--max-attempts", "1"])
   assert.equal(enqueued.code, 0, enqueued.stderr)
   const id = enqueued.stdout.trim()
   const w = worker(t, "timeout-cli", "ignore_sigterm,leave_child")
   const [run] = await waitForRuns(w.record)
   // SIGTERM is ignored: the group is killed after the 10 s grace.
-  await waitFor("the job to fail", async () => (await job(id)).status === "failed", 25_000, 200)
+  await waitFor("the job to fail", async () => (await job(id)).status === "failed", ENDED_MS, 200)
   assert.equal((await job(id)).error_kind, "timeout")
   assert.ok(!isRunning(run!.pid), "the fake claude is gone")
   assert.ok(!isRunning(run!.grandchildPid!), "its grandchild is gone")
   await w.stop()
 })
 
-test("a cancel that arrives during a timeout's grace ends the job cancelled, not timed out", { timeout: 40_000 }, async (t) => {
-  const enqueued = await runCli(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "hang", "--cwd", dir, "--timeout", "1", "--max-attempts", "1"])
+test("a cancel that arrives during a timeout's grace ends the job cancelled, not timed out", { timeout: TEST_MS }, async (t) => {
+  const enqueued = await runCli(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "hang", "--cwd", dir, "--timeout", "3", "--max-attempts", "1"])
   assert.equal(enqueued.code, 0, enqueued.stderr)
   const id = enqueued.stdout.trim()
   const w = worker(t, "timeout-then-cancel", "ignore_sigterm")
   const [run] = await waitForRuns(w.record)
-  // The timeout fires after 1 s; SIGTERM is ignored, so the 10 s grace is under way when the cancel arrives.
-  await new Promise((resolve) => setTimeout(resolve, 2_500))
+  // The timeout fires after 3 s (time for the fake to start and install its SIGTERM handler,
+  // even on a loaded machine) and sends SIGTERM, which the fake ignores (saying so on
+  // stderr, which lands in the job's log): from then on the 10 s grace is under way.
+  await waitFor("the timeout's SIGTERM to be ignored", async () => {
+    const [row] = await db.sql<Array<{ n: number }>>`
+      select count(*)::int as n from job_logs where job_id = ${id} and stream = 'stderr' and message like '%ignoring SIGTERM%'`
+    return row!.n > 0
+  })
   assert.equal((await job(id)).status, "running")
   const cancelled = await runCli(db, ["jobs", "cancel", id])
   assert.equal(cancelled.code, 0, cancelled.stderr)
-  await waitFor("the job to end", async () => ["failed", "cancelled"].includes((await job(id)).status), 25_000, 200)
+  await waitFor("the job to end", async () => ["failed", "cancelled"].includes((await job(id)).status), ENDED_MS, 200)
   assert.equal((await job(id)).status, "cancelled")
   assert.ok(!isRunning(run!.pid), "the fake claude is gone")
   await w.stop()
 })
 
-test("a cancel whose notification is lost is honoured by the periodic sweep", { timeout: 30_000 }, async (t) => {
+test("a cancel whose notification is lost is honoured by the periodic sweep", { timeout: TEST_MS }, async (t) => {
   const id = await commands.enqueue({ prompt: "cancel me quietly", cwd: dir })
   const w = worker(t, "sweep", "slow")
   const [run] = await waitForRuns(w.record)
@@ -154,28 +168,27 @@ test("a cancel whose notification is lost is honoured by the periodic sweep", { 
   } finally {
     await quiet.dispose()
   }
-  await waitFor("the job to be cancelled", async () => (await job(id)).status === "cancelled", LEASE_MS * 2 + 3_000)
+  await waitFor("the job to be cancelled", async () => (await job(id)).status === "cancelled", LEASE_MS * 2 + 15_000)
   assert.ok(!isRunning(run!.pid), "the fake claude is gone")
   await w.stop()
 })
 
-test("a second SIGTERM stops the worker at once and still kills the provider's process group", { timeout: 30_000 }, async (t) => {
+test("a second SIGTERM stops the worker at once and still kills the provider's process group", { timeout: TEST_MS }, async (t) => {
   const id = await commands.enqueue({ prompt: "stop me twice", cwd: dir })
   const w = worker(t, "twice", "ignore_sigterm,leave_child")
   const [run] = await waitForRuns(w.record)
   await running(id)
   w.child.kill("SIGTERM")
-  // The graceful stop waits out the provider's 10 s grace; the impatient user signals again.
-  // (A fixed pause: nothing observable marks the first signal as handled, and two signals
-  // sent back to back may be delivered as one.)
-  await new Promise((resolve) => setTimeout(resolve, 500))
+  // The graceful stop waits out the provider's 10 s grace; the impatient user signals again,
+  // once the first signal has been delivered (two pending at once would merge into one).
+  await signalDelivered(w.child.pid!, "SIGTERM")
   w.child.kill("SIGTERM")
   const done = await w.result
   assert.equal(done.code, 130, done.stderr.slice(-1500))
-  await waitFor("the provider and its grandchild to be gone", () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), 2_000, 50)
+  await waitFor("the provider and its grandchild to be gone", () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), 10_000, 50)
 })
 
-test("Ctrl-C on aidp execute cancels its job and exits non-zero", { timeout: 30_000 }, async () => {
+test("Ctrl-C on aidp execute cancels its job and exits non-zero", { timeout: TEST_MS }, async () => {
   const project = await mkdtemp(join(tmpdir(), "aidp-execute-"))
   const record = join(dir, "execute.jsonl")
   records.push(record)
@@ -185,7 +198,7 @@ test("Ctrl-C on aidp execute cancels its job and exits non-zero", { timeout: 30_
       env: { AIDP_WORKER_LEASE_MS: String(LEASE_MS), FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record }
     })
     started.push(child)
-    const result = finished(child, { timeoutMs: 25_000 })
+    const result = finished(child, { timeoutMs: TEST_MS })
     const [run] = await waitForRuns(record)
     const [row] = await db.sql<Array<{ id: string }>>`select id from jobs where cwd = ${project} and status = 'running'`
     assert.ok(row, "the step's job runs")

@@ -13,7 +13,7 @@ import { after, before, test } from "node:test"
 import { finished, startCli, type CliResult } from "./support/cli.js"
 import { commandsFor, type Commands } from "./support/commands.js"
 import { createTestDb, type TestDb } from "./support/db.js"
-import { isRunning, killChild, killFakeRun, readRecords, waitFor } from "./support/wait.js"
+import { isRunning, killChild, killFakeRun, readRecords, waitForProgress } from "./support/wait.js"
 
 const JOBS = 200
 let db: TestDb
@@ -35,7 +35,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-test("200 jobs on 4 workers in 2 processes: each runs exactly once", { timeout: 90_000 }, async () => {
+test("200 jobs on 4 workers in 2 processes: each runs exactly once", { timeout: 600_000 }, async () => {
   const record = join(dir, "record.jsonl")
   for (let n = 0; n < JOBS; n++) await commands.enqueue({ prompt: `job ${n}`, cwd: dir })
 
@@ -44,14 +44,15 @@ test("200 jobs on 4 workers in 2 processes: each runs exactly once", { timeout: 
   for (let i = 0; i < 2; i++) {
     const worker = startCli(db, ["worker", "--count", "2"], { env, cwd: dir })
     workers.push(worker)
-    outputs.push(finished(worker, { timeoutMs: 85_000 }))
+    outputs.push(finished(worker, { timeoutMs: 590_000 }))
   }
 
-  await waitFor("every job to finish", async () => {
+  // However long a loaded machine takes, as long as jobs keep finishing.
+  await waitForProgress("every job to finish", async () => {
     const [row] = await db.sql<Array<{ open: number }>>`
       select count(*)::int as open from jobs where status not in ('completed', 'failed', 'cancelled')`
-    return row!.open === 0
-  }, 75_000, 250)
+    return row!.open
+  }, 30_000)
 
   for (const worker of workers) worker.kill("SIGTERM")
   const results = await Promise.all(outputs)

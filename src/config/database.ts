@@ -15,6 +15,15 @@ import {
 } from "./migrate.js"
 
 const CONNECT_TIMEOUT_S = 5
+/**
+ * How long the server lets one of aidp's transactions sit idle before it ends it, ms
+ * (PostgreSQL's idle_in_transaction_session_timeout). aidp sends a transaction's statements
+ * back to back; one left idle belongs to a process that was stopped (SIGSTOP, a suspended
+ * laptop) or cut off in its middle, and would hold the job's row lock until that process
+ * resumed or its connection died, so that no rescuer could abandon the execution (DESIGN.md,
+ * invariant 2). Well under the default worker lease (30 s).
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
 const PROBE_TIMEOUT_MS = (CONNECT_TIMEOUT_S + 1) * 1000
 
 /** Where the connection came from: an environment variable or aidp's embedded server. */
@@ -188,7 +197,7 @@ export function openSql(url: string, schema: string, options: { max?: number } =
     max: options.max ?? 10,
     connect_timeout: CONNECT_TIMEOUT_S,
     onnotice: () => {},
-    connection: { application_name: applicationName(), search_path: schema },
+    connection: { application_name: applicationName(), search_path: schema, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS },
   })
 }
 

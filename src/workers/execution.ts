@@ -10,6 +10,7 @@
  */
 import { Cause, Deferred, Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
+import { SqlClient } from "../events/sqlClient.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import type { Logger } from "../config/logger.js"
 import type { Canceller, StopReason } from "./canceller.js"
@@ -58,6 +59,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     const log = logger.child({ jobId, executionId, attempt: claimed.attempt })
     const startedAt = new Date()
     const submit = submitWith(yield* CommandHandler)
+    const { schema } = yield* SqlClient
     log.info({ provider: job.provider, step: job.step }, "execution started")
 
     const adapter = adapterFor(job.provider)
@@ -106,7 +108,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     }, {
       onStart: (pid) => Effect.sync(() => {
         childPid = pid
-        trackGroup(pid)
+        trackGroup(schema, pid)
       }),
       onOutput: (lines) =>
         record({ _tag: "RecordOutput", executionId, lines }),
@@ -135,7 +137,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
           Effect.ignore
         )),
       Effect.ensuring(Effect.sync(() => {
-        if (childPid !== undefined) untrackGroup(childPid)
+        if (childPid !== undefined) untrackGroup(schema, childPid)
       })),
       Effect.ensuring(canceller.unregister(jobId))
     )

@@ -65,6 +65,7 @@ export const runPool = (options: PoolOptions) =>
     const canceller = yield* makeCanceller
     const wakeups = yield* Queue.sliding<void>(count)
     const services = yield* Effect.context<SqlClient>()
+    const { schema } = yield* SqlClient
     const wakeAll = () => {
       for (let i = 0; i < count; i++) Queue.offerUnsafe(wakeups, undefined)
     }
@@ -84,7 +85,7 @@ export const runPool = (options: PoolOptions) =>
     })
 
     const maintenance = Effect.gen(function*() {
-      const reaped = reapOrphans()
+      const reaped = reapOrphans(schema)
       if (reaped.length > 0) logger.warn({ processGroups: reaped }, "stopped provider processes left by dead workers on this host")
       yield* canceller.sweep
       const rescued = yield* rescueOnce(leaseMs)

@@ -3,9 +3,11 @@
  * stops them when their worker dies. This process kills the groups it runs when it exits
  * without unwinding (a second Ctrl-C, process.exit); and since a worker killed with SIGKILL
  * runs no exit hook, each group is also recorded in a per-user folder of this host, where
- * every worker on the host stops the groups whose worker is dead (at start and on each
- * maintenance pass), so an abandoned execution does not go on editing files beside its
- * retry (DESIGN.md, invariants 1 and 4).
+ * every worker of the same installation (aidp schema) on the host stops the groups whose
+ * worker is dead (at start and on each maintenance pass), so an abandoned execution does
+ * not go on editing files beside its retry (DESIGN.md, invariants 1 and 4). Only that
+ * installation's workers can retry the job, so they are the ones to stop its orphans; the
+ * workers of another installation on the host leave them alone.
  */
 import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs"
 import os from "node:os"
@@ -19,7 +21,7 @@ interface GroupRecord {
   readonly groupStart: string | null
 }
 
-/** The folder of this user's records on this host. */
+/** The folder of this user's records on this host (every installation's, told apart by file name). */
 export const recordsDir = (): string => path.join(os.tmpdir(), `aidp-${os.userInfo().uid}`, "process-groups")
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat); null when unknown. */
@@ -46,7 +48,11 @@ export const processExists = (pid: number): boolean => {
 const isSameProcess = (pid: number, start: string | null): boolean =>
   processExists(pid) && (start === null || startTicks(pid) === start)
 
-const fileOf = (pgid: number) => path.join(recordsDir(), `${pgid}.json`)
+/**
+ * The record of group `pgid` of installation `schema`: `<schema>.<pgid>.json` (a schema name
+ * has no dot: AIDP_DB_SCHEMA is a lower-case identifier).
+ */
+const fileOf = (schema: string, pgid: number) => path.join(recordsDir(), `${schema}.${pgid}.json`)
 
 /** Groups this process runs, killed by the exit hook. */
 const liveGroups = new Set<number>()
@@ -63,10 +69,11 @@ const killGroup = (pgid: number): boolean => {
 
 /**
  * Tracks provider group `pgid` (its leader's pid) while this process runs it: killed if
- * this process exits, and recorded for other workers of the host if it dies. Writing the
- * record is best effort (no writable temp folder: the exit hook still covers normal exits).
+ * this process exits, and recorded for the other workers of installation `schema` on the
+ * host if it dies. Writing the record is best effort (no writable temp folder: the exit hook
+ * still covers normal exits).
  */
-export const trackGroup = (pgid: number): void => {
+export const trackGroup = (schema: string, pgid: number): void => {
   if (!exitHookInstalled) {
     exitHookInstalled = true
     process.on("exit", () => {
@@ -82,35 +89,35 @@ export const trackGroup = (pgid: number): void => {
       workerStart: startTicks(process.pid),
       groupStart: startTicks(pgid)
     }
-    writeFileSync(fileOf(pgid), JSON.stringify(record))
+    writeFileSync(fileOf(schema, pgid), JSON.stringify(record))
   } catch {
     // Best effort, as said above.
   }
 }
 
-/** Stops tracking group `pgid` (its provider ended and was reaped by this process). */
-export const untrackGroup = (pgid: number): void => {
+/** Stops tracking group `pgid` of installation `schema` (its provider ended and was reaped by this process). */
+export const untrackGroup = (schema: string, pgid: number): void => {
   liveGroups.delete(pgid)
-  forgetRecord(pgid)
+  forgetRecord(schema, pgid)
 }
 
-const forgetRecord = (pgid: number): void => {
+const forgetRecord = (schema: string, pgid: number): void => {
   try {
-    unlinkSync(fileOf(pgid))
+    unlinkSync(fileOf(schema, pgid))
   } catch {
     // Already gone.
   }
 }
 
 /**
- * Sends SIGKILL to every recorded group whose worker process is gone, and forgets it.
- * Returns the pgids it stopped. Never throws.
+ * Sends SIGKILL to every recorded group of installation `schema` whose worker process is
+ * gone, and forgets it. Returns the pgids it stopped. Never throws.
  */
-export const reapOrphans = (): Array<number> => {
+export const reapOrphans = (schema: string): Array<number> => {
   const reaped: Array<number> = []
   let files: Array<string>
   try {
-    files = readdirSync(recordsDir()).filter((name) => name.endsWith(".json"))
+    files = readdirSync(recordsDir()).filter((name) => name.startsWith(`${schema}.`) && name.endsWith(".json"))
   } catch {
     return reaped
   }
@@ -126,7 +133,7 @@ export const reapOrphans = (): Array<number> => {
     // evidence of reuse, a group id whose leader is someone else's process is left alone.
     const leaderStart = startTicks(record.pgid)
     if ((leaderStart === null || leaderStart === record.groupStart) && killGroup(record.pgid)) reaped.push(record.pgid)
-    forgetRecord(record.pgid)
+    forgetRecord(schema, record.pgid)
   }
   return reaped
 }

@@ -14,6 +14,7 @@ import path from "node:path"
 import { type CliResult, finished, runJson, startCli } from "./cli.js"
 import { after, before } from "node:test"
 import { createTestDb, type TestDb } from "./db.js"
+import { waitFor } from "./wait.js"
 
 /** Throwaway project folders (git repositories unless `git: false`), removed by `cleanup()`. */
 export const projectDirs = () => {
@@ -70,26 +71,16 @@ export const readCalls = async (file: string): Promise<Array<FakeCall>> => {
   return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as FakeCall)
 }
 
-/** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs`. */
-export const waitFor = async <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((done) => setTimeout(done, 100))
-  }
-}
-
 /** The status of job `id` in the read model (undefined when there is no such job). */
 export const jobStatus = async (db: TestDb, id: string): Promise<string | undefined> => {
   const rows = await db.sql<Array<{ status: string }>>`select status from jobs where id = ${id}`
   return rows[0]?.status
 }
 
-/** Waits until job `id` has status `status`. */
-export const waitForStatus = (db: TestDb, id: string, status: string, timeoutMs?: number): Promise<true> =>
-  waitFor(`job ${id} to be ${status}`, async () => (await jobStatus(db, id)) === status, timeoutMs)
+/** Waits until job `id` has status `status` (at most `timeoutMs`, default START_MS of wait.ts). */
+export const waitForStatus = async (db: TestDb, id: string, status: string, timeoutMs?: number): Promise<void> => {
+  await waitFor(`job ${id} to be ${status}`, async () => (await jobStatus(db, id)) === status, timeoutMs)
+}
 
 /** Number of events in the log, or of one type (to prove a refused command changed nothing). */
 export const eventCount = async (db: TestDb, type?: string): Promise<number> =>

@@ -5,6 +5,7 @@
  */
 import pty from "@lydell/node-pty"
 import xterm from "@xterm/headless"
+import { START_MS } from "./wait.js"
 
 const { Terminal } = xterm
 
@@ -44,7 +45,7 @@ export interface PtySession {
   screenText(): string
   /** Everything the child wrote so far, escape sequences included. */
   rawOutput(): string
-  /** Resolves once the screen contains `text` (or matches it); rejects with the screen after `timeoutMs`. */
+  /** Resolves once the screen contains `text` (or matches it); rejects with the screen after `timeoutMs` (default START_MS of wait.ts). */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<void>
   /** Sends a key (see {@link PTY_KEYS}) and waits for ~`quietMs` ms without output. */
   press(key: string, quietMs?: number): Promise<void>
@@ -98,7 +99,7 @@ export function spawnInPty(file: string, args: readonly string[], opts: PtyOptio
     exitCode,
     screenText,
     rawOutput: () => raw,
-    async waitForText(text, timeoutMs = 5000) {
+    async waitForText(text, timeoutMs = START_MS) {
       const started = Date.now()
       const found = (): boolean => (typeof text === "string" ? screenText().includes(text) : text.test(screenText()))
       for (;;) {

@@ -5,15 +5,23 @@
  */
 import type { ChildProcess } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { constants as osConstants } from "node:os"
+
+/**
+ * Upper bound for a process the test starts (worker, CLI, fake agent) to show its first
+ * effect, ms: generous, because a loaded machine (two suites on two cores) starts processes
+ * slowly; a passing test never waits for it.
+ */
+export const START_MS = 60_000
 
 /**
  * Polls `condition` every `intervalMs` until it returns a truthy value (returned) or
- * `timeoutMs` passes (throws, naming `what` and the last value seen).
+ * `timeoutMs` (default {@link START_MS}) passes (throws, naming `what` and the last value seen).
  */
 export const waitFor = async <T>(
   what: string,
   condition: () => T | Promise<T>,
-  timeoutMs: number,
+  timeoutMs = START_MS,
   intervalMs = 100
 ): Promise<NonNullable<T>> => {
   const deadline = Date.now() + timeoutMs
@@ -30,6 +38,32 @@ export const waitFor = async <T>(
     if (Date.now() >= deadline) {
       const detail = lastError !== undefined ? `last error: ${String(lastError)}` : `last value: ${JSON.stringify(last)}`
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (${detail}).`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
+/**
+ * Polls `remaining` (a count of work left) every `intervalMs` until it is 0. Throws, naming
+ * `what`, only when the count has not gone down for `stallMs`: a loaded machine may be slow,
+ * but work that stopped moving is a failure however long the run may take.
+ */
+export const waitForProgress = async (
+  what: string,
+  remaining: () => Promise<number>,
+  stallMs: number,
+  intervalMs = 250
+): Promise<void> => {
+  let best = Number.POSITIVE_INFINITY
+  let movedAt = Date.now()
+  for (;;) {
+    const left = await remaining()
+    if (left === 0) return
+    if (left < best) {
+      best = left
+      movedAt = Date.now()
+    } else if (Date.now() - movedAt >= stallMs) {
+      throw new Error(`No progress for ${stallMs} ms waiting for ${what} (${left} left).`)
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
@@ -54,6 +88,20 @@ export const isRunning = (pid: number): boolean => {
   } catch {
     return false
   }
+}
+
+/**
+ * Resolves once `signal`, sent to `pid`, is no longer pending: the kernel has delivered it
+ * (the SigPnd and ShdPnd masks of /proc/PID/status). A signal sent while the same one is
+ * still pending merges with it, so a test that means to send it twice waits for this first.
+ */
+export const signalDelivered = (pid: number, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<true> => {
+  const bit = 1n << BigInt(osConstants.signals[signal] - 1)
+  return waitFor(`${signal} to be delivered to ${pid}`, () => {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8")
+    const pending = ["SigPnd", "ShdPnd"].map((field) => BigInt(`0x${new RegExp(`^${field}:\\s*([0-9a-f]+)$`, "m").exec(status)![1]}`))
+    return pending.every((mask) => (mask & bit) === 0n) || null
+  }, timeoutMs, 10)
 }
 
 /** SIGKILLs a process group, ignoring one that is gone. */
@@ -100,7 +148,7 @@ export const readRecords = (file: string): FakeRecord[] => {
 }
 
 /** Waits until the fake agent has recorded at least `count` runs in `file`; returns them all. */
-export const waitForRuns = (file: string, count = 1, timeoutMs = 15_000): Promise<FakeRecord[]> =>
+export const waitForRuns = (file: string, count = 1, timeoutMs = START_MS): Promise<FakeRecord[]> =>
   waitFor(`${count} run(s) of the fake agent`, () => {
     const runs = readRecords(file)
     return runs.length >= count ? runs : null
