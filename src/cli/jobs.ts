@@ -5,7 +5,7 @@
 import { readFile, stat } from "node:fs/promises"
 import path from "node:path"
 import { PROVIDERS, JOB_STATUSES } from "../domain/job.js"
-import { listJobs } from "../projections/queries.js"
+import { getJob, listJobs } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
 import { withApp } from "./app.js"
@@ -13,7 +13,7 @@ import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
-import { followLogs, printLogs } from "./logs.js"
+import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { intFlag, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
@@ -23,13 +23,15 @@ const HELP = `
     $ aidp jobs                         live monitor (a plain table when not a terminal)
     $ aidp jobs list [--status S] [--provider P] [--limit N] [--json]
     $ aidp jobs show JOB [--json]
-    $ aidp jobs logs JOB [--follow]
+    $ aidp jobs logs JOB [--follow] [--raw | --json]
     $ aidp jobs retry JOB
     $ aidp jobs cancel JOB
     $ aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [--cwd DIR] [--model M] [--json]
     $ aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
 
   JOB is a full job id or a unique prefix of at least 6 characters.
+  jobs logs prints the agent's activity; --raw the stored lines; --json the activity entries
+  (one JSON array; with --follow one entry per line, JSON Lines).
 `
 
 const list = (argv: ReadonlyArray<string>) => {
@@ -64,13 +66,27 @@ const show = (argv: ReadonlyArray<string>) => {
   })
 }
 
+const LOGS_USAGE = "aidp jobs logs JOB [--follow] [--raw | --json]"
+
 const logs = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(HELP, argv, { follow: { type: "boolean", shortFlag: "f", default: false } })
-  noMoreArgs(cli.input, 1, "aidp jobs logs JOB [--follow]")
+  const cli = parseArgs(HELP, argv, {
+    follow: { type: "boolean", shortFlag: "f", default: false },
+    raw: { type: "boolean", default: false },
+    json: { type: "boolean", default: false }
+  })
+  noMoreArgs(cli.input, 1, LOGS_USAGE)
+  if (cli.flags.raw && cli.flags.json) throw new UsageError(`Use either --raw or --json, not both. Usage: ${LOGS_USAGE}`)
   return withApp("quiet", async (app) => {
-    const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs logs JOB [--follow]")
-    if (cli.flags.follow) await followLogs(app, id)
-    else await printLogs(app, id)
+    const id = await resolveJobRef(app.db.sql, cli.input[0], LOGS_USAGE)
+    const job = await getJob(app.db.sql, id)
+    if (!job) throw new UserError(`Job ${id} disappeared while it was being read.`)
+    const sink = cli.flags.raw
+      ? rawSink()
+      : cli.flags.json
+      ? jsonSink(job.provider, cli.flags.follow)
+      : textSink(job.provider, id, outputColumns())
+    if (cli.flags.follow) await followLogs(app, id, sink)
+    else await printLogs(app, id, sink)
     return 0
   })
 }
