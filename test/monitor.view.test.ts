@@ -221,9 +221,9 @@ describe("details view", () => {
     assert.match(t, /^ +1 {2}failed +host-a:123:1 +12s {2}1/m)
     assert.match(t, /^ +crashed: boom!/m)
     assert.match(t, /^ +2 {2}running +host-b:9:2 +5m00s {2}-/m)
-    assert.match(t, /Log \(last 2 lines\)/)
-    assert.match(t, /stdout hello link/)
-    assert.match(t, /stderr warning: 日本語 text/)
+    assert.match(t, /Activity \(from the last 2 log lines\)/)
+    assert.match(t, /^12:00:00 stdout +hello link/m)
+    assert.match(t, /^12:00:00 stderr +warning: 日本語 text/m)
     assert.doesNotMatch(view(opened(), 80, 40).flat().map((s) => s.text).join(""), /\x1b/)
     assert.match(lines[39] ?? "", /esc back/)
   })
@@ -274,30 +274,35 @@ describe("details view", () => {
         { at: NOW, stream: "stdout", message: "after" }
       ]
     })
-    const model = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: withHuge }])
-    const all = screen(model)
-    assert.equal(all.length, 24)
-    for (const l of all) assert.equal(displayWidth(l), 80)
-    const [end] = update(model, key("end"))
-    const t = screen(end).join("\n")
-    assert.match(t, /… \(7\.7 MB in all; aidp jobs logs dddd1111 prints it whole\) *\n12:00:00 stdout after/)
-    const content = detailsContent(end.details!, NOW, 80).map(lineText)
-    assert.ok(content.some((l) => /^ {16}… \(6\.0 MB in all; aidp jobs logs dddd1111 prints it whole\)$/.test(l)))
-    assert.ok(content.length < 400, `${content.length} lines`)
-    assert.ok(!content.join("").includes("END"), "only the start is shown")
-    assert.ok(content.join("").includes("0123456789abcdef".repeat(3)))
-    assert.doesNotMatch(content.join(""), /[\x00-\x1f\x7f-\x9f]/)
+    const opened = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: withHuge }])
+    // The activity shows a non-JSON line as it is, and the stored lines (v) show it the same way.
+    for (const model of [opened, update(opened, key("v"))[0]]) {
+      const all = screen(model)
+      assert.equal(all.length, 24)
+      for (const l of all) assert.equal(displayWidth(l), 80)
+      const [end] = update(model, key("end"))
+      const t = screen(end).join("\n")
+      assert.match(t, /aidp jobs logs dddd1111 --raw prints it\s+whole\) *\n12:00:00 stdout +after/)
+      const content = detailsContent(end.details!, NOW, 80).map(lineText)
+      assert.match(content.join("\n"), /\n {16,18}… \(6\.0 MB in all; aidp jobs logs dddd1111 --raw prints it(\n {16,18})?\s?whole\)\n/)
+      assert.ok(content.length < 400, `${content.length} lines`)
+      assert.ok(!content.join("").includes("END"), "only the start is shown")
+      assert.ok(content.join("").includes("0123456789abcdef".repeat(3)))
+      assert.doesNotMatch(content.join(""), /[\x00-\x1f\x7f-\x9f]/)
+    }
   })
 
   it("keeps a cut message harmless: an escape sequence or a surrogate pair at the cut", () => {
     const cutInEscape = `${"a".repeat(3996)}\x1b]8;;http://evil\x07link${"x".repeat(5000)}`
     const cutInPair = `${"b".repeat(3999)}🎉${"y".repeat(5000)}`
     const data = details(failed, { logTail: [cutInEscape, cutInPair].map((message) => ({ at: NOW, stream: "stdout" as const, message })) })
-    const model = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: data }])
-    const shown = detailsContent(model.details!, NOW, 80).map(lineText).join("")
-    assert.doesNotMatch(shown, /[\x00-\x1f\x7f-\x9f\ud800-\udfff]|evil|link/u)
-    assert.equal(shown.match(/… \(\d+\.\d KB in all; aidp jobs logs dddd1111 prints it whole\)/g)?.length, 2)
-    assert.ok(shown.includes("b".repeat(10)) && !shown.includes("🎉") && !shown.includes("\ufffd"))
+    const opened = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: data }])
+    for (const model of [opened, update(opened, key("v"))[0]]) {
+      const shown = detailsContent(model.details!, NOW, 80).map(lineText).join(" ").replace(/\s+/g, " ")
+      assert.doesNotMatch(shown, /[\x00-\x1f\x7f-\x9f\ud800-\udfff]|evil|link/u)
+      assert.equal(shown.match(/… \(\d+\.\d KB in all; aidp jobs logs dddd1111 --raw prints it whole\)/g)?.length, 2)
+      assert.ok(shown.includes("b".repeat(10)) && !shown.includes("🎉") && !shown.includes("\ufffd"))
+    }
   })
 
   it("scrolls within 60x15 and follows the end with l", () => {
@@ -309,7 +314,7 @@ describe("details view", () => {
     ;[model] = update(model, key("l"))
     const lines = screen(model, 60, 15)
     assert.match(lines[0] ?? "", /following/)
-    assert.match(lines[12] ?? "", /stderr warning/)
+    assert.match(lines[12] ?? "", /stderr +warning/)
     assertSize(model, 60, 15)
     assertSize(model, 40, 10)
   })
