@@ -280,7 +280,7 @@ describe("activity fold", () => {
 describe("activity of the fake CLIs' runs (test/fakes, FAKE_AGENT_MODE=activity)", () => {
   const fake = fileURLToPath(new URL("./fakes/fake-agent.mjs", import.meta.url))
   const run = (flavor: string): ActivityLine[] => {
-    const env = { ...process.env, FAKE_AGENT_MODE: "activity" }
+    const env: NodeJS.ProcessEnv = { ...process.env, FAKE_AGENT_MODE: "activity" }
     delete env.FAKE_AGENT_DELAY_MS
     const stdout = execFileSync(process.execPath, [fake, flavor], { input: "Look at the docs.", env, stdio: ["pipe", "pipe", "ignore"] }).toString("utf8")
     return linesOf(stdout.split("\n").filter((line) => line !== ""))
