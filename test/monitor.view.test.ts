@@ -320,6 +320,54 @@ describe("details view", () => {
   })
 })
 
+describe("log view: activity, and the stored lines with v", () => {
+  const running = sampleSnapshot().running[0]!
+  const LONG = "I read the architecture document and the two services it describes. The scheduler keeps its state in PostgreSQL, so the new retry policy belongs next to the claim query; next I will update docs/ARCHITECTURE.md and run the tests."
+  const assistant = JSON.stringify({ type: "assistant", message: { role: "assistant", content: [{ type: "text", text: LONG }] }, session_id: "s1" })
+  const toolUse = JSON.stringify({ type: "assistant", message: { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "Edit", input: { file_path: "/home/me/project/docs/ARCHITECTURE.md" } }] } })
+  const data = details(running, {
+    cwd: "/home/me/project",
+    logTail: [
+      { at: NOW, stream: "system", message: "Attempt 1 started by worker w1 on h: claude -p", executionId: "e1" },
+      { at: NOW, stream: "stdout", message: JSON.stringify({ type: "system", subtype: "init", cwd: "/home/me/project", model: "claude-sonnet-4-5", claude_code_version: "2.1.332" }), executionId: "e1" },
+      { at: NOW, stream: "stdout", message: assistant, executionId: "e1" },
+      { at: NOW, stream: "stdout", message: toolUse, executionId: "e1" },
+      { at: NOW, stream: "stderr", message: "\x1b[31mwarning:\x1b[0m slow disk", executionId: "e1" }
+    ]
+  })
+  for (const [width, height] of [[80, 24], [60, 15]] as const) {
+    it(`shows the activity, a long assistant text wrapped on word boundaries, at ${width}x${height}`, () => {
+      const model = run([loaded, key("l"), { type: "detailsLoaded", id: running.id, details: data }], width, height)
+      const lines = screen(model, width, height)
+      assertSize(model, width, height)
+      const t = lines.join("\n")
+      assert.match(t, /tool {5}Edit docs\/ARCHITECTURE\.md/)
+      assert.match(t, /stderr {3}warning: slow disk/)
+      assert.doesNotMatch(t, /\{"type"/)
+      const content = detailsContent(model.details!, NOW, width).map(lineText)
+      const first = content.findIndex((l) => /^12:00:00 agent {4}I read/.test(l))
+      assert.ok(first >= 0, content.join("\n"))
+      const agent = [content[first]!, ...content.slice(first + 1).filter((l, i, all) => all.slice(0, i + 1).every((m) => m.startsWith(" ".repeat(18))))]
+      assert.ok(agent.length > 2)
+      assert.deepEqual(agent.map((l) => l.slice(18).trimEnd()).join(" ").split(" "), LONG.split(" "), "no word is cut")
+      assert.match(content.join("\n"), /── Attempt 1 ──/)
+    })
+  }
+
+  it("v shows the stored lines, v again the activity; escape sequences harmless in both", () => {
+    const model = run([loaded, key("l"), { type: "detailsLoaded", id: running.id, details: data }, key("v")], 100, 40)
+    const raw = detailsContent(model.details!, NOW, 100).map(lineText).join("\n")
+    assert.match(raw, /Log \(last 5 lines, as stored\)/)
+    assert.match(raw, /12:00:00 stdout \{"type":"assistant","message":\{"role":"assistant","content":\[\{"type":"text","text":"\n {16}I read the/)
+    assert.match(raw, /stderr warning: slow disk/)
+    assert.match(screen(model, 100, 40)[39] ?? "", /v raw log/)
+    const back = screen(update(model, key("v"))[0], 100, 40).join("\n")
+    assert.match(back, /Activity \(from the last 5 log lines\)/)
+    assert.doesNotMatch(back, /\{"type"/)
+    for (const m of [model, update(model, key("v"))[0]]) assert.doesNotMatch(view(m, 100, 40).flat().map((s) => s.text).join(""), /\x1b/)
+  })
+})
+
 describe("sanitize", () => {
   it("removes CSI, OSC, DCS and other escape sequences whole", () => {
     assert.equal(sanitize("\x1b[1;31mred\x1b[0m"), "red")
