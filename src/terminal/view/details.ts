@@ -18,11 +18,11 @@ const LABEL_WIDTH = 12
 
 const showCommand = (jobId: string): string => `aidp jobs show ${shortId(jobId)} --json`
 
-/** The key hints of the details screen. */
-export const DETAILS_KEYS: ReadonlyArray<readonly [string, string]> = [
+/** The key hints of the details screen; `v` names the log view it switches to. */
+export const detailsKeys = (raw: boolean): ReadonlyArray<readonly [string, string]> => [
   ["↑↓", "scroll"],
   ["l", "follow log"],
-  ["v", "raw log"],
+  ["v", raw ? "activity" : "raw log"],
   ["r", "retry"],
   ["c", "cancel"],
   ["?", "help"],
@@ -193,6 +193,6 @@ export function detailsView(model: Model, screen: DetailsScreen, width: number, 
   const body = content.slice(top, top + box.body).map((l) => fitLine(l, width))
   while (body.length < box.body) body.push(fitLine([], width))
   const lines: Line[] = [title, fitLine([], width)].slice(0, box.top)
-  const bottom: Line[] = [statusLine(model, width, []), keyHints(DETAILS_KEYS, width)]
+  const bottom: Line[] = [statusLine(model, width, []), keyHints(detailsKeys(screen.raw), width)]
   return [...lines, ...body, ...bottom.slice(0, box.bottom)]
 }
