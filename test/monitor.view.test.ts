@@ -347,7 +347,8 @@ describe("log view: activity, and the stored lines with v", () => {
       const content = detailsContent(model.details!, NOW, width).map(lineText)
       const first = content.findIndex((l) => /^12:00:00 agent {4}I read/.test(l))
       assert.ok(first >= 0, content.join("\n"))
-      const agent = [content[first]!, ...content.slice(first + 1).filter((l, i, all) => all.slice(0, i + 1).every((m) => m.startsWith(" ".repeat(18))))]
+      const next = content.findIndex((l, i) => i > first && !l.startsWith(" ".repeat(18)))
+      const agent = content.slice(first, next)
       assert.ok(agent.length > 2)
       assert.deepEqual(agent.map((l) => l.slice(18).trimEnd()).join(" ").split(" "), LONG.split(" "), "no word is cut")
       assert.match(content.join("\n"), /── Attempt 1 ──/)

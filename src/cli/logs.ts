@@ -75,7 +75,10 @@ export const textSink = (provider: Provider, jobId: string, width: number, keep:
     write(entries.filter(keep).flatMap((entry) => entryLines(entry, width, jobId)).map((line) => `${lineText(line).trimEnd()}\n`).join(""))
   )
 
-/** Activity entries as JSON: one array at the end, or (`lines`) one entry per line as they complete. */
+/**
+ * Activity entries as JSON: one array, printed by `flush` (call it once, at the end), or
+ * (`lines`) one entry per line as they complete (JSON Lines).
+ */
 export const jsonSink = (provider: Provider, lines: boolean): LogSink => {
   const all: ActivityEntry[] = []
   const sink = activitySink(provider, (entries) => {
