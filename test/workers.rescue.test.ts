@@ -6,7 +6,8 @@
  * and records the execution abandoned, so the job is queued again. Invariant 1 at the
  * edges of liveness: a worker cut off from the database stops its provider before the job
  * can run elsewhere, and a worker that was paused past its lease stops its provider when it
- * resumes instead of running the job alongside its new owner.
+ * resumes instead of running the job alongside its new owner. Attempts count the agent's
+ * failures only: a job whose one attempt was ended by a shutdown runs again and completes.
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
@@ -56,8 +57,8 @@ const worker = (t: TestContext, env: NodeJS.ProcessEnv): { child: ChildProcess; 
   return { child, result }
 }
 
-const enqueue = async (prompt: string): Promise<string> =>
-  (await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", prompt, "--cwd", dir, "--json"])).id
+const enqueue = async (prompt: string, ...options: ReadonlyArray<string>): Promise<string> =>
+  (await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", prompt, "--cwd", dir, ...options, "--json"])).id
 
 const job = async (id: string) =>
   (await db.sql<Array<{ status: string; attempts: number; error_kind: string | null }>>`
@@ -224,4 +225,24 @@ test("a worker paused past its lease stops its provider when it resumes; the job
   } finally {
     paused.child.kill("SIGCONT")
   }
+})
+
+test("SIGTERM during attempt 1 of a --max-attempts 1 job: the shutdown spends no attempt, the job completes on the next worker", { timeout: 40_000 }, async (t) => {
+  const record = join(dir, "one-attempt.jsonl")
+  records.push(record)
+  const id = await enqueue("one attempt only", "--max-attempts", "1")
+  const first = worker(t, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
+  await waitForRuns(record)
+  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+  first.child.kill("SIGTERM")
+  assert.equal((await first.result).code, 0)
+  assert.equal((await job(id)).status, "queued", "queued again at once, though its one attempt was running")
+
+  const second = worker(t, { FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+  await waitFor("the job to complete", async () => (await job(id)).status === "completed", 15_000)
+  const rows = await executions(id)
+  assert.deepEqual(rows.map((e) => [e.attempt, e.status, e.error_kind]), [[1, "abandoned", "worker_lost"], [2, "succeeded", null]])
+  assert.match(rows[0]!.error ?? "", /worker shut down/)
+  second.child.kill("SIGTERM")
+  assert.equal((await second.result).code, 0)
 })
