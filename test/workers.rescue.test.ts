@@ -7,7 +7,8 @@
  * edges of liveness: a worker cut off from the database stops its provider before the job
  * can run elsewhere, and a worker that was paused past its lease stops its provider when it
  * resumes instead of running the job alongside its new owner. Attempts count the agent's
- * failures only: a job whose one attempt was ended by a shutdown runs again and completes.
+ * failures only: a job whose one attempt was ended by a shutdown runs again and completes, and
+ * a second SIGTERM kills the agents at once and still records their executions.
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
@@ -245,4 +246,32 @@ test("SIGTERM during attempt 1 of a --max-attempts 1 job: the shutdown spends no
   assert.match(rows[0]!.error ?? "", /worker shut down/)
   second.child.kill("SIGTERM")
   assert.equal((await second.result).code, 0)
+})
+
+test("a second SIGTERM kills the agents at once and records their executions: the job is queued again within 2 s, no process left", { timeout: 40_000 }, async (t) => {
+  const record = join(dir, "double-sigterm.jsonl")
+  records.push(record)
+  const id = await enqueue("double SIGTERM")
+  // The fake and its grandchild ignore SIGTERM: a graceful stop would wait the 10 s grace.
+  const running = worker(t, { FAKE_AGENT_MODE: "ignore_sigterm,leave_child", FAKE_AGENT_RECORD: record })
+  const [run] = await waitForRuns(record)
+  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+
+  let stderr = ""
+  running.child.stderr!.on("data", (chunk: string) => (stderr += chunk))
+  running.child.kill("SIGTERM")
+  await waitFor("the worker to say it is stopping", () => stderr.includes("stopping"), 10_000, 20)
+  running.child.kill("SIGTERM")
+  const secondAt = Date.now()
+  await waitFor("the job to be queued again", async () => (await job(id)).status === "queued", 2_000, 20)
+  const requeuedAfter = Date.now() - secondAt
+  const result = await running.result
+  assert.ok(Date.now() - secondAt <= 2_500, `the worker exited ${Date.now() - secondAt} ms after the second signal`)
+  assert.equal(result.code, 130, result.stderr.slice(-1500))
+  assert.ok(!isRunning(run!.pid), "the fake claude is gone")
+  assert.ok(!isRunning(run!.grandchildPid!), "its grandchild is gone")
+  const [execution] = await executions(id)
+  assert.equal(execution?.status, "abandoned")
+  assert.match(execution?.error ?? "", /worker shut down/)
+  assert.ok(requeuedAfter <= 2_000, `queued again ${requeuedAfter} ms after the second signal`)
 })

@@ -88,6 +88,20 @@ export const trackGroup = (pgid: number): void => {
   }
 }
 
+/**
+ * SIGKILLs every provider group this process runs, at once (a second Ctrl-C: no grace). They
+ * stay tracked until their executions have recorded how they ended (see {@link trackedGroups}).
+ * Returns how many groups were signalled.
+ */
+export const killTrackedGroups = (): number => {
+  let killed = 0
+  for (const group of liveGroups) if (killGroup(group)) killed += 1
+  return killed
+}
+
+/** How many provider groups this process runs whose executions have not finished recording. */
+export const trackedGroups = (): number => liveGroups.size
+
 /** Stops tracking group `pgid` (its provider ended and was reaped by this process). */
 export const untrackGroup = (pgid: number): void => {
   liveGroups.delete(pgid)
