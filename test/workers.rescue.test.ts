@@ -275,3 +275,29 @@ test("a second SIGTERM kills the agents at once and records their executions: th
   assert.match(execution?.error ?? "", /worker shut down/)
   assert.ok(requeuedAfter <= 2_000, `queued again ${requeuedAfter} ms after the second signal`)
 })
+
+test("after an outage longer than the lease the worker renews before it claims: a job queued meanwhile runs once, nothing abandoned", { timeout: 50_000 }, async (t) => {
+  const record = join(dir, "outage-claim.jsonl")
+  records.push(record)
+  const proxy = await startDbProxy()
+  try {
+    // Each run lasts seconds, longer than the fence's half lease: a fence would stop it.
+    const cutOff = worker(t, { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "800", FAKE_AGENT_RECORD: record })
+    await waitFor("the worker to register", async () => (await db.sql`select 1 from workers where stopped_at is null`).length > 0, 15_000)
+    proxy.partition()
+    await waitFor("the worker's lease to lapse", async () =>
+      (await db.sql`select 1 from workers where heartbeat_at < now() - make_interval(secs => ${(LEASE_MS + 500) / 1000})`).length > 0, 15_000)
+    const id = await enqueue("queued during the outage")
+    proxy.heal()
+    await waitFor("the job to complete", async () => (await job(id)).status === "completed", 30_000)
+    const rows = await executions(id)
+    assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "succeeded"]], JSON.stringify(rows))
+    cutOff.child.kill("SIGTERM")
+    const stopped = await cutOff.result
+    assert.equal(stopped.code, 0, stopped.stderr.slice(-1500))
+    assert.doesNotMatch(stopped.stderr, /lease lost/)
+  } finally {
+    proxy.heal()
+    await proxy.close()
+  }
+})

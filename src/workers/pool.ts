@@ -46,6 +46,16 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
 /** How long a worker waits before claiming again after a database error, ms. */
 const OUTAGE_RETRY_MS = 2_000
 
+/** How much sooner than its lease a silent worker stops its providers (see the fence in runPool), ms. */
+export const FENCE_MARGIN_MS = 5_000
+
+/**
+ * After how long without a renewal a worker stops its providers, ms: {@link FENCE_MARGIN_MS}
+ * before its lease runs out, but at least half a lease (short leases) and two beats.
+ */
+export const fenceAfter = (leaseMs: number, beatMs: number): number =>
+  Math.max(leaseMs - FENCE_MARGIN_MS, Math.floor(leaseMs / 2), 2 * beatMs)
+
 /** Identity of this process's workers: one id per process, with host and pid. */
 export const makeIdentity = (): WorkerIdentity => ({
   workerId: `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`,
@@ -87,7 +97,7 @@ export const runPool = (options: PoolOptions) =>
       const reaped = reapOrphans()
       if (reaped.length > 0) logger.warn({ processGroups: reaped }, "stopped provider processes left by dead workers on this host")
       yield* canceller.sweep
-      const rescued = yield* rescueOnce(leaseMs)
+      const rescued = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: canceller.runs })
       if (rescued > 0) logger.warn({ rescued }, "abandoned executions of lost workers")
     }).pipe(
       Effect.catch((error) => Effect.sync(() => outage.failed(error.message))),
@@ -95,10 +105,12 @@ export const runPool = (options: PoolOptions) =>
     )
     yield* Effect.forkScoped(maintenance)
 
-    // Fencing (invariant 1): once this worker's lease has not been renewed for half of it,
-    // the rescuers of other workers may soon abandon its executions and re-queue the jobs, so
-    // it stops its providers itself instead of racing their next run.
-    const fenceAfterMs = Math.max(Math.floor(leaseMs / 2), 2 * beatMs)
+    // Fencing (invariant 1): a worker whose lease is about to run out (no renewal for
+    // `fenceAfterMs`) stops its providers itself, since the rescuers of other workers may
+    // soon abandon its executions and re-queue the jobs. Not before: during a shorter outage
+    // nobody can take its jobs, and its agents go on. The margin covers the provider's grace
+    // (SIGTERM, then SIGKILL) together with the retry backoff a rescued job waits.
+    const fenceAfterMs = fenceAfter(leaseMs, beatMs)
     const fence = Effect.suspend(() => {
       const silentMs = performance.now() - beat.lastRenewedAt()
       if (silentMs <= fenceAfterMs || canceller.size() === 0) return Effect.void
@@ -109,11 +121,18 @@ export const runPool = (options: PoolOptions) =>
     }).pipe(Effect.repeat(Schedule.spaced(Math.max(25, Math.floor(leaseMs / 8)))))
     yield* Effect.forkScoped(fence)
 
+    const renewIfLate = Effect.suspend(() => performance.now() - beat.lastRenewedAt() > 1.5 * beatMs ? beat.renew : Effect.void)
     const worker = (index: number) =>
       Effect.gen(function*() {
+        // Lease before work: after a missed beat (an outage), renew before claiming; and
+        // since a claim held up by an outage may commit long after it was sent, again before
+        // its agent starts, so this worker's fence never stops an execution it just began.
+        // (The claim renews the lease in the database itself; see claimer.ts.)
+        yield* renewIfLate
         const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, argvFor: argvFor(env) })
         outage.succeeded()
         if (claimed) {
+          yield* renewIfLate
           yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
           return
         }

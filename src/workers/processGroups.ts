@@ -52,7 +52,8 @@ const fileOf = (pgid: number) => path.join(recordsDir(), `${pgid}.json`)
 const liveGroups = new Set<number>()
 let exitHookInstalled = false
 
-const killGroup = (pgid: number): boolean => {
+/** SIGKILLs process group `pgid`; false when it is gone already. Never throws. */
+export const killGroup = (pgid: number): boolean => {
   try {
     process.kill(-pgid, "SIGKILL")
     return true
