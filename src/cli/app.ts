@@ -8,6 +8,7 @@ import { Cause, Effect, Exit, ManagedRuntime } from "effect"
 import { connect, type Db } from "../config/database.js"
 import { checkProviderBins, InvalidSetting, readSettings, type Settings } from "../config/env.js"
 import { createLogger, type Logger, type TerminalLogging } from "../config/logger.js"
+import { guardDriverFault } from "../config/supervisedSql.js"
 import { channelFor } from "../events/sqlClient.js"
 import { type JobServices, jobServicesLayer } from "../projections/services.js"
 import { unwrapExit } from "./errors.js"
@@ -84,6 +85,7 @@ export const openApp = async (options: {
   const env = options.env ?? process.env
   const settings = loadSettings(env)
   const logger = createLogger(settings, options.terminal)
+  guardDriverFault(() => logger.warn("the PostgreSQL driver wrote to a closed connection (postgres.js issue #1208); its connections were replaced"))
   // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
   const db = await connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
   const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))

@@ -4,6 +4,7 @@
  */
 import postgres, { type Sql } from "postgres"
 import { embeddedStatus, startEmbedded, type EmbeddedStatus } from "./embedded.js"
+import { supervisedSql } from "./supervisedSql.js"
 import {
   appliedMigrations,
   defaultMigrationsDir,
@@ -162,17 +163,22 @@ export async function databaseStatus(options: Omit<ConnectOptions, "migrate" | "
 
 /**
  * A postgres.js client for `url` with search_path = `schema`, notices silenced and a 5 s connect
- * timeout. Unix-socket URLs (`?host=/dir` or a percent-encoded path as host) are supported.
+ * timeout, supervised (`supervisedSql.ts`: its pool can be replaced after the driver's known
+ * fault, its LISTEN re-establishes itself). Unix-socket URLs (`?host=/dir` or a
+ * percent-encoded path as host) are supported.
  */
 export function openSql(url: string, schema: string, options: { max?: number } = {}): Sql {
   const t = target(url, "url")
-  return postgres(t.url, {
-    ...(t.socket ? { host: t.socket } : {}),
-    max: options.max ?? 10,
-    connect_timeout: CONNECT_TIMEOUT_S,
-    onnotice: () => {},
-    connection: { application_name: "aidp", search_path: schema },
-  })
+  return supervisedSql((overrides) =>
+    postgres(t.url, {
+      ...(t.socket ? { host: t.socket } : {}),
+      max: options.max ?? 10,
+      connect_timeout: CONNECT_TIMEOUT_S,
+      onnotice: () => {},
+      connection: { application_name: "aidp", search_path: schema },
+      ...overrides,
+    }),
+  )
 }
 
 /** `url` with its password replaced by `***`, for display. */

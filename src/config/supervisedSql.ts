@@ -1,0 +1,188 @@
+/**
+ * A supervised postgres.js client: one `Sql` whose connection pool can be replaced under its
+ * users, and a LISTEN that comes back by itself.
+ *
+ * - postgres.js 3.4.9 (the latest) can write to a connection whose socket is already gone,
+ *   from a `setImmediate` (`TypeError: Cannot read properties of null (reading 'write')` at
+ *   `Immediate.nextWrite (postgres/src/connection.js)`; upstream porsager/postgres#1154, #1208,
+ *   unfixed). The exception escapes every caller, and the connection it leaves behind never
+ *   sends again. {@link guardDriverFault} recognizes exactly that exception and replaces the
+ *   pools of every supervised client; any other uncaught exception still ends the process.
+ * - postgres.js re-LISTENs once after its listening connection closes and gives up for good if
+ *   the server is not back at that instant (a restart). Here LISTEN has a connection of its own
+ *   that is re-established with backoff after every close, each success calling the
+ *   listeners' `onlisten` again (they re-sync from the tables).
+ */
+import type postgres from "postgres"
+
+type Sql = postgres.Sql
+/** Options a supervised client adds to its pool's (LISTEN connection, notification hooks). */
+export type ClientOverrides = Partial<postgres.Options<Record<string, postgres.PostgresType>>> & {
+  /** Every NOTIFY arriving on the client's connections (postgres.js option, untyped there). */
+  readonly onnotify?: (channel: string, payload: string) => void
+}
+
+/** First and largest wait between attempts to LISTEN again, ms. */
+const RELISTEN_BACKOFF_MS = { first: 250, max: 5_000 } as const
+/** How long a replaced pool may finish its queries before it is destroyed, s. */
+const REPLACED_POOL_END_S = 5
+
+/** The driver's write on a closed socket, by message and by its first stack frame. */
+const DRIVER_WRITE_FAULT_MESSAGE = "Cannot read properties of null (reading 'write')"
+const DRIVER_WRITE_FAULT_FRAME = /^\s*at (?:Immediate\.)?nextWrite \([^)]*[\\/]postgres[\\/](?:cjs[\\/])?src[\\/]connection\.c?js:\d+:\d+\)$/
+
+/**
+ * Whether `error` is postgres.js's write on a closed socket (see the module comment): a
+ * TypeError with exactly that message whose first stack frame is `nextWrite` in the driver's
+ * `connection.js`. Anything else, including the same message from our own code, is not.
+ */
+export const isDriverWriteFault = (error: unknown): boolean => {
+  if (!(error instanceof TypeError) || error.message !== DRIVER_WRITE_FAULT_MESSAGE) return false
+  const firstFrame = (error.stack ?? "").split("\n").find((line) => /^\s*at /.test(line))
+  return firstFrame !== undefined && DRIVER_WRITE_FAULT_FRAME.test(firstFrame)
+}
+
+interface Supervised {
+  readonly replacePools: () => void
+}
+
+/** Supervised clients not yet ended, whose pools a driver fault replaces. */
+const supervised = new Set<Supervised>()
+let faultListeners: Array<() => void> = []
+let guarded = false
+
+const onUncaught = (error: unknown): void => {
+  if (!isDriverWriteFault(error)) {
+    // Not ours to hide: leave the process to Node's default (message, stack, exit 1).
+    process.off("uncaughtException", onUncaught)
+    guarded = false
+    process.nextTick(() => {
+      throw error
+    })
+    return
+  }
+  for (const client of supervised) client.replacePools()
+  for (const listener of faultListeners) listener()
+}
+
+/**
+ * Installs (once) the process's handler for the driver's write on a closed socket: that
+ * exception replaces the pools of every supervised client and calls `onFault` (to log it);
+ * every other uncaught exception is rethrown, ending the process as before.
+ */
+export const guardDriverFault = (onFault?: () => void): void => {
+  if (onFault) faultListeners = [...faultListeners, onFault]
+  if (guarded) return
+  guarded = true
+  process.on("uncaughtException", onUncaught)
+}
+
+const quoted = (channel: string): string => `"${channel.replaceAll('"', '""')}"`
+
+interface Listener {
+  readonly fn: (payload: string) => void
+  readonly onlisten: (() => void) | undefined
+}
+
+/**
+ * Wraps `open(overrides)` (which makes a postgres.js client with the caller's settings plus
+ * `overrides`) into one client whose pools can be replaced (see {@link guardDriverFault})
+ * and whose `listen` re-establishes itself. `end` ends whatever pools it holds.
+ */
+export const supervisedSql = (open: (overrides: ClientOverrides) => Sql): Sql => {
+  let current = open({})
+  let listenClient: Sql | null = null
+  let ended = false
+  const channels = new Map<string, Set<Listener>>()
+  let relistenWanted = false
+  let relistening = false
+
+  const notify = (channel: string, payload: string) => {
+    for (const listener of channels.get(channel) ?? []) listener.fn(payload)
+  }
+  /** The LISTEN connection (one, reconnected on demand by its pool of one). */
+  const listener = (): Sql =>
+    listenClient ??= open({
+      max: 1,
+      max_lifetime: null,
+      fetch_types: false,
+      onnotify: notify,
+      onclose: () => {
+        if (!ended && channels.size > 0) void relisten()
+      }
+    })
+  /** LISTENs every channel again until one pass succeeds, then tells the listeners. */
+  const relisten = async (): Promise<void> => {
+    relistenWanted = true
+    if (relistening) return
+    relistening = true
+    let delay: number = RELISTEN_BACKOFF_MS.first
+    try {
+      while (relistenWanted && !ended && channels.size > 0) {
+        relistenWanted = false
+        try {
+          const sql = listener()
+          for (const channel of [...channels.keys()]) await sql.unsafe(`listen ${quoted(channel)}`)
+          delay = RELISTEN_BACKOFF_MS.first
+          for (const set of channels.values()) for (const each of set) each.onlisten?.()
+        } catch {
+          relistenWanted = true
+          await new Promise((resolve) => setTimeout(resolve, delay).unref())
+          delay = Math.min(delay * 2, RELISTEN_BACKOFF_MS.max)
+        }
+      }
+    } finally {
+      relistening = false
+    }
+  }
+
+  const listen = async (channel: string, fn: (payload: string) => void, onlisten?: () => void) => {
+    const entry: Listener = { fn, onlisten }
+    const set = channels.get(channel)
+    if (set) set.add(entry)
+    else {
+      channels.set(channel, new Set([entry]))
+      try {
+        await listener().unsafe(`listen ${quoted(channel)}`)
+      } catch (error) {
+        channels.delete(channel)
+        throw error
+      }
+    }
+    onlisten?.()
+    const unlisten = async (): Promise<void> => {
+      const listeners = channels.get(channel)
+      if (!listeners?.delete(entry) || listeners.size > 0) return
+      channels.delete(channel)
+      await listenClient?.unsafe(`unlisten ${quoted(channel)}`)
+    }
+    return { state: { pid: 0, secret: 0 }, unlisten }
+  }
+
+  const self: Supervised = {
+    replacePools: () => {
+      if (ended) return
+      const old = [current, listenClient]
+      current = open({})
+      listenClient = null
+      for (const sql of old) void sql?.end({ timeout: REPLACED_POOL_END_S }).catch(() => undefined)
+      if (channels.size > 0) void relisten()
+    }
+  }
+  supervised.add(self)
+
+  const end = async (options?: { timeout?: number }) => {
+    ended = true
+    supervised.delete(self)
+    await Promise.all([current.end(options), listenClient?.end({ timeout: 0 })])
+  }
+
+  return new Proxy((() => undefined) as unknown as Sql, {
+    apply: (_target, thisArg, args) => Reflect.apply(current as unknown as (...a: Array<unknown>) => unknown, thisArg, args),
+    get: (_target, property) => {
+      if (property === "listen") return listen
+      if (property === "end") return end
+      return Reflect.get(current, property)
+    }
+  })
+}
