@@ -40,6 +40,7 @@ export const parseArgs = <F extends AnyFlags>(help: string, argv: ReadonlyArray<
       if (at !== -1 && (next === undefined || (next.startsWith("-") && !/^-\d/.test(next)))) {
         throw new UsageError(`${argv[at]} needs a value. Run with --help for the options.`)
       }
+      if (type === "number") checkDecimal(argv, spellings)
     }
   }
   const unknown = Object.keys(result.unnormalizedFlags).filter((name) => !known.has(name))
@@ -56,6 +57,21 @@ export const parseArgs = <F extends AnyFlags>(help: string, argv: ReadonlyArray<
     )
   }
   return result
+}
+
+/**
+ * Refuses a number flag whose value is not a whole number in plain decimal digits (an
+ * optional minus sign, then digits): yargs would read `0x10` as 16 and `1e2` as 100.
+ */
+const checkDecimal = (argv: ReadonlyArray<string>, spellings: ReadonlySet<string>): void => {
+  argv.forEach((word, i) => {
+    const [flag, inline] = word.includes("=") ? [word.slice(0, word.indexOf("=")), word.slice(word.indexOf("=") + 1)] : [word, undefined]
+    if (!spellings.has(flag)) return
+    const value = inline ?? argv[i + 1]
+    if (value !== undefined && !/^-?\d+$/.test(value)) {
+      throw new UsageError(`${flag} must be a whole number in decimal digits (e.g. ${flag} 3); got ${JSON.stringify(value)}.`)
+    }
+  })
 }
 
 /** Reads an optional integer flag in [min, max]; throws UsageError naming the flag. */
