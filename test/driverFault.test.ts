@@ -1,6 +1,7 @@
 /**
- * Issue 6, item 1: no worker dies of the driver. postgres.js's write on a closed socket
- * (porsager/postgres#1208) is reproduced for real in a child process: under
+ * Issue 6, item 1: no worker dies of the driver. Which uncaught errors are the driver's own
+ * (table-driven), and postgres.js's write on a closed socket (porsager/postgres#1208)
+ * reproduced for real in a child process: under
  * guardDriverFault the process lives, its pool is replaced and answers the next query;
  * the same exception thrown by our own code still ends the process. LISTEN comes back by
  * itself (and re-syncs) after its connection is terminated.
@@ -11,7 +12,7 @@ import { fileURLToPath } from "node:url"
 import { after, before, describe, it } from "node:test"
 import type { Sql } from "postgres"
 import { openSql } from "../src/config/database.js"
-import { isDriverWriteFault } from "../src/config/supervisedSql.js"
+import { isDriverConnectionRejection, isDriverWriteFault } from "../src/config/supervisedSql.js"
 import { subscribe } from "../src/events/listener.js"
 import { createTestDb, testDatabaseUrl, type TestDb } from "./support/db.js"
 import { waitFor } from "./support/wait.js"
@@ -41,6 +42,23 @@ describe("isDriverWriteFault", () => {
     ["not an error", MESSAGE, false]
   ]
   for (const [name, error, expected] of cases) it(name, () => assert.equal(isDriverWriteFault(error), expected))
+})
+
+/** A postgres.js connection error as the driver makes it (Errors.connection). */
+const connectionError = (code: string, ...frames: Array<string>): Error =>
+  Object.assign(withStack(new Error(`write ${code} 127.0.0.1:5432`), ...frames), { code, errno: code })
+
+describe("isDriverConnectionRejection", () => {
+  const closedFrames = ["DriverSocket.closed (file:///app/node_modules/postgres/src/connection.js:453:57)", "DriverSocket.emit (node:events:524:28)", "TCP.<anonymous> (node:net:343:12)"]
+  const cases: ReadonlyArray<readonly [string, unknown, boolean]> = [
+    ["CONNECTION_CLOSED on the driver's own promise (seen in the soak)", connectionError("CONNECTION_CLOSED", ...closedFrames), true],
+    ["CONNECTION_DESTROYED from the driver's terminate", connectionError("CONNECTION_DESTROYED", "terminate (/app/node_modules/postgres/cjs/src/connection.js:424:7)", "Timeout.destroy [as _onTimeout] (/app/node_modules/postgres/cjs/src/index.js:385:5)", "listOnTimeout (node:internal/timers:581:17)", "process.processTimers (node:internal/timers:519:7)"), true],
+    ["the same error on a query of ours (its origin appended)", connectionError("CONNECTION_CLOSED", ...closedFrames, "claimNext (file:///app/dist/workers/claimer.js:40:20)"), false],
+    ["another code", connectionError("ECONNRESET", ...closedFrames), false],
+    ["raised outside the driver", connectionError("CONNECTION_CLOSED", "closed (file:///app/dist/events/listener.js:10:3)"), false],
+    ["not an error", "CONNECTION_CLOSED", false]
+  ]
+  for (const [name, error, expected] of cases) it(name, () => assert.equal(isDriverConnectionRejection(error), expected))
 })
 
 describe("the driver's write on a closed socket, for real", () => {

@@ -80,7 +80,7 @@ export const openApp = async (options: {
   const env = options.env ?? process.env
   const settings = loadSettings(env)
   const logger = createLogger(settings, options.terminal)
-  guardDriverFault(() => logger.warn("the PostgreSQL driver wrote to a closed connection (postgres.js issue #1208); its connections were replaced"))
+  guardDriverFault(() => logger.warn("the PostgreSQL driver failed on a closed connection (a known postgres.js fault); its connections were replaced"))
   // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
   const db = await connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
   const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))

@@ -8,11 +8,18 @@
  *   unfixed). The exception escapes every caller, and the connection it leaves behind never
  *   sends again. {@link guardDriverFault} recognizes exactly that exception and replaces the
  *   pools of every supervised client; any other uncaught exception still ends the process.
+ * - postgres.js drops every listener of a socket it is done with (`removeAllListeners`), and
+ *   can do so for a socket that is still open (a stale 'close' of an earlier socket of the same
+ *   connection): a later ECONNRESET on it has no 'error' listener and ends the process
+ *   (`Error: read ECONNRESET at TCP.onStreamRead`, seen in the restart soak). Supervised clients
+ *   open their sockets themselves ({@link DriverSocket}): a socket the driver let go of is
+ *   destroyed on its late error instead.
  * - postgres.js re-LISTENs once after its listening connection closes and gives up for good if
  *   the server is not back at that instant (a restart). Here LISTEN has a connection of its own
  *   that is re-established with backoff after every close, each success calling the
  *   listeners' `onlisten` again (they re-sync from the tables).
  */
+import net from "node:net"
 import type postgres from "postgres"
 
 type Sql = postgres.Sql
@@ -20,6 +27,40 @@ type Sql = postgres.Sql
 export type ClientOverrides = Partial<postgres.Options<Record<string, postgres.PostgresType>>> & {
   /** Every NOTIFY arriving on the client's connections (postgres.js option, untyped there). */
   readonly onnotify?: (channel: string, payload: string) => void
+  /** Opens a connection's socket (postgres.js option, untyped there); see {@link DriverSocket}. */
+  readonly socket?: (options: DriverSocketOptions) => net.Socket
+}
+
+/** What postgres.js passes to its `socket` option: its parsed hosts, ports and Unix socket path. */
+interface DriverSocketOptions {
+  readonly host: ReadonlyArray<string>
+  readonly port: ReadonlyArray<number>
+  readonly path: string | false
+}
+
+/**
+ * A driver connection's socket. When postgres.js removes all its listeners (it is done with
+ * the socket, rightly or not), an error listener of ours stays that destroys the socket, so a
+ * late error cannot become an uncaught exception. While the driver listens, it handles errors.
+ */
+class DriverSocket extends net.Socket {
+  override removeAllListeners(event?: string | symbol): this {
+    super.removeAllListeners(event)
+    if (event === undefined || event === "error") super.on("error", () => this.destroy())
+    return this
+  }
+}
+
+/**
+ * Connects a {@link DriverSocket} to the first host (aidp names one server); writes made
+ * before it is connected are queued by Node. `host` and `port` are set for the driver's
+ * error messages.
+ */
+const driverSocket = (options: DriverSocketOptions): net.Socket => {
+  const socket = Object.assign(new DriverSocket(), { host: options.host[0], port: options.port[0] })
+  if (options.path) socket.connect(options.path)
+  else socket.connect(options.port[0] ?? 5432, options.host[0] ?? "localhost")
+  return socket
 }
 
 /** First and largest wait between attempts to LISTEN again, ms. */
@@ -42,6 +83,24 @@ export const isDriverWriteFault = (error: unknown): boolean => {
   return firstFrame !== undefined && DRIVER_WRITE_FAULT_FRAME.test(firstFrame)
 }
 
+/** postgres.js's own connection errors (its `Errors.connection` codes). */
+const DRIVER_CONNECTION_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED", "CONNECT_TIMEOUT"])
+const DRIVER_FRAME = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/][a-z]+\.c?js:\d+:\d+\)?$/
+const NODE_FRAME = /\(node:[a-z_/]+:\d+:\d+\)$|at node:[a-z_/]+:\d+:\d+$/
+
+/**
+ * Whether `error`, rejected with no handler, is one of postgres.js's connection errors on a
+ * promise of the driver's own: a connection error code, raised in the driver, and every stack
+ * frame in the driver or Node. A query of ours carries its caller's frames (the driver appends
+ * the query's origin), so our own unhandled query is never taken for it. Seen in the restart
+ * soak: `CONNECTION_CLOSED` at `closed (postgres/src/connection.js)`.
+ */
+export const isDriverConnectionRejection = (error: unknown): boolean => {
+  if (!(error instanceof Error) || !DRIVER_CONNECTION_CODES.has(String((error as NodeJS.ErrnoException).code))) return false
+  const frames = (error.stack ?? "").split("\n").filter((line) => /^\s*at /.test(line))
+  return frames.length > 0 && DRIVER_FRAME.test(frames[0]!) && frames.every((frame) => DRIVER_FRAME.test(frame) || NODE_FRAME.test(frame))
+}
+
 interface Supervised {
   readonly replacePools: () => void
 }
@@ -51,8 +110,8 @@ const supervised = new Set<Supervised>()
 let faultListeners: Array<() => void> = []
 let guarded = false
 
-const onUncaught = (error: unknown): void => {
-  if (!isDriverWriteFault(error)) {
+const onUncaught = (error: unknown, origin: string): void => {
+  if (!isDriverWriteFault(error) && !(origin === "unhandledRejection" && isDriverConnectionRejection(error))) {
     // Not ours to hide: leave the process to Node's default (message, stack, exit 1).
     process.off("uncaughtException", onUncaught)
     guarded = false
@@ -66,9 +125,10 @@ const onUncaught = (error: unknown): void => {
 }
 
 /**
- * Installs (once) the process's handler for the driver's write on a closed socket: that
- * exception replaces the pools of every supervised client and calls `onFault` (to log it);
- * every other uncaught exception is rethrown, ending the process as before.
+ * Installs (once) the process's handler for the driver's write on a closed socket and for its
+ * connection errors rejected on its own promises ({@link isDriverConnectionRejection}): either
+ * replaces the pools of every supervised client and calls `onFault` (to log it); every other
+ * uncaught exception or unhandled rejection is rethrown, ending the process as before.
  */
 export const guardDriverFault = (onFault?: () => void): void => {
   if (onFault) faultListeners = [...faultListeners, onFault]
@@ -87,9 +147,11 @@ interface Listener {
 /**
  * Wraps `open(overrides)` (which makes a postgres.js client with the caller's settings plus
  * `overrides`) into one client whose pools can be replaced (see {@link guardDriverFault})
- * and whose `listen` re-establishes itself. `end` ends whatever pools it holds.
+ * and whose `listen` re-establishes itself; its connections use {@link DriverSocket}s. `end`
+ * ends whatever pools it holds.
  */
-export const supervisedSql = (open: (overrides: ClientOverrides) => Sql): Sql => {
+export const supervisedSql = (openClient: (overrides: ClientOverrides) => Sql): Sql => {
+  const open = (overrides: ClientOverrides) => openClient({ socket: driverSocket, ...overrides })
   let current = open({})
   let listenClient: Sql | null = null
   let ended = false

@@ -12,6 +12,7 @@ import { Cause, Effect, Queue, Schedule } from "effect"
 import type { Logger } from "../config/logger.js"
 import type { EventOf } from "../domain/events.js"
 import { listen } from "../events/listener.js"
+import type { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { makeCanceller } from "./canceller.js"
 import { claimNext, type WorkerIdentity } from "./claimer.js"
@@ -64,8 +65,9 @@ export const makeIdentity = (): WorkerIdentity => ({
 })
 
 /**
- * Runs the pool until interrupted. Fails with DatabaseError when the first LISTEN or
- * heartbeat cannot be made; later database trouble is logged and retried.
+ * Runs the pool until interrupted. Database trouble, from the first heartbeat and LISTEN
+ * on (the database restarting as the workers start), is logged once per outage and retried
+ * every {@link OUTAGE_RETRY_MS}; it never ends the pool.
  */
 export const runPool = (options: PoolOptions) =>
   Effect.scoped(Effect.gen(function*() {
@@ -81,8 +83,13 @@ export const runPool = (options: PoolOptions) =>
 
     const outage = makeOutageReporter(logger, OUTAGE_RETRY_MS)
     const beatMs = Math.max(50, Math.floor(leaseMs / 4))
-    const beat = yield* heartbeat(identity, beatMs, (error) => outage.failed(error.message))
-    yield* listen({
+    const untilReachable = <A, R>(effect: Effect.Effect<A, DatabaseError, R>) =>
+      effect.pipe(
+        Effect.tapError((error) => Effect.sync(() => outage.failed(error.message))),
+        Effect.retry({ schedule: Schedule.spaced(OUTAGE_RETRY_MS) })
+      )
+    const beat = yield* untilReachable(heartbeat(identity, beatMs, (error) => outage.failed(error.message)))
+    yield* untilReachable(listen({
       onNotification: (n) => {
         if (n.t === "JobQueued" || n.t === "JobRetryRequested") wakeAll()
         if (n.t === "JobCancelRequested") Effect.runFork(canceller.request(n.j))
@@ -91,7 +98,7 @@ export const runPool = (options: PoolOptions) =>
         wakeAll()
         Effect.runForkWith(services)(canceller.sweep.pipe(Effect.ignore))
       }
-    })
+    }))
 
     const maintenance = Effect.gen(function*() {
       const reaped = reapOrphans()
