@@ -54,7 +54,9 @@ describe("isDriverConnectionRejection", () => {
     ["CONNECTION_CLOSED on the driver's own promise (seen in the soak)", connectionError("CONNECTION_CLOSED", ...closedFrames), true],
     ["CONNECTION_DESTROYED from the driver's terminate", connectionError("CONNECTION_DESTROYED", "terminate (/app/node_modules/postgres/cjs/src/connection.js:424:7)", "Timeout.destroy [as _onTimeout] (/app/node_modules/postgres/cjs/src/index.js:385:5)", "listOnTimeout (node:internal/timers:581:17)", "process.processTimers (node:internal/timers:519:7)"), true],
     ["the same error on a query of ours (its origin appended)", connectionError("CONNECTION_CLOSED", ...closedFrames, "claimNext (file:///app/dist/workers/claimer.js:40:20)"), false],
-    ["another code", connectionError("ECONNRESET", ...closedFrames), false],
+    ["ECONNREFUSED of a reconnect, on the driver's type fetch (seen in the soak)", connectionError("ECONNREFUSED", "TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16)"), true],
+    ["another code", connectionError("ENOENT", ...closedFrames), false],
+    ["ECONNREFUSED with a frame of ours", connectionError("ECONNREFUSED", "TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16)", "heartbeat (file:///app/dist/workers/heartbeat.js:20:5)"), false],
     ["raised outside the driver", connectionError("CONNECTION_CLOSED", "closed (file:///app/dist/events/listener.js:10:3)"), false],
     ["not an error", "CONNECTION_CLOSED", false]
   ]

@@ -83,22 +83,32 @@ export const isDriverWriteFault = (error: unknown): boolean => {
   return firstFrame !== undefined && DRIVER_WRITE_FAULT_FRAME.test(firstFrame)
 }
 
-/** postgres.js's own connection errors (its `Errors.connection` codes). */
-const DRIVER_CONNECTION_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED", "CONNECT_TIMEOUT"])
+/**
+ * Errors of a lost connection: postgres.js's own (`Errors.connection`), the socket's, and the
+ * server's refusals while it shuts down or starts (SQLSTATE 57P01, 57P02, 57P03).
+ */
+const CONNECTION_LOST_CODES = new Set([
+  "CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED", "CONNECT_TIMEOUT",
+  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH",
+  "57P01", "57P02", "57P03"
+])
 const DRIVER_FRAME = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/][a-z]+\.c?js:\d+:\d+\)?$/
 const NODE_FRAME = /\(node:[a-z_/]+:\d+:\d+\)$|at node:[a-z_/]+:\d+:\d+$/
 
 /**
- * Whether `error`, rejected with no handler, is one of postgres.js's connection errors on a
- * promise of the driver's own: a connection error code, raised in the driver, and every stack
- * frame in the driver or Node. A query of ours carries its caller's frames (the driver appends
- * the query's origin), so our own unhandled query is never taken for it. Seen in the restart
- * soak: `CONNECTION_CLOSED` at `closed (postgres/src/connection.js)`.
+ * Whether `error`, rejected with no handler, is a lost connection on a promise of the
+ * driver's own: postgres.js 3.4.9 fetches the array types after each (re)connect from its
+ * socket's data handler and drops the promise (`return fetchArrayTypes()` in
+ * `ReadyForQuery`), so a connection lost during that query is an unhandled rejection (seen
+ * in the restart soak: CONNECTION_CLOSED, ECONNREFUSED). Recognized by a lost-connection
+ * code and a stack with no frame but the driver's and Node's: a query of ours carries its
+ * caller's frames (the driver appends a tagged query's origin), so our own unhandled query
+ * is never taken for it.
  */
 export const isDriverConnectionRejection = (error: unknown): boolean => {
-  if (!(error instanceof Error) || !DRIVER_CONNECTION_CODES.has(String((error as NodeJS.ErrnoException).code))) return false
+  if (!(error instanceof Error) || !CONNECTION_LOST_CODES.has(String((error as NodeJS.ErrnoException).code))) return false
   const frames = (error.stack ?? "").split("\n").filter((line) => /^\s*at /.test(line))
-  return frames.length > 0 && DRIVER_FRAME.test(frames[0]!) && frames.every((frame) => DRIVER_FRAME.test(frame) || NODE_FRAME.test(frame))
+  return frames.length > 0 && frames.every((frame) => DRIVER_FRAME.test(frame) || NODE_FRAME.test(frame))
 }
 
 interface Supervised {
