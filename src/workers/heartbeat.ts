@@ -27,6 +27,8 @@ export interface Heartbeat {
    * DatabaseError.
    */
   readonly renew: Effect.Effect<void, DatabaseError>
+  /** Notes a renewal made by another statement sent at `sentAt` (performance.now()): a claim. */
+  readonly renewedAfter: (sentAt: number) => void
 }
 
 /**
@@ -67,5 +69,9 @@ export const heartbeat = (
       Effect.repeat(Schedule.spaced(intervalMs)),
       Effect.forkScoped
     )
-    return { lastRenewedAt: () => lastRenewedAt, renew: Effect.asVoid(beat) }
+    return {
+      lastRenewedAt: () => lastRenewedAt,
+      renew: Effect.asVoid(beat),
+      renewedAfter: (sentAt) => void (lastRenewedAt = Math.max(lastRenewedAt, sentAt))
+    }
   })

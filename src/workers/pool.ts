@@ -47,8 +47,15 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
 /** How long a worker waits before claiming again after a database error, ms. */
 const OUTAGE_RETRY_MS = 2_000
 
-/** How much sooner than its lease a silent worker stops its providers (see the fence in runPool), ms. */
-export const FENCE_MARGIN_MS = 5_000
+/**
+ * How much sooner than its lease a silent worker stops its providers (see the fence in
+ * runPool), ms. The fence looks every {@link FENCE_CHECK_MS} at most and kills at once
+ * (SIGKILL), so the agents are gone before the lease runs out; a rescued job also waits its
+ * retry backoff (5 s) before it can run elsewhere.
+ */
+export const FENCE_MARGIN_MS = 2_000
+/** Longest time between two looks of the fence, ms. */
+const FENCE_CHECK_MS = 1_000
 
 /**
  * After how long without a renewal a worker stops its providers, ms: {@link FENCE_MARGIN_MS}
@@ -82,7 +89,8 @@ export const runPool = (options: PoolOptions) =>
     }
 
     const outage = makeOutageReporter(logger, OUTAGE_RETRY_MS)
-    const beatMs = Math.max(50, Math.floor(leaseMs / 4))
+    // Ten beats a lease: an outage of two thirds of a lease stays short of the fence.
+    const beatMs = Math.max(50, Math.floor(leaseMs / 10))
     const untilReachable = <A, R>(effect: Effect.Effect<A, DatabaseError, R>) =>
       effect.pipe(
         Effect.tapError((error) => Effect.sync(() => outage.failed(error.message))),
@@ -125,7 +133,7 @@ export const runPool = (options: PoolOptions) =>
       return canceller.fence(reason).pipe(
         Effect.tap((stopped) => Effect.sync(() => stopped > 0 && logger.error({ stopped, silentMs: Math.round(silentMs) }, "lease lost: stopping running executions")))
       )
-    }).pipe(Effect.repeat(Schedule.spaced(Math.max(25, Math.floor(leaseMs / 8)))))
+    }).pipe(Effect.repeat(Schedule.spaced(Math.max(25, Math.min(FENCE_CHECK_MS, Math.floor(leaseMs / 8))))))
     yield* Effect.forkScoped(fence)
 
     const renewIfLate = Effect.suspend(() => performance.now() - beat.lastRenewedAt() > 1.5 * beatMs ? beat.renew : Effect.void)
@@ -134,12 +142,15 @@ export const runPool = (options: PoolOptions) =>
         // Lease before work: after a missed beat (an outage), renew before claiming; and
         // since a claim held up by an outage may commit long after it was sent, again before
         // its agent starts, so this worker's fence never stops an execution it just began.
-        // (The claim renews the lease in the database itself; see claimer.ts.)
+        // The claim renews the lease in the database itself (claimer.ts), after it was sent.
         yield* renewIfLate
+        const claimSentAt = performance.now()
         const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, argvFor: argvFor(env) })
+        beat.renewedAfter(claimSentAt)
         outage.succeeded()
         if (claimed) {
-          yield* renewIfLate
+          // The claim is ours whatever happens now: run it even if the database is gone again.
+          yield* renewIfLate.pipe(Effect.ignore)
           yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
           return
         }
