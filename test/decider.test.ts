@@ -9,7 +9,7 @@ import { Result } from "effect"
 import { decide, evolve, fold, initialState, type JobCommand } from "../src/domain/decider.js"
 import { decodeEvent, type JobEvent } from "../src/domain/events.js"
 import type { ErrorKind, JobStatus } from "../src/domain/job.js"
-import { BASE_BACKOFF_MS, backoffMs, MAX_BACKOFF_MS, shouldRetry } from "../src/domain/retryPolicy.js"
+import { BASE_BACKOFF_MS, backoffMs, MAX_ABANDONED_IN_ROW, MAX_BACKOFF_MS, shouldRetry } from "../src/domain/retryPolicy.js"
 import { cmd } from "./support/commandBuilders.js"
 import { at, ev, EXEC_1, EXEC_2, EXEC_3, T0 } from "./support/events.js"
 
@@ -44,6 +44,20 @@ const given = {
     ev.started(EXEC_3, 3)
   ]
 } satisfies Record<string, ReadonlyArray<JobEvent>>
+
+/** Execution id of the `n`th execution (1-based) in {@link abandonedRuns}. */
+const execN = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`
+
+/**
+ * `n` executions of a queued job, each started and then ended by aidp's own side (abandoned
+ * and re-queued by policy), leaving the job queued.
+ */
+const abandonedRuns = (n: number, first = 1): Array<JobEvent> =>
+  Array.from({ length: n }, (_, i) => [
+    ev.started(execN(first + i), first + i),
+    ev.abandoned(execN(first + i), "lease expired"),
+    ev.retry("policy", at(i))
+  ]).flat()
 
 type Then = ReadonlyArray<JobEvent> | { readonly error: "JobNotFound" | "IllegalTransition"; readonly message?: string | RegExp }
 
@@ -175,13 +189,50 @@ const cases: ReadonlyArray<Case> = [
   },
   { name: "Fail of another execution is refused", given: given.running, when: cmd.fail(EXEC_2, "auth", NOW), then: refused() },
   { name: "Fail of a failed job is refused", given: given.failed, when: cmd.fail(EXEC_1, "auth", NOW), then: refused() },
-  // Abandon
-  { name: "Abandon on attempt 1 of 3: worker_lost is retried by policy", given: given.running, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent(), policyRetry(5_000)] },
+  // Abandon: aidp's own side ended the execution; it spends no attempt (issue 6)
+  { name: "Abandon on attempt 1 of 3: queued again after 5 s", given: given.running, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent(), policyRetry(5_000)] },
   {
-    name: "Abandon on the last attempt: no retry",
+    name: "Abandon on the last attempt: queued again, it spent no attempt",
     given: given.runningThird,
     when: cmd.abandon(EXEC_3, NOW),
-    then: [abandonedEvent(EXEC_3)]
+    then: [abandonedEvent(EXEC_3), policyRetry(5_000)]
+  },
+  {
+    name: "Abandon with max_attempts 1: queued again",
+    given: [ev.queued({ max_attempts: 1 }), ev.started(EXEC_1)],
+    when: cmd.abandon(EXEC_1, NOW),
+    then: [abandonedEvent(), policyRetry(5_000)]
+  },
+  {
+    name: "Abandon, the 3rd in a row: backoff 20 s",
+    given: [ev.queued(), ...abandonedRuns(2), ev.started(execN(3), 3)],
+    when: cmd.abandon(execN(3), NOW),
+    then: [abandonedEvent(execN(3)), policyRetry(20_000)]
+  },
+  {
+    name: `Abandon, the ${MAX_ABANDONED_IN_ROW}th in a row: the job fails (worker_lost), not queued again`,
+    given: [ev.queued(), ...abandonedRuns(MAX_ABANDONED_IN_ROW - 1), ev.started(execN(MAX_ABANDONED_IN_ROW), MAX_ABANDONED_IN_ROW)],
+    when: cmd.abandon(execN(MAX_ABANDONED_IN_ROW), NOW),
+    then: [abandonedEvent(execN(MAX_ABANDONED_IN_ROW))]
+  },
+  {
+    name: `Abandon by a stopping worker, the ${MAX_ABANDONED_IN_ROW}th in a row: the job fails too`,
+    given: [ev.queued(), ...abandonedRuns(MAX_ABANDONED_IN_ROW - 1), ev.started(execN(MAX_ABANDONED_IN_ROW), MAX_ABANDONED_IN_ROW)],
+    when: { ...cmd.abandon(execN(MAX_ABANDONED_IN_ROW), NOW), workerStopping: true },
+    then: [abandonedEvent(execN(MAX_ABANDONED_IN_ROW))]
+  },
+  {
+    name: "Abandon after 9 abandoned, then an agent's failure: the row starts again, queued",
+    given: [
+      ev.queued({ max_attempts: 2 }),
+      ...abandonedRuns(MAX_ABANDONED_IN_ROW - 1),
+      ev.started(execN(10), 10),
+      ev.failed(execN(10), "network"),
+      ev.retry("policy", at(0)),
+      ev.started(execN(11), 11)
+    ],
+    when: cmd.abandon(execN(11), NOW),
+    then: [abandonedEvent(execN(11)), policyRetry(5_000)]
   },
   { name: "Abandon after a cancel request: no retry", given: given.cancelRequested, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent()] },
   {
@@ -195,6 +246,25 @@ const cases: ReadonlyArray<Case> = [
     given: given.cancelRequested,
     when: { ...cmd.abandon(EXEC_1, NOW), workerStopping: true },
     then: [abandonedEvent()]
+  },
+  // Attempts spent are the agent's failures only
+  {
+    name: "Fail (timeout) of attempt 2 of 2 after a shutdown ended attempt 1: retried, one attempt was spent",
+    given: [ev.queued({ max_attempts: 2 }), ...abandonedRuns(1), ev.started(EXEC_2, 2)],
+    when: cmd.fail(EXEC_2, "timeout", NOW),
+    then: [failedEvent("timeout", EXEC_2), policyRetry(5_000)]
+  },
+  {
+    name: "Fail (network) with max_attempts 1 after 3 abandoned executions: no retry, its one attempt is spent",
+    given: [ev.queued({ max_attempts: 1 }), ...abandonedRuns(3), ev.started(execN(4), 4)],
+    when: cmd.fail(execN(4), "network", NOW),
+    then: [failedEvent("network", execN(4))]
+  },
+  {
+    name: "Fail (network), 2nd spent attempt of 3 after an abandoned one: backoff 10 s (by spent attempts)",
+    given: [ev.queued(), ev.started(EXEC_1), ev.failed(EXEC_1, "network"), ev.retry("policy", at(0)), ...abandonedRuns(1, 2), ev.started(EXEC_3, 3)],
+    when: cmd.fail(EXEC_3, "network", NOW),
+    then: [failedEvent("network", EXEC_3), policyRetry(10_000)]
   },
   { name: "Abandon of a stale execution is refused", given: given.runningSecond, when: cmd.abandon(EXEC_1, NOW), then: refused() },
   { name: "Abandon of a completed job is refused", given: given.completed, when: cmd.abandon(EXEC_1, NOW), then: refused() },
@@ -270,6 +340,9 @@ describe("decide", () => {
   })
 })
 
+const pick = ({ attempts, abandoned, abandonedInRow }: { attempts: number; abandoned: number; abandonedInRow: number }) =>
+  ({ attempts, abandoned, abandonedInRow })
+
 describe("evolve / fold", () => {
   const statusAfter: ReadonlyArray<readonly [string, ReadonlyArray<JobEvent>, JobStatus]> = [
     ["JobQueued", given.queued, "queued"],
@@ -300,6 +373,17 @@ describe("evolve / fold", () => {
     assert.deepEqual(states.map((s) => s.attempts), [0, 0, 1, 1, 1, 2, 2, 2, 3])
     assert.deepEqual(states.map((s) => s.currentExecutionId), [null, null, EXEC_1, null, null, EXEC_2, null, null, EXEC_3])
     assert.equal(states[1]!.maxAttempts, 3)
+  })
+
+  it("counts abandoned executions, in all and in a row; an execution the agent ended resets the row", () => {
+    const abandonedTwice = [ev.queued(), ...abandonedRuns(2)]
+    assert.deepEqual(pick(fold(abandonedTwice)), { attempts: 2, abandoned: 2, abandonedInRow: 2 })
+    const ends = [ev.succeeded(execN(3)), ev.failed(execN(3), "crashed"), ev.cancelled(execN(3))]
+    for (const end of ends) {
+      assert.deepEqual(pick(fold([...abandonedTwice, ev.started(execN(3), 3), end])), { attempts: 3, abandoned: 2, abandonedInRow: 0 }, end.type)
+    }
+    // Cancelling a queued job ends no execution: the row goes on.
+    assert.deepEqual(pick(fold([...abandonedTwice, ev.cancelRequested(), ev.cancelled(null)])), { attempts: 2, abandoned: 2, abandonedInRow: 2 })
   })
 
   it("tracks a pending cancel until the execution ends, whichever way", () => {

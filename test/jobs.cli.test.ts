@@ -137,21 +137,21 @@ describe("aidp jobs", () => {
       { name: "an unknown jobs subcommand", args: ["jobs", "frobnicate"], code: 2, says: ["frobnicate"] },
       { name: "an unknown command", args: ["frobnicate"], code: 2, says: ["frobnicate"] },
       { name: "a prototype key as command", args: ["constructor"], code: 2, says: ["constructor"] },
-      { name: "QUE_WORKER_COUNT=0", args: ["worker"], env: { QUE_WORKER_COUNT: "0" }, code: 1, says: ["QUE_WORKER_COUNT"] },
-      { name: "QUE_WORKER_COUNT=abc", args: ["worker"], env: { QUE_WORKER_COUNT: "abc" }, code: 1, says: ["QUE_WORKER_COUNT"] },
+      { name: "QUE_WORKER_COUNT=0", args: ["worker"], env: { QUE_WORKER_COUNT: "0" }, code: 2, says: ["QUE_WORKER_COUNT"] },
+      { name: "QUE_WORKER_COUNT=abc", args: ["worker"], env: { QUE_WORKER_COUNT: "abc" }, code: 2, says: ["QUE_WORKER_COUNT"] },
       { name: "a bad schema name", args: ["jobs", "list"], env: { AIDP_DB_SCHEMA: "Bad-Name" }, code: 1, says: ["AIDP_DB_SCHEMA"] },
       { name: "an unreachable database", args: ["jobs", "list"], env: { AIDP_DATABASE_URL: "postgres://root@127.0.0.1:1/test" }, code: 1, says: ["127.0.0.1:1"] },
-      { name: "AIDP_LOG_FILE that cannot be created", args: ["jobs", "list"], env: { AIDP_LOG_FILE: "/proc/aidp-nope/aidp.log" }, code: 1, says: ["AIDP_LOG_FILE"] },
-      { name: "AIDP_LOG_FILE naming a folder", args: ["jobs", "list"], env: { AIDP_LOG_FILE: cwd }, code: 1, says: ["AIDP_LOG_FILE"] },
-      { name: "AIDP_DEBUG=yes", args: ["jobs", "list"], env: { AIDP_DEBUG: "yes" }, code: 1, says: ["AIDP_DEBUG"] },
-      { name: "an empty provider binary variable", args: ["jobs", "list"], env: { AIDP_CLAUDE_BIN: "" }, code: 1, says: ["AIDP_CLAUDE_BIN"] },
+      { name: "AIDP_LOG_FILE that cannot be created", args: ["jobs", "list"], env: { AIDP_LOG_FILE: "/proc/aidp-nope/aidp.log" }, code: 2, says: ["AIDP_LOG_FILE"] },
+      { name: "AIDP_LOG_FILE naming a folder", args: ["jobs", "list"], env: { AIDP_LOG_FILE: cwd }, code: 2, says: ["AIDP_LOG_FILE"] },
+      { name: "AIDP_DEBUG=yes", args: ["jobs", "list"], env: { AIDP_DEBUG: "yes" }, code: 2, says: ["AIDP_DEBUG"] },
+      { name: "an empty provider binary variable", args: ["jobs", "list"], env: { AIDP_CLAUDE_BIN: "" }, code: 2, says: ["AIDP_CLAUDE_BIN"] },
       { name: "execute with an unknown provider", args: ["execute", "next", "--provider", "copilot"], code: 2, says: ["copilot"] },
       { name: "replay --rebuild with a JOB", args: ["jobs", "replay", unknownId, "--rebuild"], code: 2, says: ["--rebuild"] },
       { name: "replay with --since after --until", args: ["jobs", "replay", "--since", "2030-01-01", "--until", "2020-01-01"], code: 2, says: ["--since", "--until"] },
       { name: "an empty --model", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--model", ""], code: 2, says: ["--model"] },
       { name: "execute with an empty --model", args: ["execute", "next", "--model", " "], code: 2, says: ["--model"] },
       { name: "a prompt file that does not exist", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "/nonexistent/prompt.md"], code: 2, says: ["/nonexistent/prompt.md", "does not exist"] },
-      { name: "QUE_WORKER_COUNT over the limit", args: ["worker"], env: { QUE_WORKER_COUNT: "99999" }, code: 1, says: ["QUE_WORKER_COUNT", "256"] }
+      { name: "QUE_WORKER_COUNT over the limit", args: ["worker"], env: { QUE_WORKER_COUNT: "99999" }, code: 2, says: ["QUE_WORKER_COUNT", "256"] }
     ]
     for (const c of cases) {
       await t.test(c.name, async () => {

@@ -71,6 +71,13 @@ describe("helpText and answerHelp", () => {
   test("not asked: returns and parses", () => {
     assert.equal(parseArgs(help, ["--count", "3"], { count: { type: "number" } }).flags.count, 3)
   })
+
+  test("a lone - is the value of a value flag (stdin), not a positional argument", () => {
+    const parsed = parseArgs({ ...help, options: [["--file F", "where"]] }, ["--file", "-", "rest"], { file: { type: "string" } })
+    assert.equal(parsed.flags.file, "-")
+    assert.deepEqual(parsed.input, ["rest"])
+    assert.throws(() => parseArgs(help, ["--count", "-"], { count: { type: "number" } }), /--count must be a whole number/)
+  })
 })
 
 describe("applicationName", () => {

@@ -50,7 +50,7 @@ const playHistory = async () => {
     { length: 7 },
     () => randomUUID()
   )
-  const exec = Array.from({ length: 8 }, () => randomUUID())
+  const exec = Array.from({ length: 9 }, () => randomUUID())
 
   await run(done!, cmd.enqueue({ provider: "claude", step: "00_PRD", prompt: "\n\n# Write the PRD ✍️\nthen stop", metadata: { document: "docs/PRD.md", tags: ["a", "ü"] } }))
   await run(flaky!, cmd.enqueue({ provider: "gemini", model: null, step: null, maxAttempts: 3, metadata: {} }))
@@ -76,7 +76,10 @@ const playHistory = async () => {
   await run(lost!, cmd.start(exec[4]!))
   await run(lost!, cmd.abandon(exec[4]!, at(clock), "The worker's lease expired."))
   await run(lost!, cmd.start(exec[5]!))
-  await run(lost!, cmd.abandon(exec[5]!, at(clock), "The worker shut down during the execution."))
+  await run(lost!, { ...cmd.abandon(exec[5]!, at(clock), "The worker shut down during the execution."), workerStopping: true })
+  // Abandoned executions spend no attempt: the agent's failure on the third is retried (max 2).
+  await run(lost!, cmd.start(exec[8]!))
+  await run(lost!, cmd.fail(exec[8]!, "network", at(clock), { error: "ECONNRESET" }))
   await run(failedThenRetried!, cmd.enqueue({ provider: "cursor", maxAttempts: 1 }))
   await run(failedThenRetried!, cmd.start(exec[6]!))
   await run(failedThenRetried!, cmd.fail(exec[6]!, "auth", at(clock), { exitCode: 3, error: "Not logged in; run cursor-agent login." }))
@@ -115,11 +118,11 @@ describe("rebuildReadModels", () => {
       flaky: ["completed", 2],
       queuedCancel: ["cancelled", 0],
       runningCancel: ["cancelled", 1],
-      lost: ["failed", 2],
+      lost: ["queued", 3],
       failedThenRetried: ["queued", 1],
       crashedWhileCancelling: ["failed", 1]
     })
-    assert.equal(live.job_executions.length, 8)
+    assert.equal(live.job_executions.length, 9)
     // A cancellation names who asked for it, on the job and on its execution.
     const [queuedRow] = await db.sql<Array<{ error: string }>>`select error from jobs where id = ${jobs.queuedCancel}`
     assert.equal(queuedRow?.error, "Cancelled by user.")

@@ -6,7 +6,9 @@
  * and records the execution abandoned, so the job is queued again. Invariant 1 at the
  * edges of liveness: a worker cut off from the database stops its provider before the job
  * can run elsewhere, and a worker that was paused past its lease stops its provider when it
- * resumes instead of running the job alongside its new owner.
+ * resumes instead of running the job alongside its new owner. Attempts count the agent's
+ * failures only: a job whose one attempt was ended by a shutdown runs again and completes, and
+ * a second SIGTERM kills the agents at once and still records their executions.
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
@@ -65,8 +67,8 @@ const worker = (t: TestContext, env: NodeJS.ProcessEnv): { child: ChildProcess; 
   return { child, result }
 }
 
-const enqueue = async (prompt: string): Promise<string> =>
-  (await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", prompt, "--cwd", dir, "--json"])).id
+const enqueue = async (prompt: string, ...options: ReadonlyArray<string>): Promise<string> =>
+  (await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", prompt, "--cwd", dir, ...options, "--json"])).id
 
 const job = async (id: string) =>
   (await db.sql<Array<{ status: string; attempts: number; error_kind: string | null }>>`
@@ -237,5 +239,79 @@ test("a worker paused past its lease stops its provider when it resumes; the job
     assert.equal((await job(id)).status, "completed")
   } finally {
     paused.child.kill("SIGCONT")
+  }
+})
+
+test("SIGTERM during attempt 1 of a --max-attempts 1 job: the shutdown spends no attempt, the job completes on the next worker", { timeout: 40_000 }, async (t) => {
+  const record = join(dir, "one-attempt.jsonl")
+  records.push(record)
+  const id = await enqueue("one attempt only", "--max-attempts", "1")
+  const first = worker(t, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
+  await waitForRuns(record)
+  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+  first.child.kill("SIGTERM")
+  assert.equal((await first.result).code, 0)
+  assert.equal((await job(id)).status, "queued", "queued again at once, though its one attempt was running")
+
+  const second = worker(t, { FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+  await waitFor("the job to complete", async () => (await job(id)).status === "completed", 15_000)
+  const rows = await executions(id)
+  assert.deepEqual(rows.map((e) => [e.attempt, e.status, e.error_kind]), [[1, "abandoned", "worker_lost"], [2, "succeeded", null]])
+  assert.match(rows[0]!.error ?? "", /worker shut down/)
+  second.child.kill("SIGTERM")
+  assert.equal((await second.result).code, 0)
+})
+
+test("a second SIGTERM kills the agents at once and records their executions: the job is queued again within 2 s, no process left", { timeout: 40_000 }, async (t) => {
+  const record = join(dir, "double-sigterm.jsonl")
+  records.push(record)
+  const id = await enqueue("double SIGTERM")
+  // The fake and its grandchild ignore SIGTERM: a graceful stop would wait the 10 s grace.
+  const running = worker(t, { FAKE_AGENT_MODE: "ignore_sigterm,leave_child", FAKE_AGENT_RECORD: record })
+  const [run] = await waitForRuns(record)
+  await waitFor("the job to run", async () => (await job(id)).status === "running", 10_000)
+
+  let stderr = ""
+  running.child.stderr!.on("data", (chunk: string) => (stderr += chunk))
+  running.child.kill("SIGTERM")
+  await waitFor("the worker to say it is stopping", () => stderr.includes("stopping"), 10_000, 20)
+  running.child.kill("SIGTERM")
+  const secondAt = Date.now()
+  await waitFor("the job to be queued again", async () => (await job(id)).status === "queued", 2_000, 20)
+  const requeuedAfter = Date.now() - secondAt
+  const result = await running.result
+  assert.ok(Date.now() - secondAt <= 2_500, `the worker exited ${Date.now() - secondAt} ms after the second signal`)
+  assert.equal(result.code, 130, result.stderr.slice(-1500))
+  assert.ok(!isRunning(run!.pid), "the fake claude is gone")
+  assert.ok(!isRunning(run!.grandchildPid!), "its grandchild is gone")
+  const [execution] = await executions(id)
+  assert.equal(execution?.status, "abandoned")
+  assert.match(execution?.error ?? "", /worker shut down/)
+  assert.ok(requeuedAfter <= 2_000, `queued again ${requeuedAfter} ms after the second signal`)
+})
+
+test("after an outage longer than the lease the worker renews before it claims: a job queued meanwhile runs once, nothing abandoned", { timeout: 50_000 }, async (t) => {
+  const record = join(dir, "outage-claim.jsonl")
+  records.push(record)
+  const proxy = await startDbProxy()
+  try {
+    // Each run lasts seconds, longer than the fence's half lease: a fence would stop it.
+    const cutOff = worker(t, { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "800", FAKE_AGENT_RECORD: record })
+    await waitFor("the worker to register", async () => (await db.sql`select 1 from workers where stopped_at is null`).length > 0, 15_000)
+    proxy.partition()
+    await waitFor("the worker's lease to lapse", async () =>
+      (await db.sql`select 1 from workers where heartbeat_at < now() - make_interval(secs => ${(LEASE_MS + 500) / 1000})`).length > 0, 15_000)
+    const id = await enqueue("queued during the outage")
+    proxy.heal()
+    await waitFor("the job to complete", async () => (await job(id)).status === "completed", 30_000)
+    const rows = await executions(id)
+    assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "succeeded"]], JSON.stringify(rows))
+    cutOff.child.kill("SIGTERM")
+    const stopped = await cutOff.result
+    assert.equal(stopped.code, 0, stopped.stderr.slice(-1500))
+    assert.doesNotMatch(stopped.stderr, /lease lost/)
+  } finally {
+    proxy.heal()
+    await proxy.close()
   }
 })

@@ -2,12 +2,13 @@
  * The edge where a command gets its world: validated settings, the logger, the database
  * connection, and the Effect layers (SqlClient, EventStore, CommandHandler) over it.
  */
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs"
+import { closeSync, openSync, statSync } from "node:fs"
 import path from "node:path"
 import { Cause, Effect, Exit, ManagedRuntime } from "effect"
 import { connect, type Db } from "../config/database.js"
 import { checkProviderBins, InvalidSetting, readSettings, type Settings } from "../config/env.js"
 import { createLogger, type Logger, type TerminalLogging } from "../config/logger.js"
+import { guardDriverFault } from "../config/supervisedSql.js"
 import { channelFor } from "../events/sqlClient.js"
 import { type JobServices, jobServicesLayer } from "../projections/services.js"
 import { unwrapExit } from "./errors.js"
@@ -36,29 +37,24 @@ export interface App {
 }
 
 /**
- * `mkdir -p`, one level at a time: Node 20's recursive mkdirSync never returns for a path
- * it cannot create under /proc (ENOENT on a parent that exists).
- */
-const makeDirs = (dir: string): void => {
-  if (existsSync(dir)) return
-  const parent = path.dirname(dir)
-  if (parent !== dir) makeDirs(parent)
-  mkdirSync(dir)
-}
-
-/**
- * Checks AIDP_LOG_FILE can be appended to (creating its folder), so a bad path is one
- * sentence naming the variable: pino would throw a bare EISDIR/EEXIST, or spin forever
- * retrying a path it cannot create (e.g. under /proc).
+ * Checks AIDP_LOG_FILE can be appended to, in a folder that exists (aidp creates no folder:
+ * a typo would otherwise make one anywhere), so a bad path is one sentence naming the
+ * variable: pino would throw a bare EISDIR/EEXIST, or spin forever retrying a path it cannot
+ * create (e.g. under /proc).
  */
 const checkLogFile = (file: string | null): void => {
   if (file === null) return
+  const dir = path.dirname(path.resolve(file))
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new InvalidSetting({
+      message: `Invalid AIDP_LOG_FILE=${JSON.stringify(file)}: its folder ${dir} does not exist; create it first or name a file in an existing folder.`
+    })
+  }
   try {
-    makeDirs(path.dirname(path.resolve(file)))
     closeSync(openSync(file, "a"))
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error)
-    throw new InvalidSetting({ message: `Invalid AIDP_LOG_FILE=${JSON.stringify(file)}: cannot append to it (${code}).` })
+    throw new InvalidSetting({ message: `Invalid AIDP_LOG_FILE=${JSON.stringify(file)}: cannot append to it (${code}); name a file aidp may write.` })
   }
 }
 
@@ -84,6 +80,7 @@ export const openApp = async (options: {
   const env = options.env ?? process.env
   const settings = loadSettings(env)
   const logger = createLogger(settings, options.terminal)
+  guardDriverFault(() => logger.warn("the PostgreSQL driver failed on a closed connection (a known postgres.js fault); its connections were replaced"))
   // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
   const db = await connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
   const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))

@@ -34,6 +34,8 @@ export const describeError = (error: unknown): { readonly message: string; reado
   if (error instanceof UsageError || error instanceof UserError) return { message: error.message, exitCode: error.exitCode }
   const name = (error as { _tag?: string; name?: string } | null)?._tag ?? (error as Error | null)?.name ?? ""
   const message = error instanceof Error ? error.message : String(error)
+  // A bad environment variable is a usage error, like a bad flag.
+  if (name === "InvalidSetting") return { message, exitCode: 2 }
   if (USER_FACING.has(name) || USER_FACING.has(error?.constructor?.name ?? "")) return { message, exitCode: 1 }
   return { message: `Unexpected error: ${message} (set AIDP_DEBUG=1 for details).`, exitCode: 1 }
 }

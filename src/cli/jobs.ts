@@ -219,20 +219,33 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
   })
 }
 
+/**
+ * Reads `--prompt-file` (`-`: stdin) as UTF-8 text. A file with NUL bytes or invalid UTF-8 is
+ * refused (UsageError) rather than silently changed: the prompt goes to the agent as text.
+ */
 const readPromptFile = async (file: string): Promise<string> => {
+  let bytes: Buffer
   try {
-    return file === "-" ? await readStdin() : await readFile(file, "utf8")
+    bytes = file === "-" ? await readStdin() : await readFile(file)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     const why = code === "ENOENT" ? "it does not exist" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(code ?? error)
     throw new UsageError(`Cannot read --prompt-file ${file}: ${why}.`)
   }
+  const notText = (why: string) =>
+    new UsageError(`--prompt-file ${file} is not UTF-8 text (${why}); --prompt-file is for text: save the prompt as UTF-8 text, or pass it with --prompt.`)
+  if (bytes.includes(0)) throw notText("it contains NUL bytes")
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+  } catch {
+    throw notText("it contains invalid UTF-8")
+  }
 }
 
-const readStdin = async (): Promise<string> => {
+const readStdin = async (): Promise<Buffer> => {
   const chunks: Array<Buffer> = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString("utf8")
+  return Buffer.concat(chunks)
 }
 
 const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<number>> = {

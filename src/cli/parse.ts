@@ -83,7 +83,7 @@ export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyA
   try {
     result = meow({
       importMeta: import.meta,
-      argv: [...argv],
+      argv: joinDashValues(argv, flags),
       flags,
       allowUnknownFlags: true,
       autoHelp: false,
@@ -105,9 +105,10 @@ export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyA
       const end = argv.indexOf("--")
       const at = argv.findIndex((word, index) => spellings.has(word) && (end === -1 || index < end))
       const next = at === -1 ? undefined : argv[at + 1]
-      if (at !== -1 && (next === undefined || next === "--" || (next.startsWith("-") && !/^-\d/.test(next)))) {
+      if (at !== -1 && (next === undefined || next === "--" || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next)))) {
         throw new UsageError(`${argv[at]} needs a value. Run with --help for the options.`)
       }
+      if (type === "number") checkDecimal(argv, spellings)
     }
   }
   const unknown = Object.keys(result.unnormalizedFlags).filter((name) => !known.has(name))
@@ -124,6 +125,43 @@ export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyA
     )
   }
   return result
+}
+
+/**
+ * `argv` with a value flag followed by a lone `-` (stdin, as in `--prompt-file -`) written
+ * as `--flag=-`: the parser would otherwise take `-` for a positional argument.
+ */
+const joinDashValues = (argv: ReadonlyArray<string>, flags: AnyFlags): Array<string> => {
+  const takesValue = (word: string): boolean =>
+    Object.entries(flags).some(([name, spec]) => {
+      const { shortFlag, type } = spec as { shortFlag?: string; type?: string }
+      return type !== "boolean" && (word === `--${kebab(name)}` || word === `--${name}` || (shortFlag !== undefined && word === `-${shortFlag}`))
+    })
+  const end = argv.indexOf("--")
+  const words: Array<string> = []
+  for (let i = 0; i < argv.length; i += 1) {
+    const word = argv[i]!
+    if (argv[i + 1] === "-" && (end === -1 || i < end) && takesValue(word)) {
+      words.push(`${word}=-`)
+      i += 1
+    } else words.push(word)
+  }
+  return words
+}
+
+/**
+ * Refuses a number flag whose value is not a whole number in plain decimal digits (an
+ * optional minus sign, then digits): yargs would read `0x10` as 16 and `1e2` as 100.
+ */
+const checkDecimal = (argv: ReadonlyArray<string>, spellings: ReadonlySet<string>): void => {
+  argv.forEach((word, i) => {
+    const [flag, inline] = word.includes("=") ? [word.slice(0, word.indexOf("=")), word.slice(word.indexOf("=") + 1)] : [word, undefined]
+    if (!spellings.has(flag)) return
+    const value = inline ?? argv[i + 1]
+    if (value !== undefined && !/^-?\d+$/.test(value)) {
+      throw new UsageError(`${flag} must be a whole number in decimal digits (e.g. ${flag} 3); got ${JSON.stringify(value)}.`)
+    }
+  })
 }
 
 /** Reads an optional integer flag in [min, max]; throws UsageError naming the flag. */

@@ -1,7 +1,8 @@
 /**
  * `aidp worker [--count N]`: runs QUE_WORKER_COUNT (or N) workers until SIGINT/SIGTERM.
  * Stopping is graceful: no new claims, running provider processes are stopped and their
- * executions recorded as abandoned, so the retry policy hands them to another worker.
+ * executions recorded as abandoned, so the retry policy hands them to another worker. A
+ * second signal kills the providers at once (see signals.ts).
  */
 import { MAX_WORKER_COUNT } from "../config/env.js"
 import { runPool } from "../workers/pool.js"
@@ -23,6 +24,9 @@ export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {
   const count = intFlag("count", cli.flags.count, 1, MAX_WORKER_COUNT)
   return withApp("verbose", async (app) => {
     const stop = stopSignal()
+    stop.signal.addEventListener("abort", () => {
+      app.logger.info({ signal: stop.received() }, "stopping: running agents are stopped and their jobs queued again (a second signal stops them at once)")
+    }, { once: true })
     try {
       await app.runUntil(runPool({
         count: count ?? app.settings.workerCount,

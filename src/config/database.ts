@@ -4,6 +4,7 @@
  */
 import postgres, { type Sql } from "postgres"
 import { embeddedStatus, startEmbedded, type EmbeddedStatus } from "./embedded.js"
+import { supervisedSql } from "./supervisedSql.js"
 import {
   appliedMigrations,
   defaultMigrationsDir,
@@ -187,18 +188,22 @@ export function applicationName(pid: number = process.pid, argv: ReadonlyArray<s
 
 /**
  * A postgres.js client for `url` with search_path = `schema`, notices silenced, a 5 s connect
- * timeout and application_name {@link applicationName}. Unix-socket URLs (`?host=/dir` or a
- * percent-encoded path as host) are supported.
+ * timeout and application_name {@link applicationName}, supervised (`supervisedSql.ts`: its pool
+ * can be replaced after the driver's known fault, its LISTEN re-establishes itself). Unix-socket
+ * URLs (`?host=/dir` or a percent-encoded path as host) are supported.
  */
 export function openSql(url: string, schema: string, options: { max?: number } = {}): Sql {
   const t = target(url, "url")
-  return postgres(t.url, {
-    ...(t.socket ? { host: t.socket } : {}),
-    max: options.max ?? 10,
-    connect_timeout: CONNECT_TIMEOUT_S,
-    onnotice: () => {},
-    connection: { application_name: applicationName(), search_path: schema, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS },
-  })
+  return supervisedSql((overrides) =>
+    postgres(t.url, {
+      ...(t.socket ? { host: t.socket } : {}),
+      max: options.max ?? 10,
+      connect_timeout: CONNECT_TIMEOUT_S,
+      onnotice: () => {},
+      connection: { application_name: applicationName(), search_path: schema, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS },
+      ...overrides,
+    }),
+  )
 }
 
 /** `url` with its password replaced by `***`, for display. */

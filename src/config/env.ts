@@ -3,7 +3,7 @@
  * start. An invalid value is rejected with one sentence naming the variable; the database
  * variables are read by `database.ts`.
  */
-import { Schema } from "effect"
+import { Schema, SchemaGetter } from "effect"
 
 /** Settings read from the environment (besides the database's). */
 export interface Settings {
@@ -22,10 +22,26 @@ export class InvalidSetting extends Schema.TaggedError<InvalidSetting>()("Invali
   message: Schema.String
 }) {}
 
-const PositiveIntFromString = Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1)))
+/**
+ * A whole number written in plain decimal digits, from `min` to `max`. `Number()` alone
+ * would take `0x10`, `1e2`, `0b11` or ` 7 ` too.
+ */
+const DecimalInt = (min: number, max: number) =>
+  Schema.String.pipe(
+    Schema.check(Schema.isPattern(/^\d+$/)),
+    Schema.decodeTo(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: min, maximum: max })), {
+      decode: SchemaGetter.transform((text: string) => Number(text)),
+      encode: SchemaGetter.transform((n: number) => String(n))
+    })
+  )
 /** Most workers one process runs (each may hold a provider CLI and a database connection). */
 export const MAX_WORKER_COUNT = 256
-const WorkerCount = PositiveIntFromString.pipe(Schema.check(Schema.isLessThanOrEqualTo(MAX_WORKER_COUNT)))
+/** Shortest lease, ms: below it a worker under load misses beats and abandons its own healthy jobs. */
+export const MIN_LEASE_MS = 2_000
+/** Longest lease, ms (one day). */
+export const MAX_LEASE_MS = 86_400_000
+const WorkerCount = DecimalInt(1, MAX_WORKER_COUNT)
+const LeaseMs = DecimalInt(MIN_LEASE_MS, MAX_LEASE_MS)
 const Flag = Schema.Literals(["0", "1", "true", "false", ""])
 const NonEmpty = Schema.String.check(Schema.isNonEmpty())
 
@@ -38,23 +54,24 @@ const read = <S extends Schema.Top & { readonly DecodingServices: never }>(
   const raw = env[name]
   if (raw === undefined) return undefined
   try {
-    return Schema.decodeUnknownSync(schema as never)(raw.trim()) as S["Type"]
+    return Schema.decodeUnknownSync(schema as never)(raw) as S["Type"]
   } catch {
     throw new InvalidSetting({ message: `Invalid ${name}=${JSON.stringify(raw)}: expected ${expected}.` })
   }
 }
 
 /**
- * Reads and validates {@link Settings} from `env`. Throws InvalidSetting, e.g.
- * `Invalid QUE_WORKER_COUNT="0": expected a whole number from 1 to 256.`
+ * Reads and validates {@link Settings} from `env`. Integers are plain decimal digits (no sign,
+ * spaces, `0x`, exponent). Throws InvalidSetting, e.g. `Invalid QUE_WORKER_COUNT="0x10":
+ * expected a whole number from 1 to 256 in decimal digits, e.g. QUE_WORKER_COUNT=4.`
  */
 export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
   const debug = read(env, "AIDP_DEBUG", Flag, "1 or 0")
   return {
-    workerCount: read(env, "QUE_WORKER_COUNT", WorkerCount, `a whole number from 1 to ${MAX_WORKER_COUNT}`) ?? 1,
+    workerCount: read(env, "QUE_WORKER_COUNT", WorkerCount, `a whole number from 1 to ${MAX_WORKER_COUNT} in decimal digits, e.g. QUE_WORKER_COUNT=4`) ?? 1,
     debug: debug === "1" || debug === "true",
     logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
-    leaseMs: read(env, "AIDP_WORKER_LEASE_MS", PositiveIntFromString, "a positive number of milliseconds") ?? 30_000
+    leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000
   }
 }
 

@@ -32,7 +32,7 @@ export const createLogger = (settings: Settings, terminal: TerminalLogging): Log
     })
   }
   if (settings.logFile) {
-    streams.push({ level: settings.debug ? "debug" : "info", stream: pino.destination({ dest: settings.logFile, append: true, sync: true, mkdir: true }) })
+    streams.push({ level: settings.debug ? "debug" : "info", stream: pino.destination({ dest: settings.logFile, append: true, sync: true }) })
   }
   if (streams.length === 0) return pino({ level: "silent" })
   return pino({ level: settings.debug ? "debug" : "info", base: { pid: process.pid } }, pino.multistream(streams))

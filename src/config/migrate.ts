@@ -57,7 +57,8 @@ export async function readMigrations(dir: string = defaultMigrationsDir): Promis
 }
 
 /**
- * Creates `schema` if missing and applies the pending migrations of `dir` in one transaction,
+ * Creates `schema` if missing (only then is CREATE on the database needed) and applies the
+ * pending migrations of `dir` in one transaction,
  * under a per-schema advisory lock (fast path without the lock when all are applied).
  * Resolves to the migrations applied now (empty when up to date). Migration files must not
  * contain their own BEGIN/COMMIT. Throws {@link MigrationError} for a bad schema name or when a
@@ -71,7 +72,10 @@ export async function migrate(sql: Sql, schema: string, dir: string = defaultMig
   if (applied !== undefined && applied >= latest) return []
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtext(${"aidp:migrate:" + schema}))`
-    await tx.unsafe(`create schema if not exists ${schema}`)
+    // `create schema if not exists` needs CREATE on the database even when the schema exists:
+    // a role that only owns its schema (least privilege) must not be asked for it.
+    const [existing] = await tx`select 1 from pg_namespace where nspname = ${schema}`
+    if (!existing) await tx.unsafe(`create schema ${schema}`)
     await tx.unsafe(`create table if not exists ${schema}.schema_migrations (
       version int primary key,
       name text not null,

@@ -7,23 +7,31 @@
 import { Result, Schema } from "effect"
 import type { JobEvent, OutputLine } from "./events.js"
 import type { ErrorKind, JobStatus, Provider } from "./job.js"
-import { backoffMs, shouldRetry } from "./retryPolicy.js"
+import { backoffMs, MAX_ABANDONED_IN_ROW, shouldRetry } from "./retryPolicy.js"
 
 /**
- * What decide needs to know about one job, folded from its events. The `jobs` read model
- * carries the same fields, so a command handler may load this from the row (a snapshot
- * written in the same transaction as the events) instead of folding the stream.
+ * What decide needs to know about one job, folded from its events. The read models carry
+ * the same facts (the `jobs` row, and the statuses of the job's `job_executions` rows), so a
+ * command handler may load this from them (snapshots written in the same transaction as the
+ * events) instead of folding the stream.
  */
 export interface JobState {
   /** Number of events in the stream (0 = no such job). */
   readonly version: number
   readonly status: JobStatus | null
   readonly maxAttempts: number
-  /** Executions opened so far. */
+  /** Executions opened so far (the last one's `attempt`). */
   readonly attempts: number
+  /** Executions ended by aidp's own side (ExecutionAbandoned); they spend no attempt. */
+  readonly abandoned: number
+  /** Abandoned executions since the last one the agent ended (succeeded, failed or cancelled). */
+  readonly abandonedInRow: number
   readonly currentExecutionId: string | null
   readonly cancelRequested: boolean
 }
+
+/** Attempts of `max_attempts` spent: executions the agent ended, the running one included. */
+export const spentAttempts = (state: JobState): number => state.attempts - state.abandoned
 
 /** State of a stream with no events. */
 export const initialState: JobState = {
@@ -31,6 +39,8 @@ export const initialState: JobState = {
   status: null,
   maxAttempts: 1,
   attempts: 0,
+  abandoned: 0,
+  abandonedInRow: 0,
   currentExecutionId: null,
   cancelRequested: false
 }
@@ -58,16 +68,30 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
       return next
     // An ended execution ends its pending cancel too (as the `jobs` row does).
     case "ExecutionSucceeded":
-      return { ...next, status: "completed", currentExecutionId: null, cancelRequested: false }
+      return { ...next, status: "completed", currentExecutionId: null, cancelRequested: false, abandonedInRow: 0 }
     case "ExecutionFailed":
+      return { ...next, status: "failed", currentExecutionId: null, cancelRequested: false, abandonedInRow: 0 }
     case "ExecutionAbandoned":
-      return { ...next, status: "failed", currentExecutionId: null, cancelRequested: false }
+      return {
+        ...next,
+        status: "failed",
+        currentExecutionId: null,
+        cancelRequested: false,
+        abandoned: state.abandoned + 1,
+        abandonedInRow: state.abandonedInRow + 1
+      }
     case "JobRetryRequested":
       return { ...next, status: "queued", cancelRequested: false }
     case "JobCancelRequested":
       return { ...next, cancelRequested: true }
     case "JobCancelled":
-      return { ...next, status: "cancelled", currentExecutionId: null, cancelRequested: false }
+      return {
+        ...next,
+        status: "cancelled",
+        currentExecutionId: null,
+        cancelRequested: false,
+        abandonedInRow: event.data.execution_id === null ? state.abandonedInRow : 0
+      }
   }
 }
 
@@ -133,8 +157,8 @@ export type JobCommand =
     readonly reason: string
     readonly now: Date
     /**
-     * The worker is shutting down on purpose (SIGINT/SIGTERM): not the job's fault, so the
-     * job is queued again at once whatever its attempts, unless a cancel was requested.
+     * The worker is shutting down on purpose (SIGINT/SIGTERM): the job is queued again at
+     * once rather than after a backoff.
      */
     readonly workerStopping?: boolean
   }
@@ -162,22 +186,33 @@ const checkCurrent = (state: JobState, executionId: string): IllegalTransition |
       message: `Execution ${executionId} is not the running execution of this job (status ${state.status}).`
     })
 
+const policyRetry = (runAt: Date): JobEvent => ({
+  type: "JobRetryRequested",
+  data: { requested_by: "policy", run_at: runAt.toISOString() }
+})
+
 /**
- * A failure event followed, when the policy says so, by a policy retry. A job whose cancel
- * was requested is never re-queued: the person asked it to stop.
+ * The agent's failure, followed by a policy retry when the policy says so. A job whose
+ * cancel was requested is never re-queued: the person asked it to stop.
  */
-const failedWithPolicy = (
-  state: JobState,
-  failure: JobEvent,
-  errorKind: ErrorKind,
-  now: Date
-): ReadonlyArray<JobEvent> =>
-  !state.cancelRequested && shouldRetry(errorKind, state.attempts, state.maxAttempts)
-    ? [failure, {
-      type: "JobRetryRequested",
-      data: { requested_by: "policy", run_at: new Date(now.getTime() + backoffMs(state.attempts)).toISOString() }
-    }]
+const failedWithPolicy = (state: JobState, failure: JobEvent, errorKind: ErrorKind, now: Date): ReadonlyArray<JobEvent> => {
+  const spent = spentAttempts(state)
+  return !state.cancelRequested && shouldRetry(errorKind, spent, state.maxAttempts)
+    ? [failure, policyRetry(new Date(now.getTime() + backoffMs(spent)))]
     : [failure]
+}
+
+/**
+ * An execution ended by aidp's own side (shutdown, lost worker, lost lease): the job is
+ * queued again without spending an attempt — at once after a shutdown, after a backoff
+ * otherwise — unless a cancel was requested or this is the {@link MAX_ABANDONED_IN_ROW}th
+ * such ending in a row (then it stays failed, `worker_lost`).
+ */
+const abandonedWithPolicy = (state: JobState, abandoned: JobEvent, now: Date, workerStopping: boolean): ReadonlyArray<JobEvent> => {
+  const inRow = state.abandonedInRow + 1
+  if (state.cancelRequested || inRow >= MAX_ABANDONED_IN_ROW) return [abandoned]
+  return [abandoned, policyRetry(workerStopping ? now : new Date(now.getTime() + backoffMs(inRow)))]
+}
 
 /**
  * Decides which events a command produces in `state`, or why it is refused.
@@ -269,17 +304,10 @@ export const decide = (
     case "Abandon": {
       const error = checkCurrent(state, command.executionId)
       if (error) return Result.fail(error)
-      const abandoned: JobEvent = {
+      return Result.succeed(abandonedWithPolicy(state, {
         type: "ExecutionAbandoned",
         data: { execution_id: command.executionId, reason: command.reason }
-      }
-      if (command.workerStopping && !state.cancelRequested) {
-        return Result.succeed([abandoned, {
-          type: "JobRetryRequested",
-          data: { requested_by: "policy", run_at: command.now.toISOString() }
-        }])
-      }
-      return Result.succeed(failedWithPolicy(state, abandoned, "worker_lost", command.now))
+      }, command.now, command.workerStopping === true))
     }
     case "Retry":
       if (state.status !== "failed" && state.status !== "cancelled") {

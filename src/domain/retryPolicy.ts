@@ -17,8 +17,16 @@ export const backoffMs = (attempt: number): number =>
   Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempt - 1))
 
 /**
- * Whether a failure of `errorKind` on attempt `attempt` (1-based) of a job allowing
- * `maxAttempts` is re-queued automatically. Only transient kinds are; the rest wait for a person.
+ * Whether an agent's failure of `errorKind` is re-queued automatically, when it has now spent
+ * `spentAttempts` (1-based, this one included) of a job allowing `maxAttempts`. Only transient
+ * kinds are; the rest wait for a person.
  */
-export const shouldRetry = (errorKind: ErrorKind, attempt: number, maxAttempts: number): boolean =>
-  TRANSIENT_ERROR_KINDS.has(errorKind) && attempt < maxAttempts
+export const shouldRetry = (errorKind: ErrorKind, spentAttempts: number, maxAttempts: number): boolean =>
+  TRANSIENT_ERROR_KINDS.has(errorKind) && spentAttempts < maxAttempts
+
+/**
+ * Executions ended by aidp's own side (ExecutionAbandoned: shutdown, lost worker, lost lease)
+ * in a row after which a job fails with `worker_lost` instead of being queued again, so a job
+ * that keeps taking its workers down cannot loop forever. They spend none of `max_attempts`.
+ */
+export const MAX_ABANDONED_IN_ROW = 10

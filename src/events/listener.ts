@@ -33,8 +33,9 @@ export const parseNotification = (payload: string): Notification | null => {
 }
 
 /**
- * LISTENs on `channel` of `sql` until the returned function is called. postgres.js keeps
- * one dedicated listening connection and reconnects it itself (calling `onResync`).
+ * LISTENs on `channel` of `sql` until the returned function is called. aidp's clients
+ * (src/config/supervisedSql.ts) keep one dedicated listening connection and re-establish it
+ * with backoff after every close, calling `onResync` each time.
  * UNLISTEN over a dead connection never answers, so stopping gives up after
  * {@link UNLISTEN_TIMEOUT_MS}: quitting cannot hang on it. Rejects when the first LISTEN fails.
  */

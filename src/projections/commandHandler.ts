@@ -15,24 +15,41 @@ import { type Queryable, SqlClient } from "../events/sqlClient.js"
 /** Attempts before a command that keeps conflicting gives up (a defect, not a user error). */
 const MAX_CONFLICT_RETRIES = 20
 
-/** Reads the decide-state of a job from its `jobs` row; the empty state when there is none. */
+/**
+ * Reads the decide-state of a job from its `jobs` row and its executions' statuses (an
+ * abandoned execution after the last one the agent ended counts in `abandonedInRow`, as
+ * `evolve` does); the empty state when there is no such job.
+ */
 export const loadState = async (sql: Queryable, jobId: string): Promise<JobState> => {
   const [row] = await sql<Array<{
     version: number
     status: JobStatus
     max_attempts: number
     attempts: number
+    abandoned: number
+    abandoned_in_row: number
     current_execution_id: string | null
     cancel_requested: boolean
   }>>`
-    select version, status, max_attempts, attempts, current_execution_id, cancel_requested
-    from jobs where id = ${jobId}`
+    select j.version, j.status, j.max_attempts, j.attempts, j.current_execution_id, j.cancel_requested,
+           coalesce(e.abandoned, 0)::int as abandoned, coalesce(e.abandoned_in_row, 0)::int as abandoned_in_row
+    from jobs j
+    left join lateral (
+      select count(*) filter (where status = 'abandoned') as abandoned,
+             count(*) filter (where status = 'abandoned' and attempt > coalesce(
+               (select max(attempt) from job_executions ended
+                where ended.job_id = j.id and ended.status in ('succeeded', 'failed', 'cancelled')), 0)) as abandoned_in_row
+      from job_executions where job_id = j.id
+    ) e on true
+    where j.id = ${jobId}`
   if (!row) return initialState
   return {
     version: row.version,
     status: row.status,
     maxAttempts: row.max_attempts,
     attempts: row.attempts,
+    abandoned: row.abandoned,
+    abandonedInRow: row.abandoned_in_row,
     currentExecutionId: row.current_execution_id,
     cancelRequested: row.cancel_requested
   }

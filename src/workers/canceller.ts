@@ -34,6 +34,8 @@ export interface Canceller {
   readonly fence: (reason: string) => Effect.Effect<number>
   /** How many executions are registered. */
   readonly size: () => number
+  /** Whether this process runs execution `executionId`. */
+  readonly runs: (executionId: string) => boolean
   /**
    * Signals every registered execution whose job row says cancel_requested (Cancel) or
    * names another current execution, or is gone (MovedOn). Fails with DatabaseError.
@@ -65,6 +67,7 @@ export const makeCanceller = Effect.sync((): Canceller => {
     unregister: (jobId) => Effect.sync(() => void running.delete(jobId)),
     request,
     size: () => running.size,
+    runs: (executionId) => [...running.values()].some((entry) => entry.executionId === executionId),
     fence: (reason) =>
       Effect.gen(function*() {
         let stopped = 0

@@ -36,7 +36,9 @@ export interface ClaimOptions {
 }
 
 /**
- * Claims one job or returns null when none is runnable now. Fails with DatabaseError.
+ * Claims one job or returns null when none is runnable now (or this worker is not
+ * registered as running). Renews the worker's lease (`workers.heartbeat_at`) in the same
+ * transaction. Fails with DatabaseError.
  */
 export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
   Effect.gen(function*() {
@@ -45,6 +47,14 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
     return yield* Effect.tryPromise({
       try: () =>
         sql.begin(async (tx): Promise<ClaimedJob | null> => {
+          // Lease before work: the claim renews this worker's lease in its own transaction,
+          // so no rescuer can see a just-claimed execution under a lapsed lease (after an
+          // outage). A worker marked stopped claims nothing.
+          const [leased] = await tx`
+            update workers set heartbeat_at = clock_timestamp()
+            where id = ${identity.workerId} and stopped_at is null
+            returning id`
+          if (!leased) return null
           const now = new Date()
           const [row] = await tx<Array<{ id: string }>>`
             select id from jobs

@@ -5,8 +5,9 @@
  *
  * Stopping: a cancel is graceful (SIGTERM, grace, SIGKILL; the output so far is kept, then
  * JobCancelled). When the job moved on without us (abandoned by a rescuer) or this worker
- * lost its lease, the job may already run elsewhere: the runner is interrupted, which kills
- * the process group, and nothing more of this execution is recorded (invariant 1).
+ * lost its lease, the job may already run elsewhere: the process group is killed at once
+ * (SIGKILL, no grace), the runner is interrupted, and nothing more of this execution is
+ * recorded but, for a lost lease, its abandonment (invariant 1).
  */
 import { Cause, Deferred, Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
@@ -17,7 +18,7 @@ import type { Canceller, StopReason } from "./canceller.js"
 import type { ClaimedJob } from "./claimer.js"
 import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
-import { trackGroup, untrackGroup } from "./processGroups.js"
+import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
 import { runProvider, type RunOutcome } from "./runner.js"
 
 /** What an execution needs besides the claimed job. */
@@ -77,6 +78,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
           abort.abort() // the runner then reports a `cancelled` outcome
           return Effect.void
         }
+        // The job may soon run (or already runs) elsewhere: no grace for the provider.
+        if (childPid !== undefined) killGroup(childPid)
         return Deferred.succeed(hardStop, reason).pipe(Effect.asVoid)
       })
     yield* Deferred.await(stopSignal).pipe(Effect.flatMap(stop), Effect.forkScoped)

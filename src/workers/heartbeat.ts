@@ -21,6 +21,14 @@ export interface Heartbeat {
    * underestimates how long this worker has looked silent.
    */
   readonly lastRenewedAt: () => number
+  /**
+   * Renews the lease now (a worker does so before it claims anything after a missed beat, so
+   * an execution never starts under a lease the rescuers may judge lost). Fails with
+   * DatabaseError.
+   */
+  readonly renew: Effect.Effect<void, DatabaseError>
+  /** Notes a renewal made by another statement sent at `sentAt` (performance.now()): a claim. */
+  readonly renewedAfter: (sentAt: number) => void
 }
 
 /**
@@ -61,5 +69,9 @@ export const heartbeat = (
       Effect.repeat(Schedule.spaced(intervalMs)),
       Effect.forkScoped
     )
-    return { lastRenewedAt: () => lastRenewedAt }
+    return {
+      lastRenewedAt: () => lastRenewedAt,
+      renew: Effect.asVoid(beat),
+      renewedAfter: (sentAt) => void (lastRenewedAt = Math.max(lastRenewedAt, sentAt))
+    }
   })

@@ -12,6 +12,7 @@ import { Cause, Effect, Queue, Schedule } from "effect"
 import type { Logger } from "../config/logger.js"
 import type { EventOf } from "../domain/events.js"
 import { listen } from "../events/listener.js"
+import type { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { makeCanceller } from "./canceller.js"
 import { claimNext, type WorkerIdentity } from "./claimer.js"
@@ -46,6 +47,23 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
 /** How long a worker waits before claiming again after a database error, ms. */
 const OUTAGE_RETRY_MS = 2_000
 
+/**
+ * How much sooner than its lease a silent worker stops its providers (see the fence in
+ * runPool), ms. The fence looks every {@link FENCE_CHECK_MS} at most and kills at once
+ * (SIGKILL), so the agents are gone before the lease runs out; a rescued job also waits its
+ * retry backoff (5 s) before it can run elsewhere.
+ */
+export const FENCE_MARGIN_MS = 2_000
+/** Longest time between two looks of the fence, ms. */
+const FENCE_CHECK_MS = 1_000
+
+/**
+ * After how long without a renewal a worker stops its providers, ms: {@link FENCE_MARGIN_MS}
+ * before its lease runs out, but at least half a lease (short leases) and two beats.
+ */
+export const fenceAfter = (leaseMs: number, beatMs: number): number =>
+  Math.max(leaseMs - FENCE_MARGIN_MS, Math.floor(leaseMs / 2), 2 * beatMs)
+
 /** Identity of this process's workers: one id per process, with host and pid. */
 export const makeIdentity = (): WorkerIdentity => ({
   workerId: `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`,
@@ -54,8 +72,9 @@ export const makeIdentity = (): WorkerIdentity => ({
 })
 
 /**
- * Runs the pool until interrupted. Fails with DatabaseError when the first LISTEN or
- * heartbeat cannot be made; later database trouble is logged and retried.
+ * Runs the pool until interrupted. Database trouble, from the first heartbeat and LISTEN
+ * on (the database restarting as the workers start), is logged once per outage and retried
+ * every {@link OUTAGE_RETRY_MS}; it never ends the pool.
  */
 export const runPool = (options: PoolOptions) =>
   Effect.scoped(Effect.gen(function*() {
@@ -71,9 +90,15 @@ export const runPool = (options: PoolOptions) =>
     }
 
     const outage = makeOutageReporter(logger, OUTAGE_RETRY_MS)
-    const beatMs = Math.max(50, Math.floor(leaseMs / 4))
-    const beat = yield* heartbeat(identity, beatMs, (error) => outage.failed(error.message))
-    yield* listen({
+    // Ten beats a lease: an outage of two thirds of a lease stays short of the fence.
+    const beatMs = Math.max(50, Math.floor(leaseMs / 10))
+    const untilReachable = <A, R>(effect: Effect.Effect<A, DatabaseError, R>) =>
+      effect.pipe(
+        Effect.tapError((error) => Effect.sync(() => outage.failed(error.message))),
+        Effect.retry({ schedule: Schedule.spaced(OUTAGE_RETRY_MS) })
+      )
+    const beat = yield* untilReachable(heartbeat(identity, beatMs, (error) => outage.failed(error.message)))
+    yield* untilReachable(listen({
       onNotification: (n) => {
         if (n.t === "JobQueued" || n.t === "JobRetryRequested") wakeAll()
         if (n.t === "JobCancelRequested") Effect.runFork(canceller.request(n.j))
@@ -82,13 +107,13 @@ export const runPool = (options: PoolOptions) =>
         wakeAll()
         Effect.runForkWith(services)(canceller.sweep.pipe(Effect.ignore))
       }
-    })
+    }))
 
     const maintenance = Effect.gen(function*() {
       const reaped = reapOrphans(schema)
       if (reaped.length > 0) logger.warn({ processGroups: reaped }, "stopped provider processes left by dead workers on this host")
       yield* canceller.sweep
-      const rescued = yield* rescueOnce(leaseMs)
+      const rescued = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: canceller.runs })
       if (rescued > 0) logger.warn({ rescued }, "abandoned executions of lost workers")
     }).pipe(
       Effect.catch((error) => Effect.sync(() => outage.failed(error.message))),
@@ -96,10 +121,12 @@ export const runPool = (options: PoolOptions) =>
     )
     yield* Effect.forkScoped(maintenance)
 
-    // Fencing (invariant 1): once this worker's lease has not been renewed for half of it,
-    // the rescuers of other workers may soon abandon its executions and re-queue the jobs, so
-    // it stops its providers itself instead of racing their next run.
-    const fenceAfterMs = Math.max(Math.floor(leaseMs / 2), 2 * beatMs)
+    // Fencing (invariant 1): a worker whose lease is about to run out (no renewal for
+    // `fenceAfterMs`) stops its providers itself, since the rescuers of other workers may
+    // soon abandon its executions and re-queue the jobs. Not before: during a shorter outage
+    // nobody can take its jobs, and its agents go on. The margin covers the provider's grace
+    // (SIGTERM, then SIGKILL) together with the retry backoff a rescued job waits.
+    const fenceAfterMs = fenceAfter(leaseMs, beatMs)
     const fence = Effect.suspend(() => {
       const silentMs = performance.now() - beat.lastRenewedAt()
       if (silentMs <= fenceAfterMs || canceller.size() === 0) return Effect.void
@@ -107,14 +134,24 @@ export const runPool = (options: PoolOptions) =>
       return canceller.fence(reason).pipe(
         Effect.tap((stopped) => Effect.sync(() => stopped > 0 && logger.error({ stopped, silentMs: Math.round(silentMs) }, "lease lost: stopping running executions")))
       )
-    }).pipe(Effect.repeat(Schedule.spaced(Math.max(25, Math.floor(leaseMs / 8)))))
+    }).pipe(Effect.repeat(Schedule.spaced(Math.max(25, Math.min(FENCE_CHECK_MS, Math.floor(leaseMs / 8))))))
     yield* Effect.forkScoped(fence)
 
+    const renewIfLate = Effect.suspend(() => performance.now() - beat.lastRenewedAt() > 1.5 * beatMs ? beat.renew : Effect.void)
     const worker = (index: number) =>
       Effect.gen(function*() {
+        // Lease before work: after a missed beat (an outage), renew before claiming; and
+        // since a claim held up by an outage may commit long after it was sent, again before
+        // its agent starts, so this worker's fence never stops an execution it just began.
+        // The claim renews the lease in the database itself (claimer.ts), after it was sent.
+        yield* renewIfLate
+        const claimSentAt = performance.now()
         const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, argvFor: argvFor(env) })
+        beat.renewedAfter(claimSentAt)
         outage.succeeded()
         if (claimed) {
+          // The claim is ours whatever happens now: run it even if the database is gone again.
+          yield* renewIfLate.pipe(Effect.ignore)
           yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
           return
         }

@@ -58,7 +58,8 @@ const fileOf = (schema: string, pgid: number) => path.join(recordsDir(), `${sche
 const liveGroups = new Set<number>()
 let exitHookInstalled = false
 
-const killGroup = (pgid: number): boolean => {
+/** SIGKILLs process group `pgid`; false when it is gone already. Never throws. */
+export const killGroup = (pgid: number): boolean => {
   try {
     process.kill(-pgid, "SIGKILL")
     return true
@@ -94,6 +95,20 @@ export const trackGroup = (schema: string, pgid: number): void => {
     // Best effort, as said above.
   }
 }
+
+/**
+ * SIGKILLs every provider group this process runs, at once (a second Ctrl-C: no grace). They
+ * stay tracked until their executions have recorded how they ended (see {@link trackedGroups}).
+ * Returns how many groups were signalled.
+ */
+export const killTrackedGroups = (): number => {
+  let killed = 0
+  for (const group of liveGroups) if (killGroup(group)) killed += 1
+  return killed
+}
+
+/** How many provider groups this process runs whose executions have not finished recording. */
+export const trackedGroups = (): number => liveGroups.size
 
 /** Stops tracking group `pgid` of installation `schema` (its provider ended and was reaped by this process). */
 export const untrackGroup = (schema: string, pgid: number): void => {

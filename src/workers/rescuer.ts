@@ -5,6 +5,12 @@
  * for the lease), and appends ExecutionAbandoned; the retry policy then re-queues or fails the job (DESIGN.md,
  * invariant 2). Every worker process runs one; they race harmlessly, since Abandon only
  * applies to the job's current execution.
+ *
+ * A worker never judges its own lease (it knows it is alive; it fences itself, see pool.ts):
+ * after an outage its heartbeat may not be renewed yet, and its own executions must not be
+ * abandoned for that. It abandons an execution of its own only when it does not run it (a
+ * claim whose commit it never heard of, in a connection lost at the wrong moment), after
+ * {@link OWN_ORPHAN_GRACE_MS}.
  */
 import os from "node:os"
 import { Effect } from "effect"
@@ -13,12 +19,25 @@ import { SqlClient } from "../events/sqlClient.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import { processExists } from "./processGroups.js"
 
+/**
+ * How long after its start an execution of this worker that it does not run is left alone
+ * (between a claim's commit and its registration in the canceller), ms.
+ */
+export const OWN_ORPHAN_GRACE_MS = 5_000
+
+/** This worker: its id and whether it runs an execution (the canceller's registry). */
+export interface RescuerSelf {
+  readonly workerId: string
+  readonly runs: (executionId: string) => boolean
+}
+
 /** A running execution and what the database knows of its worker. */
 interface Running {
   readonly job_id: string
   readonly execution_id: string
   readonly worker_id: string
   readonly host: string
+  readonly started_at: Date
   /** The worker's pid, null when the worker never registered. */
   readonly pid: number | null
   readonly stopped: boolean
@@ -26,7 +45,12 @@ interface Running {
 }
 
 /** Why the execution's worker is gone, or null when it may still be running it. */
-const lostBecause = (run: Running, leaseMs: number, host: string): string | null => {
+const lostBecause = (run: Running, leaseMs: number, host: string, self: RescuerSelf): string | null => {
+  if (run.worker_id === self.workerId) {
+    return self.runs(run.execution_id) || Date.now() - run.started_at.getTime() < OWN_ORPHAN_GRACE_MS
+      ? null
+      : `Worker ${run.worker_id} on ${run.host} does not run the execution (its claim was not seen through).`
+  }
   if (run.pid === null) return `Worker ${run.worker_id} on ${run.host} is not registered.`
   if (run.stopped) return `Worker ${run.worker_id} on ${run.host} stopped without finishing the execution.`
   if (run.expired) return `Worker ${run.worker_id} on ${run.host} was lost (no heartbeat for ${Math.round(leaseMs / 1000)} s).`
@@ -37,10 +61,10 @@ const lostBecause = (run: Running, leaseMs: number, host: string): string | null
 }
 
 /**
- * One rescue pass: abandons every orphaned execution, returning how many. Fails with
- * DatabaseError when the scan fails; a job that changed meanwhile is skipped.
+ * One rescue pass of worker `self`: abandons every orphaned execution, returning how many.
+ * Fails with DatabaseError when the scan fails; a job that changed meanwhile is skipped.
  */
-export const rescueOnce = (leaseMs: number) =>
+export const rescueOnce = (leaseMs: number, self: RescuerSelf) =>
   Effect.gen(function*() {
     const { sql } = yield* SqlClient
     const handler = yield* CommandHandler
@@ -48,7 +72,7 @@ export const rescueOnce = (leaseMs: number) =>
     const running = yield* Effect.tryPromise({
       try: () =>
         sql<Array<Running>>`
-          select j.id as job_id, e.id as execution_id, e.worker_id, e.host, w.pid,
+          select j.id as job_id, e.id as execution_id, e.worker_id, e.host, e.started_at, w.pid,
                  coalesce(w.stopped_at is not null, false) as stopped,
                  coalesce(w.heartbeat_at < now() - make_interval(secs => ${leaseMs / 1000}), false) as expired
           from jobs j
@@ -60,7 +84,7 @@ export const rescueOnce = (leaseMs: number) =>
     const host = os.hostname()
     let rescued = 0
     for (const orphan of running) {
-      const reason = lostBecause(orphan, leaseMs, host)
+      const reason = lostBecause(orphan, leaseMs, host, self)
       if (reason === null) continue
       const applied = yield* handler.handle(orphan.job_id, {
         _tag: "Abandon",

@@ -1,0 +1,47 @@
+/**
+ * Strict settings (issue 6, item 5), table-driven over readSettings: integers are plain
+ * decimal digits, the worker count and the lease have their ranges, and each refusal names
+ * the variable and what to write instead.
+ */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { MAX_LEASE_MS, MAX_WORKER_COUNT, MIN_LEASE_MS, readSettings, type Settings } from "../src/config/env.js"
+
+const accepted: ReadonlyArray<readonly [NodeJS.ProcessEnv, Partial<Settings>]> = [
+  [{}, { workerCount: 1, leaseMs: 30_000, debug: false, logFile: null }],
+  [{ QUE_WORKER_COUNT: "4" }, { workerCount: 4 }],
+  [{ QUE_WORKER_COUNT: "1" }, { workerCount: 1 }],
+  [{ QUE_WORKER_COUNT: String(MAX_WORKER_COUNT) }, { workerCount: MAX_WORKER_COUNT }],
+  [{ QUE_WORKER_COUNT: "08" }, { workerCount: 8 }],
+  [{ AIDP_WORKER_LEASE_MS: String(MIN_LEASE_MS) }, { leaseMs: MIN_LEASE_MS }],
+  [{ AIDP_WORKER_LEASE_MS: "60000" }, { leaseMs: 60_000 }],
+  [{ AIDP_WORKER_LEASE_MS: String(MAX_LEASE_MS) }, { leaseMs: MAX_LEASE_MS }],
+  [{ AIDP_DEBUG: "1", AIDP_LOG_FILE: "/tmp/aidp.log" }, { debug: true, logFile: "/tmp/aidp.log" }]
+]
+
+const refused: ReadonlyArray<readonly [string, string, RegExp]> = [
+  ...["0x10", "1e2", "0b11", "+4", "-1", "4.0", " 7", "7 ", "", "0", "257", "ten", "Infinity"].map(
+    (value) => ["QUE_WORKER_COUNT", value, /expected a whole number from 1 to 256 in decimal digits, e\.g\. QUE_WORKER_COUNT=4\.$/] as const
+  ),
+  ...["1", "1999", "0x7d0", "2e3", "30000.5", "-30000", "86400001", ""].map(
+    (value) => ["AIDP_WORKER_LEASE_MS", value, /expected milliseconds from 2000 to 86400000 in decimal digits, e\.g\. AIDP_WORKER_LEASE_MS=30000\.$/] as const
+  )
+]
+
+describe("readSettings", () => {
+  for (const [env, expected] of accepted) {
+    it(`accepts ${JSON.stringify(env)}`, () => {
+      const settings = readSettings(env)
+      for (const [key, value] of Object.entries(expected)) assert.deepEqual(settings[key as keyof Settings], value, key)
+    })
+  }
+  for (const [name, value, sentence] of refused) {
+    it(`refuses ${name}=${JSON.stringify(value)}, naming it`, () => {
+      assert.throws(() => readSettings({ [name]: value }), (error: Error) => {
+        assert.equal(error.message.startsWith(`Invalid ${name}=${JSON.stringify(value)}: `), true, error.message)
+        assert.match(error.message, sentence)
+        return true
+      })
+    })
+  }
+})
