@@ -91,7 +91,7 @@ describe("details view: tokens, cost, project and cancellation", () => {
     ]
   })
   const content = (data = twoAttempts, width = 80): string[] =>
-    detailsContent({ jobId: data.id, data, loading: false, error: null, scroll: 0, follow: false }, NOW, width).map((l) => lineText(l).trimEnd())
+    detailsContent({ jobId: data.id, data, loading: false, error: null, scroll: 0, follow: false, raw: false }, NOW, width).map((l) => lineText(l).trimEnd())
 
   it("shows each execution's tokens under its row and the totals over all attempts", () => {
     const lines = content()

@@ -304,13 +304,18 @@ describe("aidp jobs show of a job with a multi-megabyte output line", { timeout:
     assert.equal(shown.stderr, "")
     assert.match(shown.stdout, new RegExp(`^Job ID +${job.id}$`, "m"))
     assert.match(shown.stdout, /^ +1 {2}succeeded/m)
-    assert.match(shown.stdout, new RegExp(`… \\(6\\.0 MB in all; aidp jobs logs ${job.id.slice(0, 8)} prints it whole\\)`))
+    assert.match(shown.stdout, new RegExp(`… \\(6\\.0 MB in all; aidp jobs logs ${job.id.slice(0, 8)} --raw prints it\\s+whole\\)`))
     assert.ok(shown.stdout.includes("0123456789abcdef".repeat(4)))
     assert.ok(shown.stdout.length < 200_000, `${shown.stdout.length} characters`)
     // The whole line is still there for `jobs logs`.
-    const logs = await runCli(suite.db, ["jobs", "logs", job.id], { timeoutMs: 20_000 })
+    const logs = await runCli(suite.db, ["jobs", "logs", job.id, "--raw"], { timeoutMs: 20_000 })
     assert.equal(logs.code, 0, logs.stderr)
     assert.ok(logs.stdout.length > 6_000_000 && logs.stdout.includes("END"))
+    // The activity shows its start, like the details.
+    const activity = await runCli(suite.db, ["jobs", "logs", job.id], { timeoutMs: 20_000 })
+    assert.equal(activity.code, 0, activity.stderr)
+    assert.ok(activity.stdout.length < 100_000 && !activity.stdout.includes("END"), `${activity.stdout.length} characters`)
+    assert.match(activity.stdout, /6\.0 MB in all; aidp jobs logs \S+ --raw prints it\s+whole/)
   })
 })
 

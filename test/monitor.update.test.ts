@@ -287,9 +287,18 @@ describe("filter", () => {
 describe("details", () => {
   it("opens with d (and l following the log) and loads", () => {
     const [model, cmds] = run([loaded, key("d")])
-    assert.deepEqual(model.details, { jobId: RUNNING, data: null, loading: true, error: null, scroll: 0, follow: false })
+    assert.deepEqual(model.details, { jobId: RUNNING, data: null, loading: true, error: null, scroll: 0, follow: false, raw: false })
     assert.deepEqual(cmds, [{ type: "loadDetails", id: RUNNING }])
     assert.equal(run([loaded, key("l")])[0].details?.follow, true)
+  })
+
+  it("v switches the log between the activity and the stored lines, and back, loading nothing", () => {
+    const [open] = run([loaded, key("l")])
+    const [raw, cmds] = update(open, key("v"))
+    assert.deepEqual(raw.details, { ...open.details, raw: true })
+    assert.deepEqual(cmds, [])
+    assert.equal(update(raw, key("v"))[0].details?.raw, false)
+    assert.equal(run([loaded, key("v")])[0].details, null, "v does nothing on the list")
   })
 
   it("scrolls within bounds; End follows, scrolling up stops following", () => {

@@ -258,9 +258,9 @@ describe("details view", () => {
     assert.match(t, /^ +1 {2}failed +host-a:123:1 +12s {2}1/m)
     assert.match(t, /^ +crashed: boom!/m)
     assert.match(t, /^ +2 {2}running +host-b:9:2 +5m00s {2}-/m)
-    assert.match(t, /Log \(last 2 lines\)/)
-    assert.match(t, /stdout hello link/)
-    assert.match(t, /stderr warning: 日本語 text/)
+    assert.match(t, /Activity \(from the last 2 log lines\)/)
+    assert.match(t, /^12:00:00 stdout +hello link/m)
+    assert.match(t, /^12:00:00 stderr +warning: 日本語 text/m)
     assert.doesNotMatch(view(opened(), 80, 40).flat().map((s) => s.text).join(""), /\x1b/)
     assert.match(lines[39] ?? "", /esc back/)
   })
@@ -311,30 +311,35 @@ describe("details view", () => {
         { at: NOW, stream: "stdout", message: "after" }
       ]
     })
-    const model = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: withHuge }])
-    const all = screen(model)
-    assert.equal(all.length, 24)
-    for (const l of all) assert.equal(displayWidth(l), 80)
-    const [end] = update(model, key("end"))
-    const t = screen(end).join("\n")
-    assert.match(t, /… \(7\.7 MB in all; aidp jobs logs dddd1111 prints it whole\) *\n12:00:00 stdout after/)
-    const content = detailsContent(end.details!, NOW, 80).map(lineText)
-    assert.ok(content.some((l) => /^ {16}… \(6\.0 MB in all; aidp jobs logs dddd1111 prints it whole\)$/.test(l)))
-    assert.ok(content.length < 400, `${content.length} lines`)
-    assert.ok(!content.join("").includes("END"), "only the start is shown")
-    assert.ok(content.join("").includes("0123456789abcdef".repeat(3)))
-    assert.doesNotMatch(content.join(""), /[\x00-\x1f\x7f-\x9f]/)
+    const opened = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: withHuge }])
+    // The activity shows a non-JSON line as it is, and the stored lines (v) show it the same way.
+    for (const model of [opened, update(opened, key("v"))[0]]) {
+      const all = screen(model)
+      assert.equal(all.length, 24)
+      for (const l of all) assert.equal(displayWidth(l), 80)
+      const [end] = update(model, key("end"))
+      const t = screen(end).join("\n")
+      assert.match(t, /aidp jobs logs dddd1111 --raw prints it\s+whole\) *\n12:00:00 stdout +after/)
+      const content = detailsContent(end.details!, NOW, 80).map(lineText)
+      assert.match(content.join("\n"), /\n {16,18}… \(6\.0 MB in all; aidp jobs logs dddd1111 --raw prints it(\n {16,18})?\s?whole\)\n/)
+      assert.ok(content.length < 400, `${content.length} lines`)
+      assert.ok(!content.join("").includes("END"), "only the start is shown")
+      assert.ok(content.join("").includes("0123456789abcdef".repeat(3)))
+      assert.doesNotMatch(content.join(""), /[\x00-\x1f\x7f-\x9f]/)
+    }
   })
 
   it("keeps a cut message harmless: an escape sequence or a surrogate pair at the cut", () => {
     const cutInEscape = `${"a".repeat(3996)}\x1b]8;;http://evil\x07link${"x".repeat(5000)}`
     const cutInPair = `${"b".repeat(3999)}🎉${"y".repeat(5000)}`
     const data = details(failed, { logTail: [cutInEscape, cutInPair].map((message) => ({ at: NOW, stream: "stdout" as const, message })) })
-    const model = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: data }])
-    const shown = detailsContent(model.details!, NOW, 80).map(lineText).join("")
-    assert.doesNotMatch(shown, /[\x00-\x1f\x7f-\x9f\ud800-\udfff]|evil|link/u)
-    assert.equal(shown.match(/… \(\d+\.\d KB in all; aidp jobs logs dddd1111 prints it whole\)/g)?.length, 2)
-    assert.ok(shown.includes("b".repeat(10)) && !shown.includes("🎉") && !shown.includes("\ufffd"))
+    const opened = run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: data }])
+    for (const model of [opened, update(opened, key("v"))[0]]) {
+      const shown = detailsContent(model.details!, NOW, 80).map(lineText).join(" ").replace(/\s+/g, " ")
+      assert.doesNotMatch(shown, /[\x00-\x1f\x7f-\x9f\ud800-\udfff]|evil|link/u)
+      assert.equal(shown.match(/… \(\d+\.\d KB in all; aidp jobs logs dddd1111 --raw prints it whole\)/g)?.length, 2)
+      assert.ok(shown.includes("b".repeat(10)) && !shown.includes("🎉") && !shown.includes("\ufffd"))
+    }
   })
 
   it("scrolls within 60x15 and follows the end with l", () => {
@@ -346,9 +351,59 @@ describe("details view", () => {
     ;[model] = update(model, key("l"))
     const lines = screen(model, 60, 15)
     assert.match(lines[0] ?? "", /following/)
-    assert.match(lines[12] ?? "", /stderr warning/)
+    assert.match(lines[12] ?? "", /stderr +warning/)
     assertSize(model, 60, 15)
     assertSize(model, 40, 10)
+  })
+})
+
+describe("log view: activity, and the stored lines with v", () => {
+  const running = sampleSnapshot().running[0]!
+  const LONG = "I read the architecture document and the two services it describes. The scheduler keeps its state in PostgreSQL, so the new retry policy belongs next to the claim query; next I will update docs/ARCHITECTURE.md and run the tests."
+  const assistant = JSON.stringify({ type: "assistant", message: { role: "assistant", content: [{ type: "text", text: LONG }] }, session_id: "s1" })
+  const toolUse = JSON.stringify({ type: "assistant", message: { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "Edit", input: { file_path: "/home/me/project/docs/ARCHITECTURE.md" } }] } })
+  const data = details(running, {
+    cwd: "/home/me/project",
+    logTail: [
+      { at: NOW, stream: "system", message: "Attempt 1 started by worker w1 on h: claude -p", executionId: "e1" },
+      { at: NOW, stream: "stdout", message: JSON.stringify({ type: "system", subtype: "init", cwd: "/home/me/project", model: "claude-sonnet-4-5", claude_code_version: "2.1.332" }), executionId: "e1" },
+      { at: NOW, stream: "stdout", message: assistant, executionId: "e1" },
+      { at: NOW, stream: "stdout", message: toolUse, executionId: "e1" },
+      { at: NOW, stream: "stderr", message: "\x1b[31mwarning:\x1b[0m slow disk", executionId: "e1" }
+    ]
+  })
+  for (const [width, height] of [[80, 24], [60, 15]] as const) {
+    it(`shows the activity, a long assistant text wrapped on word boundaries, at ${width}x${height}`, () => {
+      const model = run([loaded, key("l"), { type: "detailsLoaded", id: running.id, details: data }], width, height)
+      const lines = screen(model, width, height)
+      assertSize(model, width, height)
+      const t = lines.join("\n")
+      assert.match(t, /tool {5}Edit docs\/ARCHITECTURE\.md/)
+      assert.match(t, /stderr {3}warning: slow disk/)
+      assert.doesNotMatch(t, /\{"type"/)
+      const content = detailsContent(model.details!, NOW, width).map(lineText)
+      const first = content.findIndex((l) => /^12:00:00 agent {4}I read/.test(l))
+      assert.ok(first >= 0, content.join("\n"))
+      const next = content.findIndex((l, i) => i > first && !l.startsWith(" ".repeat(18)))
+      const agent = content.slice(first, next)
+      assert.ok(agent.length > 2)
+      assert.deepEqual(agent.map((l) => l.slice(18).trimEnd()).join(" ").split(" "), LONG.split(" "), "no word is cut")
+      assert.match(content.join("\n"), /── Attempt 1 ──/)
+    })
+  }
+
+  it("v shows the stored lines, v again the activity; escape sequences harmless in both", () => {
+    const model = run([loaded, key("l"), { type: "detailsLoaded", id: running.id, details: data }, key("v")], 100, 40)
+    const raw = detailsContent(model.details!, NOW, 100).map(lineText).join("\n")
+    assert.match(raw, /Log \(last 5 lines, as stored\)/)
+    assert.match(raw, /12:00:00 stdout \{"type":"assistant","message":\{"role":"assistant","content":\[\{"type":"text","text":"\n {16}I read the/)
+    assert.match(raw, /stderr warning: slow disk/)
+    assert.match(screen(model, 100, 40)[39] ?? "", /v activity/)
+    assert.match(screen(update(model, key("v"))[0], 100, 40)[39] ?? "", /v raw log/)
+    const back = screen(update(model, key("v"))[0], 100, 40).join("\n")
+    assert.match(back, /Activity \(from the last 5 log lines\)/)
+    assert.doesNotMatch(back, /\{"type"/)
+    for (const m of [model, update(model, key("v"))[0]]) assert.doesNotMatch(view(m, 100, 40).flat().map((s) => s.text).join(""), /\x1b/)
   })
 })
 

@@ -6,7 +6,7 @@
 import { realpath, stat } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
-import { PROVIDERS } from "../domain/job.js"
+import { type Provider, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
 import { completedSteps, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
@@ -16,6 +16,7 @@ import { displayWidth, padRight } from "../terminal/view/text.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
+import { outputColumns, sendAfter, textSink } from "./logs.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
@@ -124,23 +125,31 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
   }
 }
 
-/** Prints what changed about a job since the last call, as one line each. */
-const progressPrinter = () => {
-  let last = { status: "", progress: "", attempts: 0 }
-  return (job: JobRecord) => {
+/**
+ * Prints what changed about a job since the last call: "Attempt N of M started.", the agent's
+ * activity as its log lines arrive (as `aidp jobs logs --follow` prints it, without aidp's own
+ * lines, which these sentences replace) and the retry after a failed attempt.
+ */
+const progressPrinter = (app: App, id: string, provider: Provider) => {
+  const sink = textSink(provider, id, outputColumns(), (entry) => entry.kind !== "attempt" && !(entry.kind === "raw" && entry.stream === "system"))
+  let last = { status: "", attempts: 0 }
+  let seq = 0
+  return async (job: JobRecord) => {
     if (job.attempts !== last.attempts && job.status === "running") {
       process.stdout.write(`Attempt ${job.attempts} of ${job.maxAttempts} started.\n`)
     }
+    seq = await sendAfter(app, id, seq, sink)
+    // Text still being joined belongs to an attempt that is over.
+    if (job.status !== "running") sink.flush()
     if (job.status === "queued" && last.status === "running" && job.error) {
       process.stdout.write(`Attempt ${job.attempts} failed (${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}.\n`)
     }
-    if (job.progress && job.progress !== last.progress) process.stdout.write(`  ${sanitize(job.progress)}\n`)
-    last = { status: job.status, progress: job.progress ?? "", attempts: job.attempts }
+    last = { status: job.status, attempts: job.attempts }
   }
 }
 
 /** Runs workers for job `id` in this process until it is finished; Ctrl-C cancels the job. */
-const runHere = async (app: App, id: string, step: Step, json: boolean): Promise<number> => {
+const runHere = async (app: App, id: string, provider: Provider, step: Step, json: boolean): Promise<number> => {
   const stop = stopSignal()
   const cancelOnStop = () => {
     // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
@@ -154,7 +163,7 @@ const runHere = async (app: App, id: string, step: Step, json: boolean): Promise
     const logger = app.settings.debug ? app.logger : app.logger.child({}, { level: "error" })
     const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, onlyJobId: id, env: app.env, logger })
     const job = await app.run(Effect.raceFirst(
-      watchJob(app, id, json ? () => undefined : progressPrinter()),
+      watchJob(app, id, json ? () => undefined : progressPrinter(app, id, provider)),
       pool.pipe(Effect.andThen(Effect.never))
     ))
     if (json) printJson(jobJson(job))
@@ -205,6 +214,6 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     if (!cli.flags.json) {
       process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${provider}. Ctrl-C cancels it.\n`)
     }
-    return runHere(app, id, step, cli.flags.json)
+    return runHere(app, id, provider, step, cli.flags.json)
   })
 }

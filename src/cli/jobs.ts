@@ -6,7 +6,7 @@ import { readFile, stat } from "node:fs/promises"
 import path from "node:path"
 import { PROVIDERS, JOB_STATUSES } from "../domain/job.js"
 import { findStep, STEPS } from "../domain/steps.js"
-import { listJobs } from "../projections/queries.js"
+import { getJob, listJobs } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
 import { LIST_KEYS } from "../terminal/view/list.js"
@@ -15,7 +15,7 @@ import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
-import { followLogs, printLogs } from "./logs.js"
+import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
@@ -105,18 +105,35 @@ const show = (argv: ReadonlyArray<string>) => {
 }
 
 const LOGS_HELP: CommandHelp = {
-  usage: "aidp jobs logs JOB [--follow]",
-  about: `Prints what the job's agent printed, every attempt, with escape sequences made harmless. ${JOB_REF}`,
-  options: [["-f, --follow", "keep printing new output until the job is finished"]]
+  usage: "aidp jobs logs JOB [--follow] [--raw | --json]",
+  about: `Prints what the job's agent did, every attempt, in words: its messages, tool calls, retries, errors and the result with tokens and cost, wrapped to the terminal. ${JOB_REF}`,
+  options: [
+    ["-f, --follow", "keep printing new output until the job is finished"],
+    ["--raw", "the stored output lines as the agent printed them (escape sequences made harmless)"],
+    ["--json", "the activity entries as one JSON array (with --follow: one entry per line, JSON Lines)"]
+  ]
 }
 
 const logs = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(LOGS_HELP, argv, { follow: { type: "boolean", shortFlag: "f", default: false } })
-  noMoreArgs(cli.input, 1, "aidp jobs logs JOB [--follow]")
+  const cli = parseArgs(LOGS_HELP, argv, {
+    follow: { type: "boolean", shortFlag: "f", default: false },
+    raw: { type: "boolean", default: false },
+    json: { type: "boolean", default: false }
+  })
+  const usage = LOGS_HELP.usage as string
+  noMoreArgs(cli.input, 1, usage)
+  if (cli.flags.raw && cli.flags.json) throw new UsageError(`Use either --raw or --json, not both. Usage: ${usage}`)
   return withApp("quiet", async (app) => {
-    const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs logs JOB [--follow]")
-    if (cli.flags.follow) await followLogs(app, id)
-    else await printLogs(app, id)
+    const id = await resolveJobRef(app.db.sql, cli.input[0], usage)
+    const job = await getJob(app.db.sql, id)
+    if (!job) throw new UserError(`Job ${id} disappeared while it was being read.`)
+    const sink = cli.flags.raw
+      ? rawSink()
+      : cli.flags.json
+      ? jsonSink(job.provider, cli.flags.follow)
+      : textSink(job.provider, id, outputColumns())
+    if (cli.flags.follow) await followLogs(app, id, sink)
+    else await printLogs(app, id, sink)
     return 0
   })
 }

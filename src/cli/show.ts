@@ -21,7 +21,7 @@ export const printJobDetails = (
   now: Date
 ): void => {
   const width = process.stdout.isTTY ? process.stdout.columns : 100
-  const screen = { jobId: details.job.id, data: toJobDetails(details), loading: false, error: null, scroll: 0, follow: false }
+  const screen = { jobId: details.job.id, data: toJobDetails(details), loading: false, error: null, scroll: 0, follow: false, raw: false }
   const text = detailsContent(screen, now, width).map((line) => lineText(line).trimEnd()).join("\n")
   process.stdout.write(`${text}\n`)
 }

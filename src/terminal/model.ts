@@ -44,6 +44,8 @@ export interface DetailsScreen {
   readonly scroll: number
   /** Pinned to the end (the log tail) as it grows; set by `l` and End. */
   readonly follow: boolean
+  /** The log as its stored lines instead of the agent's activity; toggled by `v`. */
+  readonly raw: boolean
 }
 
 /** A one-line message for the status line; expires after {@link NOTICE_MS}. */

@@ -47,8 +47,8 @@ export type ExecutionSummary = Pick<
   | "costUsd"
 >
 
-/** One line of a job's log (`job_logs`). */
-export type LogLine = Pick<LogRecord, "at" | "stream" | "message">
+/** One line of a job's log (`job_logs`); `executionId` groups the activity by attempt. */
+export type LogLine = Pick<LogRecord, "at" | "stream" | "message"> & Partial<Pick<LogRecord, "executionId">>
 
 /** Everything the details view shows about one job. */
 export interface JobDetails extends JobSummary {

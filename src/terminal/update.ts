@@ -238,7 +238,7 @@ function filterKey(model: Model, key: string): Result {
 
 function openDetails(model: Model, job: JobSummary | null, follow: boolean): Result {
   if (job === null) return [notify(model, "No job selected.", "info"), []]
-  const details: DetailsScreen = { jobId: job.id, data: null, loading: true, error: null, scroll: 0, follow }
+  const details: DetailsScreen = { jobId: job.id, data: null, loading: true, error: null, scroll: 0, follow, raw: false }
   return [{ ...model, overlay: { kind: "none" }, details }, [{ type: "loadDetails", id: job.id }]]
 }
 
@@ -291,6 +291,8 @@ function detailsKey(model: Model, screen: DetailsScreen, key: string): Result {
       return [{ ...model, details: { ...screen, follow: true } }, []]
     case "l":
       return screen.follow ? scrollTo(top) : [{ ...model, details: { ...screen, follow: true } }, []]
+    case "v":
+      return [{ ...model, details: { ...screen, raw: !screen.raw } }, []]
     case "r":
       return retry(model, job)
     case "c":

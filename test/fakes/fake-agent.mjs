@@ -7,7 +7,8 @@
 // Environment:
 //   FAKE_AGENT_MODE      comma-separated; one scenario: success (default), slow, split_json,
 //                        huge_line, split_utf8, invalid_utf8_ansi, auth, rate_limit, overloaded,
-//                        quota, crash, signal, ignore_sigterm, no_terminal, hang_after_result;
+//                        quota, crash, signal, ignore_sigterm, no_terminal, hang_after_result,
+//                        activity (a successful run showing every activity shape, see activityRun);
 //                        plus the modifier leave_child (a grandchild that sleeps forever).
 //   FAKE_AGENT_RECORD    file to append one JSON line {flavor, argv, cwd, envKeys, stdin, prompt,
 //                        pid, grandchildPid} to, after stdin was read to EOF.
@@ -16,7 +17,7 @@
 //                        the result as Markdown to docs/PRD.md"), else notes.md. The file is
 //                        written whenever FAKE_AGENT_WRITE is set or the result says so.
 //   FAKE_AGENT_RESULT    the final result text (default "Wrote <file>.").
-//   FAKE_AGENT_DELAY_MS  pause between lines in `slow` (default 200).
+//   FAKE_AGENT_DELAY_MS  pause between lines in `slow` (default 200) and `activity` (default 0).
 //   FAKE_AGENT_HUGE_BYTES size of the `huge_line` result (default 6 MiB).
 //   FAKE_AGENT_EXIT      exit code of claude's API-error scenarios (default 1; 0 = older versions).
 //   FAKE_AGENT_SIGNAL    signal of `signal` (default SIGSEGV).
@@ -159,6 +160,77 @@ async function succeed(prompt, { hangAfter = false } = {}) {
   process.exit(0)
 }
 
+/**
+ * The `activity` scenario: a successful run with every shape the activity view renders, per
+ * PROVIDERS.md: claude's `system/api_retry`, a `thinking` block and a `tool_result` with
+ * `is_error`; gemini's stderr retry noise ("Attempt 1 failed with status 429. Retrying with
+ * backoff..."), a non-fatal `error` event (severity warning) and a failed `tool_result`;
+ * cursor's `thinking` deltas and assistant text in pieces, then whole. Writes no file.
+ */
+async function activityRun(prompt) {
+  const result = env.FAKE_AGENT_RESULT ?? "The docs folder has one file."
+  const entries = activityEntries(prompt, result)
+  for (const [index, entry] of entries.entries()) {
+    if (index > 0 && env.FAKE_AGENT_DELAY_MS) await sleep(Number(env.FAKE_AGENT_DELAY_MS))
+    await (entry.stderr === undefined ? out(entry) : err(entry.stderr))
+  }
+  process.exit(0)
+}
+
+/** The lines of {@link activityRun}: strings go to stdout, `{stderr}` to stderr. */
+function activityEntries(prompt, result) {
+  if (flavor === "gemini") {
+    const stamp = { timestamp: now() }
+    return [
+      { stderr: "Loaded cached credentials.\n" },
+      { stderr: "Attempt 1 failed with status 429. Retrying with backoff... ApiError: {\"error\":{\"code\":429,\"message\":\"Resource exhausted. Please try again later.\",\"status\":\"RESOURCE_EXHAUSTED\"}}\n" },
+      gemini.init(),
+      gemini.user(prompt),
+      json({ type: "error", ...stamp, severity: "warning", message: "Loop detection was disabled for this session." }),
+      json({ type: "tool_use", ...stamp, tool_name: "read_file", tool_id: "read_file-1767-1", parameters: { file_path: "missing.md" } }),
+      json({ type: "tool_result", ...stamp, tool_id: "read_file-1767-1", status: "error", output: "", error: { type: "file_not_found", message: "File not found: missing.md" } }),
+      json({ type: "tool_use", ...stamp, tool_name: "run_shell_command", tool_id: "run_shell_command-1767-2", parameters: { command: "ls docs", description: "List the docs" } }),
+      json({ type: "tool_result", ...stamp, tool_id: "run_shell_command-1767-2", status: "success", output: "PRD.md\n" }),
+      gemini.delta("The docs folder "),
+      gemini.delta(result.slice("The docs folder ".length)),
+      gemini.result()
+    ]
+  }
+  if (flavor === "cursor-agent") {
+    const thinking = (text) => json({ type: "thinking", subtype: "delta", text, session_id: sessionId, timestamp_ms: 1767000000000 })
+    const shell = (subtype) => json({ type: "tool_call", subtype, call_id: "toolu_vrtx_02", tool_call: { shellToolCall: { args: { command: "ls docs" }, ...(subtype === "completed" ? { result: { success: { command: "ls docs", exitCode: 0, stdout: "PRD.md\n", stderr: "" } } } : {}) } }, session_id: sessionId })
+    return [
+      cursor.init(),
+      cursor.user(prompt),
+      thinking("The user wants "),
+      thinking("a look at the docs "),
+      thinking("folder."),
+      json({ type: "thinking", subtype: "completed", session_id: sessionId, timestamp_ms: 1767000000001 }),
+      cursor.text("I'll list "),
+      cursor.text("the docs."),
+      cursor.text("I'll list the docs."),
+      shell("started"),
+      shell("completed"),
+      cursor.text(result),
+      cursor.result(result)
+    ]
+  }
+  const toolUse = (id, name, input) => claude.assistant([{ type: "tool_use", id, name, input }])
+  const toolResult = (id, content, isError) => json({ type: "user", message: { role: "user", content: [{ tool_use_id: id, type: "tool_result", content, ...(isError ? { is_error: true } : {}) }] }, parent_tool_use_id: null, session_id: sessionId })
+  return [
+    claude.init(),
+    claude.retry(1, 529),
+    claude.assistant([{ type: "thinking", thinking: "The user wants a look at the docs folder.", signature: "EqQBCkYIBxgCKkB" }]),
+    claude.text("I'll read the notes first."),
+    toolUse("toolu_02", "Read", { file_path: resolve(cwd, "missing.md") }),
+    toolResult("toolu_02", "<tool_use_error>File does not exist.</tool_use_error>", true),
+    toolUse("toolu_03", "Bash", { command: "ls docs", description: "List the docs" }),
+    toolResult("toolu_03", [{ type: "text", text: "PRD.md" }], false),
+    claude.text(result),
+    claude.result(result)
+  ]
+}
+
 const STACK = [
   "file:///usr/lib/node_modules/agent/cli.js:4821",
   "      throw new TypeError(\"Cannot read properties of undefined (reading 'content')\");",
@@ -257,6 +329,8 @@ async function main() {
       return process.exit(0)
     case "hang_after_result":
       return succeed(prompt, { hangAfter: true })
+    case "activity":
+      return activityRun(prompt)
     default:
       return succeed(prompt)
   }

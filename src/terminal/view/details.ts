@@ -10,50 +10,21 @@ import { usageTotals } from "../totals.js"
 import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
 import { errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, shortId } from "./format.js"
+import { activityOf } from "../../domain/activity/fold.js"
+import type { ActivityEntry } from "../../domain/activity/types.js"
+import { activityLines, rawLogsCommand } from "./activity.js"
+import { limited } from "./limit.js"
 import { displayWidth, fitLine, type Line, padLeft, padRight, seg, type Segment, type StyleName, wrap } from "./text.js"
 
 const LABEL_WIDTH = 12
 
-/**
- * Most characters of one log message, error or metadata value the details show. A
- * provider's line can be megabytes long; the rest is summarized in a marker line, and
- * `aidp jobs logs` (or `jobs show --json`) prints it whole.
- */
-export const SHOWN_CHARS = 4000
-
-/** A byte count as `812 bytes`, `12.0 KB`, `6.0 MB` (binary multiples). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`
-  const units = ["KB", "MB", "GB"] as const
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
-}
-
-/**
- * The first {@link SHOWN_CHARS} characters of raw `text` (never half a surrogate pair),
- * and the marker that says how much there is and which command prints it whole; no
- * marker when the text is short. Cut before sanitizing: a cut escape sequence is removed
- * or made harmless like any other.
- */
-function limited(text: string, whole: string): { text: string; marker: string | null } {
-  if (text.length <= SHOWN_CHARS) return { text, marker: null }
-  const high = text.charCodeAt(SHOWN_CHARS - 1)
-  const end = high >= 0xd800 && high <= 0xdbff ? SHOWN_CHARS - 1 : SHOWN_CHARS
-  return { text: text.slice(0, end), marker: `… (${formatBytes(Buffer.byteLength(text, "utf8"))} in all; ${whole} prints it whole)` }
-}
-
 const showCommand = (jobId: string): string => `aidp jobs show ${shortId(jobId)} --json`
-const logsCommand = (jobId: string): string => `aidp jobs logs ${shortId(jobId)}`
 
-/** The key hints of the details screen. */
-export const DETAILS_KEYS: ReadonlyArray<readonly [string, string]> = [
+/** The key hints of the details screen; `v` names the log view it switches to. */
+export const detailsKeys = (raw: boolean): ReadonlyArray<readonly [string, string]> => [
   ["↑↓", "scroll"],
   ["l", "follow log"],
+  ["v", raw ? "activity" : "raw log"],
   ["r", "retry"],
   ["c", "cancel"],
   ["?", "help"],
@@ -145,7 +116,7 @@ const STREAM_STYLE: Record<LogLine["stream"], StyleName | null> = { stdout: null
 
 function logLines(line: LogLine, jobId: string, width: number): Line[] {
   const prefix = `${formatClock(line.at)} ${padRight(line.stream, 6)} `
-  const shown = limited(line.message, logsCommand(jobId))
+  const shown = limited(line.message, rawLogsCommand(jobId))
   const room = Math.max(1, width - prefix.length)
   const parts: Array<[string, StyleName | null]> = [
     ...sanitizeLines(shown.text).flatMap((text) => wrap(text, room).map((part): [string, StyleName | null] => [part, STREAM_STYLE[line.stream]])),
@@ -164,7 +135,23 @@ function totalLines(job: JobDetails, width: number): Line[] {
   ]
 }
 
-function jobLines(job: JobDetails, now: Date, width: number): Line[] {
+/** Activity of each log tail shown, computed once per loaded tail (parsing megabyte lines is not free). */
+const tailActivity = new WeakMap<readonly LogLine[], ActivityEntry[]>()
+
+/** The log section: the agent's activity, or (`raw`) the stored lines. */
+function logSection(job: JobDetails, raw: boolean, width: number): Line[] {
+  const count = job.logTail.length
+  if (count === 0) return [[seg("Log", "group")], [seg("  no output yet", "dim")]]
+  if (raw) return [[seg(`Log (last ${count} lines, as stored)`, "group")], ...job.logTail.flatMap((l) => logLines(l, job.id, width))]
+  let entries = tailActivity.get(job.logTail)
+  if (entries === undefined) {
+    entries = activityOf(job.provider, job.logTail)
+    tailActivity.set(job.logTail, entries)
+  }
+  return [[seg(`Activity (from the last ${count} log lines)`, "group")], ...activityLines(entries, width, job.id)]
+}
+
+function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line[] {
   const executionsHeader = fitLine([seg(executionCells("#", "Status", "Worker", "Duration", "Exit").join("") + "Cost", "heading")], width)
   return [
     ...field("Job ID", job.id, width),
@@ -188,14 +175,13 @@ function jobLines(job: JobDetails, now: Date, width: number): Line[] {
     ...(job.executions.length === 0 ? [[seg("  none yet", "dim")]] : [executionsHeader]),
     ...job.executions.flatMap((e) => executionLines(e, job.id, now, width)),
     [],
-    [seg(`Log (last ${job.logTail.length} lines)`, "group")],
-    ...(job.logTail.length === 0 ? [[seg("  no output yet", "dim")]] : job.logTail.flatMap((l) => logLines(l, job.id, width)))
+    ...logSection(job, raw, width)
   ]
 }
 
 /** The scrollable content of the details screen at `width` columns (not yet fitted). */
 export function detailsContent(screen: DetailsScreen, now: Date, width: number): Line[] {
-  if (screen.data !== null) return jobLines(screen.data, now, width)
+  if (screen.data !== null) return jobLines(screen.data, screen.raw, now, width)
   if (screen.loading) return [[seg("Loading…", "dim")]]
   if (screen.error !== null) return wrap(`Could not load job ${screen.jobId}: ${screen.error}`, Math.max(1, width)).map((l) => [seg(l, "error")])
   return [[seg(`Job ${screen.jobId} was not found.`, "error")]]
@@ -222,6 +208,6 @@ export function detailsView(model: Model, screen: DetailsScreen, width: number, 
   const body = content.slice(top, top + box.body).map((l) => fitLine(l, width))
   while (body.length < box.body) body.push(fitLine([], width))
   const lines: Line[] = [title, fitLine([], width)].slice(0, box.top)
-  const bottom: Line[] = [statusLine(model, width, []), keyHints(DETAILS_KEYS, width)]
+  const bottom: Line[] = [statusLine(model, width, []), keyHints(detailsKeys(screen.raw), width)]
   return [...lines, ...body, ...bottom.slice(0, box.bottom)]
 }

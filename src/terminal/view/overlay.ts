@@ -18,6 +18,7 @@ const HELP: ReadonlyArray<readonly [string, string]> = [
   ["⏎", "actions for the selected job"],
   ["d", "details: fields, executions, log"],
   ["l", "details, following the log"],
+  ["v", "log: agent activity / stored lines"],
   ["r", "retry a failed or cancelled job"],
   ["c", "cancel a queued or running job"],
   ["/", "filter: id, provider, status, step, project, error"],

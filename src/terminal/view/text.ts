@@ -238,3 +238,61 @@ export function wrap(text: string, width: number): string[] {
   if (line !== "" || lines.length === 0) lines.push(used > width ? line.trimEnd() : line)
   return lines
 }
+
+/**
+ * Text wrapped at word boundaries to lines of at most `width` columns: a line breaks only
+ * between words (the spaces there are dropped), and only a word wider than the whole line is
+ * broken inside. Spaces inside a line, and those the text starts with, are kept. Always at
+ * least one line; one pass over the text, so it stays linear for multi-megabyte text.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  if (width <= 0) return [""]
+  const lines: string[] = []
+  let line = ""
+  let used = 0
+  // Spaces since the last word (dropped if the line breaks there) and the word being read.
+  let spaces = ""
+  let word = ""
+  let wordWidth = 0
+  const breakLine = () => {
+    lines.push(line)
+    line = ""
+    used = 0
+    spaces = ""
+  }
+  const placeWord = () => {
+    if (word === "") return
+    const gap = line === "" && lines.length > 0 ? "" : spaces
+    if (line !== "" && used + spaces.length + wordWidth > width) breakLine()
+    else if (gap !== "" && used + gap.length + wordWidth <= width) {
+      line += gap
+      used += gap.length
+    }
+    line += word
+    used += wordWidth
+    spaces = ""
+    word = ""
+    wordWidth = 0
+  }
+  for (const g of eachGrapheme(text)) {
+    if (g === " ") {
+      placeWord()
+      spaces += g
+      continue
+    }
+    const w = graphemeWidth(g)
+    if (word !== "" && wordWidth + w > width) {
+      // A word wider than a line: it starts a line of its own and fills it.
+      if (line !== "") breakLine()
+      line = word
+      breakLine()
+      word = ""
+      wordWidth = 0
+    }
+    word += g
+    wordWidth += w
+  }
+  placeWord()
+  if (line !== "" || lines.length === 0) lines.push(line)
+  return lines
+}
