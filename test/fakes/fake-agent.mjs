@@ -301,6 +301,8 @@ async function main() {
   writeTarget = env.FAKE_AGENT_WRITE || /Write the result as Markdown to (\S+?\.md)\b/.exec(prompt)?.[1] || "notes.md"
   const grandchildPid = modes.has("leave_child") ? leaveChild() : undefined
   if (grandchildPid !== undefined) await err(`fake: grandchild pid ${grandchildPid}\n`)
+  // Before the record is written: a test that saw the record may signal at once.
+  if (scenario === "ignore_sigterm") process.on("SIGTERM", () => void err("fake: ignoring SIGTERM\n"))
   if (env.FAKE_AGENT_RECORD) {
     const record = { flavor, argv, cwd, envKeys: Object.keys(env).sort(), stdin, prompt, pid: process.pid, grandchildPid }
     appendFileSync(env.FAKE_AGENT_RECORD, json(record))
@@ -320,7 +322,6 @@ async function main() {
       process.kill(process.pid, env.FAKE_AGENT_SIGNAL || "SIGSEGV")
       return hang()
     case "ignore_sigterm":
-      process.on("SIGTERM", () => void err("fake: ignoring SIGTERM\n"))
       await out(initLine())
       return hang()
     case "no_terminal":
