@@ -8,7 +8,7 @@ import path from "node:path"
 import { Effect } from "effect"
 import { type Provider, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
-import { completedSteps, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
+import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
 import { formatClock, formatDuration } from "../terminal/view/format.js"
@@ -126,9 +126,20 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
 }
 
 /**
+ * "Attempt N of M" for a job's latest execution (`executions` in attempt order): N counts the
+ * executions the agent ran or ended; one ended on aidp's side (`abandoned`: shutdown, lost
+ * worker) spends no attempt, so such executions are named besides.
+ */
+export const attemptLabel = (executions: ReadonlyArray<Pick<ExecutionRecord, "status">>, maxAttempts: number): string => {
+  const spent = executions.filter((e) => e.status !== "abandoned").length
+  const free = executions.length - spent
+  return `Attempt ${spent} of ${maxAttempts}${free > 0 ? ` (execution ${executions.length}; ${free} ended on aidp's side and spent no attempt)` : ""}`
+}
+
+/**
  * Prints what changed about a job since the last call: "Attempt N of M started.", the agent's
  * activity as its log lines arrive (as `aidp jobs logs --follow` prints it, without aidp's own
- * lines, which these sentences replace) and the retry after a failed attempt.
+ * lines, which these sentences replace) and the retry after an execution that failed.
  */
 const progressPrinter = (app: App, id: string, provider: Provider) => {
   const sink = textSink(provider, id, outputColumns(), (entry) => entry.kind !== "attempt" && !(entry.kind === "raw" && entry.stream === "system"))
@@ -136,13 +147,19 @@ const progressPrinter = (app: App, id: string, provider: Provider) => {
   let seq = 0
   return async (job: JobRecord) => {
     if (job.attempts !== last.attempts && job.status === "running") {
-      process.stdout.write(`Attempt ${job.attempts} of ${job.maxAttempts} started.\n`)
+      process.stdout.write(`${attemptLabel(await getExecutions(app.db.sql, id), job.maxAttempts)} started.\n`)
     }
     seq = await sendAfter(app, id, seq, sink)
     // Text still being joined belongs to an attempt that is over.
     if (job.status !== "running") sink.flush()
     if (job.status === "queued" && last.status === "running" && job.error) {
-      process.stdout.write(`Attempt ${job.attempts} failed (${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}.\n`)
+      const executions = await getExecutions(app.db.sql, id)
+      const why = `(${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}.`
+      process.stdout.write(
+        executions.at(-1)?.status === "abandoned"
+          ? `Execution ${executions.length} ended on aidp's side, spending no attempt ${why}\n`
+          : `${attemptLabel(executions, job.maxAttempts)} failed ${why}\n`
+      )
     }
     last = { status: job.status, attempts: job.attempts }
   }
