@@ -24,7 +24,7 @@ const MIGRATE_HELP: CommandHelp = {
 
 const migrateCommand = async (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(MIGRATE_HELP, argv, { json: { type: "boolean", default: false } })
-  noMoreArgs(cli.input, 0, "aidp db migrate [--json]")
+  noMoreArgs(cli.input, 0, MIGRATE_HELP)
   const json = cli.flags.json
   const applied = await migrateDatabase()
   if (json) printJson({ applied: applied.map((m) => m.name) })
@@ -40,7 +40,7 @@ const STATUS_HELP: CommandHelp = {
 
 const statusCommand = async (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(STATUS_HELP, argv, { json: { type: "boolean", default: false } })
-  noMoreArgs(cli.input, 0, "aidp db status [--json]")
+  noMoreArgs(cli.input, 0, STATUS_HELP)
   const json = cli.flags.json
   const status = await databaseStatus()
   if (json) printJson(status)
@@ -72,7 +72,7 @@ const STOP_HELP: CommandHelp = {
 
 const stopCommand = async (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(STOP_HELP, argv, {})
-  noMoreArgs(cli.input, 0, "aidp db stop")
+  noMoreArgs(cli.input, 0, STOP_HELP)
   if (databaseSettings().source !== "embedded") {
     throw new UserError("aidp db stop only stops aidp's embedded PostgreSQL; this environment sets a database URL, so stop that server yourself.")
   }

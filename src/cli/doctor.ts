@@ -89,7 +89,7 @@ const providerChecks = (env: NodeJS.ProcessEnv): Promise<Array<Check>> =>
 /** Runs `aidp doctor`; returns the exit code. */
 export const runDoctor = async (argv: ReadonlyArray<string>): Promise<number> => {
   const cli = parseArgs(HELP, argv, {})
-  noMoreArgs(cli.input, 0, "aidp doctor")
+  noMoreArgs(cli.input, 0, HELP)
   const checks: Array<Check> = []
   let app: App | null = null
   try {

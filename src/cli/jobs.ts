@@ -16,7 +16,7 @@ import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
-import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
+import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
 
@@ -69,7 +69,7 @@ const list = (argv: ReadonlyArray<string>) => {
     limit: { type: "number", default: 50 },
     json: { type: "boolean", default: false }
   })
-  noMoreArgs(cli.input, 0, "aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]")
+  noMoreArgs(cli.input, 0, LIST_HELP)
   const status = oneOf("status", cli.flags.status, JOB_STATUSES)
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)
   const cwdFlag = textFlag("cwd", cli.flags.cwd)
@@ -93,9 +93,9 @@ const SHOW_HELP: CommandHelp = {
 
 const show = (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(SHOW_HELP, argv, { json: { type: "boolean", default: false } })
-  noMoreArgs(cli.input, 1, "aidp jobs show JOB [--json]")
+  noMoreArgs(cli.input, 1, SHOW_HELP)
   return withApp("quiet", async (app) => {
-    const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs show JOB [--json]")
+    const id = await resolveJobRef(app.db.sql, cli.input[0], usageLine(SHOW_HELP))
     const details = await loadDetails(app.db.sql, id)
     if (!details) throw new UserError(`Job ${id} disappeared while it was being read.`)
     if (cli.flags.json) printJson(jobDetailsJson(details.job, details.executions, details.logs))
@@ -120,7 +120,7 @@ const logs = (argv: ReadonlyArray<string>) => {
     raw: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
-  const usage = LOGS_HELP.usage as string
+  const usage = usageLine(LOGS_HELP)
   noMoreArgs(cli.input, 1, usage)
   if (cli.flags.raw && cli.flags.json) throw new UsageError(`Use either --raw or --json, not both. Usage: ${usage}`)
   return withApp("quiet", async (app) => {
@@ -145,9 +145,9 @@ const RETRY_HELP: CommandHelp = {
 
 const retry = (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(RETRY_HELP, argv, {})
-  noMoreArgs(cli.input, 1, "aidp jobs retry JOB")
+  noMoreArgs(cli.input, 1, RETRY_HELP)
   return withApp("quiet", async (app) => {
-    const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs retry JOB")
+    const id = await resolveJobRef(app.db.sql, cli.input[0], usageLine(RETRY_HELP))
     await submitCommand(app, id, { _tag: "Retry", now: new Date() })
     process.stdout.write(`Job ${id} is queued again; a worker will start its next attempt.\n`)
     return 0
@@ -161,9 +161,9 @@ const CANCEL_HELP: CommandHelp = {
 
 const cancel = (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(CANCEL_HELP, argv, {})
-  noMoreArgs(cli.input, 1, "aidp jobs cancel JOB")
+  noMoreArgs(cli.input, 1, CANCEL_HELP)
   return withApp("quiet", async (app) => {
-    const id = await resolveJobRef(app.db.sql, cli.input[0], "aidp jobs cancel JOB")
+    const id = await resolveJobRef(app.db.sql, cli.input[0], usageLine(CANCEL_HELP))
     const events = await submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user" })
     const done = events.some((e) => e.event.type === "JobCancelled")
     process.stdout.write(done ? `Job ${id} is cancelled.\n` : `Cancellation of job ${id} requested; its worker is stopping it.\n`)
@@ -280,7 +280,7 @@ export const runJobs = (argv: ReadonlyArray<string>): Promise<number> => {
   const [first, ...rest] = argv
   if (first === undefined || first.startsWith("-")) {
     const cli = parseArgs(HELP, argv, {})
-    noMoreArgs(cli.input, 0, "aidp jobs")
+    noMoreArgs(cli.input, 0, HELP)
     // The monitor (terminal-kit) is loaded only when it is the command.
     return import("./monitor.js").then((m) => m.runMonitorCommand())
   }

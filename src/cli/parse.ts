@@ -182,9 +182,13 @@ export const oneOf = <T extends string>(name: string, value: string | undefined,
   return value as T
 }
 
+/** A command's usage on one line (several forms joined with " | "), for error messages. */
+export const usageLine = (help: CommandHelp): string => (typeof help.usage === "string" ? help.usage : help.usage.join(" | "))
+
 /** Refuses extra positional words. */
-export const noMoreArgs = (input: ReadonlyArray<string>, expected: number, usage: string): void => {
-  if (input.length > expected) throw new UsageError(`Unexpected argument ${JSON.stringify(input[expected])}. Usage: ${usage}`)
+export const noMoreArgs = (input: ReadonlyArray<string>, expected: number, usage: string | CommandHelp): void => {
+  const line = typeof usage === "string" ? usage : usageLine(usage)
+  if (input.length > expected) throw new UsageError(`Unexpected argument ${JSON.stringify(input[expected])}. Usage: ${line}`)
 }
 
 const RELATIVE = /^(\d+)(s|m|h|d|w)$/

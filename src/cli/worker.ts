@@ -20,7 +20,7 @@ const HELP: CommandHelp = {
 /** Runs `aidp worker`; returns the exit code. */
 export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {
   const cli = parseArgs(HELP, argv, { count: { type: "number" } })
-  noMoreArgs(cli.input, 0, "aidp worker [--count N]")
+  noMoreArgs(cli.input, 0, HELP)
   const count = intFlag("count", cli.flags.count, 1, MAX_WORKER_COUNT)
   return withApp("verbose", async (app) => {
     const stop = stopSignal()
