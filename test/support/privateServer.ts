@@ -23,8 +23,8 @@ export interface PrivateServer {
   readonly restart: (mode: "fast" | "immediate") => Promise<void>
   readonly stop: (mode: "fast" | "immediate") => Promise<void>
   readonly start: () => Promise<void>
-  /** Terminates every backend whose application_name is `applicationName`; returns how many. */
-  readonly terminate: (applicationName: string) => Promise<number>
+  /** Terminates every backend whose application_name matches the regular expression `applicationNamePattern` (PostgreSQL `~`); returns how many. */
+  readonly terminate: (applicationNamePattern: string) => Promise<number>
   /** Stops the server at once and removes its data directory. */
   readonly destroy: () => Promise<void>
 }
@@ -75,12 +75,12 @@ export const startPrivateServer = async (): Promise<PrivateServer> => {
     restart: (mode) => run(bin.pg_ctl, ["restart", "-w", "-t", "60", "-m", mode, "-D", dataDir, "-l", logFile, "-o", options]),
     stop: (mode) => run(bin.pg_ctl, ["stop", "-w", "-t", "60", "-m", mode, "-D", dataDir]),
     start,
-    terminate: async (applicationName) => {
+    terminate: async (applicationNamePattern) => {
       const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: "aidp-test-admin" } })
       try {
         const [row] = await sql<Array<{ n: number }>>`
           select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
-          where application_name = ${applicationName} and pid <> pg_backend_pid()`
+          where application_name ~ ${applicationNamePattern} and pid <> pg_backend_pid()`
         return row!.n
       } finally {
         await sql.end({ timeout: 1 })
