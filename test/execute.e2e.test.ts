@@ -70,7 +70,7 @@ describe("aidp execute (fake claude)", () => {
   test("a failing agent: exit 1 with its error line; retry + worker gives attempt 2 and keeps attempt 1", async () => {
     const { cwd } = await project()
     const failed = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "auth" } })
-    assertCliError(failed, 1, "Invalid API key · Please run /login", "00_PRD")
+    assertCliError(failed, 1, "Invalid API key · Please run /login", "00_PRD", "Run it again with aidp execute 00_PRD")
     const [job] = await jobsOf(cwd)
     assert.equal(job.status, "failed")
     assert.equal(job.errorKind, "auth")
@@ -134,7 +134,12 @@ describe("aidp execute (fake claude)", () => {
     assert.deepEqual(jobs.map((j) => [j.step, j.status]), [["02_ARCHITECTURE", "completed"]])
     assert.ok(await readFile(path.join(cwd, "docs/ARCHITECTURE.md"), "utf8"))
 
+    const again = await runCli(suite.db, ["execute", "02_ARCHITECTURE"], { cwd })
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, new RegExp(`^Step 02_ARCHITECTURE completed before \\(job ${jobs[0].id}\\); running it again\\.$`, "m"))
+    assert.deepEqual((await jobsOf(cwd)).map((j) => [j.step, j.status]), [["02_ARCHITECTURE", "completed"], ["02_ARCHITECTURE", "completed"]])
+
     assertCliError(await runCli(suite.db, ["execute", "99_NOPE"], { cwd }), 2, "99_NOPE")
-    assert.equal((await jobsOf(cwd)).length, 1)
+    assert.equal((await jobsOf(cwd)).length, 2)
   })
 })

@@ -92,7 +92,8 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
 /**
  * Enqueues `step` for `cwd` unless that step already has a queued or running job. The
  * check and the append hold an advisory lock on (cwd, step), so two `aidp execute` at once
- * cannot both enqueue it. Throws UserError naming the existing job.
+ * cannot both enqueue it. Returns the new job's id and, when the step's latest job had
+ * completed, that job (the step runs again). Throws UserError naming a queued or running job.
  */
 const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof PROVIDERS)[number], model: string | null) => {
   const reserved = await app.db.sql.reserve()
@@ -106,6 +107,7 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
       )
     }
     const id = crypto.randomUUID()
+    const rerunOf = existing?.status === "completed" ? existing : undefined
     await submitCommand(app, id, {
       _tag: "Enqueue",
       provider,
@@ -118,7 +120,7 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
       timeoutMs: JOB_DEFAULTS.timeoutMs,
       metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" }
     })
-    return id
+    return { id, rerunOf }
   } finally {
     await reserved`select pg_advisory_unlock(hashtext(${key}))`.catch(() => undefined)
     reserved.release()
@@ -190,7 +192,7 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, jso
     }
     if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)
     throw new UserError(
-      `Step ${step.name} failed (${job.errorKind}): ${asSentence(sanitize(job.error ?? "no error message"))} Retry it with aidp jobs retry ${id}.`
+      `Step ${step.name} failed (${job.errorKind}): ${asSentence(sanitize(job.error ?? "no error message"))} Run it again with aidp execute ${step.name}, or queue job ${id} again with aidp jobs retry ${id} for a running aidp worker.`
     )
   } finally {
     stop.dispose()
@@ -222,7 +224,10 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const id = await enqueueStep(app, cwd, step, provider, model ?? null)
+    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null)
+    if (rerunOf && !cli.flags.json) {
+      process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.\n`)
+    }
     if (cli.flags.detach) {
       if (cli.flags.json) printJson(jobJson((await getJob(app.db.sql, id))!))
       else process.stdout.write(`${id}\n`)
