@@ -180,7 +180,7 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, jso
     // This command reports the job's progress and outcome itself: the workers' own warnings
     // ("execution failed") would only repeat them on stderr, so only their errors show.
     const logger = app.settings.debug ? app.logger : app.logger.child({}, { level: "error" })
-    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, onlyJobId: id, env: app.env, logger })
+    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, concurrency: app.settings.concurrency, onlyJobId: id, env: app.env, logger })
     const job = await app.run(Effect.raceFirst(
       watchJob(app, id, json ? () => undefined : progressPrinter(app, id, provider)),
       pool.pipe(Effect.andThen(Effect.never))

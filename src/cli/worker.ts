@@ -31,6 +31,7 @@ export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {
       await app.runUntil(runPool({
         count: count ?? app.settings.workerCount,
         leaseMs: app.settings.leaseMs,
+        concurrency: app.settings.concurrency,
         env: app.env,
         logger: app.logger
       }), stop.signal)

@@ -4,6 +4,7 @@
  * variables are read by `database.ts`.
  */
 import { Schema, SchemaGetter } from "effect"
+import { PROVIDERS, type Provider } from "../domain/job.js"
 
 /** Settings read from the environment (besides the database's). */
 export interface Settings {
@@ -15,6 +16,18 @@ export interface Settings {
   readonly logFile: string | null
   /** AIDP_WORKER_LEASE_MS: a worker silent this long is presumed lost (default 30000 ms). */
   readonly leaseMs: number
+  /** AIDP_<PROVIDER>_CONCURRENCY: most running jobs of a provider across all workers (absent: no limit). */
+  readonly concurrency: ProviderLimits
+}
+
+/** Most running jobs per provider, across every worker sharing the database; a provider absent has no limit. */
+export type ProviderLimits = Readonly<Partial<Record<Provider, number>>>
+
+/** The variable that limits each provider's running jobs (unset: no limit). */
+export const CONCURRENCY_VARS: Readonly<Record<Provider, string>> = {
+  claude: "AIDP_CLAUDE_CONCURRENCY",
+  gemini: "AIDP_GEMINI_CONCURRENCY",
+  cursor: "AIDP_CURSOR_CONCURRENCY"
 }
 
 /** An environment variable has a value aidp cannot use. `message` names it and what is expected. */
@@ -40,7 +53,10 @@ export const MAX_WORKER_COUNT = 256
 export const MIN_LEASE_MS = 2_000
 /** Longest lease, ms (one day). */
 export const MAX_LEASE_MS = 86_400_000
+/** Highest per-provider concurrency limit. */
+export const MAX_CONCURRENCY = 10_000
 const WorkerCount = DecimalInt(1, MAX_WORKER_COUNT)
+const Concurrency = DecimalInt(1, MAX_CONCURRENCY)
 const LeaseMs = DecimalInt(MIN_LEASE_MS, MAX_LEASE_MS)
 const Flag = Schema.Literals(["0", "1", "true", "false", ""])
 const NonEmpty = Schema.String.check(Schema.isNonEmpty())
@@ -71,8 +87,20 @@ export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
     workerCount: read(env, "QUE_WORKER_COUNT", WorkerCount, `a whole number from 1 to ${MAX_WORKER_COUNT} in decimal digits, e.g. QUE_WORKER_COUNT=4`) ?? 1,
     debug: debug === "1" || debug === "true",
     logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
-    leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000
+    leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000,
+    concurrency: readLimits(env)
   }
+}
+
+/** The AIDP_<PROVIDER>_CONCURRENCY limits that are set. Throws InvalidSetting. */
+const readLimits = (env: NodeJS.ProcessEnv): ProviderLimits => {
+  const limits: Partial<Record<Provider, number>> = {}
+  for (const provider of PROVIDERS) {
+    const name = CONCURRENCY_VARS[provider]
+    const limit = read(env, name, Concurrency, `a whole number from 1 to ${MAX_CONCURRENCY} in decimal digits (unset: no limit), e.g. ${name}=2`)
+    if (limit !== undefined) limits[provider] = limit
+  }
+  return limits
 }
 
 /** Provider executable variables (PROVIDERS.md); an empty value is rejected. */

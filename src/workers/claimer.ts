@@ -5,6 +5,9 @@
  * number of processes and hosts (DESIGN.md, invariant 1).
  */
 import { Effect, Result } from "effect"
+import type postgres from "postgres"
+import type { ProviderLimits } from "../config/env.js"
+import type { Provider } from "../domain/job.js"
 import { decide } from "../domain/decider.js"
 import type { EventOf } from "../domain/events.js"
 import { DatabaseError } from "../events/errors.js"
@@ -31,6 +34,8 @@ export interface ClaimedJob {
 /** What to claim: any runnable job, or only the given one (`aidp execute`). */
 export interface ClaimOptions {
   readonly onlyJobId?: string | undefined
+  /** Providers with a limit: no job of theirs is claimed while that many of them run. */
+  readonly concurrency?: ProviderLimits
   /** The provider command line recorded in ExecutionStarted (no prompt). */
   readonly argvFor: (job: EventOf<"JobQueued">["data"]) => ReadonlyArray<string>
 }
@@ -42,7 +47,7 @@ export interface ClaimOptions {
  */
 export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
   Effect.gen(function*() {
-    const { channel, sql } = yield* SqlClient
+    const { channel, schema, sql } = yield* SqlClient
     const store = yield* EventStore
     return yield* Effect.tryPromise({
       try: () =>
@@ -55,11 +60,13 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
             where id = ${identity.workerId} and stopped_at is null
             returning id`
           if (!leased) return null
+          const full = await providersAtLimit(tx, schema, options.concurrency ?? {})
           const now = new Date()
           const [row] = await tx<Array<{ id: string }>>`
             select id from jobs
             where status = 'queued' and run_at <= ${now}
               ${options.onlyJobId ? tx`and id = ${options.onlyJobId}` : tx``}
+              ${full.length > 0 ? tx`and provider not in ${tx(full)}` : tx``}
             order by priority desc, run_at, created_at, id
             for update skip locked
             limit 1`
@@ -90,3 +97,23 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
         new DatabaseError({ message: `Claiming a job failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
     })
   })
+
+/**
+ * The limited providers that already run as many jobs as their limit allows. Takes one
+ * transaction-scoped advisory lock per limited provider (in a fixed order, so claimers never
+ * deadlock) before counting: the claims of a limited provider are serialized, and each count
+ * sees every claim committed before it, across processes and hosts. `installation` keeps
+ * the locks of two aidp schemas in one database apart.
+ */
+const providersAtLimit = async (tx: postgres.TransactionSql, installation: string, limits: ProviderLimits): Promise<Array<Provider>> => {
+  const limited = (Object.keys(limits) as Array<Provider>).sort()
+  if (limited.length === 0) return []
+  for (const provider of limited) {
+    await tx`select pg_advisory_xact_lock(hashtext(${`aidp:${installation}:concurrency:${provider}`}))`
+  }
+  const counts = await tx<Array<{ provider: Provider; running: number }>>`
+    select provider, count(*)::int as running from jobs
+    where status = 'running' and provider in ${tx(limited)}
+    group by provider`
+  return limited.filter((provider) => (counts.find((c) => c.provider === provider)?.running ?? 0) >= limits[provider]!)
+}

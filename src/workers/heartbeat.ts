@@ -5,6 +5,7 @@
  */
 import { performance } from "node:perf_hooks"
 import { Effect, Schedule, type Scope } from "effect"
+import type { ProviderLimits } from "../config/env.js"
 import type { DatabaseError } from "../events/errors.js"
 import { databaseError } from "../events/store.js"
 import { SqlClient } from "../events/sqlClient.js"
@@ -32,13 +33,15 @@ export interface Heartbeat {
 }
 
 /**
- * Registers `identity` and keeps renewing `heartbeat_at` in a background fiber for the
- * lifetime of the enclosing Scope. A failed renewal is logged by `onError` and retried on
- * the next beat (the rescuer decides what a missed lease means; the pool fences itself).
+ * Registers `identity` (with the per-provider `concurrency` limits it enforces, for the
+ * monitor) and keeps renewing `heartbeat_at` in a background fiber for the lifetime of the
+ * enclosing Scope. A failed renewal is logged by `onError` and retried on the next beat (the
+ * rescuer decides what a missed lease means; the pool fences itself).
  */
 export const heartbeat = (
   identity: WorkerIdentity,
   intervalMs: number,
+  concurrency: ProviderLimits,
   onError: (error: DatabaseError) => void
 ): Effect.Effect<Heartbeat, DatabaseError, SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
@@ -49,8 +52,8 @@ export const heartbeat = (
       return Effect.tryPromise({
         try: () =>
           sql`
-            insert into workers (id, host, pid, started_at, heartbeat_at)
-            values (${identity.workerId}, ${identity.host}, ${identity.pid}, now(), now())
+            insert into workers (id, host, pid, started_at, heartbeat_at, concurrency)
+            values (${identity.workerId}, ${identity.host}, ${identity.pid}, now(), now(), ${sql.json(concurrency)})
             on conflict (id) do update set heartbeat_at = now(), stopped_at = null`,
         catch: databaseError("Worker heartbeat")
       }).pipe(Effect.tap(() => Effect.sync(() => void (lastRenewedAt = Math.max(lastRenewedAt, sentAt)))))

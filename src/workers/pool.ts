@@ -9,6 +9,7 @@
 import os from "node:os"
 import { performance } from "node:perf_hooks"
 import { Cause, Effect, Queue, Schedule } from "effect"
+import type { ProviderLimits } from "../config/env.js"
 import type { Logger } from "../config/logger.js"
 import type { EventOf } from "../domain/events.js"
 import { listen } from "../events/listener.js"
@@ -31,6 +32,8 @@ export interface PoolOptions {
   readonly leaseMs: number
   /** Longest wait between claim attempts when no notification arrives, ms. */
   readonly pollMs?: number
+  /** Most running jobs per provider across every worker sharing the database (AIDP_<PROVIDER>_CONCURRENCY). */
+  readonly concurrency: ProviderLimits
   /** Only claim this job (`aidp execute` runs its own job). */
   readonly onlyJobId?: string | undefined
   /** Environment handed to provider CLIs and used to find their executables. */
@@ -97,7 +100,7 @@ export const runPool = (options: PoolOptions) =>
         Effect.tapError((error) => Effect.sync(() => outage.failed(error.message))),
         Effect.retry({ schedule: Schedule.spaced(OUTAGE_RETRY_MS) })
       )
-    const beat = yield* untilReachable(heartbeat(identity, beatMs, (error) => outage.failed(error.message)))
+    const beat = yield* untilReachable(heartbeat(identity, beatMs, options.concurrency, (error) => outage.failed(error.message)))
     yield* untilReachable(listen({
       onNotification: (n) => {
         if (n.t === "JobQueued" || n.t === "JobRetryRequested") wakeAll()
@@ -146,7 +149,7 @@ export const runPool = (options: PoolOptions) =>
         // The claim renews the lease in the database itself (claimer.ts), after it was sent.
         yield* renewIfLate
         const claimSentAt = performance.now()
-        const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, argvFor: argvFor(env) })
+        const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, concurrency: options.concurrency, argvFor: argvFor(env) })
         beat.renewedAfter(claimSentAt)
         outage.succeeded()
         if (claimed) {
