@@ -136,9 +136,9 @@ describe("aidp jobs list and show: steps, projects, cancellations, usage", () =>
   test("today's spend: the cost of the executions that ended today, none before today", async () => {
     const now = new Date()
     assert.deepEqual(await spendSince(db.sql, startOfLocalDay(now)), { costUsd: 0.0123, executions: 1 })
-    assert.equal((await monitorSnapshot(db.sql, now)).spendTodayUsd, 0.0123)
+    assert.equal((await monitorSnapshot(db.sql, now, 30_000)).spendTodayUsd, 0.0123)
     const tomorrow = new Date(startOfLocalDay(now).getTime() + 36 * 3_600_000)
     assert.deepEqual(await spendSince(db.sql, startOfLocalDay(tomorrow)), { costUsd: 0, executions: 0 })
-    assert.equal((await monitorSnapshot(db.sql, tomorrow)).spendTodayUsd, null)
+    assert.equal((await monitorSnapshot(db.sql, tomorrow, 30_000)).spendTodayUsd, null)
   })
 })

@@ -12,7 +12,7 @@ import { renderJobList } from "../src/terminal/plain.js"
 import { usageTotals } from "../src/terminal/totals.js"
 import { detailsContent } from "../src/terminal/view/details.js"
 import { errorText, formatCost, formatUsage, projectName } from "../src/terminal/view/format.js"
-import { elideMiddle } from "../src/terminal/view/table.js"
+import { elideMiddle, errorCell } from "../src/terminal/view/table.js"
 import { displayWidth, lineText } from "../src/terminal/view/text.js"
 import { ago, details, execution, job, NOW } from "./support/monitor-fixtures.js"
 
@@ -61,6 +61,13 @@ describe("names and words", () => {
       [null, null, ""]
     ]
     for (const [error, kind, text] of cases) assert.equal(errorText(error, kind), text, `${error} / ${kind}`)
+  })
+
+  it("a queued job held back by a concurrency limit says so instead of its last error; other statuses ignore it", () => {
+    const held = job("a", { status: "queued", error: "429 Too Many Requests", errorKind: "rate_limit", waiting: "claude limit 2\u001b[31m" })
+    assert.deepEqual(errorCell(held), { text: "waiting: claude limit 2", style: "dim" })
+    assert.deepEqual(errorCell({ ...held, waiting: undefined }), { text: "rate_limit: 429 Too Many Requests", style: "dim" })
+    assert.equal(errorCell({ ...held, status: "failed" }).text, "rate_limit: 429 Too Many Requests")
   })
 
   it("formats tokens with separators and costs to the cent or the hundredth of a cent", () => {

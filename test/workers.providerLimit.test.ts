@@ -2,7 +2,8 @@
  * Per-provider concurrency (AIDP_CLAUDE_CONCURRENCY): 3 `aidp worker --count 4` processes,
  * 60 claude jobs and 20 gemini jobs, a claude limit of 2. However the twelve workers race,
  * at most 2 claude executions ever run at once (sampled from the database every 50 ms, and
- * exactly, from the executions' recorded intervals), while gemini jobs run beside them.
+ * exactly, from the executions' recorded intervals), while gemini jobs run beside them; a
+ * queued job held back by the limit says so in the monitor and `aidp jobs`.
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
@@ -10,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { after, before, test } from "node:test"
+import { monitorSnapshot } from "../src/projections/queries.js"
 import { finished, runCli, startCli, type CliResult } from "./support/cli.js"
 import { commandsFor, type Commands } from "./support/commands.js"
 import { createTestDb, type TestDb } from "./support/db.js"
@@ -89,6 +91,33 @@ test(`AIDP_CLAUDE_CONCURRENCY=${LIMIT}: 12 workers in 3 processes never run more
   // The workers recorded the limit they enforce (the monitor reads it).
   const limits = await db.sql<Array<{ concurrency: unknown }>>`select concurrency from workers`
   assert.deepEqual(limits.map((w) => w.concurrency), [{ claude: LIMIT }, { claude: LIMIT }, { claude: LIMIT }])
+})
+
+test("the monitor and aidp jobs say why a queued job waits: waiting: claude limit 1; a stopped worker's limit no longer counts", async () => {
+  const own = await createTestDb()
+  const jobs = commandsFor(own)
+  try {
+    const [running, held] = [await jobs.enqueue({ prompt: "runs", cwd: dir }), await jobs.enqueue({ prompt: "waits", cwd: dir })]
+    const gemini = await jobs.enqueue({ prompt: "not limited", cwd: dir, provider: "gemini" })
+    await own.sql`
+      insert into workers (id, host, pid, started_at, heartbeat_at, concurrency)
+      values ('w1', 'h', 1, now(), now(), ${own.sql.json({ claude: 1 })}), ('w2', 'h', 2, now(), now(), ${own.sql.json({ claude: 3 })})`
+    await jobs.handle(running, { _tag: "Start", executionId: crypto.randomUUID(), workerId: "w1", host: "h", pid: 1, argv: ["claude"] })
+
+    const snapshot = await monitorSnapshot(own.sql, new Date(), 30_000)
+    assert.deepEqual(snapshot.queued.map((job) => [job.id, job.waiting]), [[held, "claude limit 1"], [gemini, undefined]])
+    const plain = await runCli(own, ["jobs"], { cwd: dir })
+    assert.equal(plain.code, 0, plain.stderr)
+    assert.match(plain.stdout, new RegExp(`^${held.slice(0, 8)} +claude +queued .*waiting: claude limit 1$`, "m"))
+    assert.doesNotMatch(plain.stdout, new RegExp(`^${gemini.slice(0, 8)} .*waiting`, "m"))
+
+    // Only live workers' limits count: with w1 stopped, claude may run 3.
+    await own.sql`update workers set stopped_at = now() where id = 'w1'`
+    assert.equal((await monitorSnapshot(own.sql, new Date(), 30_000)).queued.find((job) => job.id === held)?.waiting, undefined)
+  } finally {
+    await jobs.dispose()
+    await own.drop()
+  }
 })
 
 test("a bad AIDP_CLAUDE_CONCURRENCY is refused with a sentence naming it, exit 2", async () => {

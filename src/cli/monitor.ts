@@ -17,7 +17,7 @@ import { toJobDetails } from "./show.js"
 
 /** The monitor's window on the database. */
 export const monitorSource = (app: App): MonitorSource => ({
-  loadSnapshot: () => monitorSnapshot(app.db.sql, new Date()),
+  loadSnapshot: () => monitorSnapshot(app.db.sql, new Date(), app.settings.leaseMs),
   loadDetails: async (id) => {
     const details = await loadDetails(app.db.sql, id)
     return details ? toJobDetails(details) : null
@@ -45,7 +45,7 @@ export const runMonitorCommand = (): Promise<number> => {
   const interactive = isInteractive()
   return withApp(interactive ? "none" : "quiet", async (app) => {
     if (!interactive) {
-      const snapshot = await monitorSnapshot(app.db.sql, new Date())
+      const snapshot = await monitorSnapshot(app.db.sql, new Date(), app.settings.leaseMs)
       process.stdout.write(renderPlain(snapshot, new Date()))
       return 0
     }

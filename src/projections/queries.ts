@@ -200,12 +200,39 @@ export const spendSince = async (sql: Queryable, since: Date): Promise<{ readonl
 export const startOfLocalDay = (now: Date): Date => new Date(now.getFullYear(), now.getMonth(), now.getDate())
 
 /**
- * Everything the monitor's list shows: {@link monitorGroups} and today's spend (executions
- * that ended since local midnight of `now`, USD; null when none of them reported a cost).
+ * The providers whose jobs wait for a concurrency limit now, with that limit: the smallest
+ * AIDP_<PROVIDER>_CONCURRENCY among the workers whose lease (`leaseMs`) is current
+ * (`workers.concurrency`), for each provider already running that many jobs.
  */
-export const monitorSnapshot = async (sql: Queryable, now: Date, limit = MONITOR_GROUP_LIMIT) => {
-  const [groups, spend] = await Promise.all([monitorGroups(sql, limit), spendSince(sql, startOfLocalDay(now))])
-  return { ...groups, spendTodayUsd: spend.executions > 0 ? spend.costUsd : null }
+export const providersAtLimit = async (sql: Queryable, leaseMs: number): Promise<Partial<Record<Provider, number>>> => {
+  const rows = await sql<Array<{ provider: Provider; limit: number }>>`
+    with limits as (
+      select key as provider, min(value::int) as "limit"
+      from workers, jsonb_each_text(concurrency)
+      where stopped_at is null and heartbeat_at > now() - ${leaseMs} * interval '1 millisecond'
+      group by key)
+    select provider, "limit" from limits
+    where (select count(*) from jobs where status = 'running' and jobs.provider = limits.provider) >= "limit"`
+  return Object.fromEntries(rows.map((row) => [row.provider, row.limit]))
+}
+
+/**
+ * Everything the monitor's list shows: {@link monitorGroups}, today's spend (executions that
+ * ended since local midnight of `now`, USD; null when none of them reported a cost), and for
+ * each runnable queued job held back by a provider's concurrency limit, `waiting` (`claude
+ * limit 2`; see {@link providersAtLimit}, `leaseMs` the workers' lease).
+ */
+export const monitorSnapshot = async (sql: Queryable, now: Date, leaseMs: number, limit = MONITOR_GROUP_LIMIT) => {
+  const [groups, spend, held] = await Promise.all([
+    monitorGroups(sql, limit),
+    spendSince(sql, startOfLocalDay(now)),
+    providersAtLimit(sql, leaseMs)
+  ])
+  const queued = groups.queued.map((job): JobRecord & { readonly waiting?: string } => {
+    const limitOf = held[job.provider]
+    return limitOf !== undefined && job.runAt <= now ? { ...job, waiting: `${job.provider} limit ${limitOf}` } : job
+  })
+  return { ...groups, queued, spendTodayUsd: spend.executions > 0 ? spend.costUsd : null }
 }
 
 /** One job by full id, or null. */

@@ -9,9 +9,10 @@ import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queri
 /**
  * One job as a row of the monitor's table: the `jobs` read model's fields it shows. Times
  * are absolute; durations in milliseconds; `progress` is the running execution's latest
- * progress line; `cwd` the job's project directory (absolute path).
+ * progress line; `cwd` the job's project directory (absolute path); `waiting`, for a
+ * runnable queued job, the concurrency limit that holds it back (`claude limit 2`).
  */
-export type JobSummary = Pick<
+export type JobSummary = { readonly waiting?: string | undefined } & Pick<
   JobRecord,
   | "id"
   | "provider"

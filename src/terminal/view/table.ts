@@ -150,10 +150,12 @@ export function activityText(job: JobSummary): string {
 
 /**
  * What the Error column says: the error in the words of {@link errorText} (`rate_limit: 429 …`,
- * `cancelled by user`), sanitized, one line; nothing for a running job.
+ * `cancelled by user`), sanitized, one line; for a queued job held back by a provider's
+ * concurrency limit, `waiting: claude limit 2`; nothing for a running job.
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
   if (job.status === "running") return { text: "", style: null }
+  if (job.status === "queued" && job.waiting !== undefined) return { text: `waiting: ${sanitize(job.waiting)}`, style: "dim" }
   return { text: errorText(job.error === null ? null : sanitize(job.error), job.errorKind), style: job.status === "failed" ? "error" : "dim" }
 }
 
