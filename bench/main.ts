@@ -1,9 +1,15 @@
 /**
- * `npm run bench`: throughput and latency figures of the event store, projections and the
- * monitor's queries, against a throwaway schema on the test database
- * (AIDP_TEST_DATABASE_URL, default postgres://root@127.0.0.1:5432/test). Prints figures
- * and ratios; asserts nothing (targets belong here, not in unit tests).
+ * `npm run bench [-- --json]`: aidp's figures beside a peer measured in the same run, on the
+ * test database (AIDP_TEST_DATABASE_URL, default postgres://root@127.0.0.1:5432/test), each
+ * part in throwaway schemas: the whole path (the same near-zero agent through aidp, through
+ * graphile-worker, and spawned with no queue), enqueue one job per transaction, start-up of
+ * whole commands beside bare Node, and the event store, projections and monitor queries.
+ * Prints a table (or JSON); asserts nothing (targets belong here, not in unit tests). Needs
+ * the built CLI (`npm run build`).
  */
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import path from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, ManagedRuntime } from "effect"
 import { channelFor } from "../src/events/sqlClient.js"
@@ -11,10 +17,23 @@ import { CommandHandler } from "../src/projections/commandHandler.js"
 import { monitorGroups, listJobs } from "../src/projections/queries.js"
 import { rebuildReadModels } from "../src/projections/rebuild.js"
 import { jobServicesLayer } from "../src/projections/services.js"
-import { createTestDb } from "../test/support/db.js"
+import { createTestDb, testDatabaseUrl, type TestDb } from "../test/support/db.js"
+import { writeAgent } from "./agent.js"
+import { aidpEnqueue, aidpWholePath, graphileEnqueue, graphileWholePath, perSecond, spawnsAlone } from "./peers.js"
+import { startupFigures } from "./startup.js"
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000)
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 200_000)
+/** Jobs per whole-path run and per enqueue run. */
+const PATH_JOBS = Number(process.env.BENCH_PATH_JOBS ?? 300)
+
+/** One line of the table: aidp's figure, its peer's (when there is one) and aidp / peer. */
+interface Row {
+  readonly figure: string
+  readonly unit: string
+  readonly aidp: number
+  readonly peer?: { readonly name: string; readonly value: number }
+}
 
 const time = async <A>(body: () => Promise<A>): Promise<{ value: A; ms: number }> => {
   const start = performance.now()
@@ -30,7 +49,46 @@ const median = async (runs: number, body: () => Promise<unknown>): Promise<numbe
   return samples[Math.floor(samples.length / 2)]!
 }
 
-const main = async () => {
+/** Runs `body` with a fresh throwaway schema, dropped after. */
+const withDb = async <A>(body: (db: TestDb) => Promise<A>): Promise<A> => {
+  const db = await createTestDb()
+  try {
+    return await body(db)
+  } finally {
+    await db.drop()
+  }
+}
+
+/** Whole path at concurrency 1 and 10, enqueue per transaction, start-up: aidp beside its peers. */
+const peerRows = async (): Promise<Array<Row>> => {
+  const dir = await mkdtemp(path.join(tmpdir(), "aidp-bench-"))
+  try {
+    const bin = await writeAgent(dir)
+    const rows: Array<Row> = []
+    for (const concurrency of [1, 10]) {
+      const n = concurrency === 1 ? Math.ceil(PATH_JOBS / 3) : PATH_JOBS
+      const aidp = await withDb((db) => aidpWholePath(db, bin, dir, n, concurrency))
+      const graphile = await graphileWholePath(testDatabaseUrl, bin, n, concurrency)
+      const ceiling = await spawnsAlone(bin, n, concurrency)
+      rows.push({ figure: `whole path, ${n} jobs, concurrency ${concurrency}`, unit: "jobs/s", aidp, peer: { name: "graphile-worker 0.17.3", value: graphile } })
+      rows.push({ figure: `  the same spawns, no queue (ceiling)`, unit: "jobs/s", aidp, peer: { name: "spawns alone", value: ceiling } })
+    }
+    const enqueueAidp = await withDb((db) => aidpEnqueue(db, dir, PATH_JOBS))
+    const enqueueGraphile = await graphileEnqueue(testDatabaseUrl, PATH_JOBS)
+    rows.push({ figure: `enqueue, one job per transaction (${PATH_JOBS})`, unit: "jobs/s", aidp: enqueueAidp, peer: { name: "graphile-worker 0.17.3", value: enqueueGraphile } })
+    const startup = await withDb(async (db) => startupFigures(db))
+    const floor = { name: "node -e 0", value: startup.node }
+    rows.push({ figure: "start-up: aidp --help", unit: "ms", aidp: startup.help, peer: floor })
+    rows.push({ figure: "start-up: aidp --version", unit: "ms", aidp: startup.version, peer: floor })
+    rows.push({ figure: "start-up: aidp jobs list", unit: "ms", aidp: startup.jobsList, peer: floor })
+    return rows
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Event store, projections and the monitor's queries (no peer: history and scale). */
+const engineRows = async (): Promise<Array<Row>> => {
   const db = await createTestDb()
   try {
     const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
@@ -76,19 +134,40 @@ const main = async () => {
     const monitorLarge = await median(15, () => monitorGroups(db.sql))
     const listLarge = await median(15, () => listJobs(db.sql, { status: "completed", limit: 50 }))
 
-    const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000)
-    const out = [
-      `jobs enqueued                ${JOBS} in ${enqueue.ms.toFixed(0)} ms  (${perSecond(JOBS, enqueue.ms)} jobs/s)`,
-      `start+output(50 lines)+succeed ${JOBS} in ${lifecycle.ms.toFixed(0)} ms  (${perSecond(JOBS, lifecycle.ms)} jobs/s, ${perSecond(JOBS * 3, lifecycle.ms)} appends/s)`,
-      `rebuild of read models       ${events} events in ${rebuild.ms.toFixed(0)} ms  (${perSecond(events, rebuild.ms)} events/s)`,
-      `monitor snapshot query       ${monitorSmall.toFixed(2)} ms at ${JOBS} jobs, ${monitorLarge.toFixed(2)} ms at ${JOBS + HISTORY} jobs  (ratio ${(monitorLarge / monitorSmall).toFixed(2)}x for ${((JOBS + HISTORY) / JOBS).toFixed(0)}x the rows)`,
-      `jobs list --status completed ${listSmall.toFixed(2)} ms at ${JOBS} jobs, ${listLarge.toFixed(2)} ms at ${JOBS + HISTORY} jobs  (ratio ${(listLarge / listSmall).toFixed(2)}x)`
-    ]
-    process.stdout.write(`${out.join("\n")}\n`)
     await runtime.dispose()
+    return [
+      { figure: `engine: jobs enqueued, 8 at a time (${JOBS})`, unit: "jobs/s", aidp: perSecond(JOBS, enqueue.ms) },
+      { figure: "engine: start + 50 output lines + succeed", unit: "jobs/s", aidp: perSecond(JOBS, lifecycle.ms) },
+      { figure: `rebuild of the read models (${events} events)`, unit: "events/s", aidp: perSecond(events, rebuild.ms) },
+      { figure: `monitor query at ${JOBS + HISTORY} jobs`, unit: "ms", aidp: monitorLarge, peer: { name: `at ${JOBS} jobs`, value: monitorSmall } },
+      { figure: `jobs list --status completed at ${JOBS + HISTORY} jobs`, unit: "ms", aidp: listLarge, peer: { name: `at ${JOBS} jobs`, value: listSmall } }
+    ]
   } finally {
     await db.drop()
   }
+}
+
+const digits = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1))
+
+/** The rows as an aligned text table: figure, aidp, peer, aidp / peer. */
+const table = (rows: ReadonlyArray<Row>): string => {
+  const cells = [
+    ["figure", "aidp", "peer", "aidp / peer"],
+    ...rows.map((row) => [
+      row.figure,
+      `${digits(row.aidp)} ${row.unit}`,
+      row.peer ? `${digits(row.peer.value)} ${row.unit} (${row.peer.name})` : "",
+      row.peer ? `${(row.aidp / row.peer.value).toFixed(2)}x` : ""
+    ])
+  ]
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)))
+  return cells.map((line) => line.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n"
+}
+
+const main = async () => {
+  const rows = [...(await peerRows()), ...(await engineRows())]
+  if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
+  else process.stdout.write(table(rows))
 }
 
 main().catch((error) => {
