@@ -5,7 +5,8 @@
 import { closeSync, openSync, statSync } from "node:fs"
 import path from "node:path"
 import { Cause, Effect, Exit, ManagedRuntime } from "effect"
-import { connect, type Db } from "../config/database.js"
+import { setTimeout as sleep } from "node:timers/promises"
+import { connect, DatabaseUnreachable, type Db } from "../config/database.js"
 import { checkProviderBins, InvalidSetting, readSettings, type Settings } from "../config/env.js"
 import { createLogger, type Logger, type TerminalLogging } from "../config/logger.js"
 import { guardDriverFault } from "../config/supervisedSql.js"
@@ -66,23 +67,53 @@ export const loadSettings = (env: NodeJS.ProcessEnv): Settings => {
   return settings
 }
 
+/** Options of {@link openApp}. */
+export interface OpenOptions {
+  readonly terminal: TerminalLogging
+  readonly env?: NodeJS.ProcessEnv
+  /** Apply pending migrations (default true; `aidp doctor` only looks). */
+  readonly migrate?: boolean
+}
+
+/** How often a long-running command tries again a database that is not up yet, ms. */
+export const START_RETRY_MS = 2_000
+
 /**
  * Opens the app: validates the environment, connects (starting the embedded server or
  * migrating as needed) and builds the layers. Throws the configuration's and the
  * database's user-facing errors.
  */
-export const openApp = async (options: {
-  readonly terminal: TerminalLogging
-  readonly env?: NodeJS.ProcessEnv
-  /** Apply pending migrations (default true; `aidp doctor` only looks). */
-  readonly migrate?: boolean
-}): Promise<App> => {
+export const openApp = async (options: OpenOptions): Promise<App> => (await open(options, undefined))!
+
+/**
+ * {@link openApp} for a long-running command (`aidp worker`): a database that is not up yet
+ * (refused, no answer: {@link DatabaseUnreachable} `transient`) is logged once and tried again
+ * every {@link START_RETRY_MS} until it answers. Resolves null when `signal` aborts first;
+ * other errors throw as in openApp.
+ */
+export const openAppWhenReachable = (options: OpenOptions, signal: AbortSignal): Promise<App | null> => open(options, signal)
+
+const open = async (options: OpenOptions, waitUntil: AbortSignal | undefined): Promise<App | null> => {
   const env = options.env ?? process.env
   const settings = loadSettings(env)
   const logger = createLogger(settings, options.terminal)
   guardDriverFault(() => logger.warn("the PostgreSQL driver failed on a closed connection (a known postgres.js fault); its connections were replaced"))
   // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
-  const db = await connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
+  const tryConnect = () => connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
+  let db: Db | undefined
+  let waited = false
+  while (db === undefined) {
+    try {
+      db = await tryConnect()
+    } catch (error) {
+      if (waitUntil === undefined || !(error instanceof DatabaseUnreachable) || !error.transient) throw error
+      if (!waited) logger.warn({ reason: error.message }, `database unreachable; trying again every ${START_RETRY_MS / 1000} s until it answers`)
+      waited = true
+      const stopped = await sleep(START_RETRY_MS, undefined, { signal: waitUntil }).then(() => false, () => true)
+      if (stopped) return null
+    }
+  }
+  if (waited) logger.info("database reachable")
   const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
   return {
     settings,

@@ -6,7 +6,7 @@
  */
 import { MAX_WORKER_COUNT } from "../config/env.js"
 import { runPool } from "../workers/pool.js"
-import { withApp } from "./app.js"
+import { openAppWhenReachable } from "./app.js"
 import { type CommandHelp, intFlag, noMoreArgs, parseArgs } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
@@ -18,16 +18,19 @@ const HELP: CommandHelp = {
 }
 
 /** Runs `aidp worker`; returns the exit code. */
-export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {
+export const runWorker = async (argv: ReadonlyArray<string>): Promise<number> => {
   const cli = parseArgs(HELP, argv, { count: { type: "number" } })
   noMoreArgs(cli.input, 0, HELP)
   const count = intFlag("count", cli.flags.count, 1, MAX_WORKER_COUNT)
-  return withApp("verbose", async (app) => {
-    const stop = stopSignal()
-    stop.signal.addEventListener("abort", () => {
-      app.logger.info({ signal: stop.received() }, "stopping: running agents are stopped and their jobs queued again (a second signal stops them at once)")
-    }, { once: true })
+  // The stop signal first: a worker waiting for its database to come up stops on Ctrl-C too.
+  const stop = stopSignal()
+  try {
+    const app = await openAppWhenReachable({ terminal: "verbose" }, stop.signal)
+    if (app === null) return 0 // stopped before the database answered: nothing ran
     try {
+      stop.signal.addEventListener("abort", () => {
+        app.logger.info({ signal: stop.received() }, "stopping: running agents are stopped and their jobs queued again (a second signal stops them at once)")
+      }, { once: true })
       await app.runUntil(runPool({
         count: count ?? app.settings.workerCount,
         leaseMs: app.settings.leaseMs,
@@ -35,11 +38,12 @@ export const runWorker = (argv: ReadonlyArray<string>): Promise<number> => {
         env: app.env,
         logger: app.logger
       }), stop.signal)
+      app.logger.info({ signal: stop.received() }, "workers stopped")
+      return 0
     } finally {
-      stop.dispose()
+      await app.close()
     }
-    app.logger.info({ signal: stop.received() }, "workers stopped")
-    return 0
-  })
+  } finally {
+    stop.dispose()
+  }
 }
-

@@ -51,7 +51,12 @@ export class DatabaseSettingInvalid extends Error {
 export class DatabaseUnreachable extends Error {
   readonly _tag = "DatabaseUnreachable" as const
   override readonly name = "DatabaseUnreachable"
-  constructor(message: string, readonly address: string) {
+  /**
+   * `transient`: the server may simply not be up yet (refused, no answer, no route, no socket),
+   * so a long-running command may wait for it; false for what waiting cannot fix (an unknown
+   * host, a refused login, a missing database).
+   */
+  constructor(message: string, readonly address: string, readonly transient: boolean = false) {
     super(message)
   }
 }
@@ -258,6 +263,9 @@ async function probe(sql: Sql, url: string, source: DatabaseSource): Promise<voi
   }
 }
 
+/** Connection failures a server that is down or restarting gives; waiting may cure them. */
+const TRANSIENT_CODES = new Set(["ECONNREFUSED", "CONNECT_TIMEOUT", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOENT", "EAI_AGAIN"])
+
 function unreachable(error: NodeJS.ErrnoException, address: string, source: DatabaseSource): DatabaseUnreachable {
   const fix = source === "embedded" ? "Run `aidp db stop` and try again." : `Start PostgreSQL or fix ${source}.`
   const reasons: Record<string, string> = {
@@ -272,7 +280,11 @@ function unreachable(error: NodeJS.ErrnoException, address: string, source: Data
     EACCES: "permission denied",
   }
   const reason = reasons[error.code ?? ""]
-  if (reason) return new DatabaseUnreachable(`Cannot reach PostgreSQL at ${address} (${reason}). ${fix}`, address)
+  if (reason) return new DatabaseUnreachable(`Cannot reach PostgreSQL at ${address} (${reason}). ${fix}`, address, TRANSIENT_CODES.has(error.code!))
+  // The server is up but not ready: starting up, shutting down, in recovery (SQLSTATE 57P03, 57P01).
+  if (error.code === "57P03" || error.code === "57P01") {
+    return new DatabaseUnreachable(`PostgreSQL at ${address} is not accepting connections yet (${error.message.replace(/\.$/, "")}). ${fix}`, address, true)
+  }
   const detail = error.message.replace(/\.$/, "")
   const hint = source === "embedded" ? fix : `Fix ${source}.`
   return new DatabaseUnreachable(`Cannot connect to PostgreSQL at ${address} (${detail}). ${hint}`, address)
