@@ -51,7 +51,7 @@ function prepare(provider: Provider, env: Record<string, string>, overrides: Par
   const spec: RunSpec = {
     provider,
     bin: FAKE_BINS[provider],
-    args: adapter.argv({ cwd, model: "test-model" }),
+    args: adapter.argv({ cwd, model: "test-model", permissions: "edit" }),
     prompt: PROMPT,
     cwd,
     env: { ...process.env, CLAUDECODE: "1", CLAUDE_CODE_ENTRYPOINT: "cli", FAKE_AGENT_RECORD: record, ...env },

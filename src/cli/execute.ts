@@ -6,7 +6,7 @@
 import { realpath, stat } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
-import { type Provider, PROVIDERS } from "../domain/job.js"
+import { PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
 import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
@@ -19,15 +19,15 @@ import { type App, withApp } from "./app.js"
 import { outputColumns, sendAfter, textSink } from "./logs.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
+import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
-    "aidp execute next [--provider P] [--model M] [--detach] [--json]",
-    "aidp execute STEP [--provider P] [--model M] [--detach] [--json]",
+    "aidp execute next [--provider P] [--model M] [--permissions L] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--detach] [--json]",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
@@ -37,6 +37,7 @@ Ctrl-C cancels it.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
+    PERMISSIONS_HELP,
     ["--detach", "only queue the job and print its id; aidp worker runs it"],
     ["--list", "list the steps with the status of their latest job instead"],
     ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
@@ -94,7 +95,7 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
  * check and the append hold an advisory lock on (cwd, step), so two `aidp execute` at once
  * cannot both enqueue it. Throws UserError naming the existing job.
  */
-const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof PROVIDERS)[number], model: string | null) => {
+const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -116,7 +117,8 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
       priority: JOB_DEFAULTS.priority,
       maxAttempts: JOB_DEFAULTS.maxAttempts,
       timeoutMs: JOB_DEFAULTS.timeoutMs,
-      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" }
+      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
+      permissions
     })
     return id
   } finally {
@@ -203,11 +205,13 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     list: { type: "boolean", default: false },
     provider: { type: "string", default: "claude" },
     model: { type: "string" },
+    permissions: { type: "string" },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
   const model = textFlag("model", cli.flags.model)
+  const permissionsFlag = oneOf("permissions", cli.flags.permissions, PERMISSIONS)
   if (cli.flags.list) noMoreArgs(cli.input, 0, USAGE)
   else {
     if (cli.input.length === 0) throw new UsageError(`Say which step to run: next, or one of ${STEPS.map((s) => s.name).join(", ")}. Usage: ${USAGE}`)
@@ -216,13 +220,14 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   return withApp("quiet", async (app) => {
     const cwd = await realpath(process.cwd())
     if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
+    const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
     const step = await chooseStep(app, cwd, cli.input[0]!)
     if (!step) {
       if (cli.flags.json) printJson(null)
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const id = await enqueueStep(app, cwd, step, provider, model ?? null)
+    const id = await enqueueStep(app, cwd, step, provider, model ?? null, permissions)
     if (cli.flags.detach) {
       if (cli.flags.json) printJson(jobJson((await getJob(app.db.sql, id))!))
       else process.stdout.write(`${id}\n`)

@@ -4,6 +4,7 @@
  * variables are read by `database.ts`.
  */
 import { Schema, SchemaGetter } from "effect"
+import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permissions, PermissionsSchema } from "../domain/job.js"
 
 /** Settings read from the environment (besides the database's). */
 export interface Settings {
@@ -15,6 +16,8 @@ export interface Settings {
   readonly logFile: string | null
   /** AIDP_WORKER_LEASE_MS: a worker silent this long is presumed lost (default 30000 ms). */
   readonly leaseMs: number
+  /** AIDP_PERMISSIONS: what a new job's agent may do when `--permissions` is not given (default edit). */
+  readonly permissions: Permissions
 }
 
 /** An environment variable has a value aidp cannot use. `message` names it and what is expected. */
@@ -71,7 +74,8 @@ export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
     workerCount: read(env, "QUE_WORKER_COUNT", WorkerCount, `a whole number from 1 to ${MAX_WORKER_COUNT} in decimal digits, e.g. QUE_WORKER_COUNT=4`) ?? 1,
     debug: debug === "1" || debug === "true",
     logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
-    leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000
+    leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000,
+    permissions: read(env, "AIDP_PERMISSIONS", PermissionsSchema, `one of ${PERMISSIONS.join(", ")}`) ?? DEFAULT_PERMISSIONS
   }
 }
 

@@ -148,12 +148,19 @@ export function activityText(job: JobSummary): string {
   return job.status === "running" ? sanitize(job.progress ?? "") : ""
 }
 
+/** The mark of a job whose agent was refused tool calls, e.g. `⚠ 2 denied`; "" when none were. */
+export function deniedMark(denied: number): string {
+  return denied === 0 ? "" : `⚠ ${denied} denied`
+}
+
 /**
  * What the Error column says: the error in the words of {@link errorText} (`rate_limit: 429 …`,
- * `cancelled by user`), sanitized, one line; nothing for a running job.
+ * `cancelled by user`), sanitized, one line; for a completed job whose agent was refused tool
+ * calls, {@link deniedMark}; nothing for a running job.
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
   if (job.status === "running") return { text: "", style: null }
+  if (job.status === "completed" && job.denied > 0) return { text: deniedMark(job.denied), style: "error" }
   return { text: errorText(job.error === null ? null : sanitize(job.error), job.errorKind), style: job.status === "failed" ? "error" : "dim" }
 }
 
