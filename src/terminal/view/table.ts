@@ -4,6 +4,7 @@
  * Project, then Step, then the Activity/Error column, then Provider, then Duration.
  */
 import { sanitize } from "../sanitize.js"
+import type { LastColumn } from "../model.js"
 import type { JobSummary } from "../types.js"
 import { errorText, formatDuration, jobDurationMs, projectName, shortId } from "./format.js"
 import { displayWidth, graphemes, graphemeWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
@@ -73,10 +74,13 @@ export function columnsFor(width: number, indent: number): TableWidths {
   }
 }
 
-/** The text column of one monitor group: a running job's activity, the others' error, or none. */
-export function groupColumns(widths: TableWidths, last: "activity" | "error" | null): Columns {
+/**
+ * The text column of one monitor group: a running job's activity, the others' error (for a
+ * completed job, its warning: {@link errorCell}).
+ */
+export function groupColumns(widths: TableWidths, last: LastColumn): Columns {
   const { text, ...fixed } = widths
-  return { ...fixed, activity: last === "activity" ? text : 0, error: last === "error" ? text : 0 }
+  return { ...fixed, activity: last === "activity" ? text : 0, error: last === "activity" ? 0 : text }
 }
 
 /** Where the text column starts, in columns from the line's start. */
