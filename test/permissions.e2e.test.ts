@@ -45,6 +45,14 @@ describe("permissions end to end", () => {
     assert.deepEqual(forced, [false, true])
   })
 
+  test("jobs enqueue --help and execute --help list --permissions", async () => {
+    for (const command of [["jobs", "enqueue"], ["execute"]]) {
+      const help = await runCli(suite.db, [...command, "--help"])
+      assert.equal(help.code, 0, help.stderr)
+      assert.match(help.stdout, /^ {2}--permissions L +what the agent may do: plan \(read only\), edit \(edit files\) or full/m, command.join(" "))
+    }
+  })
+
   for (const [what, args, env, pattern] of [
     ["an unknown --permissions value", ["--permissions", "root"], {}, /^aidp: --permissions must be one of plan, edit, full; got "root"\.$/],
     ["an unknown AIDP_PERMISSIONS value", [], { AIDP_PERMISSIONS: "all" }, /^aidp: Invalid AIDP_PERMISSIONS="all": expected one of plan, edit, full\.$/],
@@ -79,4 +87,11 @@ describe("permissions end to end", () => {
       assert.match(list, new RegExp(`completed .*⚠ ${denied} denied$`, "m"))
     })
   }
+
+  test("execute: a step whose agent was refused tool calls completes (exit 0) and says so", async () => {
+    const cwd = await dirs.make()
+    const result = await runCli(suite.db, ["execute", "next", "--provider", "claude", "--permissions", "plan"], { cwd, env: { FAKE_AGENT_MODE: "denied" } })
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /^Step 00_PRD completed in .*\n⚠ 2 denied: the agent was refused tool calls; aidp jobs show [0-9a-f-]{36} lists them\.$/m)
+  })
 })

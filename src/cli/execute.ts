@@ -12,6 +12,7 @@ import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRe
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
 import { formatClock, formatDuration } from "../terminal/view/format.js"
+import { deniedMark } from "../terminal/view/table.js"
 import { displayWidth, padRight } from "../terminal/view/text.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
@@ -188,6 +189,8 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, jso
     if (json) printJson(jobJson(job))
     if (job.status === "completed") {
       if (!json) process.stdout.write(`Step ${step.name} completed in ${formatDuration(job.durationMs)}: ${step.document}\n`)
+      // Completed, but the agent may not have done all it was asked: say so where the user looks.
+      if (!json && job.denied > 0) process.stdout.write(`${deniedMark(job.denied)}: the agent was refused tool calls; aidp jobs show ${id} lists them.\n`)
       return 0
     }
     if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)

@@ -5,7 +5,7 @@
 import { Effect } from "effect"
 import type { JobCommand } from "../domain/decider.js"
 import type { RecordedEvent } from "../domain/events.js"
-import { PERMISSIONS, type Permissions, permissionsRefusal, type Provider } from "../domain/job.js"
+import { type Permissions, permissionsRefusal, type Provider } from "../domain/job.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import type { App } from "./app.js"
 import { UsageError } from "./errors.js"
@@ -29,7 +29,7 @@ export const JOB_DEFAULTS = {
 /** The help line of `--permissions L` (jobs enqueue, execute). */
 export const PERMISSIONS_HELP: OptionHelp = [
   "--permissions L",
-  `what the agent may do: plan (read only), edit (edit files), full (edit files and run commands); default edit, or AIDP_PERMISSIONS (one of ${PERMISSIONS.join(", ")})`
+  "what the agent may do: plan (read only), edit (edit files) or full (edit files and run commands); default: AIDP_PERMISSIONS, else edit"
 ]
 
 /**
