@@ -39,6 +39,8 @@ const model = env.FAKE_AGENT_MODEL || { claude: "claude-sonnet-4-5-20250929", ge
 let writeTarget = env.FAKE_AGENT_WRITE || "notes.md"
 const apiExit = env.FAKE_AGENT_EXIT === undefined ? 1 : Number(env.FAKE_AGENT_EXIT)
 
+/** The value after `flag` in the CLI's argv (the real CLIs echo some of them, e.g. claude's permission mode in init). */
+const argAfter = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined)
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
 const hang = () => setInterval(() => {}, 1 << 30)
 const now = () => new Date().toISOString()
@@ -75,7 +77,7 @@ function resultText() {
 // ---- event shapes per flavor (PROVIDERS.md) ----
 
 const claude = {
-  init: () => json({ type: "system", subtype: "init", cwd, session_id: sessionId, tools: ["Task", "Bash", "Edit", "Read", "Write"], mcp_servers: [], model, permissionMode: "acceptEdits", slash_commands: [], apiKeySource: "ANTHROPIC_API_KEY", claude_code_version: "2.1.332", output_style: "default", uuid: "0b7f6c1e-0001-4000-8000-000000000001" }),
+  init: () => json({ type: "system", subtype: "init", cwd, session_id: sessionId, tools: ["Task", "Bash", "Edit", "Read", "Write"], mcp_servers: [], model, permissionMode: argAfter("--permission-mode") ?? "default", slash_commands: [], apiKeySource: "ANTHROPIC_API_KEY", claude_code_version: "2.1.332", output_style: "default", uuid: "0b7f6c1e-0001-4000-8000-000000000001" }),
   assistant: (content) => json({ type: "assistant", message: { id: "msg_01", type: "message", role: "assistant", model, content, stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 12 } }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0002-4000-8000-000000000002" }),
   text: (text) => claude.assistant([{ type: "text", text }]),
   toolUse: () => claude.assistant([{ type: "tool_use", id: "toolu_01", name: "Write", input: { file_path: resolve(cwd, writeTarget), content: "# Notes\n" } }]),
