@@ -101,7 +101,7 @@ const engineRows = async (): Promise<Array<Row>> => {
         await Promise.all(ids.slice(i, i + 8).map((id, k) =>
           handle(id, {
             _tag: "Enqueue", provider: "claude", model: null, prompt: `bench job ${i + k}`, cwd: "/tmp", step: null,
-            priority: 0, maxAttempts: 3, timeoutMs: 60_000, metadata: {}
+            priority: 0, maxAttempts: 3, timeoutMs: 60_000, metadata: {}, permissions: "edit"
           })))
       }
     })
@@ -112,7 +112,7 @@ const engineRows = async (): Promise<Array<Row>> => {
           const executionId = crypto.randomUUID()
           await handle(id, { _tag: "Start", executionId, workerId: "bench", host: "bench", pid: 1, argv: ["claude"] })
           await handle(id, { _tag: "RecordOutput", executionId, lines })
-          await handle(id, { _tag: "Succeed", executionId, exitCode: 0, result: "ok", usage: null, costUsd: 0.01, durationMs: 1000, cliVersion: null })
+          await handle(id, { _tag: "Succeed", executionId, exitCode: 0, result: "ok", usage: null, costUsd: 0.01, durationMs: 1000, cliVersion: null, denials: [] })
         }))
       }
     })

@@ -87,10 +87,23 @@ const cases: ReadonlyArray<Case> = [
       step: "01_NFRS",
       priority: 5,
       timeout_ms: 120_000,
-      metadata: { document: "docs/NFRS.md" }
+      metadata: { document: "docs/NFRS.md" },
+      permissions: "edit"
     })]
   },
   { name: "Enqueue of an existing job is refused", given: given.queued, when: cmd.enqueue(), then: refused(/already exists/) },
+  {
+    name: "Enqueue records the job's permissions",
+    given: [],
+    when: cmd.enqueue({ provider: "claude", permissions: "plan" }),
+    then: [ev.queued({ provider: "claude", model: "gemini-2.5-pro", prompt: "Write docs/NFRS.md\nin detail", step: "01_NFRS", priority: 5, timeout_ms: 120_000, metadata: { document: "docs/NFRS.md" }, permissions: "plan" })]
+  },
+  {
+    name: "Enqueue of cursor at plan is refused: cursor has no read-only mode",
+    given: [],
+    when: cmd.enqueue({ provider: "cursor", permissions: "plan" }),
+    then: refused(/cursor-agent has no read-only mode/)
+  },
   // JobNotFound
   ...[
     cmd.start(EXEC_1),
@@ -152,6 +165,12 @@ const cases: ReadonlyArray<Case> = [
     given: given.running,
     when: cmd.succeed(EXEC_1),
     then: [ev.succeeded(EXEC_1, { result: "# NFRS", usage: { input_tokens: 10 }, cost_usd: 0.25, duration_ms: 4_000, cli_version: "1.2.3" })]
+  },
+  {
+    name: "Succeed with refused tool calls records them on the event",
+    given: given.running,
+    when: cmd.succeed(EXEC_1, { denials: [{ tool: "Bash", target: "rm -rf build" }] }),
+    then: [ev.succeeded(EXEC_1, { result: "# NFRS", usage: { input_tokens: 10 }, cost_usd: 0.25, duration_ms: 4_000, cli_version: "1.2.3", denials: [{ tool: "Bash", target: "rm -rf build" }] })]
   },
   { name: "Succeed of another execution is refused", given: given.running, when: cmd.succeed(EXEC_2), then: refused() },
   { name: "Succeed twice is refused", given: given.completed, when: cmd.succeed(EXEC_1), then: refused() },

@@ -147,6 +147,7 @@ describe("jobs show --json: usage and cost", () => {
     cancelRequested: false,
     metadata: {},
     version: 9,
+    permissions: "edit",
     ...fields
   })
   const executionRecord = (attempt: number, fields: Partial<ExecutionRecord>): ExecutionRecord => ({

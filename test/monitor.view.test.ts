@@ -35,9 +35,9 @@ describe("list view", () => {
     assert.equal(lines[0], `aidp jobs  2 running · 1 queued · 1 done · 1 failed · 1 cancelled${" ".repeat(7)}12:00:00`)
     assert.equal(lines[1]?.trimEnd(), "  ID        Provider  Status     Step        Project     Duration")
     const at = lines[1]!.indexOf("Duration") + "Duration".length + 2
-    for (const [h, last] of [["Running (2)", "Activity"], ["Queued (1)", "Error"], ["Recently completed (1)", ""], ["Failed & cancelled (2)", "Error"]] as const) {
+    for (const [h, last] of [["Running (2)", "Activity"], ["Queued (1)", "Error"], ["Recently completed (1)", "Warning"], ["Failed & cancelled (2)", "Error"]] as const) {
       const line = lines.find((l) => l.startsWith(`${h} `)) ?? ""
-      assert.equal(line.trimEnd(), last === "" ? h : `${h.padEnd(at)}${last}`, h)
+      assert.equal(line.trimEnd(), `${h.padEnd(at)}${last}`, h)
     }
     const order = ["Running (2)", "aaaa1111", "aaaa2222", "Queued (1)", "bbbb1111", "Recently completed", "cccc1111", "Failed & cancelled (2)", "cccc2222", "dddd1111"]
     const positions = order.map((s) => lines.findIndex((l) => l.includes(s)))

@@ -96,8 +96,8 @@ const CURSOR_SUCCESS = [
 
 describe("claude adapter", () => {
   it("builds argv without the prompt", () => {
-    assert.deepEqual(claudeAdapter.argv({ cwd: "/w" }), ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits"])
-    assert.deepEqual(claudeAdapter.argv({ cwd: "/w", model: "opus" }).slice(4, 6), ["--model", "opus"])
+    assert.deepEqual(claudeAdapter.argv({ cwd: "/w", permissions: "edit" }), ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits"])
+    assert.deepEqual(claudeAdapter.argv({ cwd: "/w", model: "opus", permissions: "edit" }).slice(4, 6), ["--model", "opus"])
   })
 
   it("succeeds with result, usage, cost, version and progress", () => {
@@ -108,7 +108,8 @@ describe("claude adapter", () => {
       result: "Updated docs/PRD.md.",
       usage: { input_tokens: 10, output_tokens: 50 },
       costUsd: 0.0123,
-      cliVersion: "2.1.332"
+      cliVersion: "2.1.332",
+      denials: []
     })
     assert.deepEqual(progress, [
       "started: model claude-sonnet-4-5, claude 2.1.332",
@@ -182,7 +183,7 @@ describe("claude adapter", () => {
 
 describe("gemini adapter", () => {
   it("builds argv with the prompt on stdin", () => {
-    assert.deepEqual(geminiAdapter.argv({ cwd: "/w", model: "gemini-2.5-pro" }), ["-o", "stream-json", "-m", "gemini-2.5-pro", "--approval-mode", "auto_edit", "--skip-trust", "-p", ""])
+    assert.deepEqual(geminiAdapter.argv({ cwd: "/w", model: "gemini-2.5-pro", permissions: "edit" }), ["-o", "stream-json", "-m", "gemini-2.5-pro", "--approval-mode", "auto_edit", "--skip-trust", "-p", ""])
   })
 
   it("joins assistant deltas into the result and reports them once per turn", () => {
@@ -191,7 +192,8 @@ describe("gemini adapter", () => {
       kind: "succeeded",
       exitCode: 0,
       result: "Sure, writing it. Done.",
-      usage: { total_tokens: 1234, input_tokens: 1100, output_tokens: 134, duration_ms: 3100, tool_calls: 1 }
+      usage: { total_tokens: 1234, input_tokens: 1100, output_tokens: 134, duration_ms: 3100, tool_calls: 1 },
+      denials: []
     })
     assert.deepEqual(progress, ["started: model gemini-2.5-pro", "assistant: Sure, writing it.", "tool: write_file docs/PRD.md", "warning: Loop detected, continuing", "assistant: Done."])
   })
@@ -240,18 +242,18 @@ describe("gemini adapter", () => {
 
 describe("cursor adapter", () => {
   it("builds argv with --trust and --workspace", () => {
-    assert.deepEqual(cursorAdapter.argv({ cwd: "/w", model: "gpt-5" }), ["-p", "--output-format", "stream-json", "--trust", "-f", "--model", "gpt-5", "--workspace", "/w"])
+    assert.deepEqual(cursorAdapter.argv({ cwd: "/w", model: "gpt-5", permissions: "edit" }), ["-p", "--output-format", "stream-json", "--trust", "--model", "gpt-5", "--workspace", "/w"])
   })
 
   it("succeeds from the result event and reports tools", () => {
     const { outcome, progress } = replay(cursorAdapter, CURSOR_SUCCESS, exited(0))
-    assert.deepEqual(outcome, { kind: "succeeded", exitCode: 0, result: "All tests pass." })
+    assert.deepEqual(outcome, { kind: "succeeded", exitCode: 0, result: "All tests pass.", denials: [] })
     assert.deepEqual(progress, ["started: model Claude 4.5 Sonnet", "assistant: Running the tests.", "tool: shell npm test"])
   })
 
   it("succeeds when aidp ended it after the result (it never exited)", () => {
     const { outcome } = replay(cursorAdapter, CURSOR_SUCCESS, exited(null, { signal: "SIGTERM", killedAfterTerminal: true }))
-    assert.deepEqual(outcome, { kind: "succeeded", exitCode: null, result: "All tests pass." })
+    assert.deepEqual(outcome, { kind: "succeeded", exitCode: null, result: "All tests pass.", denials: [] })
   })
 
   const failures: Array<[string, ErrorKind]> = [

@@ -52,7 +52,7 @@ const playHistory = async () => {
   )
   const exec = Array.from({ length: 9 }, () => randomUUID())
 
-  await run(done!, cmd.enqueue({ provider: "claude", step: "00_PRD", prompt: "\n\n# Write the PRD ✍️\nthen stop", metadata: { document: "docs/PRD.md", tags: ["a", "ü"] } }))
+  await run(done!, cmd.enqueue({ provider: "claude", step: "00_PRD", prompt: "\n\n# Write the PRD ✍️\nthen stop", metadata: { document: "docs/PRD.md", tags: ["a", "ü"] }, permissions: "plan" }))
   await run(flaky!, cmd.enqueue({ provider: "gemini", model: null, step: null, maxAttempts: 3, metadata: {} }))
   await run(queuedCancel!, cmd.enqueue({ provider: "cursor", prompt: "x".repeat(500) }))
   await run(done!, cmd.start(exec[0]!, { argv: ["claude", "-p", "--output-format", "stream-json"] }))
@@ -63,7 +63,7 @@ const playHistory = async () => {
   await run(flaky!, cmd.output(exec[1]!, lines(clock, ["stdout", "connecting…"], ["stdout", ""])))
   await run(flaky!, cmd.fail(exec[1]!, "network", at(clock), { exitCode: null, signal: "SIGTERM", error: "ECONNRESET", durationMs: 1_234 }))
   await run(done!, cmd.output(exec[0]!, lines(clock, ["stdout", "y".repeat(70_000)], ["system", "provider pid 4321"])))
-  await run(done!, cmd.succeed(exec[0]!, { result: "# PRD\n\n✓ done", usage: { input_tokens: 1200, output_tokens: 345, cache: { read: 7 } }, costUsd: 0.0421, durationMs: 5_432 }))
+  await run(done!, cmd.succeed(exec[0]!, { result: "# PRD\n\n✓ done", usage: { input_tokens: 1200, output_tokens: 345, cache: { read: 7 } }, costUsd: 0.0421, durationMs: 5_432, denials: [{ tool: "Bash", target: "rm -rf build" }, { tool: "Write", target: "" }] }))
   await run(flaky!, cmd.start(exec[2]!))
   await run(runningCancel!, cmd.enqueue({ provider: "claude", priority: -3 }))
   await run(runningCancel!, cmd.start(exec[3]!))
@@ -123,6 +123,9 @@ describe("rebuildReadModels", () => {
       crashedWhileCancelling: ["failed", 1]
     })
     assert.equal(live.job_executions.length, 9)
+    // Permissions and refused tool calls are projected (and so rebuilt byte for byte below).
+    const [doneRow] = await db.sql<Array<{ permissions: string; denied: number }>>`select permissions, denied from jobs where id = ${jobs.done}`
+    assert.deepEqual({ ...doneRow }, { permissions: "plan", denied: 2 })
     // A cancellation names who asked for it, on the job and on its execution.
     const [queuedRow] = await db.sql<Array<{ error: string }>>`select error from jobs where id = ${jobs.queuedCancel}`
     assert.equal(queuedRow?.error, "Cancelled by user.")

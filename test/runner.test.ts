@@ -51,7 +51,7 @@ function prepare(provider: Provider, env: Record<string, string>, overrides: Par
   const spec: RunSpec = {
     provider,
     bin: FAKE_BINS[provider],
-    args: adapter.argv({ cwd, model: "test-model" }),
+    args: adapter.argv({ cwd, model: "test-model", permissions: "edit" }),
     prompt: PROMPT,
     cwd,
     env: { ...process.env, CLAUDECODE: "1", CLAUDE_CODE_ENTRYPOINT: "cli", FAKE_AGENT_RECORD: record, ...env },
@@ -299,7 +299,7 @@ describe("runProvider: stopping", () => {
 
   it("cursor prints its result and never exits: succeeded after the terminal grace", async () => {
     const run = await execute("cursor", { FAKE_AGENT_MODE: "hang_after_result", FAKE_AGENT_RESULT: "done" }, { terminalGraceMs: 300, timeoutMs: 60_000 })
-    assert.deepEqual({ ...run.outcome, durationMs: 0 }, { kind: "succeeded", exitCode: null, result: "done", durationMs: 0 })
+    assert.deepEqual({ ...run.outcome, durationMs: 0 }, { kind: "succeeded", exitCode: null, result: "done", denials: [], durationMs: 0 })
     assert.ok(run.outcome.durationMs < 30_000, `ended by the terminal grace, long before the timeout: ${run.outcome.durationMs} ms`)
     assert.ok(!alive(run.records[0]?.pid ?? 0))
   })

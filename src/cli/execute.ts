@@ -6,12 +6,13 @@
 import { realpath, stat } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
-import { type Provider, PROVIDERS } from "../domain/job.js"
+import { PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
 import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
 import { formatClock, formatDuration } from "../terminal/view/format.js"
+import { deniedMark } from "../terminal/view/table.js"
 import { displayWidth, padRight } from "../terminal/view/text.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
@@ -19,15 +20,15 @@ import { type App, withApp } from "./app.js"
 import { outputColumns, sendAfter, textSink } from "./logs.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
+import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
-    "aidp execute next [--provider P] [--model M] [--detach] [--json]",
-    "aidp execute STEP [--provider P] [--model M] [--detach] [--json]",
+    "aidp execute next [--provider P] [--model M] [--permissions L] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--detach] [--json]",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
@@ -37,6 +38,7 @@ Ctrl-C cancels it.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
+    PERMISSIONS_HELP,
     ["--detach", "only queue the job and print its id; aidp worker runs it"],
     ["--list", "list the steps with the status of their latest job instead"],
     ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
@@ -95,7 +97,7 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
  * cannot both enqueue it. Returns the new job's id and, when the step's latest job had
  * completed, that job (the step runs again). Throws UserError naming a queued or running job.
  */
-const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof PROVIDERS)[number], model: string | null) => {
+const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -118,7 +120,8 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
       priority: JOB_DEFAULTS.priority,
       maxAttempts: JOB_DEFAULTS.maxAttempts,
       timeoutMs: JOB_DEFAULTS.timeoutMs,
-      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" }
+      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
+      permissions
     })
     return { id, rerunOf }
   } finally {
@@ -188,6 +191,8 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, jso
     if (json) printJson(jobJson(job))
     if (job.status === "completed") {
       if (!json) process.stdout.write(`Step ${step.name} completed in ${formatDuration(job.durationMs)}: ${step.document}\n`)
+      // Completed, but the agent may not have done all it was asked: say so where the user looks.
+      if (!json && job.denied > 0) process.stdout.write(`${deniedMark(job.denied)}: the agent was refused tool calls; aidp jobs show ${id} lists them.\n`)
       return 0
     }
     if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)
@@ -205,11 +210,13 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     list: { type: "boolean", default: false },
     provider: { type: "string", default: "claude" },
     model: { type: "string" },
+    permissions: { type: "string" },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
   const model = textFlag("model", cli.flags.model)
+  const permissionsFlag = oneOf("permissions", cli.flags.permissions, PERMISSIONS)
   if (cli.flags.list) noMoreArgs(cli.input, 0, USAGE)
   else {
     if (cli.input.length === 0) throw new UsageError(`Say which step to run: next, or one of ${STEPS.map((s) => s.name).join(", ")}. Usage: ${USAGE}`)
@@ -218,15 +225,17 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   return withApp("quiet", async (app) => {
     const cwd = await realpath(process.cwd())
     if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
+    const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
     const step = await chooseStep(app, cwd, cli.input[0]!)
     if (!step) {
       if (cli.flags.json) printJson(null)
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null)
+    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions)
     if (rerunOf && !cli.flags.json) {
-      process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.\n`)
+      process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.
+`)
     }
     if (cli.flags.detach) {
       if (cli.flags.json) printJson(jobJson((await getJob(app.db.sql, id))!))

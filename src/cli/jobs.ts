@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from "node:fs/promises"
 import path from "node:path"
-import { PROVIDERS, JOB_STATUSES } from "../domain/job.js"
+import { PERMISSIONS, PROVIDERS, JOB_STATUSES } from "../domain/job.js"
 import { findStep, STEPS } from "../domain/steps.js"
 import { getJob, listJobs } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
@@ -13,7 +13,7 @@ import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
+import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
@@ -184,6 +184,7 @@ const ENQUEUE_HELP: CommandHelp = {
     ["--priority N", `higher runs first, -1000 to 1000 (default ${JOB_DEFAULTS.priority})`],
     ["--max-attempts N", `attempts before the job fails for good, 1 to 100 (default ${JOB_DEFAULTS.maxAttempts})`],
     ["--timeout SECONDS", `one attempt's time limit (default ${JOB_DEFAULTS.timeoutMs / 1000}, i.e. ${JOB_DEFAULTS.timeoutMs / 60_000} min)`],
+    PERMISSIONS_HELP,
     ["--json", "print the new job as JSON instead of its id"]
   ]
 }
@@ -198,6 +199,7 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
     priority: { type: "number", default: JOB_DEFAULTS.priority },
     maxAttempts: { type: "number", default: JOB_DEFAULTS.maxAttempts },
     timeout: { type: "number", default: JOB_DEFAULTS.timeoutMs / 1000 },
+    permissions: { type: "string" },
     json: { type: "boolean", default: false }
   })
   noMoreArgs(cli.input, 0, ENQUEUE_USAGE)
@@ -215,7 +217,9 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
   const maxAttempts = intFlag("max-attempts", cli.flags.maxAttempts, 1, 100)!
   const timeoutS = intFlag("timeout", cli.flags.timeout, 1, 7 * 24 * 3600)!
   const model = textFlag("model", cli.flags.model)
+  const permissionsFlag = oneOf("permissions", cli.flags.permissions, PERMISSIONS)
   return withApp("quiet", async (app) => {
+    const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
     const id = crypto.randomUUID()
     await submitCommand(app, id, {
       _tag: "Enqueue",
@@ -227,7 +231,8 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
       priority,
       maxAttempts,
       timeoutMs: timeoutS * 1000,
-      metadata: {}
+      metadata: {},
+      permissions
     })
     const details = await loadDetails(app.db.sql, id)
     if (cli.flags.json) printJson(jobJson(details!.job))

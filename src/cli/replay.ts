@@ -10,6 +10,7 @@ import { rebuildReadModels } from "../projections/rebuild.js"
 import { printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
 import { formatDuration, formatTime, shortId } from "../terminal/view/format.js"
+import { deniedMark } from "../terminal/view/table.js"
 import { withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { resolveJobRef } from "./jobRef.js"
@@ -61,7 +62,7 @@ export const describeEvent = (recorded: RecordedEvent): string => {
     case "ExecutionProgress":
       return sanitize(event.data.message)
     case "ExecutionSucceeded":
-      return `exit ${event.data.exit_code ?? "-"} in ${formatDuration(event.data.duration_ms)}`
+      return `exit ${event.data.exit_code ?? "-"} in ${formatDuration(event.data.duration_ms)}${event.data.denials ? `, ${deniedMark(event.data.denials.length)}` : ""}`
     case "ExecutionFailed":
       return `${event.data.error_kind}: ${sanitize(event.data.error)}`
     case "JobRetryRequested":

@@ -4,7 +4,7 @@
  * variables are read by `database.ts`.
  */
 import { Schema, SchemaGetter } from "effect"
-import { PROVIDERS, type Provider } from "../domain/job.js"
+import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider } from "../domain/job.js"
 
 /** Settings read from the environment (besides the database's). */
 export interface Settings {
@@ -16,6 +16,8 @@ export interface Settings {
   readonly logFile: string | null
   /** AIDP_WORKER_LEASE_MS: a worker silent this long is presumed lost (default 30000 ms). */
   readonly leaseMs: number
+  /** AIDP_PERMISSIONS: what a new job's agent may do when `--permissions` is not given (default edit). */
+  readonly permissions: Permissions
   /** AIDP_<PROVIDER>_CONCURRENCY: most running jobs of a provider across all workers (absent: no limit). */
   readonly concurrency: ProviderLimits
 }
@@ -88,6 +90,7 @@ export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
     debug: debug === "1" || debug === "true",
     logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
     leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000,
+    permissions: read(env, "AIDP_PERMISSIONS", PermissionsSchema, `one of ${PERMISSIONS.join(", ")}`) ?? DEFAULT_PERMISSIONS,
     concurrency: readLimits(env)
   }
 }

@@ -5,8 +5,8 @@
  * randomness.
  */
 import { Result, Schema } from "effect"
-import type { JobEvent, OutputLine } from "./events.js"
-import type { ErrorKind, JobStatus, Provider } from "./job.js"
+import type { Denial, JobEvent, OutputLine } from "./events.js"
+import { type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { backoffMs, MAX_ABANDONED_IN_ROW, shouldRetry } from "./retryPolicy.js"
 
 /**
@@ -115,6 +115,7 @@ export type JobCommand =
     readonly maxAttempts: number
     readonly timeoutMs: number
     readonly metadata: Record<string, unknown>
+    readonly permissions: Permissions
   }
   | {
     readonly _tag: "Start"
@@ -135,6 +136,8 @@ export type JobCommand =
     readonly costUsd: number | null
     readonly durationMs: number
     readonly cliVersion: string | null
+    /** Tool calls the agent was refused (empty: none). */
+    readonly denials: ReadonlyArray<Denial>
   }
   | {
     readonly _tag: "Fail"
@@ -225,6 +228,8 @@ export const decide = (
 ): Result.Result<ReadonlyArray<JobEvent>, DecideError> => {
   if (command._tag === "Enqueue") {
     if (state.version > 0) return illegal("A job with this id already exists.")
+    const refusal = permissionsRefusal(command.provider, command.permissions)
+    if (refusal !== undefined) return illegal(refusal)
     return Result.succeed([{
       type: "JobQueued",
       data: {
@@ -236,7 +241,8 @@ export const decide = (
         priority: command.priority,
         max_attempts: command.maxAttempts,
         timeout_ms: command.timeoutMs,
-        metadata: command.metadata
+        metadata: command.metadata,
+        permissions: command.permissions
       }
     }])
   }
@@ -281,7 +287,8 @@ export const decide = (
           usage: command.usage ?? null,
           cost_usd: command.costUsd,
           duration_ms: command.durationMs,
-          cli_version: command.cliVersion
+          cli_version: command.cliVersion,
+          ...(command.denials.length === 0 ? {} : { denials: command.denials })
         }
       }])
     }

@@ -5,7 +5,7 @@
  * never trusted. Pure; no I/O.
  */
 import { Schema } from "effect"
-import { ErrorKindSchema, LOG_STREAMS, ProviderSchema } from "./job.js"
+import { ErrorKindSchema, LOG_STREAMS, PermissionsSchema, ProviderSchema } from "./job.js"
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -26,7 +26,9 @@ export const JobQueued = Schema.Struct({
     max_attempts: PositiveInt,
     /** Wall-clock limit of one execution, ms. */
     timeout_ms: PositiveInt,
-    metadata: Schema.Record(Schema.String, Schema.Unknown)
+    metadata: Schema.Record(Schema.String, Schema.Unknown),
+    /** What the agent may do; absent in events written before levels existed (read as `edit`). */
+    permissions: Schema.optionalKey(PermissionsSchema)
   })
 })
 
@@ -73,6 +75,18 @@ export const ExecutionProgress = Schema.Struct({
   })
 })
 
+/**
+ * A tool call the agent was refused (claude `permission_denials`, gemini calls to tools its
+ * approval mode did not give it): the tool's name and its main argument (path, command; ""
+ * when the call named none), one line.
+ */
+export const Denial = Schema.Struct({
+  tool: Schema.String,
+  target: Schema.String
+})
+/** Decoded {@link Denial}. */
+export type Denial = typeof Denial.Type
+
 /** ExecutionSucceeded: the provider finished with a success event, exit 0 and a result. Status after: completed. */
 export const ExecutionSucceeded = Schema.Struct({
   type: Schema.Literal("ExecutionSucceeded"),
@@ -84,7 +98,9 @@ export const ExecutionSucceeded = Schema.Struct({
     usage: Schema.NullOr(Schema.Unknown),
     cost_usd: Schema.NullOr(Schema.Finite),
     duration_ms: NonNegativeInt,
-    cli_version: Schema.NullOr(Schema.String)
+    cli_version: Schema.NullOr(Schema.String),
+    /** Tool calls refused during the run (the run completed with a warning); absent when none. */
+    denials: Schema.optionalKey(Schema.Array(Denial))
   })
 })
 

@@ -60,3 +60,25 @@ export const TRANSIENT_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(
 export const LOG_STREAMS = ["stdout", "stderr", "system"] as const
 /** One of {@link LOG_STREAMS}. */
 export type LogStream = (typeof LOG_STREAMS)[number]
+
+/**
+ * What an agent may do in a job (DESIGN.md, Agent runs): `plan` reads only, `edit` may edit
+ * files, `full` may also run shell commands. Each adapter maps a level to its CLI's flags.
+ */
+export const PERMISSIONS = ["plan", "edit", "full"] as const
+/** One of {@link PERMISSIONS}. */
+export type Permissions = (typeof PERMISSIONS)[number]
+/** Schema for {@link Permissions}. */
+export const PermissionsSchema = Schema.Literals(PERMISSIONS)
+/** The level of a job that names none: every job queued before levels existed, and the default. */
+export const DEFAULT_PERMISSIONS: Permissions = "edit"
+
+/**
+ * Why `provider` cannot run a job at `permissions`, as a sentence, or undefined when it can.
+ * Cursor's headless mode has no read-only mode (PROVIDERS.md), so `plan` is refused for it
+ * rather than silently granting edits.
+ */
+export const permissionsRefusal = (provider: Provider, permissions: Permissions): string | undefined =>
+  provider === "cursor" && permissions === "plan"
+    ? "cursor-agent has no read-only mode, so aidp cannot run it with permissions plan; use claude or gemini for plan, or permissions edit or full for cursor."
+    : undefined

@@ -5,6 +5,8 @@
  */
 import type postgres from "postgres"
 import type { EventOf, JobEvent, RecordedEvent } from "../domain/events.js"
+import { DEFAULT_PERMISSIONS } from "../domain/job.js"
+import { denialLabel } from "../domain/tools.js"
 import type { Projector } from "../events/store.js"
 
 type Tx = postgres.TransactionSql
@@ -62,6 +64,7 @@ const closeExecution = async (
     usage?: unknown
     costUsd?: number | null
     cliVersion?: string | null
+    denials?: ReadonlyArray<unknown> | undefined
   }
 ) => {
   const [row] = await tx<Array<{ attempt: number; duration_ms: string }>>`
@@ -76,14 +79,18 @@ const closeExecution = async (
       result = ${fields.result ?? null},
       usage = ${fields.usage === undefined || fields.usage === null ? null : tx.json(fields.usage as never)},
       cost_usd = ${fields.costUsd ?? null},
-      cli_version = coalesce(${fields.cliVersion ?? null}, cli_version)
+      cli_version = coalesce(${fields.cliVersion ?? null}, cli_version),
+      denials = ${fields.denials === undefined ? null : tx.json(fields.denials as never)}
     where id = ${executionId}
     returning attempt, duration_ms`
   if (!row) throw new Error(`Projection: execution ${executionId} has no row.`)
   return { attempt: row.attempt, durationMs: Number(row.duration_ms) }
 }
 
-/** Marks the job finished with `status`, copying the execution's duration and error. */
+/**
+ * Marks the job finished with `status`, copying the execution's duration, error and number of
+ * refused tool calls (`denied`, only a completed execution has any).
+ */
 const finishJob = async (
   tx: Tx,
   jobId: string,
@@ -91,12 +98,13 @@ const finishJob = async (
   status: "completed" | "failed" | "cancelled",
   durationMs: number | null,
   error: string | null,
-  errorKind: string | null
+  errorKind: string | null,
+  denied = 0
 ) => {
   await tx`
     update jobs set status = ${status}, completed_at = ${at}, duration_ms = ${durationMs},
       error = ${error}, error_kind = ${errorKind}, current_execution_id = null,
-      cancel_requested = false, progress = null
+      cancel_requested = false, progress = null, denied = ${denied}
     where id = ${jobId}`
 }
 
@@ -124,10 +132,10 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
       const d = event.data
       await tx`
         insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
-                          timeout_ms, run_at, created_at, attempts, metadata, version, last_position)
+                          timeout_ms, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
         values (${jobId}, ${d.provider}, ${d.model}, 'queued', ${d.step}, ${promptSummary(d.prompt)}, ${d.cwd},
                 ${d.priority}, ${d.max_attempts}, ${d.timeout_ms}, ${at}, ${at}, 0, ${tx.json(d.metadata as never)},
-                ${recorded.version}, ${recorded.position})`
+                ${recorded.version}, ${recorded.position}, ${d.permissions ?? DEFAULT_PERMISSIONS}, 0)`
       await insertLogs(tx, jobId, null, [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)])
       return
     }
@@ -140,7 +148,7 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
       await tx`
         update jobs set status = 'running', started_at = ${at}, completed_at = null, duration_ms = null,
           error = null, error_kind = null, attempts = ${d.attempt}, current_execution_id = ${d.execution_id},
-          cancel_requested = false, progress = null
+          cancel_requested = false, progress = null, denied = 0
         where id = ${jobId}`
       await insertLogs(tx, jobId, d.execution_id, [
         system(at, `Attempt ${d.attempt} started by worker ${d.worker_id} on ${d.host}: ${d.argv.join(" ")}`)
@@ -169,10 +177,15 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
         result: d.result,
         usage: d.usage,
         costUsd: d.cost_usd,
-        cliVersion: d.cli_version
+        cliVersion: d.cli_version,
+        denials: d.denials
       })
-      await finishJob(tx, jobId, at, "completed", durationMs, null, null)
-      await insertLogs(tx, jobId, d.execution_id, [system(at, `Attempt ${attempt} succeeded in ${formatSeconds(durationMs)}.`)])
+      const denied = d.denials?.length ?? 0
+      await finishJob(tx, jobId, at, "completed", durationMs, null, null, denied)
+      await insertLogs(tx, jobId, d.execution_id, [
+        system(at, `Attempt ${attempt} succeeded in ${formatSeconds(durationMs)}.`),
+        ...(denied === 0 ? [] : [system(at, `Warning: the agent was refused ${denied} tool call${denied === 1 ? "" : "s"}: ${(d.denials ?? []).map(denialLabel).join("; ")}.`, "warn")])
+      ])
       return
     }
     case "ExecutionFailed":

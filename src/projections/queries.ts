@@ -1,9 +1,11 @@
 /**
  * Read-side queries over the read models, for the command line and the monitor. Every
- * query is served by an index in `sql/002_read_models.sql` or `sql/004_list_filters_and_spend.sql`;
+ * query is served by an index in `sql/002_read_models.sql` or `sql/004_list_filters_and_spend.sql`
+ * (columns added by `sql/005_permissions.sql` are read with their rows);
  * lists are bounded (LIMIT, keyset), never OFFSET or a count over history.
  */
-import type { ErrorKind, ExecutionStatus, JobStatus, LogStream, Provider } from "../domain/job.js"
+import type { Denial } from "../domain/events.js"
+import type { ErrorKind, ExecutionStatus, JobStatus, LogStream, Permissions, Provider } from "../domain/job.js"
 import type { Queryable } from "../events/sqlClient.js"
 
 /** One row of `jobs`, camelCased. Times are Dates, durations ms. */
@@ -32,6 +34,10 @@ export interface JobRecord {
   readonly progress: string | null
   readonly metadata: Record<string, unknown>
   readonly version: number
+  /** What the agent may do. */
+  readonly permissions: Permissions
+  /** Tool calls the latest execution was refused (a completed job with a warning); 0 when none. */
+  readonly denied: number
 }
 
 /** One row of `job_executions`, camelCased. */
@@ -55,6 +61,8 @@ export interface ExecutionRecord {
   readonly result: string | null
   readonly usage: unknown
   readonly costUsd: number | null
+  /** Tool calls the agent was refused in this execution (empty: none). */
+  readonly denials: ReadonlyArray<Denial>
 }
 
 /** One row of `job_logs`. */
@@ -73,7 +81,7 @@ const numOrNull = (value: string | number | null): number | null => value === nu
 const jobColumns = (sql: Queryable) =>
   sql`id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts, timeout_ms, run_at,
       created_at, started_at, completed_at, duration_ms, error, error_kind, attempts, current_execution_id,
-      cancel_requested, progress, metadata, version`
+      cancel_requested, progress, metadata, version, permissions, denied`
 
 // Rows as postgres.js returns them (bigint/numeric as strings).
 type JobRow = Record<string, any>
@@ -101,7 +109,9 @@ const toJob = (r: JobRow): JobRecord => ({
   cancelRequested: r.cancel_requested,
   progress: r.progress,
   metadata: r.metadata,
-  version: r.version
+  version: r.version,
+  permissions: r.permissions,
+  denied: r.denied
 })
 
 const toExecution = (r: JobRow): ExecutionRecord => ({
@@ -123,7 +133,8 @@ const toExecution = (r: JobRow): ExecutionRecord => ({
   errorKind: r.error_kind,
   result: r.result,
   usage: r.usage,
-  costUsd: numOrNull(r.cost_usd)
+  costUsd: numOrNull(r.cost_usd),
+  denials: r.denials ?? []
 })
 
 /**

@@ -2,13 +2,18 @@
  * `--json` renderers (DESIGN.md, Command line): camelCase keys, ISO 8601 times. One JSON
  * document per command.
  */
+import { denialLabel } from "../domain/tools.js"
 import { usageOf } from "../domain/usage.js"
 import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queries.js"
 import { usageTotals } from "./totals.js"
 
 const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
-/** A job: {id, provider, status, step, createdAt, startedAt, completedAt, durationMs, error, errorKind, attempts, metadata}. */
+/**
+ * A job: {id, provider, status, step, createdAt, startedAt, completedAt, durationMs, error,
+ * errorKind, attempts, metadata, permissions (plan|edit|full), denied (tool calls its latest
+ * execution was refused)}.
+ */
 export const jobJson = (job: JobRecord) => ({
   id: job.id,
   provider: job.provider,
@@ -26,12 +31,14 @@ export const jobJson = (job: JobRecord) => ({
   errorKind: job.errorKind,
   attempts: job.attempts,
   maxAttempts: job.maxAttempts,
-  metadata: job.metadata
+  metadata: job.metadata,
+  permissions: job.permissions,
+  denied: job.denied
 })
 
 /**
  * An execution: {id, attempt, status, workerId, startedAt, completedAt, durationMs, exitCode,
- * error, errorKind, usage, costUsd}; `usage` is {inputTokens, outputTokens, cacheReadTokens,
+ * error, errorKind, usage, costUsd, denials [{tool, target}]}; `usage` is {inputTokens, outputTokens, cacheReadTokens,
  * cacheWriteTokens} (null when the CLI reported none), `costUsd` in USD (null likewise).
  */
 export const executionJson = (execution: ExecutionRecord) => ({
@@ -49,8 +56,24 @@ export const executionJson = (execution: ExecutionRecord) => ({
   errorKind: execution.errorKind,
   usage: usageOf(execution.usage),
   costUsd: execution.costUsd,
-  cliVersion: execution.cliVersion
+  cliVersion: execution.cliVersion,
+  denials: execution.denials
 })
+
+/**
+ * What a person should know about a job that its status does not say: each tool call an
+ * execution was refused (it completed without doing all it was asked), as
+ * {kind: "denied", attempt, tool, target, message}.
+ */
+export const warningsJson = (executions: ReadonlyArray<ExecutionRecord>) =>
+  executions.flatMap((execution) =>
+    execution.denials.map((denial) => ({
+      kind: "denied" as const,
+      attempt: execution.attempt,
+      tool: denial.tool,
+      target: denial.target,
+      message: `Attempt ${execution.attempt}: the agent was refused ${denialLabel(denial)}.`
+    })))
 
 /** A log line: {seq, executionId, at, stream, level, message}. */
 export const logJson = (log: LogRecord) => ({
@@ -64,8 +87,8 @@ export const logJson = (log: LogRecord) => ({
 
 /**
  * `jobs show --json`: the job with metadata, its totals over all attempts (`totalUsage`,
- * `totalCostUsd`; null when no execution reported them), executions in attempt order, and
- * the log tail.
+ * `totalCostUsd`; null when no execution reported them), its `warnings` (see
+ * {@link warningsJson}), executions in attempt order, and the log tail.
  */
 export const jobDetailsJson = (job: JobRecord, executions: ReadonlyArray<ExecutionRecord>, logs: ReadonlyArray<LogRecord>) => {
   const totals = usageTotals(executions)
@@ -73,6 +96,7 @@ export const jobDetailsJson = (job: JobRecord, executions: ReadonlyArray<Executi
     ...jobJson(job),
     totalUsage: totals.usage,
     totalCostUsd: totals.costUsd,
+    warnings: warningsJson(executions),
     executions: executions.map(executionJson),
     logs: logs.map(logJson)
   }

@@ -5,17 +5,21 @@
 import type { JobDetails, JobSummary, Snapshot } from "./types.js"
 import { projectName } from "./view/format.js"
 
+/** What a group's last column shows (see {@link GROUPS}). */
+export type LastColumn = "activity" | "error" | "warning"
+
 /**
  * The four groups of the list, in display order. `last` is what the table's last column
  * shows for the group's jobs: a running job's latest activity, the error that made a job
- * fail or wait (a policy retry keeps it), or nothing for completed jobs.
+ * fail or wait (a policy retry keeps it), or for completed jobs the warning of a run in which
+ * the agent was refused tool calls (`⚠ 2 denied`).
  */
 export const GROUPS = [
   { key: "running", title: "Running", last: "activity" },
   { key: "queued", title: "Queued", last: "error" },
-  { key: "recent", title: "Recently completed", last: null },
+  { key: "recent", title: "Recently completed", last: "warning" },
   { key: "failed", title: "Failed & cancelled", last: "error" }
-] as const satisfies ReadonlyArray<{ key: Exclude<keyof Snapshot, "spendTodayUsd">; title: string; last: "activity" | "error" | null }>
+] as const satisfies ReadonlyArray<{ key: Exclude<keyof Snapshot, "spendTodayUsd">; title: string; last: LastColumn }>
 
 /** One of the snapshot's groups. */
 export type GroupKey = (typeof GROUPS)[number]["key"]

@@ -9,8 +9,9 @@ import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queri
 /**
  * One job as a row of the monitor's table: the `jobs` read model's fields it shows. Times
  * are absolute; durations in milliseconds; `progress` is the running execution's latest
- * progress line; `cwd` the job's project directory (absolute path); `waiting`, for a
- * runnable queued job, the concurrency limit that holds it back (`claude limit 2`).
+ * progress line; `cwd` the job's project directory (absolute path); `denied` how many tool
+ * calls the latest execution was refused; `waiting`, for a runnable queued job, the
+ * concurrency limit that holds it back (`claude limit 2`).
  */
 export type JobSummary = { readonly waiting?: string | undefined } & Pick<
   JobRecord,
@@ -28,6 +29,7 @@ export type JobSummary = { readonly waiting?: string | undefined } & Pick<
   | "errorKind"
   | "attempts"
   | "progress"
+  | "denied"
 >
 
 /** One execution (attempt) of a job, as listed in the details view. */
@@ -46,13 +48,14 @@ export type ExecutionSummary = Pick<
   | "errorKind"
   | "usage"
   | "costUsd"
+  | "denials"
 >
 
 /** One line of a job's log (`job_logs`); `executionId` groups the activity by attempt. */
 export type LogLine = Pick<LogRecord, "at" | "stream" | "message"> & Partial<Pick<LogRecord, "executionId">>
 
 /** Everything the details view shows about one job. */
-export interface JobDetails extends JobSummary {
+export interface JobDetails extends JobSummary, Pick<JobRecord, "permissions"> {
   readonly metadata: Readonly<Record<string, unknown>>
   /** Every execution, oldest attempt first. */
   readonly executions: readonly ExecutionSummary[]

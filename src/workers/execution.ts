@@ -17,7 +17,7 @@ import type { Logger } from "../config/logger.js"
 import type { Canceller, StopReason } from "./canceller.js"
 import type { ClaimedJob } from "./claimer.js"
 import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
-import { adapterFor, resolveBin } from "./providers/index.js"
+import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
 import { runProvider, type RunOutcome } from "./runner.js"
 
@@ -102,7 +102,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     const runner = runProvider(adapter, {
       provider: job.provider,
       bin: resolveBin(adapter, env),
-      args: adapter.argv({ model: job.model ?? undefined, cwd: job.cwd }),
+      args: adapter.argv(argvOptions(job)),
       prompt: job.prompt,
       cwd: job.cwd,
       env,
@@ -180,7 +180,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
           Effect.catch((error) => Effect.sync(() => log.error({ err: error, document }, "could not write the step's document")))
         )
       }
-      log.info({ durationMs: outcome.durationMs }, "execution succeeded")
+      log.info({ durationMs: outcome.durationMs, denied: outcome.denials.length }, "execution succeeded")
       return yield* recordUntilDone({
         _tag: "Succeed",
         executionId,
@@ -189,7 +189,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
         usage: outcome.usage ?? null,
         costUsd: outcome.costUsd ?? null,
         durationMs: outcome.durationMs,
-        cliVersion: outcome.cliVersion ?? null
+        cliVersion: outcome.cliVersion ?? null,
+        denials: outcome.denials
       })
     }
     log.warn({ errorKind: outcome.errorKind, error: outcome.error }, "execution failed")

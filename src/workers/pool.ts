@@ -19,7 +19,7 @@ import { makeCanceller } from "./canceller.js"
 import { claimNext, type WorkerIdentity } from "./claimer.js"
 import { runExecution } from "./execution.js"
 import { heartbeat } from "./heartbeat.js"
-import { adapterFor, resolveBin } from "./providers/index.js"
+import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { makeOutageReporter } from "./outage.js"
 import { reapOrphans } from "./processGroups.js"
 import { rescueOnce } from "./rescuer.js"
@@ -44,7 +44,7 @@ export interface PoolOptions {
 /** The command line recorded for a job: executable and arguments, never the prompt. */
 const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]): ReadonlyArray<string> => {
   const adapter = adapterFor(job.provider)
-  return [resolveBin(adapter, env), ...adapter.argv({ model: job.model ?? undefined, cwd: job.cwd })]
+  return [resolveBin(adapter, env), ...adapter.argv(argvOptions(job))]
 }
 
 /** How long a worker waits before claiming again after a database error, ms. */

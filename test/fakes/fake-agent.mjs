@@ -8,7 +8,8 @@
 //   FAKE_AGENT_MODE      comma-separated; one scenario: success (default), slow, split_json,
 //                        huge_line, split_utf8, invalid_utf8_ansi, auth, rate_limit, overloaded,
 //                        quota, crash, signal, ignore_sigterm, no_terminal, hang_after_result,
-//                        activity (a successful run showing every activity shape, see activityRun);
+//                        activity (a successful run showing every activity shape, see activityRun),
+//                        denied (a successful run in which tool calls were refused, see deniedRun);
 //                        plus the modifier leave_child (a grandchild that sleeps forever).
 //   FAKE_AGENT_RECORD    file to append one JSON line {flavor, argv, cwd, envKeys, stdin, prompt,
 //                        pid, grandchildPid} to, after stdin was read to EOF.
@@ -38,6 +39,8 @@ const model = env.FAKE_AGENT_MODEL || { claude: "claude-sonnet-4-5-20250929", ge
 let writeTarget = env.FAKE_AGENT_WRITE || "notes.md"
 const apiExit = env.FAKE_AGENT_EXIT === undefined ? 1 : Number(env.FAKE_AGENT_EXIT)
 
+/** The value after `flag` in the CLI's argv (the real CLIs echo some of them, e.g. claude's permission mode in init). */
+const argAfter = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined)
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
 const hang = () => setInterval(() => {}, 1 << 30)
 const now = () => new Date().toISOString()
@@ -74,12 +77,12 @@ function resultText() {
 // ---- event shapes per flavor (PROVIDERS.md) ----
 
 const claude = {
-  init: () => json({ type: "system", subtype: "init", cwd, session_id: sessionId, tools: ["Task", "Bash", "Edit", "Read", "Write"], mcp_servers: [], model, permissionMode: "acceptEdits", slash_commands: [], apiKeySource: "ANTHROPIC_API_KEY", claude_code_version: "2.1.332", output_style: "default", uuid: "0b7f6c1e-0001-4000-8000-000000000001" }),
+  init: () => json({ type: "system", subtype: "init", cwd, session_id: sessionId, tools: ["Task", "Bash", "Edit", "Read", "Write"], mcp_servers: [], model, permissionMode: argAfter("--permission-mode") ?? "default", slash_commands: [], apiKeySource: "ANTHROPIC_API_KEY", claude_code_version: "2.1.332", output_style: "default", uuid: "0b7f6c1e-0001-4000-8000-000000000001" }),
   assistant: (content) => json({ type: "assistant", message: { id: "msg_01", type: "message", role: "assistant", model, content, stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 12 } }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0002-4000-8000-000000000002" }),
   text: (text) => claude.assistant([{ type: "text", text }]),
   toolUse: () => claude.assistant([{ type: "tool_use", id: "toolu_01", name: "Write", input: { file_path: resolve(cwd, writeTarget), content: "# Notes\n" } }]),
   toolResult: () => json({ type: "user", message: { role: "user", content: [{ tool_use_id: "toolu_01", type: "tool_result", content: `File created successfully at: ${resolve(cwd, writeTarget)}` }] }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0003-4000-8000-000000000003" }),
-  result: (result) => json({ type: "result", subtype: "success", is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: 3, result, session_id: sessionId, total_cost_usd: 0.0123, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: [], uuid: "0b7f6c1e-0004-4000-8000-000000000004" }),
+  result: (result, denials = []) => json({ type: "result", subtype: "success", is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: 3, result, session_id: sessionId, total_cost_usd: 0.0123, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: denials, uuid: "0b7f6c1e-0004-4000-8000-000000000004" }),
   apiError: (result, status) => json({ type: "result", subtype: "success", is_error: true, ...(status === undefined ? {} : { api_error_status: status }), duration_ms: 812, duration_api_ms: 0, num_turns: 1, result, session_id: sessionId, total_cost_usd: 0, usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 }, permission_denials: [], uuid: "0b7f6c1e-0005-4000-8000-000000000005" }),
   retry: (attempt, status) => json({ type: "system", subtype: "api_retry", attempt, max_retries: 10, retry_delay_ms: 1000, error_status: status, error: "rate_limit", session_id: sessionId, uuid: "0b7f6c1e-0006-4000-8000-000000000006" })
 }
@@ -231,6 +234,49 @@ function activityEntries(prompt, result) {
   ]
 }
 
+/**
+ * The `denied` scenario: a run that "succeeds" although tool calls were refused (PROVIDERS.md).
+ * claude: two tool calls answered with its permission error, then listed in the result's
+ * `permission_denials` ({tool_name, tool_use_id, tool_input}); gemini: a call to
+ * run_shell_command, which its approval mode did not register, answered by a `tool_result`
+ * with error type `tool_not_registered`. cursor-agent's refusals have no documented shape:
+ * it runs the success scenario. Writes no file.
+ */
+async function deniedRun(prompt) {
+  const result = env.FAKE_AGENT_RESULT ?? "I could not run the commands; here is the plan instead."
+  if (flavor === "cursor-agent") return succeed(prompt)
+  for (const line of deniedLines(prompt, result)) await out(line)
+  process.exit(0)
+}
+
+/** The stdout lines of {@link deniedRun}. */
+function deniedLines(prompt, result) {
+  if (flavor === "gemini") {
+    const message = 'Tool "run_shell_command" not found in registry. Tools must use the exact names that are registered. Did you mean one of: "read_file", "glob", "search_file_content"?'
+    return [
+      gemini.init(),
+      gemini.user(prompt),
+      json({ type: "tool_use", timestamp: now(), tool_name: "run_shell_command", tool_id: "run_shell_command-1767-3", parameters: { command: "npm test", description: "Run the tests" } }),
+      json({ type: "tool_result", timestamp: now(), tool_id: "run_shell_command-1767-3", status: "error", output: message, error: { type: "tool_not_registered", message } }),
+      gemini.delta(result),
+      gemini.result()
+    ]
+  }
+  const calls = [
+    { tool_name: "Bash", tool_use_id: "toolu_04", tool_input: { command: "rm -rf build", description: "Remove the build folder" } },
+    { tool_name: "Write", tool_use_id: "toolu_05", tool_input: { file_path: resolve(cwd, "src/app.ts"), content: "export {}\n" } }
+  ]
+  return [
+    claude.init(),
+    ...calls.flatMap((call) => [
+      claude.assistant([{ type: "tool_use", id: call.tool_use_id, name: call.tool_name, input: call.tool_input }]),
+      json({ type: "user", message: { role: "user", content: [{ type: "tool_result", content: `Claude requested permissions to use ${call.tool_name}, but you haven't granted it yet.`, is_error: true, tool_use_id: call.tool_use_id }] }, parent_tool_use_id: null, session_id: sessionId })
+    ]),
+    claude.text(result),
+    claude.result(result, calls)
+  ]
+}
+
 const STACK = [
   "file:///usr/lib/node_modules/agent/cli.js:4821",
   "      throw new TypeError(\"Cannot read properties of undefined (reading 'content')\");",
@@ -332,6 +378,8 @@ async function main() {
       return succeed(prompt, { hangAfter: true })
     case "activity":
       return activityRun(prompt)
+    case "denied":
+      return deniedRun(prompt)
     default:
       return succeed(prompt)
   }

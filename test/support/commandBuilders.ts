@@ -23,6 +23,7 @@ export const cmd = {
     maxAttempts: 3,
     timeoutMs: 120_000,
     metadata: { document: "docs/NFRS.md" },
+    permissions: "edit",
     ...fields
   }),
   start: (executionId: string, fields: Fields<"Start"> = {}): Command<"Start"> => ({
@@ -53,6 +54,7 @@ export const cmd = {
     costUsd: 0.25,
     durationMs: 4_000,
     cliVersion: "1.2.3",
+    denials: [],
     ...fields
   }),
   fail: (executionId: string, errorKind: ErrorKind, now: Date, fields: Fields<"Fail"> = {}): Command<"Fail"> => ({

@@ -53,7 +53,8 @@ export const commandsFor = (db: Pick<TestDb, "sql" | "schema">, options: { reado
         priority: 0,
         maxAttempts: job.maxAttempts ?? 3,
         timeoutMs: job.timeoutMs ?? 60_000,
-        metadata: {}
+        metadata: {},
+        permissions: "edit"
       })
       return id
     },

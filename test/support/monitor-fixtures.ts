@@ -24,6 +24,7 @@ export function job(id: string, fields: Partial<JobSummary> = {}): JobSummary {
     errorKind: null,
     attempts: 0,
     progress: null,
+    denied: 0,
     ...fields
   }
 }
@@ -44,13 +45,14 @@ export function execution(attempt: number, fields: Partial<ExecutionSummary> = {
     errorKind: null,
     usage: null,
     costUsd: null,
+    denials: [],
     ...fields
   }
 }
 
 /** Job details with no executions and no logs unless given. */
 export function details(summary: JobSummary, fields: Partial<JobDetails> = {}): JobDetails {
-  return { ...summary, metadata: {}, executions: [], logTail: [], ...fields }
+  return { ...summary, permissions: "edit", metadata: {}, executions: [], logTail: [], ...fields }
 }
 
 /** A snapshot; omitted groups are empty, no spend unless given. */

@@ -4,11 +4,13 @@
  */
 import { type DetailsScreen, layout, type Model } from "../model.js"
 import { sanitize, sanitizeLines } from "../sanitize.js"
-import type { ExecutionStatus } from "../../domain/job.js"
+import type { ExecutionStatus, Permissions } from "../../domain/job.js"
 import { usageOf } from "../../domain/usage.js"
 import { usageTotals } from "../totals.js"
 import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
+import { denialLabel } from "../../domain/tools.js"
+import { deniedMark } from "./table.js"
 import { errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, shortId } from "./format.js"
 import { activityOf } from "../../domain/activity/fold.js"
 import type { ActivityEntry } from "../../domain/activity/types.js"
@@ -75,6 +77,13 @@ function metadataLines(metadata: Readonly<Record<string, unknown>>, jobId: strin
   })
 }
 
+/** The Permissions field: the level and what it allows. */
+const PERMISSIONS_TEXT: Record<Permissions, string> = {
+  plan: "plan (read only)",
+  edit: "edit (file edits)",
+  full: "full (file edits and commands)"
+}
+
 const EXECUTION_STYLE: Record<ExecutionStatus, StyleName> = {
   running: "running",
   succeeded: "completed",
@@ -109,7 +118,8 @@ function executionLines(e: ExecutionSummary, jobId: string, now: Date, width: nu
   const usage = usageOf(e.usage)
   const tokens = usage === null ? [] : block(`tokens: ${formatUsage(usage)}`, showCommand(jobId), width, 5, "dim")
   const error = e.error === null ? [] : block(errorText(e.error, e.errorKind), showCommand(jobId), width, 5, e.status === "cancelled" ? "dim" : "error")
-  return [fitLine(row, width), ...tokens, ...error]
+  const denied = e.denials.flatMap((denial) => block(`denied: ${denialLabel(denial)}`, showCommand(jobId), width, 5, "error"))
+  return [fitLine(row, width), ...tokens, ...error, ...denied]
 }
 
 const STREAM_STYLE: Record<LogLine["stream"], StyleName | null> = { stdout: null, stderr: "error", system: "dim" }
@@ -156,6 +166,7 @@ function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line
   return [
     ...field("Job ID", job.id, width),
     ...field("Provider", job.provider, width),
+    ...field("Permissions", PERMISSIONS_TEXT[job.permissions], width),
     ...field("Status", `${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}`, width, job.status),
     ...(job.step === null ? [] : field("Step", sanitize(job.step), width)),
     ...field("Prompt", sanitize(job.promptSummary), width),
@@ -168,6 +179,9 @@ function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line
     ...(job.error === null
       ? field("Error", "-", width)
       : longField("Error", errorText(job.error, job.errorKind), job.id, width, job.status === "cancelled" ? "dim" : "error")),
+    ...(job.status === "completed" && job.denied > 0
+      ? field("Warning", `${deniedMark(job.denied)}: the agent was refused tool calls (listed under its execution), so it may not have done all it was asked`, width, "error")
+      : []),
     ...(job.progress === null ? [] : field("Activity", sanitize(job.progress), width, "dim")),
     ...metadataLines(job.metadata, job.id, width),
     [],

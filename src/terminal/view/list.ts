@@ -53,8 +53,8 @@ function groupLine(row: Extract<ListRow, { kind: "group" }>, widths: TableWidths
   const head: Segment[] = [seg(row.title, "group"), seg(` (${row.count})`, "dim")]
   const last = GROUPS.find((g) => g.key === row.key)!.last
   const at = textColumnAt(widths, MARKER_WIDTH)
-  if (last === null || widths.text === 0 || lineWidth(head) >= at) return fitLine(head, width)
-  const name = last === "activity" ? "Activity" : "Error"
+  if (widths.text === 0 || lineWidth(head) >= at) return fitLine(head, width)
+  const name = { activity: "Activity", error: "Error", warning: "Warning" }[last]
   return fitLine([...head, seg(padRight("", at - lineWidth(head))), seg(name, "heading")], width)
 }
 

@@ -4,6 +4,7 @@
  * Project, then Step, then the Activity/Error column, then Provider, then Duration.
  */
 import { sanitize } from "../sanitize.js"
+import type { LastColumn } from "../model.js"
 import type { JobSummary } from "../types.js"
 import { errorText, formatDuration, jobDurationMs, projectName, shortId } from "./format.js"
 import { displayWidth, graphemes, graphemeWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
@@ -73,10 +74,13 @@ export function columnsFor(width: number, indent: number): TableWidths {
   }
 }
 
-/** The text column of one monitor group: a running job's activity, the others' error, or none. */
-export function groupColumns(widths: TableWidths, last: "activity" | "error" | null): Columns {
+/**
+ * The text column of one monitor group: a running job's activity, the others' error (for a
+ * completed job, its warning: {@link errorCell}).
+ */
+export function groupColumns(widths: TableWidths, last: LastColumn): Columns {
   const { text, ...fixed } = widths
-  return { ...fixed, activity: last === "activity" ? text : 0, error: last === "error" ? text : 0 }
+  return { ...fixed, activity: last === "activity" ? text : 0, error: last === "activity" ? 0 : text }
 }
 
 /** Where the text column starts, in columns from the line's start. */
@@ -148,13 +152,20 @@ export function activityText(job: JobSummary): string {
   return job.status === "running" ? sanitize(job.progress ?? "") : ""
 }
 
+/** The mark of a job whose agent was refused tool calls, e.g. `⚠ 2 denied`; "" when none were. */
+export function deniedMark(denied: number): string {
+  return denied === 0 ? "" : `⚠ ${denied} denied`
+}
+
 /**
  * What the Error column says: the error in the words of {@link errorText} (`rate_limit: 429 …`,
- * `cancelled by user`), sanitized, one line; for a queued job held back by a provider's
- * concurrency limit, `waiting: claude limit 2`; nothing for a running job.
+ * `cancelled by user`), sanitized, one line; for a completed job whose agent was refused tool
+ * calls, {@link deniedMark}; for a queued job held back by a provider's concurrency limit,
+ * `waiting: claude limit 2`; nothing for a running job.
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
   if (job.status === "running") return { text: "", style: null }
+  if (job.status === "completed" && job.denied > 0) return { text: deniedMark(job.denied), style: "error" }
   if (job.status === "queued" && job.waiting !== undefined) return { text: `waiting: ${sanitize(job.waiting)}`, style: "dim" }
   return { text: errorText(job.error === null ? null : sanitize(job.error), job.errorKind), style: job.status === "failed" ? "error" : "dim" }
 }

@@ -4,9 +4,11 @@
  * `assistant` lines hold text and tool_use blocks; the final `result` line decides, and API
  * failures come back as `is_error:true` with the message in `result` (exit 0 or 1). Pure.
  */
+import type { Denial } from "../../domain/events.js"
+import type { Permissions } from "../../domain/job.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
 import { arr, isObject, num, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
-import { appendTail, summary, toolProgress } from "./parse.js"
+import { appendTail, denial, summary, toolProgress } from "./parse.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Claude's final `result` event, as far as aidp uses it. */
@@ -18,6 +20,7 @@ interface ClaudeResult {
   readonly apiErrorStatus: number | undefined
   readonly usage: JsonObject | undefined
   readonly costUsd: number | undefined
+  readonly denials: ReadonlyArray<Denial>
 }
 
 /** Parser state: what the init and result events said, plus non-JSON stdout (max 4 KiB). */
@@ -41,8 +44,24 @@ function assistantProgress(event: JsonObject, cwd: string | undefined): string[]
   })
 }
 
+/**
+ * The refused tool calls of a `result` event: `permission_denials: [{tool_name, tool_use_id,
+ * tool_input}]` (PROVIDERS.md), paths in the input made relative to `cwd`.
+ */
+export function claudeDenials(event: JsonObject, cwd: string | undefined): Denial[] {
+  return arr(event, "permission_denials").flatMap((entry): Denial[] =>
+    isObject(entry) ? [denial(str(entry, "tool_name") ?? "unknown", obj(entry, "tool_input"), cwd)] : [])
+}
+
+/** `--permission-mode` per level: `plan` reads only; `acceptEdits` edits files unasked; `bypassPermissions` also runs any command. */
+const PERMISSION_MODE: { readonly [P in Permissions]: string } = {
+  plan: "plan",
+  edit: "acceptEdits",
+  full: "bypassPermissions"
+}
+
 /** The `result` event reduced to what the outcome needs. */
-function readResult(event: JsonObject): ClaudeResult {
+function readResult(event: JsonObject, cwd: string | undefined): ClaudeResult {
   return {
     subtype: str(event, "subtype") ?? "",
     isError: event["is_error"] === true,
@@ -50,14 +69,15 @@ function readResult(event: JsonObject): ClaudeResult {
     errors: arr(event, "errors").filter((error): error is string => typeof error === "string").join("\n"),
     apiErrorStatus: num(event, "api_error_status"),
     usage: obj(event, "usage"),
-    costUsd: num(event, "total_cost_usd")
+    costUsd: num(event, "total_cost_usd"),
+    denials: claudeDenials(event, cwd)
   }
 }
 
 /**
- * The Claude Code adapter. Permission mode `acceptEdits`: headless runs cannot answer
- * permission prompts, and a job's point is to edit files in its cwd; `bypassPermissions`
- * would also let it run any shell command unasked, which aidp does not grant by default.
+ * The Claude Code adapter. `--permission-mode` from the job's level ({@link PERMISSION_MODE}):
+ * headless runs cannot answer permission prompts, so what the mode does not allow is refused
+ * and listed in the result's `permission_denials`.
  */
 export const claudeAdapter: ProviderAdapter<ClaudeState> = {
   provider: "claude",
@@ -65,14 +85,14 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
   defaultBin: "claude",
   installHint: "npm install -g @anthropic-ai/claude-code",
   promptVia: "stdin",
-  argv: ({ model }) => [
+  argv: ({ model, permissions }) => [
     "-p",
     "--output-format",
     "stream-json",
     "--verbose",
     ...(model === undefined ? [] : ["--model", model]),
     "--permission-mode",
-    "acceptEdits"
+    PERMISSION_MODE[permissions]
   ],
   initial: () => ({ plain: "" }),
   onLine(state, line, stream) {
@@ -99,7 +119,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
       case "assistant":
         return { state, progress: assistantProgress(event, state.cwd) }
       case "result":
-        return { state: { ...state, result: readResult(event) }, terminal: true }
+        return { state: { ...state, result: readResult(event, state.cwd) }, terminal: true }
       default:
         return { state }
     }
@@ -119,7 +139,8 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
               errorText: joinTexts(result.isError ? result.text : "", result.errors) || `claude stopped: ${result.subtype}`,
               errorStatus: result.apiErrorStatus,
               usage: result.usage,
-              costUsd: result.costUsd
+              costUsd: result.costUsd,
+              denials: result.denials
             }
     })
   }

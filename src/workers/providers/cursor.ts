@@ -5,6 +5,7 @@
  * text on stderr and a non-zero exit. It may print its result and never exit; the runner ends
  * it after a grace and the result decides. Pure.
  */
+import { type Permissions, permissionsRefusal } from "../../domain/job.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
 import { arr, isObject, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, summary, toolProgress } from "./parse.js"
@@ -35,11 +36,20 @@ function assistantProgress(event: JsonObject): string[] {
   return text.trim() === "" ? [] : [summary(`assistant: ${text}`)]
 }
 
+/** `--force` at level `full`, nothing at `edit`; throws at `plan` (see {@link cursorAdapter}). */
+function forceFlag(permissions: Permissions): string[] {
+  const refusal = permissionsRefusal("cursor", permissions)
+  if (refusal !== undefined) throw new Error(refusal)
+  return permissions === "full" ? ["--force"] : []
+}
+
 /**
  * The Cursor CLI adapter. `--trust`: a new folder otherwise blocks on a trust prompt or exits
- * 0 doing nothing; `-f`: headless runs cannot answer command approvals; `--workspace`: the
- * job's cwd, explicitly. The prompt goes on stdin (PROVIDERS.md: piping it works), so argv
- * has no size limit to enforce.
+ * 0 doing nothing; `--force` only at level `full` (it allows commands; at `edit` a command
+ * the agent wants is not approved); level `plan` throws: cursor has no read-only mode
+ * (PROVIDERS.md), and such jobs are refused when queued. `--workspace`: the job's cwd,
+ * explicitly. The prompt goes on stdin (PROVIDERS.md: piping it works), so argv has no size
+ * limit to enforce. Cursor's refusals have no documented output shape, so none are read.
  */
 export const cursorAdapter: ProviderAdapter<CursorState> = {
   provider: "cursor",
@@ -47,12 +57,12 @@ export const cursorAdapter: ProviderAdapter<CursorState> = {
   defaultBin: "cursor-agent",
   installHint: "curl https://cursor.com/install -fsS | bash",
   promptVia: "stdin",
-  argv: ({ model, cwd }) => [
+  argv: ({ model, cwd, permissions }) => [
     "-p",
     "--output-format",
     "stream-json",
     "--trust",
-    "-f",
+    ...forceFlag(permissions),
     ...(model === undefined ? [] : ["--model", model]),
     "--workspace",
     cwd

@@ -5,11 +5,12 @@
  * `error{type,message}`. The answer is the assistant text joined. Stderr is noise unless the
  * run fails (retries of a 429 print there while the run may still succeed). Pure.
  */
-import type { ErrorKind } from "../../domain/job.js"
+import type { Denial } from "../../domain/events.js"
+import type { ErrorKind, Permissions } from "../../domain/job.js"
 import { classifyHttpStatus } from "../classify.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
 import { obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
-import { appendTail, summary, toolProgress } from "./parse.js"
+import { appendTail, denial, summary, toolProgress } from "./parse.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Parser state. `pending` is assistant text not yet reported as progress. */
@@ -20,6 +21,10 @@ export interface GeminiState {
   readonly lastError: string
   readonly result?: { readonly ok: boolean; readonly errorText: string; readonly stats: JsonObject | undefined }
   readonly plain: string
+  /** Tool calls awaiting their `tool_result`, by `tool_id`. */
+  readonly calls: Readonly<Record<string, Denial>>
+  /** Tool calls refused so far. */
+  readonly denials: ReadonlyArray<Denial>
 }
 
 const PLAIN_TAIL_CHARS = 4096
@@ -37,6 +42,31 @@ export function geminiExitKind(exitCode: number): ErrorKind | undefined {
   return undefined
 }
 
+/**
+ * `tool_result` error types that mean the call was refused, not that the tool failed
+ * (gemini-cli's ToolErrorType): a tool the approval mode did not register, one it excluded,
+ * one its policy denied.
+ */
+export const DENIED_TOOL_ERRORS: ReadonlySet<string> = new Set(["tool_not_registered", "execution_denied", "policy_violation"])
+
+/** `--approval-mode` per level: `plan` reads only; `auto_edit` approves edits; `yolo` approves everything, the shell too. */
+const APPROVAL_MODE: { readonly [P in Permissions]: string } = {
+  plan: "plan",
+  edit: "auto_edit",
+  full: "yolo"
+}
+
+/**
+ * The state after a `tool_result`: the call leaves {@link GeminiState.calls}, and joins
+ * {@link GeminiState.denials} when its error type is one of {@link DENIED_TOOL_ERRORS}.
+ */
+export function settleToolCall(state: GeminiState, event: JsonObject): GeminiState {
+  const id = str(event, "tool_id") ?? ""
+  const { [id]: call, ...calls } = state.calls
+  const refused = str(event, "status") === "error" && DENIED_TOOL_ERRORS.has(str(obj(event, "error"), "type") ?? "")
+  return { ...state, calls, denials: refused ? [...state.denials, call ?? { tool: "unknown", target: "" }] : state.denials }
+}
+
 /** Reports assistant text gathered since the last progress message, if any. */
 function flushPending(state: GeminiState): { state: GeminiState; progress: string[] } {
   if (state.pending.trim() === "") return { state: { ...state, pending: "" }, progress: [] }
@@ -48,11 +78,15 @@ function onEvent(state: GeminiState, event: JsonObject): { state: GeminiState; p
   switch (str(event, "type")) {
     case "init":
       return { state, progress: [summary(`started: model ${str(event, "model") ?? "default"}`)] }
-    case "tool_use":
-      return { state, progress: [toolProgress(str(event, "tool_name") ?? "unknown", obj(event, "parameters"), undefined)] }
+    case "tool_use": {
+      const name = str(event, "tool_name") ?? "unknown"
+      const call = denial(name, obj(event, "parameters"), undefined)
+      const calls = { ...state.calls, [str(event, "tool_id") ?? ""]: call }
+      return { state: { ...state, calls }, progress: [toolProgress(name, obj(event, "parameters"), undefined)] }
+    }
     case "tool_result": {
       const message = str(obj(event, "error"), "message")
-      return { state, progress: str(event, "status") === "error" ? [summary(`tool error: ${message ?? "failed"}`)] : [] }
+      return { state: settleToolCall(state, event), progress: str(event, "status") === "error" ? [summary(`tool error: ${message ?? "failed"}`)] : [] }
     }
     case "error": {
       const message = str(event, "message") ?? ""
@@ -77,9 +111,10 @@ function onEvent(state: GeminiState, event: JsonObject): { state: GeminiState; p
 }
 
 /**
- * The Gemini CLI adapter. `--approval-mode auto_edit`: without it headless runs get no edit
- * tools (PROVIDERS.md); `yolo` would also approve every shell command. `--skip-trust`: an
- * untrusted folder is refused otherwise. `-p ""`: headless, the prompt comes from stdin.
+ * The Gemini CLI adapter. `--approval-mode` from the job's level ({@link APPROVAL_MODE}):
+ * in the default mode headless runs get no edit or shell tools (PROVIDERS.md), and a call to a
+ * tool the mode did not give is a refusal. `--skip-trust`: an untrusted folder is refused
+ * otherwise. `-p ""`: headless, the prompt comes from stdin.
  */
 export const geminiAdapter: ProviderAdapter<GeminiState> = {
   provider: "gemini",
@@ -87,17 +122,17 @@ export const geminiAdapter: ProviderAdapter<GeminiState> = {
   defaultBin: "gemini",
   installHint: "npm install -g @google/gemini-cli",
   promptVia: "stdin",
-  argv: ({ model }) => [
+  argv: ({ model, permissions }) => [
     "-o",
     "stream-json",
     ...(model === undefined ? [] : ["-m", model]),
     "--approval-mode",
-    "auto_edit",
+    APPROVAL_MODE[permissions],
     "--skip-trust",
     "-p",
     ""
   ],
-  initial: () => ({ answer: "", pending: "", lastError: "", plain: "" }),
+  initial: () => ({ answer: "", pending: "", lastError: "", plain: "", calls: {}, denials: [] }),
   onLine(state, line, stream) {
     if (stream === "stderr") return { state }
     const event = parseJsonObject(line)
@@ -124,7 +159,8 @@ export const geminiAdapter: ProviderAdapter<GeminiState> = {
               ok: result.ok,
               result: state.answer,
               errorText: result.errorText || state.lastError,
-              usage: result.stats
+              usage: result.stats,
+              denials: state.denials
             }
     })
   }

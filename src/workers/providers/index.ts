@@ -2,11 +2,12 @@
  * Registry of provider adapters: provider name -> adapter, and which executable to run.
  * Pure; the environment is passed in.
  */
-import type { Provider } from "../../domain/job.js"
+import type { EventOf } from "../../domain/events.js"
+import { DEFAULT_PERMISSIONS, type Provider } from "../../domain/job.js"
 import { claudeAdapter } from "./claude.js"
 import { cursorAdapter } from "./cursor.js"
 import { geminiAdapter } from "./gemini.js"
-import type { ProviderAdapter } from "./types.js"
+import type { ArgvOptions, ProviderAdapter } from "./types.js"
 
 /** Every adapter by provider name. */
 export const ADAPTERS: { readonly [P in Provider]: ProviderAdapter<unknown> } = {
@@ -28,4 +29,9 @@ export function adapterFor(provider: Provider): ProviderAdapter<unknown> {
 export function resolveBin(adapter: ProviderAdapter<unknown>, env: NodeJS.ProcessEnv): string {
   const configured = env[adapter.binEnv]?.trim()
   return configured === undefined || configured === "" ? adapter.defaultBin : configured
+}
+
+/** The command-line options of a queued job: its model, cwd and permissions (`edit` when its event names none). */
+export function argvOptions(job: EventOf<"JobQueued">["data"]): ArgvOptions {
+  return { model: job.model ?? undefined, cwd: job.cwd, permissions: job.permissions ?? DEFAULT_PERMISSIONS }
 }

@@ -3,6 +3,7 @@
  * Each adapter reduces its own final event to a {@link TerminalEvent}; this module decides.
  * Pure; no I/O.
  */
+import type { Denial } from "../../domain/events.js"
 import type { ErrorKind, Provider } from "../../domain/job.js"
 import { classifyError, errorLine, truncate } from "../classify.js"
 import type { ExitInfo, Outcome } from "./types.js"
@@ -19,6 +20,8 @@ export interface TerminalEvent {
   readonly errorStatus?: number | undefined
   readonly usage?: Record<string, unknown> | undefined
   readonly costUsd?: number | undefined
+  /** Tool calls the agent was refused during the run. */
+  readonly denials?: ReadonlyArray<Denial> | undefined
 }
 
 /** What an adapter knows at the end of a run. */
@@ -73,6 +76,7 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
         kind: "succeeded",
         exitCode: exit.exitCode,
         result: terminal.result,
+        denials: terminal.denials ?? [],
         ...(terminal.usage === undefined ? {} : { usage: terminal.usage }),
         ...(terminal.costUsd === undefined ? {} : { costUsd: terminal.costUsd }),
         ...version

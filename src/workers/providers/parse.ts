@@ -1,6 +1,7 @@
 /**
  * The one-line progress messages made from the CLIs' JSON lines. Pure; no I/O.
  */
+import type { Denial } from "../../domain/events.js"
 import type { JsonObject } from "../../domain/json.js"
 import { toolTarget } from "../../domain/tools.js"
 
@@ -28,4 +29,9 @@ export function appendTail(tail: string, line: string, maxChars: number): string
   const cut = joined.slice(joined.length - maxChars)
   const newline = cut.indexOf("\n")
   return newline === -1 ? cut : cut.slice(newline + 1)
+}
+
+/** A refused tool call: its name and main argument (see {@link toolTarget}) on one line. */
+export function denial(tool: string, input: JsonObject | undefined, cwd: string | undefined): Denial {
+  return { tool, target: summary(toolTarget(input, cwd) ?? "") }
 }

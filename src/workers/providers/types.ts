@@ -2,7 +2,8 @@
  * The contract between the runner and a provider CLI (PROVIDERS.md): how to call it, how to
  * read its output line by line, and how to judge the run when it ends. Pure; no I/O.
  */
-import type { ErrorKind, LogStream, Provider } from "../../domain/job.js"
+import type { Denial } from "../../domain/events.js"
+import type { ErrorKind, LogStream, Permissions, Provider } from "../../domain/job.js"
 
 /** The child's output streams (the `system` stream is aidp's own). */
 export type ChildStream = Extract<LogStream, "stdout" | "stderr">
@@ -11,6 +12,8 @@ export type ChildStream = Extract<LogStream, "stdout" | "stderr">
 export interface ArgvOptions {
   readonly model?: string | undefined
   readonly cwd: string
+  /** What the agent may do, mapped to the CLI's own flags. */
+  readonly permissions: Permissions
 }
 
 /** What one parsed line contributed. `progress`: short one-line messages for the monitor. */
@@ -47,6 +50,8 @@ export interface Succeeded {
   readonly usage?: Record<string, unknown>
   readonly costUsd?: number
   readonly cliVersion?: string
+  /** Tool calls the agent was refused (empty: none); the run still succeeded, with a warning. */
+  readonly denials: ReadonlyArray<Denial>
 }
 
 /** A failed execution. `error` is the CLI's own message, one line, at most ~300 chars. */
@@ -80,7 +85,11 @@ export interface ProviderAdapter<S> {
    * limited to ~128 KiB per argument (PROVIDERS.md), so the prompt never appears in argv.
    */
   readonly promptVia: "stdin"
-  /** Arguments after the executable. Never contains the prompt, so it can be recorded as is. */
+  /**
+   * Arguments after the executable. Never contains the prompt, so it can be recorded as is.
+   * Throws for a level the CLI cannot honour (`permissionsRefusal` in domain/job.ts refuses
+   * such jobs when they are queued).
+   */
   argv(options: ArgvOptions): string[]
   /** Parser state before the first line. */
   initial(): S
