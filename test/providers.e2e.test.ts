@@ -74,7 +74,7 @@ describe("providers end to end", () => {
     })
   }
 
-  test("gemini rate_limit with attempts left goes back to the queue (retry policy, 5 s backoff)", async () => {
+  test("gemini rate_limit with attempts left goes back to the queue (retry policy)", async () => {
     const cwd = await dirs.make()
     const id = (await runCli(suite.db, ["jobs", "enqueue", "--provider", "gemini", "--prompt", "x", "--cwd", cwd, "--max-attempts", "2"])).stdout.trim()
     await withWorker(suite.db, { FAKE_AGENT_MODE: "rate_limit" }, () =>

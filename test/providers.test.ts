@@ -5,7 +5,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import type { ErrorKind } from "../src/domain/job.js"
-import { classifyError, classifyText, errorLine } from "../src/workers/classify.js"
+import { classifyError, classifyText, errorLine, retryHint } from "../src/workers/classify.js"
 import { claudeAdapter } from "../src/workers/providers/claude.js"
 import { cursorAdapter } from "../src/workers/providers/cursor.js"
 import { geminiAdapter, geminiExitKind } from "../src/workers/providers/gemini.js"
@@ -379,6 +379,34 @@ describe("classify", () => {
     assert.equal(errorLine("\n  \x1b[1mfirst\x1b[0m  line \n second"), "first line")
     assert.equal(errorLine("x".repeat(1000)).length, 300)
     assert.equal(errorLine("noise\nAPI Error: Connection error.\nmore"), "API Error: Connection error.")
+  })
+})
+
+describe("retry hints: the time a provider names for trying again", () => {
+  it("reads reset times and delays from the CLIs' messages", () => {
+    assert.deepEqual(retryHint("claude", "You've hit your limit · resets 4pm (Europe/Berlin)"), {
+      _tag: "Reset",
+      hour: 16,
+      minute: 0,
+      timeZone: "Europe/Berlin",
+      said: "claude: resets 4pm (Europe/Berlin)"
+    })
+    assert.deepEqual(retryHint("claude", "You've hit your limit · resets 12:30am"), { _tag: "Reset", hour: 0, minute: 30, timeZone: "UTC", said: "claude: resets 12:30am" })
+    assert.deepEqual(retryHint("gemini", "Resource has been exhausted (e.g. check quota). Suggested retry after 1s."), { _tag: "Delay", ms: 1_000, said: "gemini asked for 1 s" })
+    assert.deepEqual(retryHint("gemini", "Quota exceeded for metric: x, limit: 10\nPlease retry in 38.461756325s."), { _tag: "Delay", ms: 38_462, said: "gemini asked for 38 s" })
+    assert.deepEqual(retryHint("gemini", `{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"300s"}`), { _tag: "Delay", ms: 300_000, said: "gemini asked for 5 min" })
+    assert.equal(retryHint("claude", "API Error: Repeated 529 Overloaded errors."), undefined)
+  })
+
+  it("an outcome carries the hint: claude's last retry_delay_ms, gemini's result text, claude's reset time", () => {
+    const retry = (ms: number) => `{"type":"system","subtype":"api_retry","attempt":1,"max_retries":10,"retry_delay_ms":${ms},"error_status":429,"error":"rate_limit"}`
+    const rateLimited = [CLAUDE_INIT, retry(608), retry(38_000), claudeError("API Error: Rate limit reached", `"api_error_status":429,`).split("\n")[1]].join("\n")
+    const hintOf = (outcome: Outcome) => (outcome.kind === "failed" ? outcome.retryHint : undefined)
+    assert.deepEqual(hintOf(replay(claudeAdapter, rateLimited, exited(1)).outcome), { _tag: "Delay", ms: 38_000, said: "claude asked for 38 s" })
+    assert.equal(hintOf(replay(claudeAdapter, claudeError("You've hit your limit · resets 4pm (Europe/Berlin)"), exited(1)).outcome)?._tag, "Reset")
+    const gemini429 = `${GEMINI_HEAD}\n${JSON.stringify({ type: "result", status: "error", error: { type: "unknown", message: "[API Error: Resource has been exhausted (e.g. check quota).\nSuggested retry after 1s.]" } })}`
+    assert.deepEqual(hintOf(replay(geminiAdapter, gemini429, exited(173)).outcome), { _tag: "Delay", ms: 1_000, said: "gemini asked for 1 s" })
+    assert.equal(hintOf(replay(claudeAdapter, rateLimited.split("\n").slice(0, 3).join("\n"), exited(null, { signal: "SIGKILL", timedOut: true })).outcome), undefined, "aidp's timeout names no time")
   })
 })
 

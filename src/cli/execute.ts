@@ -23,11 +23,11 @@ import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
-    "aidp execute next [--provider P] [--model M] [--detach] [--json]",
-    "aidp execute STEP [--provider P] [--model M] [--detach] [--json]",
+    "aidp execute next [--provider P] [--model M] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--retry-timeouts] [--detach] [--json]",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
@@ -37,6 +37,7 @@ Ctrl-C cancels it.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
+    ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
     ["--detach", "only queue the job and print its id; aidp worker runs it"],
     ["--list", "list the steps with the status of their latest job instead"],
     ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
@@ -94,7 +95,7 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
  * check and the append hold an advisory lock on (cwd, step), so two `aidp execute` at once
  * cannot both enqueue it. Throws UserError naming the existing job.
  */
-const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof PROVIDERS)[number], model: string | null) => {
+const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof PROVIDERS)[number], model: string | null, retryTimeouts: boolean) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -116,7 +117,8 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: (typeof 
       priority: JOB_DEFAULTS.priority,
       maxAttempts: JOB_DEFAULTS.maxAttempts,
       timeoutMs: JOB_DEFAULTS.timeoutMs,
-      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" }
+      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
+      retryTimeouts
     })
     return id
   } finally {
@@ -154,7 +156,8 @@ const progressPrinter = (app: App, id: string, provider: Provider) => {
     if (job.status !== "running") sink.flush()
     if (job.status === "queued" && last.status === "running" && job.error) {
       const executions = await getExecutions(app.db.sql, id)
-      const why = `(${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}.`
+      const because = job.retryReason === null ? "" : ` (${sanitize(job.retryReason)})`
+      const why = `(${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}${because}.`
       process.stdout.write(
         executions.at(-1)?.status === "abandoned"
           ? `Execution ${executions.length} ended on aidp's side, spending no attempt ${why}\n`
@@ -203,6 +206,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     list: { type: "boolean", default: false },
     provider: { type: "string", default: "claude" },
     model: { type: "string" },
+    retryTimeouts: { type: "boolean", default: false },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -222,7 +226,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const id = await enqueueStep(app, cwd, step, provider, model ?? null)
+    const id = await enqueueStep(app, cwd, step, provider, model ?? null, cli.flags.retryTimeouts)
     if (cli.flags.detach) {
       if (cli.flags.json) printJson(jobJson((await getJob(app.db.sql, id))!))
       else process.stdout.write(`${id}\n`)

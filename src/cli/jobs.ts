@@ -184,6 +184,7 @@ const ENQUEUE_HELP: CommandHelp = {
     ["--priority N", `higher runs first, -1000 to 1000 (default ${JOB_DEFAULTS.priority})`],
     ["--max-attempts N", `attempts before the job fails for good, 1 to 100 (default ${JOB_DEFAULTS.maxAttempts})`],
     ["--timeout SECONDS", `one attempt's time limit (default ${JOB_DEFAULTS.timeoutMs / 1000}, i.e. ${JOB_DEFAULTS.timeoutMs / 60_000} min)`],
+    ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
     ["--json", "print the new job as JSON instead of its id"]
   ]
 }
@@ -198,6 +199,7 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
     priority: { type: "number", default: JOB_DEFAULTS.priority },
     maxAttempts: { type: "number", default: JOB_DEFAULTS.maxAttempts },
     timeout: { type: "number", default: JOB_DEFAULTS.timeoutMs / 1000 },
+    retryTimeouts: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
   noMoreArgs(cli.input, 0, ENQUEUE_USAGE)
@@ -227,7 +229,8 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
       priority,
       maxAttempts,
       timeoutMs: timeoutS * 1000,
-      metadata: {}
+      metadata: {},
+      retryTimeouts: cli.flags.retryTimeouts
     })
     const details = await loadDetails(app.db.sql, id)
     if (cli.flags.json) printJson(jobJson(details!.job))

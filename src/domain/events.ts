@@ -26,7 +26,9 @@ export const JobQueued = Schema.Struct({
     max_attempts: PositiveInt,
     /** Wall-clock limit of one execution, ms. */
     timeout_ms: PositiveInt,
-    metadata: Schema.Record(Schema.String, Schema.Unknown)
+    metadata: Schema.Record(Schema.String, Schema.Unknown),
+    /** Retry an execution that ran past `timeout_ms` automatically (`--retry-timeouts`); absent = false (events before it existed). */
+    retry_timeouts: Schema.optionalKey(Schema.Boolean)
   })
 })
 
@@ -109,7 +111,9 @@ export const JobRetryRequested = Schema.Struct({
   data: Schema.Struct({
     requested_by: Schema.Literals(["user", "policy"]),
     /** Earliest time the next execution may start. */
-    run_at: IsoTime
+    run_at: IsoTime,
+    /** Why the policy re-queued it, e.g. `rate limit, claude asked for 38 s`; absent for a person's retry and older events. */
+    reason: Schema.optionalKey(Schema.String)
   })
 })
 

@@ -52,14 +52,15 @@ export const ErrorKindSchema = Schema.Literals(ERROR_KINDS)
 
 /**
  * Error kinds that the retry policy re-queues automatically (with backoff, up to
- * max_attempts). Everything else waits for a person to press `r`.
+ * max_attempts). `timeout` is retried only for a job enqueued with `--retry-timeouts`, `quota`
+ * only when the provider named its reset (src/domain/retryPolicy.ts). Everything else waits
+ * for a person to press `r`.
  */
 export const TRANSIENT_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   "rate_limit",
   "overloaded",
   "server_error",
   "network",
-  "timeout",
   "worker_lost"
 ])
 

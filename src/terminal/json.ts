@@ -8,7 +8,11 @@ import { usageTotals } from "./totals.js"
 
 const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
-/** A job: {id, provider, status, step, createdAt, startedAt, completedAt, durationMs, error, errorKind, attempts, metadata}. */
+/**
+ * A job: {id, provider, status, step, createdAt, runAt, retryReason, startedAt, completedAt,
+ * durationMs, error, errorKind, attempts, maxAttempts, retryTimeouts, metadata}; `retryReason`
+ * says why the retry policy queued it again (null otherwise).
+ */
 export const jobJson = (job: JobRecord) => ({
   id: job.id,
   provider: job.provider,
@@ -19,6 +23,7 @@ export const jobJson = (job: JobRecord) => ({
   cwd: job.cwd,
   createdAt: iso(job.createdAt),
   runAt: iso(job.runAt),
+  retryReason: job.retryReason,
   startedAt: iso(job.startedAt),
   completedAt: iso(job.completedAt),
   durationMs: job.durationMs,
@@ -26,6 +31,7 @@ export const jobJson = (job: JobRecord) => ({
   errorKind: job.errorKind,
   attempts: job.attempts,
   maxAttempts: job.maxAttempts,
+  retryTimeouts: job.retryTimeouts,
   metadata: job.metadata
 })
 

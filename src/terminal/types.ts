@@ -27,6 +27,8 @@ export type JobSummary = Pick<
   | "errorKind"
   | "attempts"
   | "progress"
+  | "runAt"
+  | "retryReason"
 >
 
 /** One execution (attempt) of a job, as listed in the details view. */

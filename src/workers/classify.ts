@@ -4,6 +4,7 @@
  * The patterns are the messages recorded in PROVIDERS.md.
  */
 import type { ErrorKind } from "../domain/job.js"
+import { formatWait, type RetryHint } from "../domain/retryPolicy.js"
 
 /** An HTTP status code as a word: `(429)` and `status 429.` match, `file.js:429:3` does not. */
 const status = (...codes: number[]): string => String.raw`(?<![\w:.\/-])(?:${codes.join("|")})(?![\w:\/-]|\.\d)`
@@ -245,4 +246,34 @@ export function errorLine(text: string): string {
     lines[0] ??
     ""
   return truncate(chosen)
+}
+
+/** `retry after 1s`, `Please retry in 38.46s`, gemini's RetryInfo `"retryDelay":"38s"`: seconds. */
+const RETRY_DELAY = /retry (?:after|in) (\d+(?:\.\d+)?) ?s(?:ec(?:ond)?s?)?\b|"retryDelay":\s*"(\d+(?:\.\d+)?)s"/i
+/** Claude's `resets 4pm (Europe/Berlin)`, `resets 4:30pm`, `resets 16:00 (UTC)`. */
+const RESETS = /\bresets (?:at )?(\d{1,2})(?::(\d\d))? ?([ap]m)?(?: \(([A-Za-z_]+(?:\/[A-Za-z_+-]+)*)\))?/i
+
+/**
+ * The time `provider` named for trying again in its error text (PROVIDERS.md): a delay
+ * (`Suggested retry after 1s.`, `Please retry in 38.4s.`, `"retryDelay":"38s"`) or a
+ * wall-clock reset (`You've hit your limit · resets 4pm (Europe/Berlin)`; UTC when no zone is
+ * named). Undefined when it named none.
+ */
+export function retryHint(provider: string, text: string): RetryHint | undefined {
+  const reset = RESETS.exec(text)
+  if (reset !== null) {
+    const [, hourText = "0", minuteText = "0", meridiem, timeZone] = reset
+    const clock = Number(hourText)
+    const hour = meridiem === undefined ? clock : (clock % 12) + (meridiem.toLowerCase() === "pm" ? 12 : 0)
+    const minute = Number(minuteText)
+    if (hour < 24 && minute < 60) return { _tag: "Reset", hour, minute, timeZone: timeZone ?? "UTC", said: `${provider}: ${reset[0].trim()}` }
+  }
+  const delay = RETRY_DELAY.exec(text)
+  const seconds = Number(delay?.[1] ?? delay?.[2])
+  return delay === null || !Number.isFinite(seconds) ? undefined : delayHint(provider, Math.ceil(seconds * 1000))
+}
+
+/** A delay `provider` asked for, ms (claude's `retry_delay_ms`, gemini's `retry after 1s`). */
+export function delayHint(provider: string, ms: number): RetryHint {
+  return { _tag: "Delay", ms, said: `${provider} asked for ${formatWait(ms)}` }
 }

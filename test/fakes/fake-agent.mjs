@@ -20,6 +20,7 @@
 //   FAKE_AGENT_DELAY_MS  pause between lines in `slow` (default 200) and `activity` (default 0).
 //   FAKE_AGENT_HUGE_BYTES size of the `huge_line` result (default 6 MiB).
 //   FAKE_AGENT_EXIT      exit code of claude's API-error scenarios (default 1; 0 = older versions).
+//   FAKE_AGENT_RETRY_DELAY_MS  retry_delay_ms of claude's system/api_retry lines (default 1000).
 //   FAKE_AGENT_SIGNAL    signal of `signal` (default SIGSEGV).
 //   FAKE_AGENT_MODEL     model named in the init event.
 import { spawn } from "node:child_process"
@@ -81,7 +82,7 @@ const claude = {
   toolResult: () => json({ type: "user", message: { role: "user", content: [{ tool_use_id: "toolu_01", type: "tool_result", content: `File created successfully at: ${resolve(cwd, writeTarget)}` }] }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0003-4000-8000-000000000003" }),
   result: (result) => json({ type: "result", subtype: "success", is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: 3, result, session_id: sessionId, total_cost_usd: 0.0123, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: [], uuid: "0b7f6c1e-0004-4000-8000-000000000004" }),
   apiError: (result, status) => json({ type: "result", subtype: "success", is_error: true, ...(status === undefined ? {} : { api_error_status: status }), duration_ms: 812, duration_api_ms: 0, num_turns: 1, result, session_id: sessionId, total_cost_usd: 0, usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 }, permission_denials: [], uuid: "0b7f6c1e-0005-4000-8000-000000000005" }),
-  retry: (attempt, status) => json({ type: "system", subtype: "api_retry", attempt, max_retries: 10, retry_delay_ms: 1000, error_status: status, error: "rate_limit", session_id: sessionId, uuid: "0b7f6c1e-0006-4000-8000-000000000006" })
+  retry: (attempt, status) => json({ type: "system", subtype: "api_retry", attempt, max_retries: 10, retry_delay_ms: Number(env.FAKE_AGENT_RETRY_DELAY_MS || 1000), error_status: status, error: "rate_limit", session_id: sessionId, uuid: "0b7f6c1e-0006-4000-8000-000000000006" })
 }
 
 const gemini = {

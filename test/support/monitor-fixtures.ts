@@ -24,6 +24,8 @@ export function job(id: string, fields: Partial<JobSummary> = {}): JobSummary {
     errorKind: null,
     attempts: 0,
     progress: null,
+    runAt: ago(600_000),
+    retryReason: null,
     ...fields
   }
 }

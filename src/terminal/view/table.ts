@@ -5,7 +5,7 @@
  */
 import { sanitize } from "../sanitize.js"
 import type { JobSummary } from "../types.js"
-import { errorText, formatDuration, jobDurationMs, projectName, shortId } from "./format.js"
+import { errorText, formatDuration, jobDurationMs, nextRunText, projectName, shortId } from "./format.js"
 import { displayWidth, graphemes, graphemeWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
 
 const ID_WIDTH = 8
@@ -150,10 +150,13 @@ export function activityText(job: JobSummary): string {
 
 /**
  * What the Error column says: the error in the words of {@link errorText} (`rate_limit: 429 …`,
- * `cancelled by user`), sanitized, one line; nothing for a running job.
+ * `cancelled by user`), sanitized, one line; for a job the retry policy queued again, when
+ * and why it runs ({@link nextRunText}); nothing for a running job.
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
   if (job.status === "running") return { text: "", style: null }
+  const next = nextRunText(job)
+  if (next !== null) return { text: sanitize(next), style: "dim" }
   return { text: errorText(job.error === null ? null : sanitize(job.error), job.errorKind), style: job.status === "failed" ? "error" : "dim" }
 }
 

@@ -3,6 +3,7 @@
  * read its output line by line, and how to judge the run when it ends. Pure; no I/O.
  */
 import type { ErrorKind, LogStream, Provider } from "../../domain/job.js"
+import type { RetryHint } from "../../domain/retryPolicy.js"
 
 /** The child's output streams (the `system` stream is aidp's own). */
 export type ChildStream = Extract<LogStream, "stdout" | "stderr">
@@ -57,6 +58,8 @@ export interface Failed {
   readonly errorKind: ErrorKind
   readonly error: string
   readonly cliVersion?: string
+  /** A time the CLI named for trying again (reset time, `retry after N s`, claude's `retry_delay_ms`). */
+  readonly retryHint?: RetryHint
 }
 
 /** The judged end of one execution. */
