@@ -9,7 +9,7 @@ import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { AGENT_RETRY_FLOOR_MS, hintTime, RETRY_MARGIN_MS } from "../src/domain/retryPolicy.js"
 import { formatClock } from "../src/terminal/view/format.js"
-import { runCli } from "./support/cli.js"
+import { finished, runCli, startCli } from "./support/cli.js"
 import { e2eSuite, showJob, withWorker } from "./support/e2e.js"
 import { waitFor } from "./support/wait.js"
 
@@ -72,6 +72,21 @@ describe("retry policy end to end", () => {
     assert.ok(runAt - failedAt >= AGENT_RETRY_FLOOR_MS - SLACK_MS, `${runAt - failedAt} ms`)
     assert.ok(runAt - failedAt <= AGENT_RETRY_FLOOR_MS * 1.25 + SLACK_MS, `${runAt - failedAt} ms`)
     assert.equal((await runCli(suite.db, ["jobs", "cancel", job.id])).code, 0)
+  })
+
+  test("aidp execute says when and why the failed attempt runs again", async () => {
+    const cwd = await suite.dirs.make()
+    const child = startCli(suite.db, ["execute", "next", "--provider", "gemini"], { cwd, env: { FAKE_AGENT_MODE: "rate_limit" } })
+    let stdout = ""
+    child.stdout?.setEncoding("utf8").on("data", (data: string) => (stdout += data))
+    const done = finished(child, { timeoutMs: 30_000 })
+    const line = await waitFor("the retry line", async () => /^Attempt 1 of 3 failed .*$/m.exec(stdout)?.[0])
+    child.kill("SIGINT")
+    await done
+    assert.match(
+      line,
+      /^Attempt 1 of 3 failed \(rate_limit\): Resource has been exhausted \(e\.g\. check quota\)\. Suggested retry after 1s\. Retrying at \d\d:\d\d:\d\d \(rate limit, gemini asked for 1 s\)\.$/
+    )
   })
 
   test("a timed-out job is not retried automatically by default", async () => {
