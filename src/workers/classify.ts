@@ -202,7 +202,7 @@ export function apiError(text: string): ApiError | undefined {
     const inner = jsonError(wrapped)
     if (inner !== undefined) return { ...inner, prefix: "" }
     const message = oneLine(wrapped)
-    if (message !== "") return { message, status: undefined, prefix: "" }
+    if (message !== "" && !message.startsWith("{")) return { message, status: undefined, prefix: "" }
   }
   return jsonError(text)
 }
