@@ -9,7 +9,20 @@ import { Result } from "effect"
 import { decide, evolve, fold, initialState, type JobCommand } from "../src/domain/decider.js"
 import { decodeEvent, type JobEvent } from "../src/domain/events.js"
 import type { ErrorKind, JobStatus } from "../src/domain/job.js"
-import { BASE_BACKOFF_MS, backoffMs, MAX_ABANDONED_IN_ROW, MAX_BACKOFF_MS, shouldRetry } from "../src/domain/retryPolicy.js"
+import {
+  abandonDelayMs,
+  AGENT_RETRY_FLOOR_MS,
+  AGENT_RETRY_MAX_MS,
+  agentBackoffMs,
+  agentRetry,
+  type AgentFailure,
+  BASE_BACKOFF_MS,
+  formatWait,
+  hintTime,
+  MAX_ABANDONED_IN_ROW,
+  MAX_BACKOFF_MS,
+  RETRY_MARGIN_MS
+} from "../src/domain/retryPolicy.js"
 import { cmd } from "./support/commandBuilders.js"
 import { at, ev, EXEC_1, EXEC_2, EXEC_3, T0 } from "./support/events.js"
 
@@ -69,7 +82,13 @@ interface Case {
 }
 
 const refused = (message?: string | RegExp): Then => ({ error: "IllegalTransition", ...(message ? { message } : {}) })
-const policyRetry = (delayMs: number) => ev.retry("policy", new Date(NOW.getTime() + delayMs))
+/** The policy's retry of an execution ended on aidp's side, `delayMs` after NOW. */
+const requeue = (delayMs: number, reason = "its worker was lost") => ev.retry("policy", new Date(NOW.getTime() + delayMs), reason)
+/** The policy's retry of an agent's failure of `kind` (its `spent`th attempt), after the jittered backoff. */
+const backoffRetry = (kind: ErrorKind, spent: number, executionId = EXEC_1) => {
+  const waitMs = agentBackoffMs(spent, executionId)
+  return ev.retry("policy", new Date(NOW.getTime() + waitMs), `${kind.replace("_", " ")}, backoff ${formatWait(waitMs)}`)
+}
 const failedEvent = (kind: ErrorKind, executionId = EXEC_1) =>
   ev.failed(executionId, kind, { error: `boom: ${kind}`, duration_ms: 900 })
 const abandonedEvent = (executionId = EXEC_1) => ev.abandoned(executionId, "lease expired")
@@ -176,17 +195,37 @@ const cases: ReadonlyArray<Case> = [
   { name: "Succeed twice is refused", given: given.completed, when: cmd.succeed(EXEC_1), then: refused() },
   // Fail
   { name: "Fail, non-transient: only ExecutionFailed", given: given.running, when: cmd.fail(EXEC_1, "auth", NOW), then: [failedEvent("auth")] },
-  ...(["rate_limit", "overloaded", "network", "timeout"] as const).map((kind): Case => ({
-    name: `Fail, transient ${kind} on attempt 1 of 3: retried by policy after 5 s`,
+  ...(["rate_limit", "overloaded", "server_error", "network"] as const).map((kind): Case => ({
+    name: `Fail, transient ${kind} on attempt 1 of 3: retried by policy after the 60 s backoff`,
     given: given.running,
     when: cmd.fail(EXEC_1, kind, NOW),
-    then: [failedEvent(kind), policyRetry(5_000)]
+    then: [failedEvent(kind), backoffRetry(kind, 1)]
   })),
   {
-    name: "Fail, transient on attempt 2 of 3: retried by policy after 10 s",
+    name: "Fail, transient on attempt 2 of 3: retried by policy after the doubled backoff",
     given: given.runningSecond,
     when: cmd.fail(EXEC_2, "network", NOW),
-    then: [failedEvent("network", EXEC_2), policyRetry(10_000)]
+    then: [failedEvent("network", EXEC_2), backoffRetry("network", 2, EXEC_2)]
+  },
+  {
+    name: "Fail, rate_limit with a delay the provider asked for: run_at is that delay plus the margin",
+    given: given.running,
+    when: cmd.fail(EXEC_1, "rate_limit", NOW, { retryHint: { _tag: "Delay", ms: 38_000, said: "claude asked for 38 s" } }),
+    then: [failedEvent("rate_limit"), ev.retry("policy", new Date(NOW.getTime() + 38_000 + RETRY_MARGIN_MS), "rate limit, claude asked for 38 s")]
+  },
+  {
+    name: "Fail, quota with a reset time: retried at the reset plus the margin",
+    given: given.running,
+    when: cmd.fail(EXEC_1, "quota", NOW, { retryHint: { _tag: "Reset", hour: 16, minute: 0, timeZone: "UTC", said: "claude: resets 4pm" } }),
+    then: [failedEvent("quota"), ev.retry("policy", new Date(Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate() + (NOW.getUTCHours() >= 16 ? 1 : 0), 16) + RETRY_MARGIN_MS), "quota, claude: resets 4pm")]
+  },
+  { name: "Fail, quota without a reset time: not retried", given: given.running, when: cmd.fail(EXEC_1, "quota", NOW), then: [failedEvent("quota")] },
+  { name: "Fail, timeout (a hang): not retried by default", given: given.running, when: cmd.fail(EXEC_1, "timeout", NOW), then: [failedEvent("timeout")] },
+  {
+    name: "Fail, timeout of a job enqueued with --retry-timeouts: retried after the backoff",
+    given: [ev.queued({ retry_timeouts: true }), ev.started(EXEC_1)],
+    when: cmd.fail(EXEC_1, "timeout", NOW),
+    then: [failedEvent("timeout"), backoffRetry("timeout", 1)]
   },
   {
     name: "Fail, transient on the last attempt: no retry",
@@ -203,30 +242,30 @@ const cases: ReadonlyArray<Case> = [
   {
     name: "Fail, transient after a cancel request: no retry (the user asked to stop)",
     given: given.cancelRequested,
-    when: cmd.fail(EXEC_1, "timeout", NOW),
-    then: [failedEvent("timeout")]
+    when: cmd.fail(EXEC_1, "rate_limit", NOW),
+    then: [failedEvent("rate_limit")]
   },
   { name: "Fail of another execution is refused", given: given.running, when: cmd.fail(EXEC_2, "auth", NOW), then: refused() },
   { name: "Fail of a failed job is refused", given: given.failed, when: cmd.fail(EXEC_1, "auth", NOW), then: refused() },
   // Abandon: aidp's own side ended the execution; it spends no attempt (issue 6)
-  { name: "Abandon on attempt 1 of 3: queued again after 5 s", given: given.running, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent(), policyRetry(5_000)] },
+  { name: "Abandon on attempt 1 of 3: queued again after 5 s", given: given.running, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent(), requeue(5_000)] },
   {
     name: "Abandon on the last attempt: queued again, it spent no attempt",
     given: given.runningThird,
     when: cmd.abandon(EXEC_3, NOW),
-    then: [abandonedEvent(EXEC_3), policyRetry(5_000)]
+    then: [abandonedEvent(EXEC_3), requeue(5_000)]
   },
   {
     name: "Abandon with max_attempts 1: queued again",
     given: [ev.queued({ max_attempts: 1 }), ev.started(EXEC_1)],
     when: cmd.abandon(EXEC_1, NOW),
-    then: [abandonedEvent(), policyRetry(5_000)]
+    then: [abandonedEvent(), requeue(5_000)]
   },
   {
     name: "Abandon, the 3rd in a row: backoff 20 s",
     given: [ev.queued(), ...abandonedRuns(2), ev.started(execN(3), 3)],
     when: cmd.abandon(execN(3), NOW),
-    then: [abandonedEvent(execN(3)), policyRetry(20_000)]
+    then: [abandonedEvent(execN(3)), requeue(20_000)]
   },
   {
     name: `Abandon, the ${MAX_ABANDONED_IN_ROW}th in a row: the job fails (worker_lost), not queued again`,
@@ -251,14 +290,14 @@ const cases: ReadonlyArray<Case> = [
       ev.started(execN(11), 11)
     ],
     when: cmd.abandon(execN(11), NOW),
-    then: [abandonedEvent(execN(11)), policyRetry(5_000)]
+    then: [abandonedEvent(execN(11)), requeue(5_000)]
   },
   { name: "Abandon after a cancel request: no retry", given: given.cancelRequested, when: cmd.abandon(EXEC_1, NOW), then: [abandonedEvent()] },
   {
     name: "Abandon by a stopping worker on the last attempt: queued again at once",
     given: given.runningThird,
     when: { ...cmd.abandon(EXEC_3, NOW), workerStopping: true },
-    then: [abandonedEvent(EXEC_3), policyRetry(0)]
+    then: [abandonedEvent(EXEC_3), requeue(0, "its worker shut down")]
   },
   {
     name: "Abandon by a stopping worker after a cancel request: no retry",
@@ -268,10 +307,10 @@ const cases: ReadonlyArray<Case> = [
   },
   // Attempts spent are the agent's failures only
   {
-    name: "Fail (timeout) of attempt 2 of 2 after a shutdown ended attempt 1: retried, one attempt was spent",
+    name: "Fail (overloaded) of attempt 2 of 2 after a shutdown ended attempt 1: retried, one attempt was spent",
     given: [ev.queued({ max_attempts: 2 }), ...abandonedRuns(1), ev.started(EXEC_2, 2)],
-    when: cmd.fail(EXEC_2, "timeout", NOW),
-    then: [failedEvent("timeout", EXEC_2), policyRetry(5_000)]
+    when: cmd.fail(EXEC_2, "overloaded", NOW),
+    then: [failedEvent("overloaded", EXEC_2), backoffRetry("overloaded", 1, EXEC_2)]
   },
   {
     name: "Fail (network) with max_attempts 1 after 3 abandoned executions: no retry, its one attempt is spent",
@@ -280,10 +319,10 @@ const cases: ReadonlyArray<Case> = [
     then: [failedEvent("network", execN(4))]
   },
   {
-    name: "Fail (network), 2nd spent attempt of 3 after an abandoned one: backoff 10 s (by spent attempts)",
+    name: "Fail (network), 2nd spent attempt of 3 after an abandoned one: doubled backoff (by spent attempts)",
     given: [ev.queued(), ev.started(EXEC_1), ev.failed(EXEC_1, "network"), ev.retry("policy", at(0)), ...abandonedRuns(1, 2), ev.started(EXEC_3, 3)],
     when: cmd.fail(EXEC_3, "network", NOW),
-    then: [failedEvent("network", EXEC_3), policyRetry(10_000)]
+    then: [failedEvent("network", EXEC_3), backoffRetry("network", 2, EXEC_3)]
   },
   { name: "Abandon of a stale execution is refused", given: given.runningSecond, when: cmd.abandon(EXEC_1, NOW), then: refused() },
   { name: "Abandon of a completed job is refused", given: given.completed, when: cmd.abandon(EXEC_1, NOW), then: refused() },
@@ -416,20 +455,47 @@ describe("evolve / fold", () => {
 })
 
 describe("retry policy", () => {
-  it("backs off 5 s, 10 s, 20 s, ... capped at 5 min", () => {
+  it("requeues executions ended on aidp's side after 5 s, 10 s, 20 s, ... capped at 5 min", () => {
     assert.equal(BASE_BACKOFF_MS, 5_000)
     assert.equal(MAX_BACKOFF_MS, 300_000)
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 20].map(backoffMs), [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000])
-    assert.equal(backoffMs(0), 5_000)
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 20].map(abandonDelayMs), [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000])
+    assert.equal(abandonDelayMs(0), 5_000)
   })
 
-  it("retries only transient kinds, only below max_attempts", () => {
-    const transient: ReadonlyArray<ErrorKind> = ["rate_limit", "overloaded", "network", "timeout", "worker_lost"]
-    const permanent: ReadonlyArray<ErrorKind> = ["auth", "quota", "not_installed", "bad_output", "crashed", "cancelled", "unknown"]
-    for (const kind of transient) {
-      assert.equal(shouldRetry(kind, 1, 3), true, kind)
-      assert.equal(shouldRetry(kind, 3, 3), false, kind)
+  it("waits at least 60 s before retrying an agent's failure, doubling with up to 25 % jitter, capped at 30 min", () => {
+    assert.equal(AGENT_RETRY_FLOOR_MS, 60_000)
+    assert.equal(AGENT_RETRY_MAX_MS, 30 * 60_000)
+    const seeds = Array.from({ length: 50 }, (_, i) => execN(i))
+    for (const [spent, base] of [[1, 60_000], [2, 120_000], [3, 240_000], [5, 960_000]] as const) {
+      const waits = seeds.map((seed) => agentBackoffMs(spent, seed))
+      for (const wait of waits) assert.ok(wait >= base && wait <= base * 1.25, `${spent}: ${wait}`)
+      assert.ok(new Set(waits).size > 10, "jittered")
     }
-    for (const kind of permanent) assert.equal(shouldRetry(kind, 1, 3), false, kind)
+    assert.equal(agentBackoffMs(7, EXEC_1), AGENT_RETRY_MAX_MS)
+    assert.equal(agentBackoffMs(1, EXEC_1), agentBackoffMs(1, EXEC_1), "the same on replay")
+  })
+
+  it("retries transient kinds below max_attempts; a timeout only with --retry-timeouts, quota only with a reset time", () => {
+    const failure: Omit<AgentFailure, "errorKind"> = { spentAttempts: 1, maxAttempts: 3, retryTimeouts: false, hint: undefined, executionId: EXEC_1, now: NOW }
+    const retried = (errorKind: ErrorKind, more: Partial<AgentFailure> = {}) => agentRetry({ ...failure, ...more, errorKind }) !== undefined
+    for (const kind of ["rate_limit", "overloaded", "server_error", "network"] as const) {
+      assert.equal(retried(kind), true, kind)
+      assert.equal(retried(kind, { spentAttempts: 3 }), false, kind)
+    }
+    for (const kind of ["auth", "quota", "timeout", "not_installed", "bad_output", "crashed", "cancelled", "unknown"] as const) assert.equal(retried(kind), false, kind)
+    assert.equal(retried("timeout", { retryTimeouts: true }), true)
+    const reset = { _tag: "Reset", hour: 16, minute: 0, timeZone: "Europe/Berlin", said: "claude: resets 4pm (Europe/Berlin)" } as const
+    assert.equal(retried("quota", { hint: reset }), true)
+    assert.equal(retried("auth", { hint: reset }), false, "auth does not get better by waiting")
+  })
+
+  it("resolves a reset time in the provider's time zone to the next such moment", () => {
+    const now = new Date("2026-12-03T14:05:00Z") // 15:05 in Berlin (CET, UTC+1)
+    const resets = (hour: number, timeZone: string) => hintTime({ _tag: "Reset", hour, minute: 0, timeZone, said: "" }, now).toISOString()
+    assert.equal(resets(16, "Europe/Berlin"), "2026-12-03T15:00:00.000Z")
+    assert.equal(resets(9, "Europe/Berlin"), "2026-12-04T08:00:00.000Z", "already past today: tomorrow")
+    assert.equal(resets(16, "UTC"), "2026-12-03T16:00:00.000Z")
+    assert.equal(resets(16, "Not/AZone"), "2026-12-03T16:00:00.000Z", "an unknown zone is read as UTC")
+    assert.equal(hintTime({ _tag: "Delay", ms: 38_000, said: "" }, now).toISOString(), "2026-12-03T14:05:38.000Z")
   })
 })

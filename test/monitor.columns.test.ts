@@ -11,7 +11,7 @@ import { jobDetailsJson } from "../src/terminal/json.js"
 import { renderJobList } from "../src/terminal/plain.js"
 import { usageTotals } from "../src/terminal/totals.js"
 import { detailsContent } from "../src/terminal/view/details.js"
-import { errorText, formatCost, formatUsage, projectName } from "../src/terminal/view/format.js"
+import { errorText, formatClock, formatCost, formatUsage, projectName } from "../src/terminal/view/format.js"
 import { elideMiddle, errorCell } from "../src/terminal/view/table.js"
 import { displayWidth, lineText } from "../src/terminal/view/text.js"
 import { ago, details, execution, job, NOW } from "./support/monitor-fixtures.js"
@@ -123,6 +123,25 @@ describe("details view: tokens, cost, project and cancellation", () => {
     assert.ok(content(one).includes("Cost        $2.00"))
   })
 
+  it("says when and why a job the retry policy queued again runs: details and the list's Error column", () => {
+    const runAt = new Date(NOW.getTime() + 43_000)
+    const queued = job("abab1111-0000-4000-8000-000000000000", {
+      status: "queued",
+      attempts: 1,
+      error: "API Error: Request rejected (429) · rate limit",
+      errorKind: "rate_limit",
+      runAt,
+      retryReason: "rate limit, claude asked for 38 s"
+    })
+    const next = `retry at ${formatClock(runAt)}: rate limit, claude asked for 38 s`
+    const lines = content(details(queued, { executions: [execution(1)] }), 100)
+    assert.ok(lines.includes(`Next run    ${next}`), lines.join("\n"))
+    assert.ok(lines.some((l) => l.startsWith("Error       rate_limit: API Error")), "the error stays")
+    assert.match(renderJobList([queued], NOW), new RegExp(`${next.replace(/[()]/g, "\\$&")}$`, "m"))
+    const byPerson = content(details({ ...queued, retryReason: null }, { executions: [execution(1)] }), 100)
+    assert.ok(!byPerson.some((l) => l.startsWith("Next run")), "no Next run without a policy retry")
+  })
+
   it("words a cancellation by whom, for the job and its execution", () => {
     const cancelled = details(
       job("ffff1111-0000-4000-8000-000000000000", { status: "cancelled", error: "Cancelled by user (Ctrl-C).", errorKind: "cancelled", completedAt: ago(1000) }),
@@ -142,6 +161,7 @@ describe("jobs show --json: usage and cost", () => {
     priority: 0,
     maxAttempts: 3,
     timeoutMs: 1000,
+    retryTimeouts: false,
     runAt: ago(1000),
     currentExecutionId: null,
     cancelRequested: false,

@@ -166,7 +166,7 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 180_000 }, () =>
     assert.deepEqual(groups["Failed & cancelled"], { count: 1, ids: [short(failed)] })
     // Step and Project: the completed job ran step 00_PRD in its own folder ("aidp-e2e-…", elided in the middle).
     assert.match(text, new RegExp(`${short(completed)} {2}claude {4}completed {2}00_PRD {6}aidp-…\\S{4} +\\d+(\\.\\d)?s`))
-    assert.match(text, new RegExp(`${short(failed)} {2}gemini {4}failed {5}- {11}aidp-…\\S{4} +\\d+(\\.\\d)?s {2}auth: Please…`))
+    assert.match(text, new RegExp(`${short(failed)} {2}gemini {4}failed {5}- {11}aidp-…\\S{4} +\\d+(\\.\\d)?s {2}auth: Reques…`))
     assert.match(text, new RegExp(`${short(queued)} {2}cursor {4}queued {5}- {11}aidp-…\\S{4} +- *$`, "m"))
     assertNoLogs(text)
   })

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import type { ErrorKind } from "../src/domain/job.js"
-import { classifyError, classifyText, errorLine } from "../src/workers/classify.js"
+import { classifyError, classifyText, errorLine, retryHint } from "../src/workers/classify.js"
 import { claudeAdapter } from "../src/workers/providers/claude.js"
 import { cursorAdapter } from "../src/workers/providers/cursor.js"
 import { geminiAdapter, geminiExitKind } from "../src/workers/providers/gemini.js"
@@ -82,6 +82,7 @@ const GEMINI_SUCCESS = [
   `{"type":"result","timestamp":"2026-09-25T03:30:03.100Z","status":"success","stats":{"total_tokens":1234,"input_tokens":1100,"output_tokens":134,"duration_ms":3100,"tool_calls":1}}`
 ].join("\n")
 const GEMINI_HEAD = GEMINI_SUCCESS.split("\n").slice(0, 2).join("\n")
+const GEMINI_RETRY_NOISE = 'Attempt 1 failed with status 429. Retrying with backoff... ApiError: {"error":{"code":429,"message":"Resource exhausted. Please try again later.","status":"RESOURCE_EXHAUSTED"}}\n'
 
 const CURSOR_SUCCESS = [
   `{"type":"system","subtype":"init","apiKeySource":"env","cwd":"/work/proj","session_id":"c1","model":"Claude 4.5 Sonnet","permissionMode":"default"}`,
@@ -133,8 +134,9 @@ describe("claude adapter", () => {
     ["API Error: Repeated 529 Overloaded errors. Please retry", `"api_error_status":529,`, "overloaded"],
     ["API Error: 529 {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", "", "overloaded", "API Error: 529 Overloaded"],
     ["API Error: Connection error.", "", "network"],
-    ["Request timed out. Check your network", "", "timeout"],
-    ["API Error: 500 Internal server error. Please retry", `"api_error_status":500,`, "unknown"]
+    ["Request timed out. Check your network", "", "network"],
+    ["API Error: 500 Internal server error. Please retry", `"api_error_status":500,`, "server_error"],
+    ["API Error: 500 {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Internal server error\"}}", "", "server_error", "API Error: 500 Internal server error"]
   ]
   for (const [message, extra, kind, shown] of failures) {
     it(`classifies "${message.slice(0, 40)}" (exit 1) as ${kind}`, () => {
@@ -143,6 +145,15 @@ describe("claude adapter", () => {
       assert.equal(outcome.kind === "failed" && outcome.cliVersion, "2.1.332")
     })
   }
+
+  it("a run of api_retry lines ending in an is_error result (exit 1) is classified by the result", () => {
+    const retry = (attempt: number) =>
+      `{"type":"system","subtype":"api_retry","attempt":${attempt},"max_retries":10,"retry_delay_ms":608,"error_status":529,"error":"overloaded","session_id":"s1","uuid":"u${attempt}"}`
+    const stdout = [CLAUDE_INIT, retry(1), retry(2), claudeError("API Error: Repeated 529 Overloaded errors. The API is temporarily overloaded, please try again later.", `"api_error_status":529,`).split("\n")[1]].join("\n")
+    const { outcome, progress } = replay(claudeAdapter, stdout, exited(1))
+    assertFailed(outcome, "overloaded", "API Error: Repeated 529 Overloaded errors. The API is temporarily overloaded, please try again later.")
+    assert.deepEqual(progress.slice(1), ["retry: API attempt 1 (HTTP 529)", "retry: API attempt 2 (HTTP 529)"])
+  })
 
   it("fails a success event with a non-zero exit", () => {
     assertFailed(replay(claudeAdapter, CLAUDE_SUCCESS, exited(3), "boom\n").outcome, "crashed", "claude exited with code 3 after reporting success: boom")
@@ -206,6 +217,7 @@ describe("gemini adapter", () => {
       [144, "unknown"],
       [145, "auth"],
       [173, "rate_limit"],
+      [244, "server_error"],
       [247, "overloaded"],
       [1, undefined]
     ]
@@ -223,11 +235,60 @@ describe("gemini adapter", () => {
     const retried = 'Attempt 1 failed with status 429. Retrying with backoff... ApiError: {"error":{"code":429,"message":"Resource exhausted. Please try again later.","status":"RESOURCE_EXHAUSTED"}}\n' +
       "Attempt 2 failed with status 429. Retrying with backoff...\n"
     assertFailed(replay(geminiAdapter, GEMINI_HEAD, exited(173), retried).outcome, "rate_limit", "ApiError: Resource exhausted. Please try again later.")
-    assertFailed(replay(geminiAdapter, GEMINI_HEAD, exited(247), "[API Error: The model is overloaded. Please try again later.]\n").outcome, "overloaded", "[API Error: The model is overloaded. Please try again later.]")
+    assertFailed(replay(geminiAdapter, GEMINI_HEAD, exited(247), "Error when talking to Gemini API: [API Error: The model is overloaded. Please try again later.]\n").outcome, "overloaded", "The model is overloaded. Please try again later.")
     const authJson = `{"error":{"type":"FatalAuthenticationError","message":"Please set an Auth method in your settings.json","code":41}}\n`
     assertFailed(replay(geminiAdapter, "", exited(41), authJson).outcome, "auth", "Please set an Auth method in your settings.json")
     assertFailed(replay(geminiAdapter, "", exited(145), "\n").outcome, "auth", "gemini exited with code 145 without a result.")
   })
+
+  // Gemini 0.61.0's failed API calls (PROVIDERS.md): a final `result` line whose error.message
+  // wraps the API's JSON body or text in `[API Error: ...]`, exit = HTTP status mod 256.
+  const apiFailure = (message: string) =>
+    `${GEMINI_HEAD}\n${JSON.stringify({ type: "result", timestamp: "2026-12-03T14:05:00.000Z", status: "error", error: { type: "unknown", message }, stats: { total_tokens: 0, input_tokens: 0, output_tokens: 0, duration_ms: 812, tool_calls: 0 } })}`
+  const body = (code: number, status: string, message: string, details: unknown[] = []) =>
+    `[API Error: ${JSON.stringify({ error: { code, message, status, details } })}]`
+  // [HTTP status, error.message of the result line, kind, the line the user sees]
+  const apiFailures: Array<[number, string, ErrorKind, string]> = [
+    [
+      401,
+      body(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "ACCESS_TOKEN_TYPE_UNSUPPORTED" }]),
+      "auth",
+      "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."
+    ],
+    [
+      400,
+      body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" }]),
+      "auth",
+      "API key not valid. Please pass a valid API key."
+    ],
+    [400, body(400, "INVALID_ARGUMENT", "Request contains an invalid argument."), "unknown", "Request contains an invalid argument."],
+    [
+      429,
+      "[API Error: Resource has been exhausted (e.g. check quota).\nSuggested retry after 1s.]\nPlease wait and try again later. To increase your limits, request a quota increase through AI Studio, or switch to another /auth method",
+      "rate_limit",
+      "Resource has been exhausted (e.g. check quota). Suggested retry after 1s."
+    ],
+    [
+      429,
+      body(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10\nPlease retry in 38.461756325s.", [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "38s" }]),
+      "quota",
+      "You exceeded your current quota, please check your plan and billing details. * Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10 Please retry in 38.461756325s."
+    ],
+    [
+      500,
+      body(500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"),
+      "server_error",
+      "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+    ],
+    [503, body(503, "UNAVAILABLE", "The model is overloaded. Please try again later."), "overloaded", "The model is overloaded. Please try again later."]
+  ]
+  for (const [code, message, kind, shown] of apiFailures) {
+    it(`classifies a ${code} result line (exit ${code % 256}) as ${kind} with the API's own sentence`, () => {
+      const { outcome } = replay(geminiAdapter, apiFailure(message), exited(code % 256), GEMINI_RETRY_NOISE)
+      assertFailed(outcome, kind, shown)
+      assert.doesNotMatch(outcome.kind === "failed" ? outcome.error : "", /[{}[\]]|\n/)
+    })
+  }
 
   it("a 145 exit is not a signal, and a signal is crashed", () => {
     const { outcome } = replay(geminiAdapter, GEMINI_HEAD, exited(145))
@@ -297,8 +358,12 @@ describe("classify", () => {
     ["connect ECONNREFUSED 127.0.0.1:443", "network"],
     ["getaddrinfo ENOTFOUND api.anthropic.com", "network"],
     ["TypeError: fetch failed", "network"],
-    ["Request timed out", "timeout"],
-    ["504 Gateway Timeout", "timeout"],
+    ["Request timed out", "network"],
+    ["504 Gateway Timeout", "server_error"],
+    ["API Error: 500 Internal server error.", "server_error"],
+    ["An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting", "server_error"],
+    ["502 Bad Gateway", "server_error"],
+    ["Resource has been exhausted (e.g. check quota).", "rate_limit"],
     ["at Object.<anonymous> (/x/cli.js:401:12)", "unknown"],
     ["Something else", "unknown"]
   ]
@@ -316,6 +381,34 @@ describe("classify", () => {
     assert.equal(errorLine("\n  \x1b[1mfirst\x1b[0m  line \n second"), "first line")
     assert.equal(errorLine("x".repeat(1000)).length, 300)
     assert.equal(errorLine("noise\nAPI Error: Connection error.\nmore"), "API Error: Connection error.")
+  })
+})
+
+describe("retry hints: the time a provider names for trying again", () => {
+  it("reads reset times and delays from the CLIs' messages", () => {
+    assert.deepEqual(retryHint("claude", "You've hit your limit · resets 4pm (Europe/Berlin)"), {
+      _tag: "Reset",
+      hour: 16,
+      minute: 0,
+      timeZone: "Europe/Berlin",
+      said: "claude: resets 4pm (Europe/Berlin)"
+    })
+    assert.deepEqual(retryHint("claude", "You've hit your limit · resets 12:30am"), { _tag: "Reset", hour: 0, minute: 30, timeZone: "UTC", said: "claude: resets 12:30am" })
+    assert.deepEqual(retryHint("gemini", "Resource has been exhausted (e.g. check quota). Suggested retry after 1s."), { _tag: "Delay", ms: 1_000, said: "gemini asked for 1 s" })
+    assert.deepEqual(retryHint("gemini", "Quota exceeded for metric: x, limit: 10\nPlease retry in 38.461756325s."), { _tag: "Delay", ms: 38_462, said: "gemini asked for 38 s" })
+    assert.deepEqual(retryHint("gemini", `{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"300s"}`), { _tag: "Delay", ms: 300_000, said: "gemini asked for 5 min" })
+    assert.equal(retryHint("claude", "API Error: Repeated 529 Overloaded errors."), undefined)
+  })
+
+  it("an outcome carries the hint: claude's last retry_delay_ms, gemini's result text, claude's reset time", () => {
+    const retry = (ms: number) => `{"type":"system","subtype":"api_retry","attempt":1,"max_retries":10,"retry_delay_ms":${ms},"error_status":429,"error":"rate_limit"}`
+    const rateLimited = [CLAUDE_INIT, retry(608), retry(38_000), claudeError("API Error: Rate limit reached", `"api_error_status":429,`).split("\n")[1]].join("\n")
+    const hintOf = (outcome: Outcome) => (outcome.kind === "failed" ? outcome.retryHint : undefined)
+    assert.deepEqual(hintOf(replay(claudeAdapter, rateLimited, exited(1)).outcome), { _tag: "Delay", ms: 38_000, said: "claude asked for 38 s" })
+    assert.equal(hintOf(replay(claudeAdapter, claudeError("You've hit your limit · resets 4pm (Europe/Berlin)"), exited(1)).outcome)?._tag, "Reset")
+    const gemini429 = `${GEMINI_HEAD}\n${JSON.stringify({ type: "result", status: "error", error: { type: "unknown", message: "[API Error: Resource has been exhausted (e.g. check quota).\nSuggested retry after 1s.]" } })}`
+    assert.deepEqual(hintOf(replay(geminiAdapter, gemini429, exited(173)).outcome), { _tag: "Delay", ms: 1_000, said: "gemini asked for 1 s" })
+    assert.equal(hintOf(replay(claudeAdapter, rateLimited.split("\n").slice(0, 3).join("\n"), exited(null, { signal: "SIGKILL", timedOut: true })).outcome), undefined, "aidp's timeout names no time")
   })
 })
 

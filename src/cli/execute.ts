@@ -24,11 +24,11 @@ import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, submitCommand } from ".
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
-    "aidp execute next [--provider P] [--model M] [--permissions L] [--detach] [--json]",
-    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--detach] [--json]",
+    "aidp execute next [--provider P] [--model M] [--permissions L] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--retry-timeouts] [--detach] [--json]",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
@@ -39,6 +39,7 @@ Ctrl-C cancels it.`,
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
     PERMISSIONS_HELP,
+    ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
     ["--detach", "only queue the job and print its id; aidp worker runs it"],
     ["--list", "list the steps with the status of their latest job instead"],
     ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
@@ -97,7 +98,7 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
  * cannot both enqueue it. Returns the new job's id and, when the step's latest job had
  * completed, that job (the step runs again). Throws UserError naming a queued or running job.
  */
-const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions) => {
+const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions, retryTimeouts: boolean) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -121,7 +122,8 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider
       maxAttempts: JOB_DEFAULTS.maxAttempts,
       timeoutMs: JOB_DEFAULTS.timeoutMs,
       metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
-      permissions
+      permissions,
+      retryTimeouts
     })
     return { id, rerunOf }
   } finally {
@@ -159,7 +161,8 @@ const progressPrinter = (app: App, id: string, provider: Provider) => {
     if (job.status !== "running") sink.flush()
     if (job.status === "queued" && last.status === "running" && job.error) {
       const executions = await getExecutions(app.db.sql, id)
-      const why = `(${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}.`
+      const because = job.retryReason === null ? "" : ` (${sanitize(job.retryReason)})`
+      const why = `(${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}${because}.`
       process.stdout.write(
         executions.at(-1)?.status === "abandoned"
           ? `Execution ${executions.length} ended on aidp's side, spending no attempt ${why}\n`
@@ -211,6 +214,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     provider: { type: "string", default: "claude" },
     model: { type: "string" },
     permissions: { type: "string" },
+    retryTimeouts: { type: "boolean", default: false },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -232,7 +236,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions)
+    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions, cli.flags.retryTimeouts)
     if (rerunOf && !cli.flags.json) {
       process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.
 `)

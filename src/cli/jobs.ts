@@ -185,6 +185,7 @@ const ENQUEUE_HELP: CommandHelp = {
     ["--max-attempts N", `attempts before the job fails for good, 1 to 100 (default ${JOB_DEFAULTS.maxAttempts})`],
     ["--timeout SECONDS", `one attempt's time limit (default ${JOB_DEFAULTS.timeoutMs / 1000}, i.e. ${JOB_DEFAULTS.timeoutMs / 60_000} min)`],
     PERMISSIONS_HELP,
+    ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
     ["--json", "print the new job as JSON instead of its id"]
   ]
 }
@@ -200,6 +201,7 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
     maxAttempts: { type: "number", default: JOB_DEFAULTS.maxAttempts },
     timeout: { type: "number", default: JOB_DEFAULTS.timeoutMs / 1000 },
     permissions: { type: "string" },
+    retryTimeouts: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
   noMoreArgs(cli.input, 0, ENQUEUE_USAGE)
@@ -232,7 +234,8 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
       maxAttempts,
       timeoutMs: timeoutS * 1000,
       metadata: {},
-      permissions
+      permissions,
+      retryTimeouts: cli.flags.retryTimeouts
     })
     const details = await loadDetails(app.db.sql, id)
     if (cli.flags.json) printJson(jobJson(details!.job))

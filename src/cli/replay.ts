@@ -66,7 +66,7 @@ export const describeEvent = (recorded: RecordedEvent): string => {
     case "ExecutionFailed":
       return `${event.data.error_kind}: ${sanitize(event.data.error)}`
     case "JobRetryRequested":
-      return `by ${event.data.requested_by}, runs at ${event.data.run_at}`
+      return `by ${event.data.requested_by}, runs at ${event.data.run_at}${event.data.reason === undefined ? "" : `: ${sanitize(event.data.reason)}`}`
     case "JobCancelRequested":
       return `by ${sanitize(event.data.requested_by)}`
     case "JobCancelled":

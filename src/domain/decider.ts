@@ -7,7 +7,7 @@
 import { Result, Schema } from "effect"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
 import { type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
-import { backoffMs, MAX_ABANDONED_IN_ROW, shouldRetry } from "./retryPolicy.js"
+import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"
 
 /**
  * What decide needs to know about one job, folded from its events. The read models carry
@@ -20,6 +20,8 @@ export interface JobState {
   readonly version: number
   readonly status: JobStatus | null
   readonly maxAttempts: number
+  /** JobQueued `retry_timeouts`: a timed-out execution is retried automatically. */
+  readonly retryTimeouts: boolean
   /** Executions opened so far (the last one's `attempt`). */
   readonly attempts: number
   /** Executions ended by aidp's own side (ExecutionAbandoned); they spend no attempt. */
@@ -38,6 +40,7 @@ export const initialState: JobState = {
   version: 0,
   status: null,
   maxAttempts: 1,
+  retryTimeouts: false,
   attempts: 0,
   abandoned: 0,
   abandonedInRow: 0,
@@ -53,7 +56,8 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
       return {
         ...next,
         status: "queued",
-        maxAttempts: event.data.max_attempts
+        maxAttempts: event.data.max_attempts,
+        retryTimeouts: event.data.retry_timeouts === true
       }
     case "ExecutionStarted":
       return {
@@ -116,6 +120,8 @@ export type JobCommand =
     readonly timeoutMs: number
     readonly metadata: Record<string, unknown>
     readonly permissions: Permissions
+    /** `--retry-timeouts`: retry an execution that ran past `timeoutMs` automatically. */
+    readonly retryTimeouts?: boolean
   }
   | {
     readonly _tag: "Start"
@@ -149,6 +155,8 @@ export type JobCommand =
     readonly durationMs: number
     readonly cliVersion: string | null
     readonly now: Date
+    /** A time the provider named for trying again (from its output), if any. */
+    readonly retryHint?: RetryHint | undefined
   }
   | { readonly _tag: "Retry"; readonly now: Date }
   | { readonly _tag: "RequestCancel"; readonly requestedBy: string }
@@ -189,20 +197,33 @@ const checkCurrent = (state: JobState, executionId: string): IllegalTransition |
       message: `Execution ${executionId} is not the running execution of this job (status ${state.status}).`
     })
 
-const policyRetry = (runAt: Date): JobEvent => ({
+const policyRetry = (runAt: Date, reason: string): JobEvent => ({
   type: "JobRetryRequested",
-  data: { requested_by: "policy", run_at: runAt.toISOString() }
+  data: { requested_by: "policy", run_at: runAt.toISOString(), reason }
 })
 
 /**
- * The agent's failure, followed by a policy retry when the policy says so. A job whose
- * cancel was requested is never re-queued: the person asked it to stop.
+ * The agent's failure, followed by a policy retry when the policy says so
+ * ({@link agentRetry}). A job whose cancel was requested is never re-queued: the person
+ * asked it to stop.
  */
-const failedWithPolicy = (state: JobState, failure: JobEvent, errorKind: ErrorKind, now: Date): ReadonlyArray<JobEvent> => {
-  const spent = spentAttempts(state)
-  return !state.cancelRequested && shouldRetry(errorKind, spent, state.maxAttempts)
-    ? [failure, policyRetry(new Date(now.getTime() + backoffMs(spent)))]
-    : [failure]
+const failedWithPolicy = (
+  state: JobState,
+  failure: JobEvent,
+  command: Extract<JobCommand, { readonly _tag: "Fail" }>
+): ReadonlyArray<JobEvent> => {
+  const retry = state.cancelRequested
+    ? undefined
+    : agentRetry({
+      errorKind: command.errorKind,
+      spentAttempts: spentAttempts(state),
+      maxAttempts: state.maxAttempts,
+      retryTimeouts: state.retryTimeouts,
+      hint: command.retryHint,
+      executionId: command.executionId,
+      now: command.now
+    })
+  return retry === undefined ? [failure] : [failure, policyRetry(retry.runAt, retry.reason)]
 }
 
 /**
@@ -214,7 +235,8 @@ const failedWithPolicy = (state: JobState, failure: JobEvent, errorKind: ErrorKi
 const abandonedWithPolicy = (state: JobState, abandoned: JobEvent, now: Date, workerStopping: boolean): ReadonlyArray<JobEvent> => {
   const inRow = state.abandonedInRow + 1
   if (state.cancelRequested || inRow >= MAX_ABANDONED_IN_ROW) return [abandoned]
-  return [abandoned, policyRetry(workerStopping ? now : new Date(now.getTime() + backoffMs(inRow)))]
+  const runAt = workerStopping ? now : new Date(now.getTime() + abandonDelayMs(inRow))
+  return [abandoned, policyRetry(runAt, workerStopping ? "its worker shut down" : "its worker was lost")]
 }
 
 /**
@@ -242,7 +264,8 @@ export const decide = (
         max_attempts: command.maxAttempts,
         timeout_ms: command.timeoutMs,
         metadata: command.metadata,
-        permissions: command.permissions
+        permissions: command.permissions,
+        ...(command.retryTimeouts === true ? { retry_timeouts: true } : {})
       }
     }])
   }
@@ -306,7 +329,7 @@ export const decide = (
           duration_ms: command.durationMs,
           cli_version: command.cliVersion
         }
-      }, command.errorKind, command.now))
+      }, command))
     }
     case "Abandon": {
       const error = checkCurrent(state, command.executionId)

@@ -28,7 +28,9 @@ export const JobQueued = Schema.Struct({
     timeout_ms: PositiveInt,
     metadata: Schema.Record(Schema.String, Schema.Unknown),
     /** What the agent may do; absent in events written before levels existed (read as `edit`). */
-    permissions: Schema.optionalKey(PermissionsSchema)
+    permissions: Schema.optionalKey(PermissionsSchema),
+    /** Retry an execution that ran past `timeout_ms` automatically (`--retry-timeouts`); absent = false (events before it existed). */
+    retry_timeouts: Schema.optionalKey(Schema.Boolean)
   })
 })
 
@@ -125,7 +127,9 @@ export const JobRetryRequested = Schema.Struct({
   data: Schema.Struct({
     requested_by: Schema.Literals(["user", "policy"]),
     /** Earliest time the next execution may start. */
-    run_at: IsoTime
+    run_at: IsoTime,
+    /** Why the policy re-queued it, e.g. `rate limit, claude asked for 38 s`; absent for a person's retry and older events. */
+    reason: Schema.optionalKey(Schema.String)
   })
 })
 

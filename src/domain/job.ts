@@ -24,12 +24,18 @@ export const EXECUTION_STATUSES = ["running", "succeeded", "failed", "cancelled"
 /** One of {@link EXECUTION_STATUSES}. */
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
 
-/** Why an execution failed (DESIGN.md, error_kind). */
+/**
+ * Why an execution failed (DESIGN.md, error_kind). `timeout`: the execution ran past the job's
+ * `timeout_ms` and aidp stopped it (a hang); an API request that timed out inside the CLI is
+ * `network`. `server_error`: the provider's API answered 5xx (500, 502, 504); 503 and 529
+ * are `overloaded`.
+ */
 export const ERROR_KINDS = [
   "auth",
   "rate_limit",
   "quota",
   "overloaded",
+  "server_error",
   "network",
   "timeout",
   "not_installed",
@@ -46,13 +52,15 @@ export const ErrorKindSchema = Schema.Literals(ERROR_KINDS)
 
 /**
  * Error kinds that the retry policy re-queues automatically (with backoff, up to
- * max_attempts). Everything else waits for a person to press `r`.
+ * max_attempts). `timeout` is retried only for a job enqueued with `--retry-timeouts`, `quota`
+ * only when the provider named its reset (src/domain/retryPolicy.ts). Everything else waits
+ * for a person to press `r`.
  */
 export const TRANSIENT_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   "rate_limit",
   "overloaded",
+  "server_error",
   "network",
-  "timeout",
   "worker_lost"
 ])
 

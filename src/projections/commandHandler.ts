@@ -25,13 +25,14 @@ export const loadState = async (sql: Queryable, jobId: string): Promise<JobState
     version: number
     status: JobStatus
     max_attempts: number
+    retry_timeouts: boolean
     attempts: number
     abandoned: number
     abandoned_in_row: number
     current_execution_id: string | null
     cancel_requested: boolean
   }>>`
-    select j.version, j.status, j.max_attempts, j.attempts, j.current_execution_id, j.cancel_requested,
+    select j.version, j.status, j.max_attempts, j.retry_timeouts, j.attempts, j.current_execution_id, j.cancel_requested,
            coalesce(e.abandoned, 0)::int as abandoned, coalesce(e.abandoned_in_row, 0)::int as abandoned_in_row
     from jobs j
     left join lateral (
@@ -47,6 +48,7 @@ export const loadState = async (sql: Queryable, jobId: string): Promise<JobState
     version: row.version,
     status: row.status,
     maxAttempts: row.max_attempts,
+    retryTimeouts: row.retry_timeouts,
     attempts: row.attempts,
     abandoned: row.abandoned,
     abandonedInRow: row.abandoned_in_row,

@@ -132,10 +132,10 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
       const d = event.data
       await tx`
         insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
-                          timeout_ms, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
+                          timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
         values (${jobId}, ${d.provider}, ${d.model}, 'queued', ${d.step}, ${promptSummary(d.prompt)}, ${d.cwd},
-                ${d.priority}, ${d.max_attempts}, ${d.timeout_ms}, ${at}, ${at}, 0, ${tx.json(d.metadata as never)},
-                ${recorded.version}, ${recorded.position}, ${d.permissions ?? DEFAULT_PERMISSIONS}, 0)`
+                ${d.priority}, ${d.max_attempts}, ${d.timeout_ms}, ${d.retry_timeouts === true}, ${at}, ${at}, 0,
+                ${tx.json(d.metadata as never)}, ${recorded.version}, ${recorded.position}, ${d.permissions ?? DEFAULT_PERMISSIONS}, 0)`
       await insertLogs(tx, jobId, null, [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)])
       return
     }
@@ -208,13 +208,13 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
       // the error that caused it (the monitor shows why the job waits); a person's clears it
       // (the failed execution keeps it).
       await tx`
-        update jobs set status = 'queued', run_at = ${d.run_at}, started_at = null, completed_at = null,
-          duration_ms = null,
+        update jobs set status = 'queued', run_at = ${d.run_at}, retry_reason = ${d.reason ?? null},
+          started_at = null, completed_at = null, duration_ms = null,
           error = case when ${d.requested_by} = 'user' then null else error end,
           error_kind = case when ${d.requested_by} = 'user' then null else error_kind end
         where id = ${jobId}`
       await insertLogs(tx, jobId, null, [
-        system(at, d.requested_by === "user" ? "Retry requested." : `Retry scheduled by policy for ${d.run_at}.`)
+        system(at, d.requested_by === "user" ? "Retry requested." : `Retry scheduled by policy for ${d.run_at}${d.reason === undefined ? "" : `: ${d.reason}`}.`)
       ])
       return
     }

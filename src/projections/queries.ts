@@ -20,7 +20,12 @@ export interface JobRecord {
   readonly priority: number
   readonly maxAttempts: number
   readonly timeoutMs: number
+  /** JobQueued `retry_timeouts` (`--retry-timeouts`). */
+  readonly retryTimeouts: boolean
+  /** Earliest time the job (re)runs; after a policy retry, the time the policy chose. */
   readonly runAt: Date
+  /** Why the retry policy queued the job again (JobRetryRequested `reason`); null otherwise. */
+  readonly retryReason: string | null
   readonly createdAt: Date
   readonly startedAt: Date | null
   readonly completedAt: Date | null
@@ -79,7 +84,7 @@ export interface LogRecord {
 const numOrNull = (value: string | number | null): number | null => value === null ? null : Number(value)
 
 const jobColumns = (sql: Queryable) =>
-  sql`id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts, timeout_ms, run_at,
+  sql`id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts, timeout_ms, retry_timeouts, run_at, retry_reason,
       created_at, started_at, completed_at, duration_ms, error, error_kind, attempts, current_execution_id,
       cancel_requested, progress, metadata, version, permissions, denied`
 
@@ -97,7 +102,9 @@ const toJob = (r: JobRow): JobRecord => ({
   priority: r.priority,
   maxAttempts: r.max_attempts,
   timeoutMs: r.timeout_ms,
+  retryTimeouts: r.retry_timeouts,
   runAt: r.run_at,
+  retryReason: r.retry_reason,
   createdAt: r.created_at,
   startedAt: r.started_at,
   completedAt: r.completed_at,

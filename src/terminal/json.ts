@@ -10,9 +10,10 @@ import { usageTotals } from "./totals.js"
 const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
 /**
- * A job: {id, provider, status, step, createdAt, startedAt, completedAt, durationMs, error,
- * errorKind, attempts, metadata, permissions (plan|edit|full), denied (tool calls its latest
- * execution was refused)}.
+ * A job: {id, provider, status, step, createdAt, runAt, retryReason, startedAt, completedAt,
+ * durationMs, error, errorKind, attempts, maxAttempts, retryTimeouts, metadata, permissions
+ * (plan|edit|full), denied (tool calls its latest execution was refused)}; `retryReason` says
+ * why the retry policy queued it again (null otherwise).
  */
 export const jobJson = (job: JobRecord) => ({
   id: job.id,
@@ -24,6 +25,7 @@ export const jobJson = (job: JobRecord) => ({
   cwd: job.cwd,
   createdAt: iso(job.createdAt),
   runAt: iso(job.runAt),
+  retryReason: job.retryReason,
   startedAt: iso(job.startedAt),
   completedAt: iso(job.completedAt),
   durationMs: job.durationMs,
@@ -31,6 +33,7 @@ export const jobJson = (job: JobRecord) => ({
   errorKind: job.errorKind,
   attempts: job.attempts,
   maxAttempts: job.maxAttempts,
+  retryTimeouts: job.retryTimeouts,
   metadata: job.metadata,
   permissions: job.permissions,
   denied: job.denied

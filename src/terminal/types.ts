@@ -30,6 +30,8 @@ export type JobSummary = { readonly waiting?: string | undefined } & Pick<
   | "attempts"
   | "progress"
   | "denied"
+  | "runAt"
+  | "retryReason"
 >
 
 /** One execution (attempt) of a job, as listed in the details view. */

@@ -203,6 +203,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       error: outcome.error,
       durationMs: outcome.durationMs,
       cliVersion: outcome.cliVersion ?? null,
-      now: new Date()
+      now: new Date(),
+      retryHint: outcome.retryHint
     })
   }).pipe(Effect.scoped, Effect.asVoid)

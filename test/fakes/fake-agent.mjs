@@ -21,6 +21,7 @@
 //   FAKE_AGENT_DELAY_MS  pause between lines in `slow` (default 200) and `activity` (default 0).
 //   FAKE_AGENT_HUGE_BYTES size of the `huge_line` result (default 6 MiB).
 //   FAKE_AGENT_EXIT      exit code of claude's API-error scenarios (default 1; 0 = older versions).
+//   FAKE_AGENT_RETRY_DELAY_MS  retry_delay_ms of claude's system/api_retry lines (default 1000).
 //   FAKE_AGENT_SIGNAL    signal of `signal` (default SIGSEGV).
 //   FAKE_AGENT_MODEL     model named in the init event.
 import { spawn } from "node:child_process"
@@ -84,7 +85,7 @@ const claude = {
   toolResult: () => json({ type: "user", message: { role: "user", content: [{ tool_use_id: "toolu_01", type: "tool_result", content: `File created successfully at: ${resolve(cwd, writeTarget)}` }] }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0003-4000-8000-000000000003" }),
   result: (result, denials = []) => json({ type: "result", subtype: "success", is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: 3, result, session_id: sessionId, total_cost_usd: 0.0123, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: denials, uuid: "0b7f6c1e-0004-4000-8000-000000000004" }),
   apiError: (result, status) => json({ type: "result", subtype: "success", is_error: true, ...(status === undefined ? {} : { api_error_status: status }), duration_ms: 812, duration_api_ms: 0, num_turns: 1, result, session_id: sessionId, total_cost_usd: 0, usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 }, permission_denials: [], uuid: "0b7f6c1e-0005-4000-8000-000000000005" }),
-  retry: (attempt, status) => json({ type: "system", subtype: "api_retry", attempt, max_retries: 10, retry_delay_ms: 1000, error_status: status, error: "rate_limit", session_id: sessionId, uuid: "0b7f6c1e-0006-4000-8000-000000000006" })
+  retry: (attempt, status) => json({ type: "system", subtype: "api_retry", attempt, max_retries: 10, retry_delay_ms: Number(env.FAKE_AGENT_RETRY_DELAY_MS || 1000), error_status: status, error: "rate_limit", session_id: sessionId, uuid: "0b7f6c1e-0006-4000-8000-000000000006" })
 }
 
 const gemini = {
@@ -95,7 +96,9 @@ const gemini = {
   toolResult: () => json({ type: "tool_result", timestamp: now(), tool_id: "write_file-1767-1", status: "success", output: `Successfully created and wrote to new file: ${resolve(cwd, writeTarget)}.` }),
   stats: () => ({ total_tokens: 1234, input_tokens: 1100, output_tokens: 134, cached: 0, input: 1100, duration_ms: 5120, tool_calls: 1 }),
   result: () => json({ type: "result", timestamp: now(), status: "success", stats: gemini.stats() }),
-  error: (type, message) => json({ type: "result", timestamp: now(), status: "error", error: { type, message }, stats: gemini.stats() })
+  error: (type, message) => json({ type: "result", timestamp: now(), status: "error", error: { type, message }, stats: gemini.stats() }),
+  /** A failed API call as 0.61.0 ends it (PROVIDERS.md): the API's JSON body wrapped in `[API Error: ...]`. */
+  apiError: (code, status, message) => gemini.error("unknown", `[API Error: ${JSON.stringify({ error: { code, message, status, details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: status, domain: "googleapis.com" }] } })}]`)
 }
 
 const cursor = {
@@ -298,17 +301,29 @@ async function claudeApiError(message, status) {
   process.exit(apiExit)
 }
 
-/** Gemini's and cursor's failures: some stdout (gemini), a message on stderr, an exit code. */
-async function failWith(stderr, code, prompt) {
-  if (flavor === "gemini") await out(gemini.init() + gemini.user(prompt))
+/** Cursor's failures: a message on stderr, no JSON, a non-zero exit (PROVIDERS.md). */
+async function failWith(stderr, code) {
   await err(stderr)
   process.exit(code)
 }
 
+/**
+ * Gemini's API failures (0.61.0, PROVIDERS.md): init and user lines, retry noise on stderr,
+ * a final `result` line with `status:"error"`, exit with the HTTP status mod 256.
+ */
+async function geminiFail(prompt, httpStatus, resultLine, stderr = "") {
+  await out(gemini.init() + gemini.user(prompt))
+  if (stderr !== "") await err(stderr)
+  await out(resultLine)
+  process.exit(httpStatus % 256)
+}
+
+const GEMINI_RETRY_NOISE = "Attempt 1 failed with status 429. Retrying with backoff... ApiError: {\"error\":{\"code\":429,\"message\":\"Resource exhausted. Please try again later.\",\"status\":\"RESOURCE_EXHAUSTED\"}}\nAttempt 2 failed with status 429. Retrying with backoff...\n"
+
 const FAILURES = {
   auth: {
     claude: () => claudeApiError("Invalid API key · Please run /login"),
-    gemini: (prompt) => failWith(`${JSON.stringify({ error: { type: "FatalAuthenticationError", message: "Please set an Auth method in your /home/user/.gemini/settings.json or specify one of the following environment variables before running: GEMINI_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA", code: 41 } })}\n`, 41, prompt),
+    gemini: (prompt) => geminiFail(prompt, 401, gemini.apiError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")),
     "cursor-agent": () => failWith("Authentication required. Please run 'agent login' first, or set CURSOR_API_KEY environment variable.\n", 1)
   },
   rate_limit: {
@@ -316,20 +331,17 @@ const FAILURES = {
       apiExit === 0
         ? claudeApiError("API Error: Rate limit reached")
         : claudeApiError("API Error: Request rejected (429) · This request would exceed the rate limit for your organization of 30,000 input tokens per minute.", 429),
-    gemini: (prompt) => failWith("Attempt 1 failed with status 429. Retrying with backoff... ApiError: {\"error\":{\"code\":429,\"message\":\"Resource exhausted. Please try again later.\",\"status\":\"RESOURCE_EXHAUSTED\"}}\nAttempt 2 failed with status 429. Retrying with backoff...\n", 173, prompt),
+    gemini: (prompt) => geminiFail(prompt, 429, gemini.error("unknown", "[API Error: Resource has been exhausted (e.g. check quota).\nSuggested retry after 1s.]\nPlease wait and try again later. To increase your limits, request a quota increase through AI Studio, or switch to another /auth method"), GEMINI_RETRY_NOISE),
     "cursor-agent": () => failWith("Error: Rate limit exceeded. Please wait a moment and try again.\n", 1)
   },
   overloaded: {
     claude: () => claudeApiError("API Error: Repeated 529 Overloaded errors. The API is temporarily overloaded, please try again later.", 529),
-    gemini: (prompt) => failWith("Error when talking to Gemini API: [API Error: The model is overloaded. Please try again later.]\n", 247, prompt),
+    gemini: (prompt) => geminiFail(prompt, 503, gemini.apiError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")),
     "cursor-agent": () => failWith("The model is currently overloaded. Please try again in a few minutes.\n", 1)
   },
   quota: {
     claude: () => claudeApiError("You've hit your limit · resets 4pm (Europe/Berlin)"),
-    gemini: async (prompt) => {
-      await out(gemini.init() + gemini.user(prompt) + gemini.error("TerminalQuotaError", "You have exhausted your daily quota on this model. Please try again after the quota resets."))
-      process.exit(173)
-    },
+    gemini: (prompt) => geminiFail(prompt, 429, gemini.error("TerminalQuotaError", "You have exhausted your daily quota on this model. Please try again after the quota resets.")),
     "cursor-agent": () => failWith("Error: You've reached the usage limit for your plan. Upgrade or wait until it resets.\n", 1)
   }
 }

@@ -90,9 +90,9 @@ export const ev = {
       ...data
     }
   }),
-  retry: (requestedBy: "user" | "policy", runAt: Date): EventOf<"JobRetryRequested"> => ({
+  retry: (requestedBy: "user" | "policy", runAt: Date, reason?: string): EventOf<"JobRetryRequested"> => ({
     type: "JobRetryRequested",
-    data: { requested_by: requestedBy, run_at: runAt.toISOString() }
+    data: { requested_by: requestedBy, run_at: runAt.toISOString(), ...(reason === undefined ? {} : { reason }) }
   }),
   cancelRequested: (requestedBy = "user"): EventOf<"JobCancelRequested"> => ({
     type: "JobCancelRequested",

@@ -25,6 +25,8 @@ export function job(id: string, fields: Partial<JobSummary> = {}): JobSummary {
     attempts: 0,
     progress: null,
     denied: 0,
+    runAt: ago(600_000),
+    retryReason: null,
     ...fields
   }
 }

@@ -11,7 +11,7 @@ import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
 import { denialLabel } from "../../domain/tools.js"
 import { deniedMark } from "./table.js"
-import { errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, shortId } from "./format.js"
+import { errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, nextRunText, shortId } from "./format.js"
 import { activityOf } from "../../domain/activity/fold.js"
 import type { ActivityEntry } from "../../domain/activity/types.js"
 import { activityLines, rawLogsCommand } from "./activity.js"
@@ -161,6 +161,12 @@ function logSection(job: JobDetails, raw: boolean, width: number): Line[] {
   return [[seg(`Activity (from the last ${count} log lines)`, "group")], ...activityLines(entries, width, job.id)]
 }
 
+/** `Next run  retry at 14:05:38: rate limit, claude asked for 38 s` for a job the retry policy queued again. */
+function nextRunLines(job: JobDetails, width: number): Line[] {
+  const next = nextRunText(job)
+  return next === null ? [] : field("Next run", sanitize(next), width)
+}
+
 function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line[] {
   const executionsHeader = fitLine([seg(executionCells("#", "Status", "Worker", "Duration", "Exit").join("") + "Cost", "heading")], width)
   return [
@@ -182,6 +188,7 @@ function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line
     ...(job.status === "completed" && job.denied > 0
       ? field("Warning", `${deniedMark(job.denied)}: the agent was refused tool calls (listed under its execution), so it may not have done all it was asked`, width, "error")
       : []),
+    ...nextRunLines(job, width),
     ...(job.progress === null ? [] : field("Activity", sanitize(job.progress), width, "dim")),
     ...metadataLines(job.metadata, job.id, width),
     [],

@@ -94,6 +94,15 @@ export function formatClock(at: Date): string {
   return `${pad2(at.getHours())}:${pad2(at.getMinutes())}:${pad2(at.getSeconds())}`
 }
 
+/**
+ * When and why a job queued again by the retry policy runs, e.g. `retry at 14:05:38: rate
+ * limit, claude asked for 38 s` (local time; the reason is the JobRetryRequested `reason`);
+ * null when the job is not queued by the policy. Raw text: callers sanitize.
+ */
+export function nextRunText(job: { readonly status: string; readonly runAt: Date; readonly retryReason: string | null }): string | null {
+  return job.status === "queued" && job.retryReason !== null ? `retry at ${formatClock(job.runAt)}: ${job.retryReason}` : null
+}
+
 /** A time with how long ago it was, e.g. `2024-05-01 12:00:00 (3m04s ago)`; null as `-`. */
 export function formatTimeAgo(at: Date | null, now: Date): string {
   if (at === null) return "-"

@@ -6,7 +6,7 @@
 import { sanitize } from "../sanitize.js"
 import type { LastColumn } from "../model.js"
 import type { JobSummary } from "../types.js"
-import { errorText, formatDuration, jobDurationMs, projectName, shortId } from "./format.js"
+import { errorText, formatDuration, jobDurationMs, nextRunText, projectName, shortId } from "./format.js"
 import { displayWidth, graphemes, graphemeWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
 
 const ID_WIDTH = 8
@@ -161,12 +161,15 @@ export function deniedMark(denied: number): string {
  * What the Error column says: the error in the words of {@link errorText} (`rate_limit: 429 …`,
  * `cancelled by user`), sanitized, one line; for a completed job whose agent was refused tool
  * calls, {@link deniedMark}; for a queued job held back by a provider's concurrency limit,
- * `waiting: claude limit 2`; nothing for a running job.
+ * `waiting: claude limit 2`; for a job the retry policy queued again, when and why it runs
+ * ({@link nextRunText}); nothing for a running job.
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
   if (job.status === "running") return { text: "", style: null }
   if (job.status === "completed" && job.denied > 0) return { text: deniedMark(job.denied), style: "error" }
   if (job.status === "queued" && job.waiting !== undefined) return { text: `waiting: ${sanitize(job.waiting)}`, style: "dim" }
+  const next = nextRunText(job)
+  if (next !== null) return { text: sanitize(next), style: "dim" }
   return { text: errorText(job.error === null ? null : sanitize(job.error), job.errorKind), style: job.status === "failed" ? "error" : "dim" }
 }
 

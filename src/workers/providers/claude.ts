@@ -28,6 +28,8 @@ export interface ClaudeState {
   readonly cliVersion?: string
   readonly cwd?: string
   readonly result?: ClaudeResult
+  /** `retry_delay_ms` of the last `system/api_retry` line (PROVIDERS.md), ms. */
+  readonly retryDelayMs?: number
   readonly plain: string
 }
 
@@ -112,7 +114,11 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
         }
         if (str(event, "subtype") === "api_retry") {
           const status = num(event, "error_status")
-          return { state, progress: [`retry: API attempt ${num(event, "attempt") ?? "?"}${status === undefined ? "" : ` (HTTP ${status})`}`] }
+          const retryDelayMs = num(event, "retry_delay_ms")
+          return {
+            state: retryDelayMs === undefined ? state : { ...state, retryDelayMs },
+            progress: [`retry: API attempt ${num(event, "attempt") ?? "?"}${status === undefined ? "" : ` (HTTP ${status})`}`]
+          }
         }
         return { state }
       }
@@ -129,6 +135,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
     return decideOutcome(exit, {
       provider: "claude",
       cliVersion: state.cliVersion,
+      retryDelayMs: state.retryDelayMs,
       fallbackText: joinTexts(exit.stderrTail, state.plain),
       terminal:
         result === undefined

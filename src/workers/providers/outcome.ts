@@ -5,7 +5,7 @@
  */
 import type { Denial } from "../../domain/events.js"
 import type { ErrorKind, Provider } from "../../domain/job.js"
-import { classifyError, errorLine, truncate } from "../classify.js"
+import { classifyError, delayHint, errorLine, retryHint, truncate } from "../classify.js"
 import type { ExitInfo, Outcome } from "./types.js"
 
 /** A provider's final result event, normalised. */
@@ -34,6 +34,8 @@ export interface RunReport {
   readonly fallbackText: string
   /** Provider-specific meaning of exit codes (gemini); undefined when a code says nothing. */
   readonly exitKind?: ((exitCode: number) => ErrorKind | undefined) | undefined
+  /** The delay the CLI last announced before retrying an API call itself, ms (claude `system/api_retry` `retry_delay_ms`). */
+  readonly retryDelayMs?: number | undefined
 }
 
 /** Joins the non-empty texts with `\n` (stderr tail, then non-JSON stdout). */
@@ -46,19 +48,27 @@ export function joinTexts(...texts: ReadonlyArray<string>): string {
  * (or stopped by aidp after it, the cursor hang) and a non-empty result succeeds; an error
  * event is classified from its status/exit code, then its text; without a final event a
  * signal is `crashed`, exit 0 is `bad_output` and a non-zero exit is classified from the
- * exit code and the text (`crashed` when nothing matches).
+ * exit code and the text (`crashed` when nothing matches). A failure the CLI reported
+ * carries the time it named for trying again, if any (`retryHint`, see classify.ts).
  */
 export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
   const { provider, terminal, cliVersion } = report
   const version = cliVersion === undefined ? {} : { cliVersion }
-  const fail = (errorKind: ErrorKind, error: string): Outcome => ({
-    kind: "failed",
-    exitCode: exit.exitCode,
-    signal: exit.signal,
-    errorKind,
-    error: truncate(error),
-    ...version
-  })
+  // `text`: the CLI's error text, when the CLI reported the failure (not aidp's stop or a crash);
+  // a time it names, else claude's last announced retry delay, becomes the retry hint.
+  const fail = (errorKind: ErrorKind, error: string, text?: string): Outcome => {
+    const announced = report.retryDelayMs === undefined ? undefined : delayHint(provider, report.retryDelayMs)
+    const hint = text === undefined ? undefined : retryHint(provider, text) ?? announced
+    return {
+      kind: "failed",
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      errorKind,
+      error: truncate(error),
+      ...version,
+      ...(hint === undefined ? {} : { retryHint: hint })
+    }
+  }
   const exitKind = exit.exitCode === null ? undefined : report.exitKind?.(exit.exitCode)
   const ended = exit.signal === null ? `exited with code ${exit.exitCode}` : `was killed by ${exit.signal}`
   const detail = (text: string): string => {
@@ -90,7 +100,7 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
     const text = terminal.errorText.trim() === "" ? report.fallbackText : terminal.errorText
     const kind = classifyError({ structured: exitKind, status: terminal.errorStatus, text })
     const message = errorLine(text)
-    return fail(kind, message === "" ? `${provider} reported an error without a message and ${ended}.` : message)
+    return fail(kind, message === "" ? `${provider} reported an error without a message and ${ended}.` : message, text)
   }
 
   if (exit.signal !== null) return fail("crashed", `${provider} was killed by ${exit.signal} before its result${detail(report.fallbackText)}`)
@@ -99,6 +109,7 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
   const message = errorLine(report.fallbackText)
   return fail(
     kind === "unknown" && exitKind === undefined ? "crashed" : kind,
-    message === "" ? `${provider} exited with code ${exit.exitCode} without a result.` : message
+    message === "" ? `${provider} exited with code ${exit.exitCode} without a result.` : message,
+    report.fallbackText
   )
 }

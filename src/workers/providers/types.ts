@@ -4,6 +4,7 @@
  */
 import type { Denial } from "../../domain/events.js"
 import type { ErrorKind, LogStream, Permissions, Provider } from "../../domain/job.js"
+import type { RetryHint } from "../../domain/retryPolicy.js"
 
 /** The child's output streams (the `system` stream is aidp's own). */
 export type ChildStream = Extract<LogStream, "stdout" | "stderr">
@@ -62,6 +63,8 @@ export interface Failed {
   readonly errorKind: ErrorKind
   readonly error: string
   readonly cliVersion?: string
+  /** A time the CLI named for trying again (reset time, `retry after N s`, claude's `retry_delay_ms`). */
+  readonly retryHint?: RetryHint
 }
 
 /** The judged end of one execution. */
