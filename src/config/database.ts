@@ -17,6 +17,13 @@ import {
 
 const CONNECT_TIMEOUT_S = 5
 /**
+ * How long a pool connection waits before it connects again after a failed attempt, s
+ * (postgres.js `backoff`). The driver's default grows with every failure up to 20 s, so a
+ * database back after an outage went unused for that long; aidp's servers are near and few
+ * processes talk to them, so a steady tenth of a second costs little.
+ */
+const RECONNECT_DELAY_S = 0.1
+/**
  * How long the server lets one of aidp's transactions sit idle before it ends it, ms
  * (PostgreSQL's idle_in_transaction_session_timeout). aidp sends a transaction's statements
  * back to back; one left idle belongs to a process that was stopped (SIGSTOP, a suspended
@@ -188,7 +195,7 @@ export function applicationName(pid: number = process.pid, argv: ReadonlyArray<s
 
 /**
  * A postgres.js client for `url` with search_path = `schema`, notices silenced, a 5 s connect
- * timeout and application_name {@link applicationName}, supervised (`supervisedSql.ts`: its pool
+ * timeout, reconnects {@link RECONNECT_DELAY_S} apart and application_name {@link applicationName}, supervised (`supervisedSql.ts`: its pool
  * can be replaced after the driver's known fault, its LISTEN re-establishes itself). Unix-socket
  * URLs (`?host=/dir` or a percent-encoded path as host) are supported.
  */
@@ -199,6 +206,7 @@ export function openSql(url: string, schema: string, options: { max?: number } =
       ...(t.socket ? { host: t.socket } : {}),
       max: options.max ?? 10,
       connect_timeout: CONNECT_TIMEOUT_S,
+      backoff: () => RECONNECT_DELAY_S,
       onnotice: () => {},
       connection: { application_name: applicationName(), search_path: schema, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS },
       ...overrides,

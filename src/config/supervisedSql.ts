@@ -63,8 +63,11 @@ const driverSocket = (options: DriverSocketOptions): net.Socket => {
   return socket
 }
 
-/** First and largest wait between attempts to LISTEN again, ms. */
-const RELISTEN_BACKOFF_MS = { first: 250, max: 5_000 } as const
+/**
+ * First and largest wait between attempts to LISTEN again, ms: short, so that the monitor and
+ * idle workers hear of changes again within a second of the database being back.
+ */
+const RELISTEN_BACKOFF_MS = { first: 100, max: 500 } as const
 /** How long a replaced pool may finish its queries before it is destroyed, s. */
 const REPLACED_POOL_END_S = 5
 
