@@ -4,6 +4,7 @@
  */
 import postgres, { type Sql } from "postgres"
 import { embeddedStatus, startEmbedded, type EmbeddedStatus } from "./embedded.js"
+import { withDeadline } from "./liveness.js"
 import { supervisedSql } from "./supervisedSql.js"
 import {
   appliedMigrations,
@@ -253,16 +254,10 @@ function target(raw: string, variable: string): Target {
  * postgres.js keeps reconnecting forever when something other than PostgreSQL answers.
  */
 async function probe(sql: Sql, url: string, source: DatabaseSource): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" })), PROBE_TIMEOUT_MS)
-  })
   try {
-    await Promise.race([sql`select 1`.execute(), timeout])
+    await withDeadline(sql`select 1`.execute(), PROBE_TIMEOUT_MS, () => Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" }))
   } catch (error) {
     throw unreachable(error as NodeJS.ErrnoException, target(url, source).address, source)
-  } finally {
-    clearTimeout(timer)
   }
 }
 

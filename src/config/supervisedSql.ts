@@ -123,8 +123,17 @@ const supervised = new Set<Supervised>()
 let faultListeners: Array<() => void> = []
 let guarded = false
 
+/**
+ * Whether {@link guardDriverFault} takes care of `error`, which reached the process's
+ * 'uncaughtException' listeners with `origin` ('uncaughtException' or 'unhandledRejection'):
+ * the driver's write on a closed socket, or a lost connection rejected on its own promise.
+ * Other listeners (the monitor's) let such an error pass instead of failing on it.
+ */
+export const isHandledDriverFault = (error: unknown, origin: string): boolean =>
+  isDriverWriteFault(error) || (origin === "unhandledRejection" && isDriverConnectionRejection(error))
+
 const onUncaught = (error: unknown, origin: string): void => {
-  if (!isDriverWriteFault(error) && !(origin === "unhandledRejection" && isDriverConnectionRejection(error))) {
+  if (!isHandledDriverFault(error, origin)) {
     // Not ours to hide: leave the process to Node's default (message, stack, exit 1).
     process.off("uncaughtException", onUncaught)
     guarded = false
