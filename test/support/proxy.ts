@@ -32,6 +32,8 @@ export const startDbProxy = async (): Promise<DbProxy> => {
       else to.write(chunk)
     })
   const accept = (client: net.Socket): void => {
+    // A connection the kernel took just before stop() must not outlive it.
+    if (!server.listening) return void client.destroy()
     const upstream = net.connect(Number(target.port || 5432), target.hostname)
     sockets.add(client)
     sockets.add(upstream)
