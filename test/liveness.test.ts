@@ -27,7 +27,7 @@ describe("watchLiveness", () => {
     let opened = 0
     const open = () => {
       opened += 1
-      return openSql(proxy.url, db.schema, { max: 1 })
+      return openSql(proxy.url, db.schema, { max: 1, fetchTypes: false })
     }
     const stop = watchLiveness(open, (error) => outcomes.push(error), { intervalMs: 50, deadlineMs: 300 })
     const next = (what: string, holds: (error: string | null) => boolean): Promise<boolean> => {

@@ -43,7 +43,7 @@ export const monitorSource = (app: App): MonitorSource => ({
   },
   watchLiveness: (onProbe) => {
     let reachable = true
-    return watchLiveness(() => app.db.openClient({ max: 1 }), (error) => {
+    return watchLiveness(() => app.db.openClient({ max: 1, fetchTypes: false }), (error) => {
       if ((error === null) !== reachable) {
         reachable = error === null
         if (reachable) app.logger.info("database answers again")

@@ -64,6 +64,15 @@ export class DatabaseUnreachable extends Error {
   }
 }
 
+/**
+ * Options of {@link openSql}: the pool size (default 10), and whether to fetch the server's
+ * array types after connecting (default true; a client that only asks `select 1` needs none).
+ */
+export interface ClientOptions {
+  readonly max?: number
+  readonly fetchTypes?: boolean
+}
+
 /** Options of {@link connect}; `dataHome` is the embedded server's base dir (tests). */
 export interface ConnectOptions {
   readonly env?: NodeJS.ProcessEnv
@@ -84,7 +93,7 @@ export interface Db {
   readonly url: string
   readonly source: DatabaseSource
   /** Opens another client on the same database and schema (e.g. a dedicated LISTEN session); end it yourself. */
-  openClient(options?: { max?: number }): Sql
+  openClient(options?: ClientOptions): Sql
   close(): Promise<void>
 }
 
@@ -200,12 +209,13 @@ export function applicationName(pid: number = process.pid, argv: ReadonlyArray<s
  * can be replaced after the driver's known fault, its LISTEN re-establishes itself). Unix-socket
  * URLs (`?host=/dir` or a percent-encoded path as host) are supported.
  */
-export function openSql(url: string, schema: string, options: { max?: number } = {}): Sql {
+export function openSql(url: string, schema: string, options: ClientOptions = {}): Sql {
   const t = target(url, "url")
   return supervisedSql((overrides) =>
     postgres(t.url, {
       ...(t.socket ? { host: t.socket } : {}),
       max: options.max ?? 10,
+      fetch_types: options.fetchTypes ?? true,
       connect_timeout: CONNECT_TIMEOUT_S,
       backoff: () => RECONNECT_DELAY_S,
       onnotice: () => {},
