@@ -100,6 +100,7 @@ describe("start and data", () => {
     const [lost, lostCmds] = update(answering, probed("connect ECONNREFUSED 127.0.0.1:5432\x1b[2J"))
     assert.equal(lost.unreachable, "connect ECONNREFUSED 127.0.0.1:5432")
     assert.deepEqual(lostCmds, [], "no loads while nothing answers")
+    assert.equal(update(lost, probed("connect ECONNREFUSED 127.0.0.1:5432"))[0], lost, "the same miss again changes nothing")
     const [stillLost] = update(lost, { type: "loadFailed", what: "snapshot", error: "write CONNECTION_CLOSED" })
     assert.equal(update(stillLost, probed("no answer in 500 ms"))[0].unreachable, "no answer in 500 ms")
     const [back, backCmds] = update(stillLost, probed(null))

@@ -97,8 +97,9 @@ export function update(model: Model, msg: Msg): Result {
     case "liveUpdatesFailed":
       return [notify(model, `Live updates unavailable (${msg.error}); refreshing periodically.`, "error"), []]
     case "probed": {
-      if (msg.error !== null) return [{ ...model, unreachable: sanitize(msg.error) }, []]
-      if (model.unreachable === null) return [model, []]
+      const reason = msg.error === null ? null : sanitize(msg.error)
+      if (reason === model.unreachable) return [model, []]
+      if (reason !== null) return [{ ...model, unreachable: reason }, []]
       // Back: whatever failed or was missed meanwhile is read again.
       const back: Model = { ...model, unreachable: null, loadError: null, checkedAt: model.now }
       return [back, reloadFor(back, null)]
