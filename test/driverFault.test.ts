@@ -15,6 +15,7 @@ import { openSql } from "../src/config/database.js"
 import { isDriverConnectionRejection, isDriverWriteFault } from "../src/config/supervisedSql.js"
 import { subscribe } from "../src/events/listener.js"
 import { createTestDb, testDatabaseUrl, type TestDb } from "./support/db.js"
+import { connectionError, driverWriteFault, withStack } from "./support/stacks.js"
 import { waitFor } from "./support/wait.js"
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/driver-fault.ts", import.meta.url))
@@ -25,15 +26,11 @@ const runFixture = (db: TestDb, mode: string) =>
       resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }))
   })
 
-/** An error with the given message and stack frames, as Node prints them. */
-const withStack = (error: Error, ...frames: Array<string>): Error =>
-  Object.assign(error, { stack: [`${error.name}: ${error.message}`, ...frames.map((f) => `    at ${f}`)].join("\n") })
-
 const MESSAGE = "Cannot read properties of null (reading 'write')"
 
 describe("isDriverWriteFault", () => {
   const cases: ReadonlyArray<readonly [string, unknown, boolean]> = [
-    ["the driver's fault from its setImmediate (ESM)", withStack(new TypeError(MESSAGE), "Immediate.nextWrite (file:///app/node_modules/postgres/src/connection.js:255:22)", "process.processImmediate (node:internal/timers:483:21)"), true],
+    ["the driver's fault from its setImmediate (ESM)", driverWriteFault(), true],
     ["the driver's fault from a synchronous write (CommonJS build)", withStack(new TypeError(MESSAGE), "nextWrite (/app/node_modules/postgres/cjs/src/connection.js:255:22)", "write (/app/node_modules/postgres/cjs/src/connection.js:249:14)"), true],
     ["the same message from our own code", withStack(new TypeError(MESSAGE), "Immediate.nextWrite (file:///app/dist/workers/pool.js:10:3)"), false],
     ["another frame of the driver first", withStack(new TypeError(MESSAGE), "closed (file:///app/node_modules/postgres/src/connection.js:440:5)"), false],
@@ -44,16 +41,13 @@ describe("isDriverWriteFault", () => {
   for (const [name, error, expected] of cases) it(name, () => assert.equal(isDriverWriteFault(error), expected))
 })
 
-/** A postgres.js connection error as the driver makes it (Errors.connection). */
-const connectionError = (code: string, ...frames: Array<string>): Error =>
-  Object.assign(withStack(new Error(`write ${code} 127.0.0.1:5432`), ...frames), { code, errno: code })
-
 describe("isDriverConnectionRejection", () => {
   const closedFrames = ["DriverSocket.closed (file:///app/node_modules/postgres/src/connection.js:453:57)", "DriverSocket.emit (node:events:524:28)", "TCP.<anonymous> (node:net:343:12)"]
   const cases: ReadonlyArray<readonly [string, unknown, boolean]> = [
     ["CONNECTION_CLOSED on the driver's own promise (seen in the soak)", connectionError("CONNECTION_CLOSED", ...closedFrames), true],
     ["CONNECTION_DESTROYED from the driver's terminate", connectionError("CONNECTION_DESTROYED", "terminate (/app/node_modules/postgres/cjs/src/connection.js:424:7)", "Timeout.destroy [as _onTimeout] (/app/node_modules/postgres/cjs/src/index.js:385:5)", "listOnTimeout (node:internal/timers:581:17)", "process.processTimers (node:internal/timers:519:7)"), true],
     ["the same error on a query of ours (its origin appended)", connectionError("CONNECTION_CLOSED", ...closedFrames, "claimNext (file:///app/dist/workers/claimer.js:40:20)"), false],
+    ["CONNECTION_DESTROYED from end({ timeout }) (seen when the monitor drops its probe's client)", connectionError("CONNECTION_DESTROYED", "Object.terminate (file:///app/node_modules/postgres/src/connection.js:425:20)", "file:///app/node_modules/postgres/src/index.js:385:46", "Array.map (<anonymous>)", "Timeout.destroy [as _onTimeout] (file:///app/node_modules/postgres/src/index.js:385:35)", "listOnTimeout (node:internal/timers:583:11)", "process.processTimers (node:internal/timers:519:7)"), true],
     ["ECONNREFUSED of a reconnect, on the driver's type fetch (seen in the soak)", connectionError("ECONNREFUSED", "TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16)"), true],
     ["another code", connectionError("ENOENT", ...closedFrames), false],
     ["ECONNREFUSED with a frame of ours", connectionError("ECONNREFUSED", "TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16)", "heartbeat (file:///app/dist/workers/heartbeat.js:20:5)"), false],

@@ -76,6 +76,20 @@ describe("monitor adapter (pty)", { timeout: 120_000 }, () => {
       ))
   }
 
+  it("runs on through the database driver's known faults, which the supervised client handles", () =>
+    withDemo(
+      async (s) => {
+        await s.waitForText("aaaa1111", 15_000)
+        s.kill("SIGUSR1")
+        await s.waitForText("fresh000")
+        assert.equal(s.term.buffer.active.type, "alternate")
+        await s.press("q")
+        assert.equal(await s.exitCode, 0)
+        assert.doesNotMatch(s.screenText(), /Cannot read properties|ECONNREFUSED/)
+      },
+      { DEMO_CRASH: "driver" }
+    ))
+
   it("repaints on resize, dropping columns that no longer fit", () =>
     withDemo(async (s) => {
       await s.waitForText("aaaa1111", 15_000)

@@ -1,7 +1,7 @@
 /** Pure tests of the monitor's Update: messages in, model and commands out. */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { type Model, NOTICE_MS, REFRESH_MS, RETRY_MS, selectedJob, visibleJobs } from "../src/terminal/model.js"
+import { type Model, NOTICE_MS, RETRY_MS, selectedJob, visibleJobs } from "../src/terminal/model.js"
 import { type Cmd, init, type Msg, update } from "../src/terminal/update.js"
 import { details, job, NOW, sampleSnapshot, snapshot } from "./support/monitor-fixtures.js"
 
@@ -77,18 +77,36 @@ describe("start and data", () => {
     assert.equal(update(open, { type: "detailsLoaded", id: RUNNING, details: details(ids.running[0]!) })[0].loadError, null)
   })
 
-  it("retries failed loads on the clock, and reloads now and then when all is quiet", () => {
+  it("retries failed loads on the clock while the database answers, and never reloads a quiet list", () => {
     const tick = (ms: number): Msg => ({ type: "tick", now: new Date(NOW.getTime() + ms) })
-    const down: Msg = { type: "loadFailed", what: "snapshot", error: "connect ECONNREFUSED 127.0.0.1:5432" }
+    const down: Msg = { type: "loadFailed", what: "snapshot", error: "canceling statement due to statement timeout" }
     const [failed] = run([loaded, key("d"), down])
     assert.deepEqual(update(failed, tick(RETRY_MS - 1))[1], [])
     const [retried, cmds] = update(failed, tick(RETRY_MS))
     assert.deepEqual(cmds, [{ type: "loadSnapshot", filter: "" }, { type: "loadDetails", id: RUNNING }])
     assert.deepEqual(update(retried, tick(RETRY_MS + 1000))[1], [], "one retry per interval")
-    // A database that goes away sends nothing: only a load notices, so one comes anyway.
-    const [quiet] = run([loaded])
-    assert.deepEqual(update(quiet, tick(REFRESH_MS - 1))[1], [])
-    assert.deepEqual(update(quiet, tick(REFRESH_MS))[1], [{ type: "loadSnapshot", filter: "" }])
+    const [unreachable] = update(failed, { type: "probed", error: "no answer in 500 ms" })
+    assert.deepEqual(update(unreachable, tick(RETRY_MS * 10))[1], [], "no retries while the probe fails: its return reloads")
+    // The liveness probe, not a periodic reload, notices a database that goes away silently.
+    assert.deepEqual(run([loaded, tick(3_600_000)])[1], [])
+  })
+
+  it("marks the database unreachable while the probe fails, and re-reads everything once it answers again", () => {
+    const probed = (error: string | null): Msg => ({ type: "probed", error })
+    const [answering, none] = run([loaded, key("d"), probed(null)])
+    assert.equal(answering.unreachable, null)
+    assert.deepEqual(none, [])
+    assert.equal(update(answering, probed(null))[0], answering, "an answer while all is well changes nothing")
+    const [lost, lostCmds] = update(answering, probed("connect ECONNREFUSED 127.0.0.1:5432\x1b[2J"))
+    assert.equal(lost.unreachable, "connect ECONNREFUSED 127.0.0.1:5432")
+    assert.deepEqual(lostCmds, [], "no loads while nothing answers")
+    assert.equal(update(lost, probed("connect ECONNREFUSED 127.0.0.1:5432"))[0], lost, "the same miss again changes nothing")
+    const [stillLost] = update(lost, { type: "loadFailed", what: "snapshot", error: "write CONNECTION_CLOSED" })
+    assert.equal(update(stillLost, probed("no answer in 500 ms"))[0].unreachable, "no answer in 500 ms")
+    const [back, backCmds] = update(stillLost, probed(null))
+    assert.deepEqual([back.unreachable, back.loadError], [null, null])
+    assert.deepEqual(backCmds, [{ type: "loadSnapshot", filter: "" }, { type: "loadDetails", id: RUNNING }])
+    assert.ok(back.snapshot, "the data shown meanwhile stays")
   })
 
   it("keeps the open job's details when a reload fails, and says why when there are none", () => {

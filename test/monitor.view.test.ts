@@ -194,18 +194,25 @@ describe("list view", () => {
     assert.equal(lines[22]?.trimEnd(), "Only failed or cancelled jobs can be retried; aaaa1111 is running.")
   })
 
-  it("says on the status line while the database cannot be reached, until a load works", () => {
-    const down: Msg = { type: "loadFailed", what: "snapshot", error: "connect ECONNREFUSED 127.0.0.1:5432" }
+  it("says on the status line while the database does not answer the probe, over notices, until it answers", () => {
+    const down: Msg = { type: "probed", error: "connect ECONNREFUSED 127.0.0.1:5432" }
     const later = (ms: number): Msg => ({ type: "tick", now: new Date(NOW.getTime() + ms) })
     const lost = run([loaded, later(30_000), down])
     const lines = screen(lost)
     assert.equal(lines[22]?.trimEnd(), `Database unreachable — showing data from ${formatClock(NOW)}; retrying (connect ECONNREFUS…`)
     assert.ok(rowOf(lines, "dddd1111"), "the last data stays on screen")
     assert.match(screen(run([down]))[22] ?? "", /^Database unreachable; retrying \(connect ECONNREFUSED/)
+    assert.match(screen(update(lost, key("r"))[0])[22] ?? "", /^Database unreachable — /, "a notice does not hide the outage")
+    assert.match(screen(run([loaded, key("d"), down]))[22] ?? "", /^Database unreachable — /, "nor does the details screen")
+    const [back] = update(lost, { type: "probed", error: null })
+    assert.equal(screen(back)[22]?.trim(), "")
+  })
+
+  it("says on the status line while loads fail though the database answers, under notices, until a load works", () => {
     const refused = run([loaded, { type: "loadFailed", what: "snapshot", error: 'relation "jobs" does not exist' }])
     assert.match(screen(refused)[22] ?? "", /^Could not load jobs — showing data from \d\d:\d\d:\d\d; retrying \(relation "jobs" doe…/)
-    const [back] = update(lost, loaded)
-    assert.equal(screen(back)[22]?.trim(), "")
+    assert.match(screen(update(refused, key("r"))[0])[22] ?? "", /^Only failed or cancelled jobs can be retried/)
+    assert.equal(screen(update(refused, loaded)[0])[22]?.trim(), "")
   })
 
   it("asks before cancelling and shows the typed filter", () => {
@@ -278,7 +285,7 @@ describe("details view", () => {
     const t = lines.join("\n")
     assert.match(t, /Could not load job dddd1111-0000-4000-8000-000000000006: connect ECONNREFUSED\s+127\.0\.0\.1:5432/)
     assert.doesNotMatch(t, /not found/)
-    assert.match(lines[22] ?? "", /^Database unreachable — showing data from \d\d:\d\d:\d\d; retrying/)
+    assert.match(lines[22] ?? "", /^Could not load jobs — showing data from \d\d:\d\d:\d\d; retrying/)
   })
 
   it("shows an execution's signal whole in the Exit column, and durations under 10 s in tenths", () => {

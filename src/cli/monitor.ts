@@ -1,9 +1,12 @@
 /**
  * `aidp jobs` with no subcommand: the live monitor when stdin and stdout are terminals,
- * else the job table printed once. The monitor's data comes from the read models and
- * its wake-ups from LISTEN (a job changed) with a re-sync after every reconnect. Its logs
- * go to AIDP_LOG_FILE only: the terminal belongs to the monitor (logger "none").
+ * else the job table printed once. The monitor's data comes from the read models, its
+ * wake-ups from LISTEN (a job changed) with a re-sync after every reconnect, and whether
+ * the database is there at all from the liveness probe. Its logs go to AIDP_LOG_FILE
+ * only: the terminal belongs to the monitor (logger "none").
  */
+import { watchLiveness } from "../config/liveness.js"
+import { isHandledDriverFault } from "../config/supervisedSql.js"
 import { channelFor } from "../events/sqlClient.js"
 import { subscribe } from "../events/listener.js"
 import { monitorSnapshot } from "../projections/queries.js"
@@ -37,6 +40,17 @@ export const monitorSource = (app: App): MonitorSource => ({
     })
     app.logger.debug({ channel: channelFor(app.db.schema) }, "monitor listening")
     return stop
+  },
+  watchLiveness: (onProbe) => {
+    let reachable = true
+    return watchLiveness(() => app.db.openClient({ max: 1, fetchTypes: false }), (error) => {
+      if ((error === null) !== reachable) {
+        reachable = error === null
+        if (reachable) app.logger.info("database answers again")
+        else app.logger.warn({ error }, "database unreachable")
+      }
+      onProbe(error)
+    })
   }
 })
 
@@ -50,7 +64,7 @@ export const runMonitorCommand = (): Promise<number> => {
       return 0
     }
     try {
-      await runMonitor(monitorSource(app), {})
+      await runMonitor(monitorSource(app), { isHandledElsewhere: isHandledDriverFault })
     } catch (error) {
       throw new UserError(`The monitor stopped: ${error instanceof Error ? error.message : String(error)}`)
     }

@@ -4,6 +4,7 @@
  */
 import postgres, { type Sql } from "postgres"
 import { embeddedStatus, startEmbedded, type EmbeddedStatus } from "./embedded.js"
+import { withDeadline } from "./liveness.js"
 import { supervisedSql } from "./supervisedSql.js"
 import {
   appliedMigrations,
@@ -16,6 +17,13 @@ import {
 } from "./migrate.js"
 
 const CONNECT_TIMEOUT_S = 5
+/**
+ * How long a pool connection waits before it connects again after a failed attempt, s
+ * (postgres.js `backoff`). The driver's default grows with every failure up to 20 s, so a
+ * database back after an outage went unused for that long; aidp's servers are near and few
+ * processes talk to them, so a steady tenth of a second costs little.
+ */
+const RECONNECT_DELAY_S = 0.1
 /**
  * How long the server lets one of aidp's transactions sit idle before it ends it, ms
  * (PostgreSQL's idle_in_transaction_session_timeout). aidp sends a transaction's statements
@@ -61,6 +69,15 @@ export class DatabaseUnreachable extends Error {
   }
 }
 
+/**
+ * Options of {@link openSql}: the pool size (default 10), and whether to fetch the server's
+ * array types after connecting (default true; a client that only asks `select 1` needs none).
+ */
+export interface ClientOptions {
+  readonly max?: number
+  readonly fetchTypes?: boolean
+}
+
 /** Options of {@link connect}; `dataHome` is the embedded server's base dir (tests). */
 export interface ConnectOptions {
   readonly env?: NodeJS.ProcessEnv
@@ -81,7 +98,7 @@ export interface Db {
   readonly url: string
   readonly source: DatabaseSource
   /** Opens another client on the same database and schema (e.g. a dedicated LISTEN session); end it yourself. */
-  openClient(options?: { max?: number }): Sql
+  openClient(options?: ClientOptions): Sql
   close(): Promise<void>
 }
 
@@ -193,17 +210,19 @@ export function applicationName(pid: number = process.pid, argv: ReadonlyArray<s
 
 /**
  * A postgres.js client for `url` with search_path = `schema`, notices silenced, a 5 s connect
- * timeout and application_name {@link applicationName}, supervised (`supervisedSql.ts`: its pool
+ * timeout, reconnects {@link RECONNECT_DELAY_S} apart and application_name {@link applicationName}, supervised (`supervisedSql.ts`: its pool
  * can be replaced after the driver's known fault, its LISTEN re-establishes itself). Unix-socket
  * URLs (`?host=/dir` or a percent-encoded path as host) are supported.
  */
-export function openSql(url: string, schema: string, options: { max?: number } = {}): Sql {
+export function openSql(url: string, schema: string, options: ClientOptions = {}): Sql {
   const t = target(url, "url")
   return supervisedSql((overrides) =>
     postgres(t.url, {
       ...(t.socket ? { host: t.socket } : {}),
       max: options.max ?? 10,
+      fetch_types: options.fetchTypes ?? true,
       connect_timeout: CONNECT_TIMEOUT_S,
+      backoff: () => RECONNECT_DELAY_S,
       onnotice: () => {},
       connection: { application_name: applicationName(), search_path: schema, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS },
       ...overrides,
@@ -250,16 +269,10 @@ function target(raw: string, variable: string): Target {
  * postgres.js keeps reconnecting forever when something other than PostgreSQL answers.
  */
 async function probe(sql: Sql, url: string, source: DatabaseSource): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" })), PROBE_TIMEOUT_MS)
-  })
   try {
-    await Promise.race([sql`select 1`.execute(), timeout])
+    await withDeadline(sql`select 1`.execute(), PROBE_TIMEOUT_MS, () => Object.assign(new Error("timeout"), { code: "CONNECT_TIMEOUT" }))
   } catch (error) {
     throw unreachable(error as NodeJS.ErrnoException, target(url, source).address, source)
-  } finally {
-    clearTimeout(timer)
   }
 }
 

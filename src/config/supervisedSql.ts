@@ -63,8 +63,11 @@ const driverSocket = (options: DriverSocketOptions): net.Socket => {
   return socket
 }
 
-/** First and largest wait between attempts to LISTEN again, ms. */
-const RELISTEN_BACKOFF_MS = { first: 250, max: 5_000 } as const
+/**
+ * First and largest wait between attempts to LISTEN again, ms: short, so that the monitor and
+ * idle workers hear of changes again within a second of the database being back.
+ */
+const RELISTEN_BACKOFF_MS = { first: 100, max: 500 } as const
 /** How long a replaced pool may finish its queries before it is destroyed, s. */
 const REPLACED_POOL_END_S = 5
 
@@ -94,6 +97,8 @@ const CONNECTION_LOST_CODES = new Set([
 ])
 const DRIVER_FRAME = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/][a-z]+\.c?js:\d+:\d+\)?$/
 const NODE_FRAME = /\(node:[a-z_/]+:\d+:\d+\)$|at node:[a-z_/]+:\d+:\d+$/
+/** A built-in's frame (`at Array.map (<anonymous>)`): no file, so never one of ours. */
+const BUILTIN_FRAME = /\(<anonymous>\)$/
 
 /**
  * Whether `error`, rejected with no handler, is a lost connection on a promise of the
@@ -101,14 +106,15 @@ const NODE_FRAME = /\(node:[a-z_/]+:\d+:\d+\)$|at node:[a-z_/]+:\d+:\d+$/
  * socket's data handler and drops the promise (`return fetchArrayTypes()` in
  * `ReadyForQuery`), so a connection lost during that query is an unhandled rejection (seen
  * in the restart soak: CONNECTION_CLOSED, ECONNREFUSED). Recognized by a lost-connection
- * code and a stack with no frame but the driver's and Node's: a query of ours carries its
+ * code and a stack with no frame but the driver's, Node's and built-ins' (`Array.map`, seen
+ * when a client's `end({ timeout })` destroys its connections): a query of ours carries its
  * caller's frames (the driver appends a tagged query's origin), so our own unhandled query
  * is never taken for it.
  */
 export const isDriverConnectionRejection = (error: unknown): boolean => {
   if (!(error instanceof Error) || !CONNECTION_LOST_CODES.has(String((error as NodeJS.ErrnoException).code))) return false
   const frames = (error.stack ?? "").split("\n").filter((line) => /^\s*at /.test(line))
-  return frames.length > 0 && frames.every((frame) => DRIVER_FRAME.test(frame) || NODE_FRAME.test(frame))
+  return frames.length > 0 && frames.every((frame) => DRIVER_FRAME.test(frame) || NODE_FRAME.test(frame) || BUILTIN_FRAME.test(frame))
 }
 
 interface Supervised {
@@ -120,8 +126,17 @@ const supervised = new Set<Supervised>()
 let faultListeners: Array<() => void> = []
 let guarded = false
 
+/**
+ * Whether {@link guardDriverFault} takes care of `error`, which reached the process's
+ * 'uncaughtException' listeners with `origin` ('uncaughtException' or 'unhandledRejection'):
+ * the driver's write on a closed socket, or a lost connection rejected on its own promise.
+ * Other listeners (the monitor's) let such an error pass instead of failing on it.
+ */
+export const isHandledDriverFault = (error: unknown, origin: string): boolean =>
+  isDriverWriteFault(error) || (origin === "unhandledRejection" && isDriverConnectionRejection(error))
+
 const onUncaught = (error: unknown, origin: string): void => {
-  if (!isDriverWriteFault(error) && !(origin === "unhandledRejection" && isDriverConnectionRejection(error))) {
+  if (!isHandledDriverFault(error, origin)) {
     // Not ours to hide: leave the process to Node's default (message, stack, exit 1).
     process.off("uncaughtException", onUncaught)
     guarded = false

@@ -1,6 +1,6 @@
 /**
- * The terminal-kit adapter of the monitor: turns keys, resizes, a 1 s tick and database
- * notifications into messages for `update`, runs the commands it returns against a
+ * The terminal-kit adapter of the monitor: turns keys, resizes, a 1 s tick, database
+ * notifications and liveness probes into messages for `update`, runs the commands it returns against a
  * {@link MonitorSource}, and paints `view` on the alternate screen by diffing frames.
  * It owns the terminal while running and always restores it (normal screen, cursor,
  * cooked input), also on errors and signals.
@@ -32,6 +32,12 @@ export interface MonitorSource {
    * everything should be re-read (after a reconnect). Resolves to an unsubscribe function.
    */
   subscribe(onChange: (jobId: string | null) => void): Promise<() => Promise<void>>
+  /**
+   * Starts probing whether the database answers, several times a second; `onProbe(null)`
+   * after each answer, `onProbe(reason)` (one line, e.g. `no answer in 500 ms`) after each
+   * miss. Returns the function that stops it, after which `onProbe` is not called.
+   */
+  watchLiveness(onProbe: (error: string | null) => void): () => Promise<void>
 }
 
 /** Tuning of {@link runMonitor}; the defaults are what users get. */
@@ -49,6 +55,12 @@ export interface MonitorOptions {
    * database behind a network partition does not refuse, it just never answers.
    */
   readonly loadTimeoutMs?: number
+  /**
+   * Whether an uncaught error (with its `origin`, as Node's 'uncaughtException' gives it) is
+   * handled elsewhere in the process, so the monitor runs on (the database driver's known
+   * faults, `isHandledDriverFault`); by default every uncaught error ends the monitor.
+   */
+  readonly isHandledElsewhere?: (error: unknown, origin: string) => boolean
 }
 
 /** Whether the full-screen monitor can run: both stdin and stdout are terminals. */
@@ -202,6 +214,8 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
     if (!running) return
     try {
       const [next, cmds] = update(model, msg)
+      // Most probes change nothing: no frame to compute.
+      if (next === model && cmds.length === 0) return
       model = next
       for (const cmd of cmds) execute(cmd)
     } catch (error) {
@@ -258,7 +272,11 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
   const signals = ["SIGTERM", "SIGHUP", "SIGINT"] as const
   // A crash elsewhere in the process ends the monitor like a failure of its own (the
   // terminal is restored, then the error reported); process.exit() still restores it.
-  const onCrash = (error: unknown): void => fail(error)
+  // Unhandled rejections arrive here too (origin 'unhandledRejection'), as Node raises them
+  // when no 'unhandledRejection' listener takes them.
+  const onCrash = (error: unknown, origin: string): void => {
+    if (!opts.isHandledElsewhere?.(error, origin)) fail(error)
+  }
   let releaseOutput: (() => string) | null = null
   let restored = false
   const restore = (): string => {
@@ -275,6 +293,7 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
     if (held !== "") writeSync(2, held)
   }
   let tick: NodeJS.Timeout | null = null
+  let stopProbing: (() => Promise<void>) | null = null
   let poll: NodeJS.Timeout | null = null
   const live: { unsubscribe: (() => Promise<void>) | null } = { unsubscribe: null }
 
@@ -287,11 +306,11 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
     term.on("resize", onResize)
     for (const s of signals) process.on(s, onSignal)
     process.on("uncaughtException", onCrash)
-    process.on("unhandledRejection", onCrash)
     process.on("exit", onExit)
     paint()
     for (const cmd of startCmds) execute(cmd)
     tick = setInterval(() => dispatch({ type: "tick", now: new Date() }), opts.tickMs ?? 1000)
+    stopProbing = source.watchLiveness((error) => dispatch({ type: "probed", error }))
     source.subscribe((jobId) => dispatch({ type: "jobChanged", jobId })).then(
       (stop) => {
         if (!running) return void stop().catch(() => {})
@@ -314,11 +333,10 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
     term.off("resize", onResize)
     for (const s of signals) process.off(s, onSignal)
     process.off("uncaughtException", onCrash)
-    process.off("unhandledRejection", onCrash)
     process.off("exit", onExit)
     const held = restore()
     if (held !== "") process.stderr.write(held)
-    await live.unsubscribe?.().catch(() => {})
+    await Promise.all([live.unsubscribe?.().catch(() => {}), stopProbing?.().catch(() => {})])
   }
   if (failure !== null) throw failure
 }

@@ -62,13 +62,7 @@ export interface Notice {
 /** How long a notice stays on screen, in milliseconds. */
 export const NOTICE_MS = 6000
 
-/**
- * Without any load for this long the monitor reloads anyway, in milliseconds: a lost
- * database sends no notifications, so only a load can tell that it is gone.
- */
-export const REFRESH_MS = 10_000
-
-/** How often loads are retried while they fail, in milliseconds. */
+/** How often loads are retried while they fail and the database answers, in milliseconds. */
 export const RETRY_MS = 3000
 
 /** The whole state of the monitor. */
@@ -82,8 +76,14 @@ export interface Model {
   readonly loadError: string | null
   /** When the list was last loaded; null until the first load completes. */
   readonly loadedAt: Date | null
-  /** When a load last finished or was last requested by the clock (see {@link REFRESH_MS}). */
+  /** When a load last finished or was last retried by the clock (see {@link RETRY_MS}). */
   readonly checkedAt: Date
+  /**
+   * Why the database did not answer the last liveness probe (sanitized, e.g. `no answer in
+   * 500 ms`); null while it answers. A lost database sends no notifications and a load can
+   * hang, so the probe is what tells the monitor, and its user, that it is gone.
+   */
+  readonly unreachable: string | null
   /** The highlighted job; selection follows this id across reloads. */
   readonly selectedId: string | null
   /** Index of the highlighted job among the visible (filtered) jobs. */
@@ -109,6 +109,7 @@ export function initialModel(now: Date, width: number, height: number): Model {
     loadError: null,
     loadedAt: null,
     checkedAt: now,
+    unreachable: null,
     selectedId: null,
     cursor: 0,
     scroll: 0,

@@ -12,7 +12,6 @@ import {
   type MenuAction,
   type Model,
   NOTICE_MS,
-  REFRESH_MS,
   RETRY_MS,
   scrollFor,
   selectedJob,
@@ -41,6 +40,8 @@ export type Msg =
   | { readonly type: "jobChanged"; readonly jobId: string | null }
   /** LISTEN could not start; the adapter falls back to polling. */
   | { readonly type: "liveUpdatesFailed"; readonly error: string }
+  /** The liveness probe (`select 1`) answered (`error` null) or why it did not. */
+  | { readonly type: "probed"; readonly error: string | null }
 
 /** What the adapter should do (Elm's Cmd); results come back as messages. */
 export type Cmd =
@@ -65,8 +66,8 @@ export function update(model: Model, msg: Msg): Result {
     case "tick": {
       const expired = model.notice !== null && msg.now.getTime() - model.notice.at.getTime() >= NOTICE_MS
       const next: Model = { ...model, now: msg.now, notice: expired ? null : model.notice }
-      // Retry while loads fail; reload now and then anyway, as a lost database is silent.
-      const due = msg.now.getTime() - model.checkedAt.getTime() >= (model.loadError === null ? REFRESH_MS : RETRY_MS)
+      // Retry failed loads; while the database is unreachable, its return reloads instead.
+      const due = model.loadError !== null && model.unreachable === null && msg.now.getTime() - model.checkedAt.getTime() >= RETRY_MS
       return due ? [{ ...next, checkedAt: msg.now }, reloadFor(next, null)] : [next, []]
     }
     case "resize":
@@ -95,6 +96,14 @@ export function update(model: Model, msg: Msg): Result {
       return [model, reloadFor(model, msg.jobId)]
     case "liveUpdatesFailed":
       return [notify(model, `Live updates unavailable (${msg.error}); refreshing periodically.`, "error"), []]
+    case "probed": {
+      const reason = msg.error === null ? null : sanitize(msg.error)
+      if (reason === model.unreachable) return [model, []]
+      if (reason !== null) return [{ ...model, unreachable: reason }, []]
+      // Back: whatever failed or was missed meanwhile is read again.
+      const back: Model = { ...model, unreachable: null, loadError: null, checkedAt: model.now }
+      return [back, reloadFor(back, null)]
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Test helper: a TCP proxy in front of the test PostgreSQL that can cut a process off from
- * the database the way a network partition does: every connection, open or new, stops
- * passing bytes (nothing is reset; queries just hang) until `heal()`.
+ * the database the way a network partition does (every connection, open or new, stops
+ * passing bytes; nothing is reset, queries just hang) until `heal()`, or the way a stopped
+ * server does (open connections are closed, new ones refused) until `start()`.
  */
 import net from "node:net"
 import { testDatabaseUrl } from "./db.js"
@@ -13,6 +14,10 @@ export interface DbProxy {
   readonly partition: () => void
   /** Forwards the held bytes and everything after them. */
   readonly heal: () => void
+  /** Closes every connection and stops listening: connections are refused (ECONNREFUSED). */
+  readonly stop: () => Promise<void>
+  /** Listens again on the same port. */
+  readonly start: () => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -26,7 +31,9 @@ export const startDbProxy = async (): Promise<DbProxy> => {
       if (cut) held.push(() => to.write(chunk))
       else to.write(chunk)
     })
-  const server = net.createServer((client) => {
+  const accept = (client: net.Socket): void => {
+    // A connection the kernel took just before stop() must not outlive it.
+    if (!server.listening) return void client.destroy()
     const upstream = net.connect(Number(target.port || 5432), target.hostname)
     sockets.add(client)
     sockets.add(upstream)
@@ -42,11 +49,25 @@ export const startDbProxy = async (): Promise<DbProxy> => {
       socket.on("error", close)
       socket.on("close", close)
     }
-  })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  }
+  const server = net.createServer(accept)
+  let port = 0
+  const start = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.listen(port, "127.0.0.1", () => {
+        port = (server.address() as net.AddressInfo).port
+        resolve()
+      })
+    })
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy()
+      server.close(() => resolve())
+    })
+  await start()
   const url = new URL(testDatabaseUrl)
   url.hostname = "127.0.0.1"
-  url.port = String((server.address() as net.AddressInfo).port)
+  url.port = String(port)
   return {
     url: url.toString(),
     partition: () => void (cut = true),
@@ -54,10 +75,8 @@ export const startDbProxy = async (): Promise<DbProxy> => {
       cut = false
       for (const write of held.splice(0)) write()
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resolve())
-      })
+    stop,
+    start,
+    close: () => (server.listening ? stop() : Promise.resolve())
   }
 }

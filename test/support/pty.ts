@@ -47,6 +47,11 @@ export interface PtySession {
   rawOutput(): string
   /** Resolves once the screen contains `text` (or matches it); rejects with the screen after `timeoutMs` (default START_MS of wait.ts). */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<void>
+  /**
+   * Resolves once `holds(screen)` is true of the screen (all output so far parsed, checked
+   * every 20 ms); rejects naming `what`, with the screen, after `timeoutMs` (default START_MS).
+   */
+  waitForScreen(what: string, holds: (screen: string) => boolean, timeoutMs?: number): Promise<void>
   /** Sends a key (see {@link PTY_KEYS}) and waits for ~`quietMs` ms without output. */
   press(key: string, quietMs?: number): Promise<void>
   /** Resolves after `quietMs` ms without output (at most `maxMs`). */
@@ -89,6 +94,15 @@ export function spawnInPty(file: string, args: readonly string[], opts: PtyOptio
     for (let y = 0; y < term.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? "")
     return lines.join("\n")
   }
+  const waitForScreen = async (what: string, holds: (screen: string) => boolean, timeoutMs = START_MS): Promise<void> => {
+    const started = Date.now()
+    for (;;) {
+      await parsing
+      if (holds(screenText())) return
+      if (Date.now() - started > timeoutMs) throw new Error(`Timed out waiting for ${what}; screen:\n${screenText()}`)
+      await sleep(20)
+    }
+  }
   const waitForQuiet = async (quietMs = 40, maxMs = 2000): Promise<void> => {
     const started = Date.now()
     while (Date.now() - lastOutput < quietMs && Date.now() - started < maxMs) await sleep(10)
@@ -99,16 +113,10 @@ export function spawnInPty(file: string, args: readonly string[], opts: PtyOptio
     exitCode,
     screenText,
     rawOutput: () => raw,
-    async waitForText(text, timeoutMs = START_MS) {
-      const started = Date.now()
-      const found = (): boolean => (typeof text === "string" ? screenText().includes(text) : text.test(screenText()))
-      for (;;) {
-        await parsing
-        if (found()) return
-        if (Date.now() - started > timeoutMs) throw new Error(`Timed out waiting for ${String(text)}; screen:\n${screenText()}`)
-        await sleep(20)
-      }
+    waitForText(text, timeoutMs = START_MS) {
+      return waitForScreen(String(text), (screen) => (typeof text === "string" ? screen.includes(text) : text.test(screen)), timeoutMs)
     },
+    waitForScreen,
     async press(key, quietMs = 40) {
       lastOutput = Date.now()
       child.write(PTY_KEYS[key] ?? key)

@@ -18,24 +18,22 @@ export function keyHints(hints: ReadonlyArray<readonly [string, string]>, width:
   return fitLine(hints.map(([key], i) => seg(i === 0 ? key : ` ${key}`, "key")), width)
 }
 
-/** Errors of a database that cannot be reached (rather than of a query it refused). */
-const UNREACHABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|ENOENT|CONNECT_TIMEOUT|CONNECTION_(?:CLOSED|ENDED|DESTROYED)|connect|terminat|shutting down|starting up|recovery mode|no answer/i
-
 /**
- * What the status line says while loads fail, e.g. `Database unreachable — showing data
- * from 19:42:10; retrying (connect ECONNREFUSED 127.0.0.1:5432)`; null while they work.
+ * What the status line says while the database does not answer the liveness probe, e.g.
+ * `Database unreachable — showing data from 19:42:10; retrying (no answer in 500 ms)`, or
+ * else while loads fail (`Could not load jobs — …; retrying (…)`); null while all is well.
  */
-export function loadErrorText(model: Model): string | null {
-  if (model.loadError === null) return null
-  const what = UNREACHABLE.test(model.loadError) ? "Database unreachable" : "Could not load jobs"
+export function troubleText(model: Model): string | null {
+  const error = model.unreachable ?? model.loadError
+  if (error === null) return null
+  const what = model.unreachable !== null ? "Database unreachable" : "Could not load jobs"
   const since = model.loadedAt === null ? "" : ` — showing data from ${formatClock(model.loadedAt)}`
-  return `${what}${since}; retrying (${model.loadError})`
+  return `${what}${since}; retrying (${error})`
 }
 
 /**
- * The status line: a pending confirmation, the filter being typed, a notice, a load
- * error, or `fallback` (screen-specific hint), in that order.
+ * The status line: a pending confirmation, the filter being typed, an unreachable database,
+ * a notice, failing loads, or `fallback` (screen-specific hint), in that order.
  */
 export function statusLine(model: Model, width: number, fallback: Line): Segment[] {
   const { overlay } = model
@@ -48,8 +46,8 @@ export function statusLine(model: Model, width: number, fallback: Line): Segment
     const hint = seg("   ⏎ apply  esc clear", "dim")
     return fitLine(lineWidth(prompt) + lineWidth([hint]) <= width ? [...prompt, hint] : prompt, width)
   }
+  const trouble = troubleText(model)
+  if (trouble !== null && (model.unreachable !== null || model.notice === null)) return fitLine([seg(truncate(trouble, width), "error")], width)
   if (model.notice) return fitLine([seg(truncate(model.notice.text, width), model.notice.tone)], width)
-  const loadError = loadErrorText(model)
-  if (loadError !== null) return fitLine([seg(truncate(loadError, width), "error")], width)
   return fitLine(fallback, width)
 }
