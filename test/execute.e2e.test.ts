@@ -3,7 +3,7 @@
  * claude, against a throwaway schema.
  */
 import assert from "node:assert/strict"
-import { readFile } from "node:fs/promises"
+import { mkdir, readFile, utimes, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
@@ -65,6 +65,19 @@ describe("aidp execute (fake claude)", () => {
     const result = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_WRITE: "docs/PRD.md", FAKE_AGENT_RESULT: "I wrote docs/PRD.md." } })
     assert.equal(result.code, 0, result.stderr)
     assert.equal(await readFile(path.join(cwd, "docs/PRD.md"), "utf8"), "# Notes\nwritten by fake claude\n")
+  })
+
+  test("a document that was there before the run is left as it was, and execute says so", async () => {
+    const { cwd } = await project()
+    await mkdir(path.join(cwd, "docs"))
+    await writeFile(path.join(cwd, "docs/PRD.md"), "# My own PRD\n")
+    // Written an hour ago, as a user's file usually is: not mistaken for the agent's.
+    const anHourAgo = new Date(Date.now() - 3_600_000)
+    await utimes(path.join(cwd, "docs/PRD.md"), anHourAgo, anHourAgo)
+    const result = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_RESULT: "# PRD\nThe agent's answer." } })
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(await readFile(path.join(cwd, "docs/PRD.md"), "utf8"), "# My own PRD\n")
+    assert.match(result.stdout, /docs\/PRD\.md was already there and is left as it was \(the agent's answer: aidp jobs show [0-9a-f-]{36}\)\.\n$/)
   })
 
   test("a failing agent: exit 1 with its error line; retry + worker gives attempt 2 and keeps attempt 1", async () => {

@@ -165,8 +165,17 @@ const progressPrinter = (app: App, id: string, provider: Provider) => {
   }
 }
 
-/** Runs workers for job `id` in this process until it is finished; Ctrl-C cancels the job. */
-const runHere = async (app: App, id: string, provider: Provider, step: Step, json: boolean): Promise<number> => {
+/** When `file` was last modified (ms), or null when there is no such file. */
+const modifiedAt = async (file: string): Promise<number | null> => (await stat(file).catch(() => null))?.mtimeMs ?? null
+
+/**
+ * Runs workers for job `id` in this process until it is finished; Ctrl-C cancels the job.
+ * `cwd` is the step's project: a document already there before the run is never replaced, and
+ * the completion line says so when the agent left it as it was.
+ */
+const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd: string, json: boolean): Promise<number> => {
+  const document = path.join(cwd, step.document)
+  const documentBefore = await modifiedAt(document)
   const stop = stopSignal()
   const cancelOnStop = () => {
     // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
@@ -185,7 +194,13 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, jso
     ))
     if (json) printJson(jobJson(job))
     if (job.status === "completed") {
-      if (!json) process.stdout.write(`Step ${step.name} completed in ${formatDuration(job.durationMs)}: ${step.document}\n`)
+      if (json) return 0
+      const kept = documentBefore !== null && (await modifiedAt(document)) === documentBefore
+      process.stdout.write(
+        kept
+          ? `Step ${step.name} completed in ${formatDuration(job.durationMs)}; ${step.document} was already there and is left as it was (the agent's answer: aidp jobs show ${id}).\n`
+          : `Step ${step.name} completed in ${formatDuration(job.durationMs)}: ${step.document}\n`
+      )
       return 0
     }
     if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)
@@ -231,6 +246,6 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     if (!cli.flags.json) {
       process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${provider}. Ctrl-C cancels it.\n`)
     }
-    return runHere(app, id, provider, step, cli.flags.json)
+    return runHere(app, id, provider, step, cwd, cli.flags.json)
   })
 }

@@ -58,7 +58,6 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     const { canceller, env, logger } = context
     const { executionId, job, jobId } = claimed
     const log = logger.child({ jobId, executionId, attempt: claimed.attempt })
-    const startedAt = new Date()
     const submit = submitWith(yield* CommandHandler)
     const { schema } = yield* SqlClient
     log.info({ provider: job.provider, step: job.step }, "execution started")
@@ -175,8 +174,14 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     if (outcome.kind === "succeeded") {
       const document = job.metadata[DOCUMENT_KEY]
       if (typeof document === "string") {
-        yield* Effect.tryPromise(() => writeStepDocument(job.cwd, document, outcome.result, startedAt)).pipe(
-          Effect.tap((wrote) => Effect.sync(() => wrote && log.info({ document }, "wrote the step's document"))),
+        yield* Effect.tryPromise(() => writeStepDocument(job.cwd, document, outcome.result)).pipe(
+          Effect.tap((wrote) =>
+            Effect.sync(() =>
+              wrote
+                ? log.info({ document }, "wrote the step's document")
+                : log.info({ document }, "left the step's document as it was: the file exists")
+            )
+          ),
           Effect.catch((error) => Effect.sync(() => log.error({ err: error, document }, "could not write the step's document")))
         )
       }
