@@ -128,14 +128,14 @@ describe("aidp execute (fake claude)", () => {
     assert.equal(cancelled.code, 0, cancelled.stderr)
   })
 
-  test("Ctrl-C cancels the running job: exit 1, one sentence, job cancelled", async () => {
+  test("Ctrl-C cancels the running job: exit 130, one sentence, job cancelled", async () => {
     const { cwd } = await project()
     const child = startCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" } })
     const done = finished(child, { timeoutMs: 30_000 })
     const id = await waitFor("the job to run", async () => (await jobsOf(cwd)).find((job) => job.status === "running")?.id as string | undefined)
     child.kill("SIGINT")
     const result = await done
-    assertCliError(result, 1, "cancelled", id)
+    assertCliError(result, 130, "cancelled", id)
     assert.equal((await showJob(suite.db, id)).status, "cancelled")
   })
 

@@ -9,9 +9,14 @@ export class UsageError extends Error {
   readonly exitCode = 2
 }
 
-/** Something the user asked for cannot be done (job not found, job failed). Exit code 1. */
+/**
+ * Something the user asked for cannot be done (job not found, job failed). Exit code 1, or
+ * the one given (130 for a command stopped by Ctrl-C).
+ */
 export class UserError extends Error {
-  readonly exitCode = 1
+  constructor(message: string, readonly exitCode: number = 1) {
+    super(message)
+  }
 }
 
 /** Errors whose message is already a sentence for the user (by class or Effect tag name). */

@@ -21,7 +21,7 @@ import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
-import { stopSignal } from "./signals.js"
+import { stopExitCode, stopSignal } from "./signals.js"
 
 const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
@@ -180,7 +180,8 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
   const cancelOnStop = () => {
     // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
     if (!json) process.stdout.write("Cancelling the job…\n")
-    submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user (Ctrl-C)" }).catch(() => undefined)
+    const requestedBy = { SIGINT: "user (Ctrl-C)", SIGTERM: "user (SIGTERM)", SIGPIPE: "user (output closed)" }[stop.received() ?? "SIGINT"]
+    submitCommand(app, id, { _tag: "RequestCancel", requestedBy }).catch(() => undefined)
   }
   stop.signal.addEventListener("abort", cancelOnStop, { once: true })
   try {
@@ -203,7 +204,8 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
       )
       return 0
     }
-    if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)
+    const stoppedBy = stop.received()
+    if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`, stoppedBy ? stopExitCode(stoppedBy) : 1)
     throw new UserError(
       `Step ${step.name} failed (${job.errorKind}): ${asSentence(sanitize(job.error ?? "no error message"))} Retry it with aidp jobs retry ${id}.`
     )

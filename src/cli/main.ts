@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs"
 import { sanitize } from "../terminal/sanitize.js"
 import { describeError, UsageError } from "./errors.js"
 import { HelpRequested, wantsHelp } from "./parse.js"
+import { stopExitCode, stopOnLostOutput } from "./signals.js"
 
 const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.
 
@@ -67,17 +68,35 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   return run(rest)
 }
 
+/** Set once a reader of stdout or stderr went away: nothing more can be written there. */
+let outputLost = false
+
 const exit = (code: number) => {
+  // A long-running command stopped because its reader went away did not finish its work.
+  if (outputLost) process.exit(code === 0 ? stopExitCode("SIGPIPE") : code)
+  if (process.stdout.destroyed) process.exit(code)
   // Let stdout drain (it may be a pipe) before leaving.
   process.stdout.write("", () => process.exit(code))
 }
 
-// A reader that went away (`aidp jobs replay --json | head`) ends the command quietly.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0)
+/**
+ * A reader that went away (`aidp jobs replay --json | head`, `aidp execute next | head -2`):
+ * a long-running command (execute, worker) stops as on Ctrl-C (execute cancels its job) and
+ * exits non-zero (141, as if killed by SIGPIPE) when done; any other command ends at once,
+ * quietly, exit 0.
+ */
+const onOutputError = (error: NodeJS.ErrnoException) => {
+  if (outputLost) return
+  if (error.code === "EPIPE") {
+    outputLost = true
+    if (!stopOnLostOutput()) process.exit(0)
+    return
+  }
   process.stderr.write(`aidp: Cannot write the output: ${error.message}.\n`)
   process.exit(1)
-})
+}
+process.stdout.on("error", onOutputError)
+process.stderr.on("error", onOutputError)
 
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
   if (error instanceof HelpRequested) {

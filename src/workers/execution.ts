@@ -40,6 +40,23 @@ const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, comma
     Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(2_000), times })
   )
 
+/**
+ * Records the claimed execution abandoned because its worker is shutting down, so its job is
+ * queued again at once; best effort, given up after {@link SHUTDOWN_RECORD_TIMEOUT_MS} (the
+ * process must exit) or when the job moved on.
+ */
+export const abandonOnShutdown = (claimed: ClaimedJob) =>
+  Effect.gen(function*() {
+    const handler = yield* CommandHandler
+    yield* submitWith(handler)(claimed.jobId, {
+      _tag: "Abandon",
+      executionId: claimed.executionId,
+      reason: "The worker shut down during the execution.",
+      now: new Date(),
+      workerStopping: true
+    })
+  }).pipe(Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS), Effect.ignore)
+
 /** How the provider's run ended, seen from the execution. */
 type RunEnd =
   | { readonly _tag: "Ran"; readonly outcome: RunOutcome }
@@ -47,8 +64,9 @@ type RunEnd =
   | { readonly _tag: "Crashed"; readonly cause: Cause.Cause<unknown> }
 
 /**
- * Runs a claimed job to its end and records the outcome. Interruption (worker shutdown)
- * stops the provider's process group and records the execution as abandoned so the retry
+ * Runs a claimed job to its end and records the outcome. Interruption (worker shutdown), at
+ * any point from the claim on (even before the agent started), stops the provider's process
+ * group and records the execution as abandoned so the retry
  * policy can hand it to another worker. An execution whose outcome cannot be recorded is
  * recorded abandoned, retried until the database answers (or the worker is stopped), so a
  * job never stays `running` under a live worker that no longer runs it.
@@ -127,17 +145,6 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     ).pipe(
       Effect.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.succeed<RunEnd>({ _tag: "Crashed", cause })),
-      Effect.onInterrupt(() =>
-        submit(jobId, {
-          _tag: "Abandon",
-          executionId,
-          reason: "The worker shut down during the execution.",
-          now: new Date(),
-          workerStopping: true
-        }).pipe(
-          Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS),
-          Effect.ignore
-        )),
       Effect.ensuring(Effect.sync(() => {
         if (childPid !== undefined) untrackGroup(schema, childPid)
       })),
@@ -209,4 +216,4 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       cliVersion: outcome.cliVersion ?? null,
       now: new Date()
     })
-  }).pipe(Effect.scoped, Effect.asVoid)
+  }).pipe(Effect.scoped, Effect.onInterrupt(() => abandonOnShutdown(claimed)), Effect.asVoid)

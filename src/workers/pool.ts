@@ -16,7 +16,7 @@ import type { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { makeCanceller } from "./canceller.js"
 import { claimNext, type WorkerIdentity } from "./claimer.js"
-import { runExecution } from "./execution.js"
+import { abandonOnShutdown, runExecution } from "./execution.js"
 import { heartbeat } from "./heartbeat.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
 import { makeOutageReporter } from "./outage.js"
@@ -151,7 +151,7 @@ export const runPool = (options: PoolOptions) =>
         outage.succeeded()
         if (claimed) {
           // The claim is ours whatever happens now: run it even if the database is gone again.
-          yield* renewIfLate.pipe(Effect.ignore)
+          yield* renewIfLate.pipe(Effect.ignore, Effect.onInterrupt(() => abandonOnShutdown(claimed)))
           yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
           return
         }
