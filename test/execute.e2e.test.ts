@@ -9,6 +9,7 @@ import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
 import { finished, runCli, runJson, startCli } from "./support/cli.js"
 import { assertCliError, e2eSuite, readCalls, showJob, waitForStatus, withWorker } from "./support/e2e.js"
+import { stoppableProxy } from "./support/proxy.js"
 import { waitFor } from "./support/wait.js"
 
 describe("aidp execute (fake claude)", () => {
@@ -137,6 +138,29 @@ describe("aidp execute (fake claude)", () => {
     const result = await done
     assertCliError(result, 130, "cancelled", id)
     assert.equal((await showJob(suite.db, id)).status, "cancelled")
+  })
+
+  test("execute rides out a database that stops and starts again while its job runs", async () => {
+    const { cwd } = await project()
+    const proxy = await stoppableProxy(new URL(suite.db.url))
+    try {
+      const child = startCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "1500" } })
+      const done = finished(child, { timeoutMs: 60_000 })
+      let [stdout, stderr] = ["", ""]
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      await waitFor("the job to run", () => /Attempt 1 .*started/.test(stdout))
+      await proxy.stop()
+      await waitFor("execute to report the outage", () => stderr.includes("database unreachable"))
+      await proxy.start()
+      const result = await done
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stderr, /database unreachable \(.*ECONNREFUSED.*\); retrying every 2 s/)
+      assert.doesNotMatch(result.stderr, /Unexpected error/)
+      assert.match(result.stdout, /Step 00_PRD completed/)
+    } finally {
+      await proxy.stop()
+    }
   })
 
   test("execute STEP runs that step; an unknown step is a usage error", async () => {

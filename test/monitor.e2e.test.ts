@@ -7,7 +7,6 @@ import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
 import { execFileSync } from "node:child_process"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
-import net from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { after, before, describe, it } from "node:test"
@@ -15,6 +14,7 @@ import { REFRESH_MS } from "../src/terminal/model.js"
 import { CLI, cliEnv, runCli, runJson, startCli } from "./support/cli.js"
 import { createTestDb, type TestDb } from "./support/db.js"
 import { e2eSuite, projectDirs, waitForStatus, withWorker } from "./support/e2e.js"
+import { stoppableProxy, type StoppableProxy } from "./support/proxy.js"
 import { spawnInPty, type PtySession } from "./support/pty.js"
 import { waitFor as until } from "./support/wait.js"
 
@@ -319,52 +319,10 @@ describe("aidp jobs show of a job with a multi-megabyte output line", { timeout:
   })
 })
 
-/** A TCP forwarder to the test database that can be stopped (connections refused) and started again on its port. */
-async function stoppableProxy(target: URL): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
-  const sockets = new Set<net.Socket>()
-  let server: net.Server | null = null
-  let port = 0
-  const start = (): Promise<void> =>
-    new Promise((resolve) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(Number(target.port || 5432), target.hostname)
-        const close = (): void => {
-          client.destroy()
-          upstream.destroy()
-          sockets.delete(client)
-          sockets.delete(upstream)
-        }
-        for (const socket of [client, upstream]) {
-          sockets.add(socket)
-          socket.on("error", close).on("close", close)
-        }
-        client.pipe(upstream)
-        upstream.pipe(client)
-      })
-      server.listen(port, "127.0.0.1", () => {
-        port = (server!.address() as net.AddressInfo).port
-        resolve()
-      })
-    })
-  await start()
-  const url = new URL(target)
-  url.hostname = "127.0.0.1"
-  url.port = String(port)
-  return {
-    url: url.toString(),
-    start,
-    stop: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server?.close(() => resolve())
-      })
-  }
-}
-
 describe("aidp jobs (monitor) when the database goes away and comes back", { timeout: 180_000 }, () => {
   let db: TestDb
   let monitor: PtySession | null = null
-  let proxy: Awaited<ReturnType<typeof stoppableProxy>> | null = null
+  let proxy: StoppableProxy | null = null
   const dirs = projectDirs()
   before(async () => {
     db = await createTestDb()

@@ -181,7 +181,8 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
     // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
     if (!json) process.stdout.write("Cancelling the job…\n")
     const requestedBy = { SIGINT: "user (Ctrl-C)", SIGTERM: "user (SIGTERM)", SIGPIPE: "user (output closed)" }[stop.received() ?? "SIGINT"]
-    submitCommand(app, id, { _tag: "RequestCancel", requestedBy }).catch(() => undefined)
+    // During a database outage, as soon as it answers again: the watch waits for that too.
+    submitCommand(app, id, { _tag: "RequestCancel", requestedBy }, true).catch(() => undefined)
   }
   stop.signal.addEventListener("abort", cancelOnStop, { once: true })
   try {

@@ -2,18 +2,25 @@
  * The write side of `aidp jobs`: enqueue, retry, cancel. Each turns into one domain
  * command through the command handler; refusals come back as one sentence.
  */
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
 import type { RecordedEvent } from "../domain/events.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import type { App } from "./app.js"
 
-/** Runs `command` on job `jobId` now; rejects with JobNotFound / IllegalTransition / DatabaseError. */
-export const submitCommand = (app: App, jobId: string, command: JobCommand): Promise<ReadonlyArray<RecordedEvent>> =>
+/** How often a command waiting out a database outage tries again, ms. */
+const OUTAGE_RETRY_MS = 2_000
+
+/**
+ * Runs `command` on job `jobId` now; rejects with JobNotFound / IllegalTransition /
+ * DatabaseError. With `untilReachable`, a DatabaseError is retried every 2 s until the
+ * database answers (a Ctrl-C's cancel during an outage), instead of rejecting.
+ */
+export const submitCommand = (app: App, jobId: string, command: JobCommand, untilReachable = false): Promise<ReadonlyArray<RecordedEvent>> =>
   app.run(Effect.gen(function*() {
     const handler = yield* CommandHandler
     return yield* handler.handle(jobId, command, new Date())
-  }))
+  }).pipe(Effect.retry({ while: (error) => untilReachable && error._tag === "DatabaseError", schedule: Schedule.spaced(OUTAGE_RETRY_MS) })))
 
 /** Defaults of a new job. */
 export const JOB_DEFAULTS = {

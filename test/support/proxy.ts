@@ -1,7 +1,8 @@
 /**
- * Test helper: a TCP proxy in front of the test PostgreSQL that can cut a process off from
- * the database the way a network partition does: every connection, open or new, stops
- * passing bytes (nothing is reset; queries just hang) until `heal()`.
+ * Test helpers: TCP proxies in front of the test PostgreSQL. `startDbProxy` cuts a process off
+ * from the database the way a network partition does: every connection, open or new, stops
+ * passing bytes (nothing is reset; queries just hang) until `heal()`. `stoppableProxy` acts
+ * as a server that is stopped (connections closed and refused) and started again.
  */
 import net from "node:net"
 import { testDatabaseUrl } from "./db.js"
@@ -58,6 +59,58 @@ export const startDbProxy = async (): Promise<DbProxy> => {
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy()
         server.close(() => resolve())
+      })
+  }
+}
+
+/** A database that can be stopped and started again, as seen by its clients. */
+export interface StoppableProxy {
+  /** The target's URL, through the proxy. */
+  readonly url: string
+  /** Closes every connection and refuses new ones (ECONNREFUSED), as a stopped server does. */
+  readonly stop: () => Promise<void>
+  /** Listens again on the same port. */
+  readonly start: () => Promise<void>
+}
+
+/** A TCP forwarder to the test database that can be stopped (connections refused) and started again on its port. */
+export async function stoppableProxy(target: URL): Promise<StoppableProxy> {
+  const sockets = new Set<net.Socket>()
+  let server: net.Server | null = null
+  let port = 0
+  const start = (): Promise<void> =>
+    new Promise((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port || 5432), target.hostname)
+        const close = (): void => {
+          client.destroy()
+          upstream.destroy()
+          sockets.delete(client)
+          sockets.delete(upstream)
+        }
+        for (const socket of [client, upstream]) {
+          sockets.add(socket)
+          socket.on("error", close).on("close", close)
+        }
+        client.pipe(upstream)
+        upstream.pipe(client)
+      })
+      server.listen(port, "127.0.0.1", () => {
+        port = (server!.address() as net.AddressInfo).port
+        resolve()
+      })
+    })
+  await start()
+  const url = new URL(target)
+  url.hostname = "127.0.0.1"
+  url.port = String(port)
+  return {
+    url: url.toString(),
+    start,
+    stop: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server?.close(() => resolve())
       })
   }
 }
