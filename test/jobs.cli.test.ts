@@ -139,7 +139,7 @@ describe("aidp jobs", () => {
       { name: "a prototype key as command", args: ["constructor"], code: 2, says: ["constructor"] },
       { name: "QUE_WORKER_COUNT=0", args: ["worker"], env: { QUE_WORKER_COUNT: "0" }, code: 2, says: ["QUE_WORKER_COUNT"] },
       { name: "QUE_WORKER_COUNT=abc", args: ["worker"], env: { QUE_WORKER_COUNT: "abc" }, code: 2, says: ["QUE_WORKER_COUNT"] },
-      { name: "a bad schema name", args: ["jobs", "list"], env: { AIDP_DB_SCHEMA: "Bad-Name" }, code: 1, says: ["AIDP_DB_SCHEMA"] },
+      { name: "a bad schema name", args: ["jobs", "list"], env: { AIDP_DB_SCHEMA: "Bad-Name" }, code: 2, says: ["AIDP_DB_SCHEMA"] },
       { name: "an unreachable database", args: ["jobs", "list"], env: { AIDP_DATABASE_URL: "postgres://root@127.0.0.1:1/test" }, code: 1, says: ["127.0.0.1:1"] },
       { name: "AIDP_LOG_FILE that cannot be created", args: ["jobs", "list"], env: { AIDP_LOG_FILE: "/proc/aidp-nope/aidp.log" }, code: 2, says: ["AIDP_LOG_FILE"] },
       { name: "AIDP_LOG_FILE naming a folder", args: ["jobs", "list"], env: { AIDP_LOG_FILE: cwd }, code: 2, says: ["AIDP_LOG_FILE"] },

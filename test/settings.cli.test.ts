@@ -34,6 +34,12 @@ describe("strict settings", () => {
       { name: "--timeout 0x3c", args: [...enqueue, "--timeout", "0x3c"], says: ["--timeout", "decimal digits"] },
       { name: "--priority 1.5", args: [...enqueue, "--priority", "1.5"], says: ["--priority", "decimal digits"] },
       { name: "--limit 1e1", args: ["jobs", "list", "--limit", "1e1"], says: ["--limit", "decimal digits"] },
+      { name: "AIDP_DB_SCHEMA set but empty", args: enqueue, env: { AIDP_DB_SCHEMA: "" }, says: ["AIDP_DB_SCHEMA", 'got ""', "unset it for the default aidp"] },
+      { name: "AIDP_DB_SCHEMA=pg_catalog", args: enqueue, env: { AIDP_DB_SCHEMA: "pg_catalog" }, says: ["AIDP_DB_SCHEMA", "PostgreSQL reserves", '"pg_catalog"'] },
+      { name: "AIDP_DATABASE_URL set but empty", args: enqueue, env: { AIDP_DATABASE_URL: "" }, says: ["AIDP_DATABASE_URL is empty", "unset it"] },
+      { name: "AIDP_DATABASE_URL not PostgreSQL's", args: enqueue, env: { AIDP_DATABASE_URL: "mysql://root@127.0.0.1/test" }, says: ["AIDP_DATABASE_URL is not a PostgreSQL URL"] },
+      { name: "AIDP_DEBUG=true", args: enqueue, env: { AIDP_DEBUG: "true" }, says: ['AIDP_DEBUG="true"', "1 (debug logging) or 0"] },
+      { name: "a blank AIDP_CLAUDE_BIN", args: enqueue, env: { AIDP_CLAUDE_BIN: "   " }, says: ['AIDP_CLAUDE_BIN="   "', "name or path of an executable"] },
       { name: "a prompt file with a NUL byte", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "nul.md"], says: ["nul.md is not UTF-8 text", "NUL", "--prompt-file is for text"] },
       { name: "a prompt file that is not UTF-8", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "latin1.md"], says: ["latin1.md is not UTF-8 text", "invalid UTF-8", "--prompt-file is for text"] }
     ]

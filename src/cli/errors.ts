@@ -21,8 +21,6 @@ export class UserError extends Error {
 
 /** Errors whose message is already a sentence for the user (by class or Effect tag name). */
 const USER_FACING = new Set([
-  "InvalidSetting",
-  "DatabaseSettingInvalid",
   "DatabaseUnreachable",
   "EmbeddedPostgresError",
   "MigrationError",
@@ -40,7 +38,7 @@ export const describeError = (error: unknown): { readonly message: string; reado
   const name = (error as { _tag?: string; name?: string } | null)?._tag ?? (error as Error | null)?.name ?? ""
   const message = error instanceof Error ? error.message : String(error)
   // A bad environment variable is a usage error, like a bad flag.
-  if (name === "InvalidSetting") return { message, exitCode: 2 }
+  if (name === "InvalidSetting" || name === "DatabaseSettingInvalid") return { message, exitCode: 2 }
   if (USER_FACING.has(name) || USER_FACING.has(error?.constructor?.name ?? "")) return { message, exitCode: 1 }
   return { message: `Unexpected error: ${message} (set AIDP_DEBUG=1 for details).`, exitCode: 1 }
 }
