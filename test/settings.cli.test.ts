@@ -4,11 +4,12 @@
  * nothing (no event, no worker registered, no folder created).
  */
 import assert from "node:assert/strict"
+import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import path from "node:path"
 import { describe, test } from "node:test"
-import { runCli, runJson } from "./support/cli.js"
+import { CLI, cliEnv, finished, runCli, runJson } from "./support/cli.js"
 import { assertCliError, e2eSuite, eventCount } from "./support/e2e.js"
 
 describe("strict settings", () => {
@@ -54,6 +55,24 @@ describe("strict settings", () => {
       })
     }
     assert.equal(existsSync(path.join(cwd, "no")), false, "no folder was created for AIDP_LOG_FILE")
+  })
+
+  test("a current directory that was deleted: one sentence, exit 2, nothing changed", async (t) => {
+    for (const args of [["execute", "next"], ["jobs", "enqueue", "--provider", "claude", "--prompt", "x"], ["jobs", "list"]]) {
+      await t.test(args.join(" "), async () => {
+        const gone = await suite.dirs.make({ git: false })
+        const eventsBefore = await eventCount(suite.db)
+        // The shell enters the folder and removes it, then becomes aidp there: no race.
+        const child = spawn("sh", ["-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", gone, process.execPath, CLI, ...args], {
+          env: cliEnv(suite.db),
+          stdio: ["pipe", "pipe", "pipe"]
+        })
+        const result = await finished(child, { timeoutMs: 15_000 })
+        assertCliError(result, 2, "The current directory no longer exists; cd to an existing directory.")
+        assert.equal(result.stdout, "")
+        assert.equal(await eventCount(suite.db), eventsBefore, "no event appended")
+      })
+    }
   })
 
   test("a UTF-8 prompt file with any text is still accepted, unchanged", async () => {

@@ -47,6 +47,19 @@ const version = (): string => {
 
 const commandOf = (name: string | undefined) => name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
 
+/**
+ * Refuses to run in a directory that was deleted (Node's process.cwd() then fails with ENOENT
+ * uv_cwd, deep inside whatever command needs it). Checked before any command runs, so none
+ * of them starts work it cannot finish.
+ */
+const requireCurrentDirectory = (): void => {
+  try {
+    process.cwd()
+  } catch {
+    throw new UsageError("The current directory no longer exists; cd to an existing directory.")
+  }
+}
+
 const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const [command, ...rest] = argv
   if (command === undefined) {
@@ -65,6 +78,8 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     if (command === "help" || wantsHelp(argv)) throw new HelpRequested(HELP)
     throw new UsageError(`Unknown command "${command}". Run aidp --help for the list.`)
   }
+  // Help needs no directory; everything else may.
+  if (!wantsHelp(rest)) requireCurrentDirectory()
   return run(rest)
 }
 
