@@ -147,6 +147,8 @@ describe("aidp jobs", () => {
       { name: "an empty provider binary variable", args: ["jobs", "list"], env: { AIDP_CLAUDE_BIN: "" }, code: 2, says: ["AIDP_CLAUDE_BIN"] },
       { name: "execute with an unknown provider", args: ["execute", "next", "--provider", "copilot"], code: 2, says: ["copilot"] },
       { name: "replay --rebuild with a JOB", args: ["jobs", "replay", unknownId, "--rebuild"], code: 2, says: ["--rebuild"] },
+      { name: "replay --since a span too long for a date", args: ["jobs", "replay", "--since", "99999999999d"], code: 2, says: ["--since 99999999999d", "shorter span"] },
+      { name: "replay --since a negative span", args: ["jobs", "replay", "--since", "-5m"], code: 2, says: ["--since -5m is not a span", "positive"] },
       { name: "replay with --since after --until", args: ["jobs", "replay", "--since", "2030-01-01", "--until", "2020-01-01"], code: 2, says: ["--since", "--until"] },
       { name: "an empty --model", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--model", ""], code: 2, says: ["--model"] },
       { name: "execute with an empty --model", args: ["execute", "next", "--model", " "], code: 2, says: ["--model"] },
