@@ -68,11 +68,16 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     return 2
   }
   if (command === "--version" || command === "-v") {
+    if (wantsHelp(rest)) throw new HelpRequested(HELP)
+    if (rest.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(rest.join(" "))}; run aidp ${command} alone.`)
     process.stdout.write(`${version()}\n`)
     return 0
   }
   // `aidp help jobs retry` is `aidp jobs retry --help`.
   if (command === "help" && commandOf(rest[0])) return commandOf(rest[0])!([...rest.slice(1), "--help"])
+  if (command === "help" && rest[0] !== undefined && !wantsHelp(rest)) {
+    throw new UsageError(`Unknown command "${rest[0]}" in aidp help; the commands are ${Object.keys(COMMANDS).join(", ")}.`)
+  }
   const run = commandOf(command)
   if (!run) {
     if (command === "help" || wantsHelp(argv)) throw new HelpRequested(HELP)
