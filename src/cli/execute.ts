@@ -3,7 +3,7 @@
  * current directory as a job and, unless `--detach`, runs workers in this process until
  * that job ends (completed, failed for good, or cancelled), exiting 0 only if it completed.
  */
-import { realpath, stat } from "node:fs/promises"
+import { stat } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
 import { type Provider, PROVIDERS } from "../domain/job.js"
@@ -19,7 +19,7 @@ import { type App, withApp } from "./app.js"
 import { outputColumns, sendAfter, textSink } from "./logs.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
+import { JOB_DEFAULTS, projectDir, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
@@ -232,7 +232,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     noMoreArgs(cli.input, 1, USAGE)
   }
   return withApp("quiet", async (app) => {
-    const cwd = await realpath(process.cwd())
+    const cwd = await projectDir(process.cwd())
     if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
     const step = await chooseStep(app, cwd, cli.input[0]!)
     if (!step) {

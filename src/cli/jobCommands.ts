@@ -2,11 +2,20 @@
  * The write side of `aidp jobs`: enqueue, retry, cancel. Each turns into one domain
  * command through the command handler; refusals come back as one sentence.
  */
+import { realpath } from "node:fs/promises"
+import path from "node:path"
 import { Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
 import type { RecordedEvent } from "../domain/events.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import type { App } from "./app.js"
+
+/**
+ * A project folder as jobs store it: absolute, symbolic links resolved (as `aidp execute`
+ * stores its current directory), so `enqueue --cwd`, `execute` and `list --cwd` name one
+ * folder one way. A folder that does not exist (any more) is only made absolute.
+ */
+export const projectDir = async (dir: string): Promise<string> => realpath(path.resolve(dir)).catch(() => path.resolve(dir))
 
 /** How often a command waiting out a database outage tries again, ms. */
 const OUTAGE_RETRY_MS = 2_000
