@@ -95,6 +95,9 @@ describe("--help and -h, with no database to reach", () => {
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, /^aidp — run AI coding agents/)
       assert.match(result.stdout, /aidp jobs enqueue/)
+      // Every command's options, as README's list of commands has them.
+      assert.match(result.stdout, /aidp jobs list \[--status S\] \[--provider P\] \[--cwd DIR\] \[--step S\] \[--limit N\] \[--json\]/)
+      assert.match(result.stdout, /aidp jobs logs JOB \[--follow\] \[--raw \| --json\]/)
     }
     assertHelp(topic, ["--max-attempts N"], "help jobs enqueue")
     for (const result of [version, v]) {

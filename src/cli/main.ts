@@ -15,8 +15,8 @@ Usage
   aidp execute next [--provider P] [--model M] [--detach] [--json]   run the next workflow step here
   aidp execute STEP [...same]        aidp execute --list             steps with their status
   aidp jobs                          live monitor (a plain table when not a terminal)
-  aidp jobs list [--status S] [--provider P] [--limit N] [--json]
-  aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow]
+  aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]
+  aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow] [--raw | --json]
   aidp jobs retry JOB                aidp jobs cancel JOB
   aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]
   aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
