@@ -173,5 +173,9 @@ describe("aidp execute (fake claude)", () => {
 
     assertCliError(await runCli(suite.db, ["execute", "99_NOPE"], { cwd }), 2, "99_NOPE")
     assert.equal((await jobsOf(cwd)).length, 1)
+    // "next" and the provider in any case, as step names are.
+    const next = await runJson(suite.db, ["execute", "NEXT", "--provider", "CLAUDE", "--detach", "--json"], { cwd })
+    assert.deepEqual([next.step, next.provider, next.status], ["00_PRD", "claude", "queued"])
+    assert.equal((await runCli(suite.db, ["jobs", "cancel", next.id])).code, 0)
   })
 })

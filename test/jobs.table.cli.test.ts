@@ -69,6 +69,7 @@ describe("aidp jobs list and show: steps, projects, cancellations, usage", () =>
     assert.deepEqual(await listed(["--cwd", elsewhere]), [linked.id], "enqueue stored the folder the link points to")
     await rm(elsewhereLink)
     assert.deepEqual(await listed(["--step", "01_nfrs"]), [ids.nfrs])
+    assert.deepEqual(await listed(["--cwd", projects.shop, "--status", "QUEUED", "--provider", "Claude"]), [ids.prd], "--status and --provider take any case too")
     assert.deepEqual(await listed(["--cwd", projects.blog, "--step", "01_NFRS"]), [ids.nfrs])
     assert.deepEqual(await listed(["--cwd", projects.shop, "--step", "01_NFRS"]), [])
     assert.deepEqual(await listed(["--cwd", projects.blog, "--provider", "cursor"]), [ids.plain])

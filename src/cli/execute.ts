@@ -80,7 +80,8 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
 
 /** Picks the step to run: the named one, or the first without a completed job (null: all done). */
 const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | null> => {
-  if (which !== "next") {
+  // Any case, as step names are.
+  if (which.toLowerCase() !== "next") {
     const step = findStep(which)
     if (!step) throw new UsageError(`Unknown step ${JSON.stringify(which)}; the steps are ${STEPS.map((s) => s.name).join(", ")}.`)
     return step

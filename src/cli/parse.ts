@@ -175,13 +175,18 @@ export const intFlag = (name: string, value: number | undefined, min: number, ma
   return value
 }
 
-/** Checks a flag value is one of `allowed`; throws UsageError listing them. */
+/**
+ * Reads a flag value that must be one of `allowed`, in any case (`--status FAILED` is
+ * `failed`, as `--step` takes any case); returns the allowed spelling. Throws UsageError
+ * listing them.
+ */
 export const oneOf = <T extends string>(name: string, value: string | undefined, allowed: ReadonlyArray<T>): T | undefined => {
   if (value === undefined) return undefined
-  if (!(allowed as ReadonlyArray<string>).includes(value)) {
+  const found = allowed.find((candidate) => candidate.toLowerCase() === value.trim().toLowerCase())
+  if (found === undefined) {
     throw new UsageError(`--${name} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}.`)
   }
-  return value as T
+  return found
 }
 
 /** A command's usage on one line (several forms joined with " | "), for error messages. */
