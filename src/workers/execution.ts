@@ -71,8 +71,17 @@ type RunEnd =
  * recorded abandoned, retried until the database answers (or the worker is stopped), so a
  * job never stays `running` under a live worker that no longer runs it.
  */
-export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
-  Effect.gen(function*() {
+export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => {
+  // Recorded once, by whichever comes first: the run's own handler (before its process group
+  // is untracked, which a forced stop waits for) or the whole execution's (a stop before the
+  // run began).
+  let shutdownRecorded = false
+  const recordShutdown = Effect.suspend(() => {
+    if (shutdownRecorded) return Effect.void
+    shutdownRecorded = true
+    return abandonOnShutdown(claimed)
+  })
+  return Effect.gen(function*() {
     const { canceller, env, logger } = context
     const { executionId, job, jobId } = claimed
     const log = logger.child({ jobId, executionId, attempt: claimed.attempt })
@@ -145,6 +154,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     ).pipe(
       Effect.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.succeed<RunEnd>({ _tag: "Crashed", cause })),
+      Effect.onInterrupt(() => recordShutdown),
       Effect.ensuring(Effect.sync(() => {
         if (childPid !== undefined) untrackGroup(schema, childPid)
       })),
@@ -216,4 +226,5 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       cliVersion: outcome.cliVersion ?? null,
       now: new Date()
     })
-  }).pipe(Effect.scoped, Effect.onInterrupt(() => abandonOnShutdown(claimed)), Effect.asVoid)
+  }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)
+}
