@@ -163,6 +163,31 @@ describe("aidp execute (fake claude)", () => {
     }
   })
 
+  test("Ctrl-C during a database outage still cancels the job, once the database is back: exit 130", async () => {
+    const { cwd } = await project()
+    const proxy = await stoppableProxy(new URL(suite.db.url))
+    try {
+      const child = startCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" } })
+      const done = finished(child, { timeoutMs: 60_000 })
+      let [stdout, stderr] = ["", ""]
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      await waitFor("the job to run", () => /Attempt 1 .*started/.test(stdout))
+      await proxy.stop()
+      await waitFor("execute to report the outage", () => stderr.includes("database unreachable"))
+      child.kill("SIGINT")
+      await waitFor("execute to say it cancels", () => stdout.includes("Cancelling the job"))
+      await proxy.start()
+      const result = await done
+      assert.equal(result.code, 130, result.stderr)
+      assert.match(result.stderr, /aidp: Step 00_PRD was cancelled/)
+      const [job] = await jobsOf(cwd)
+      assert.equal(job.status, "cancelled")
+    } finally {
+      await proxy.stop()
+    }
+  })
+
   test("execute STEP runs that step; an unknown step is a usage error", async () => {
     const { cwd } = await project()
     const result = await runCli(suite.db, ["execute", "02_ARCHITECTURE", "--provider", "claude"], { cwd })
