@@ -175,8 +175,8 @@ const modifiedAt = async (file: string): Promise<number | null> => (await stat(f
  * the completion line says so when the agent left it as it was.
  */
 const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd: string, json: boolean): Promise<number> => {
-  const document = path.join(cwd, step.document)
-  const documentBefore = await modifiedAt(document)
+  // First, before anything is awaited: a Ctrl-C, or a reader gone after the line that named
+  // the job, must find the job's cancel in place.
   const stop = stopSignal()
   const cancelOnStop = () => {
     // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
@@ -187,6 +187,8 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
   }
   stop.signal.addEventListener("abort", cancelOnStop, { once: true })
   try {
+    const document = path.join(cwd, step.document)
+    const documentBefore = await modifiedAt(document)
     // This command reports the job's progress and outcome itself: the workers' own warnings
     // ("execution failed") would only repeat them on stderr, so only their errors show.
     const logger = app.settings.debug ? app.logger : app.logger.child({}, { level: "error" })
