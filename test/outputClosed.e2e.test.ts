@@ -27,6 +27,16 @@ describe("output closed by its reader", () => {
     assert.equal(job.error, "Cancelled by user (output closed).")
   })
 
+  test("execute whose reader is gone before its first line (| true) cancels its job too", async () => {
+    const cwd = await suite.dirs.make()
+    const child = startCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "1000" } })
+    child.stdout!.destroy()
+    const result = await finished(child, { timeoutMs: 30_000 })
+    assert.equal(result.code, 141, result.stderr)
+    const [job] = (await runJson<Array<any>>(suite.db, ["jobs", "list", "--json"])).filter((j) => j.cwd === cwd)
+    assert.equal(job.status, "cancelled")
+  })
+
   test("a worker whose stderr is closed stops gracefully: its execution abandoned, the job queued again, exit 141", async () => {
     const worker = startCli(suite.db, ["worker"], { env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "1000" } })
     const done = finished(worker, { timeoutMs: 30_000 })
