@@ -33,7 +33,7 @@ const HELP: CommandHelp = {
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
 completed job. Each step asks the agent for one document under docs/. Without --detach the
 job runs in this process, its progress printed, until it ends (exit 0 only if it completed);
-Ctrl-C cancels it.`,
+Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
