@@ -8,6 +8,7 @@ import { Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
 import type { RecordedEvent } from "../domain/events.js"
 import { CommandHandler } from "../projections/commandHandler.js"
+import { OUTAGE_RETRY_MS } from "../workers/outage.js"
 import type { App } from "./app.js"
 
 /**
@@ -16,9 +17,6 @@ import type { App } from "./app.js"
  * folder one way. A folder that does not exist (any more) is only made absolute.
  */
 export const projectDir = async (dir: string): Promise<string> => realpath(path.resolve(dir)).catch(() => path.resolve(dir))
-
-/** How often a command waiting out a database outage tries again, ms. */
-const OUTAGE_RETRY_MS = 2_000
 
 /**
  * Runs `command` on job `jobId` now; rejects with JobNotFound / IllegalTransition /

@@ -6,13 +6,11 @@ import { Effect, Queue, Schedule } from "effect"
 import { isConnectionLost } from "../config/supervisedSql.js"
 import { listen } from "../events/listener.js"
 import { getJob, type JobRecord } from "../projections/queries.js"
-import { makeOutageReporter } from "../workers/outage.js"
+import { makeOutageReporter, OUTAGE_RETRY_MS } from "../workers/outage.js"
 import type { App } from "./app.js"
 
 /** Longest wait between job checks without a notification, ms. */
 const WATCH_POLL_MS = 2_000
-/** How often a watch retries while the database is unreachable, ms (as the workers do). */
-const OUTAGE_RETRY_MS = 2_000
 
 /** Whether a job has reached an end state (a policy retry makes a failed job queued again). */
 export const isFinished = (job: JobRecord): boolean =>

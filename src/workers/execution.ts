@@ -19,6 +19,7 @@ import type { ClaimedJob } from "./claimer.js"
 import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
+import { OUTAGE_RETRY_MS } from "./outage.js"
 import { runProvider, type RunOutcome } from "./runner.js"
 
 /** What an execution needs besides the claimed job. */
@@ -37,7 +38,7 @@ const SHUTDOWN_RECORD_TIMEOUT_MS = 10_000
  */
 const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand, times: number | undefined = 30) =>
   handler.handle(jobId, command, new Date()).pipe(
-    Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(2_000), times })
+    Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(OUTAGE_RETRY_MS), times })
   )
 
 /**
@@ -66,8 +67,8 @@ type RunEnd =
 /**
  * Runs a claimed job to its end and records the outcome. Interruption (worker shutdown), at
  * any point from the claim on (even before the agent started), stops the provider's process
- * group and records the execution as abandoned so the retry
- * policy can hand it to another worker. An execution whose outcome cannot be recorded is
+ * group and records the execution as abandoned so the retry policy can hand it to another
+ * worker. An execution whose outcome cannot be recorded is
  * recorded abandoned, retried until the database answers (or the worker is stopped), so a
  * job never stays `running` under a live worker that no longer runs it.
  */

@@ -5,6 +5,9 @@
  */
 import type { Logger } from "../config/logger.js"
 
+/** How often a process riding out a database outage tries again, ms (workers, a watched job, a Ctrl-C's cancel). */
+export const OUTAGE_RETRY_MS = 2_000
+
 /** Tracks whether the database is currently unreachable for this process. */
 export interface OutageReporter {
   /** A database operation failed with `message`; logged only when an outage starts. */

@@ -19,7 +19,7 @@ import { claimNext, type WorkerIdentity } from "./claimer.js"
 import { abandonOnShutdown, runExecution } from "./execution.js"
 import { heartbeat } from "./heartbeat.js"
 import { adapterFor, resolveBin } from "./providers/index.js"
-import { makeOutageReporter } from "./outage.js"
+import { makeOutageReporter, OUTAGE_RETRY_MS } from "./outage.js"
 import { reapOrphans } from "./processGroups.js"
 import { rescueOnce } from "./rescuer.js"
 
@@ -43,9 +43,6 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
   const adapter = adapterFor(job.provider)
   return [resolveBin(adapter, env), ...adapter.argv({ model: job.model ?? undefined, cwd: job.cwd })]
 }
-
-/** How long a worker waits before claiming again after a database error, ms. */
-const OUTAGE_RETRY_MS = 2_000
 
 /**
  * How much sooner than its lease a silent worker stops its providers (see the fence in
