@@ -3,12 +3,13 @@
  * claude, against a throwaway schema.
  */
 import assert from "node:assert/strict"
-import { readFile } from "node:fs/promises"
+import { mkdir, readFile, utimes, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
 import { finished, runCli, runJson, startCli } from "./support/cli.js"
 import { assertCliError, e2eSuite, readCalls, showJob, waitForStatus, withWorker } from "./support/e2e.js"
+import { startDbProxy } from "./support/proxy.js"
 import { waitFor } from "./support/wait.js"
 
 describe("aidp execute (fake claude)", () => {
@@ -67,6 +68,19 @@ describe("aidp execute (fake claude)", () => {
     assert.equal(await readFile(path.join(cwd, "docs/PRD.md"), "utf8"), "# Notes\nwritten by fake claude\n")
   })
 
+  test("a document that was there before the run is left as it was, and execute says so", async () => {
+    const { cwd } = await project()
+    await mkdir(path.join(cwd, "docs"))
+    await writeFile(path.join(cwd, "docs/PRD.md"), "# My own PRD\n")
+    // Written an hour ago, as a user's file usually is: not mistaken for the agent's.
+    const anHourAgo = new Date(Date.now() - 3_600_000)
+    await utimes(path.join(cwd, "docs/PRD.md"), anHourAgo, anHourAgo)
+    const result = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_RESULT: "# PRD\nThe agent's answer." } })
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(await readFile(path.join(cwd, "docs/PRD.md"), "utf8"), "# My own PRD\n")
+    assert.match(result.stdout, /docs\/PRD\.md was already there and is left as it was \(the agent's answer: aidp jobs show [0-9a-f-]{36}\)\.\n$/)
+  })
+
   test("a failing agent: exit 1 with its error line; retry + worker gives attempt 2 and keeps attempt 1", async () => {
     const { cwd } = await project()
     const failed = await runCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "auth" } })
@@ -115,15 +129,63 @@ describe("aidp execute (fake claude)", () => {
     assert.equal(cancelled.code, 0, cancelled.stderr)
   })
 
-  test("Ctrl-C cancels the running job: exit 1, one sentence, job cancelled", async () => {
+  test("Ctrl-C cancels the running job: exit 130, one sentence, job cancelled", async () => {
     const { cwd } = await project()
     const child = startCli(suite.db, ["execute", "next"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" } })
     const done = finished(child, { timeoutMs: 30_000 })
     const id = await waitFor("the job to run", async () => (await jobsOf(cwd)).find((job) => job.status === "running")?.id as string | undefined)
     child.kill("SIGINT")
     const result = await done
-    assertCliError(result, 1, "cancelled", id)
+    assertCliError(result, 130, "cancelled", id)
     assert.equal((await showJob(suite.db, id)).status, "cancelled")
+  })
+
+  test("execute rides out a database that stops and starts again while its job runs", async () => {
+    const { cwd } = await project()
+    const proxy = await startDbProxy()
+    try {
+      const child = startCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "1500" } })
+      const done = finished(child, { timeoutMs: 60_000 })
+      let [stdout, stderr] = ["", ""]
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      await waitFor("the job to run", () => /Attempt 1 .*started/.test(stdout))
+      await proxy.stop()
+      await waitFor("execute to report the outage", () => stderr.includes("database unreachable"))
+      await proxy.start()
+      const result = await done
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stderr, /database unreachable \(.*ECONNREFUSED.*\); retrying every 2 s/)
+      assert.doesNotMatch(result.stderr, /Unexpected error/)
+      assert.match(result.stdout, /Step 00_PRD completed/)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test("Ctrl-C during a database outage still cancels the job, once the database is back: exit 130", async () => {
+    const { cwd } = await project()
+    const proxy = await startDbProxy()
+    try {
+      const child = startCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" } })
+      const done = finished(child, { timeoutMs: 60_000 })
+      let [stdout, stderr] = ["", ""]
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      await waitFor("the job to run", () => /Attempt 1 .*started/.test(stdout))
+      await proxy.stop()
+      await waitFor("execute to report the outage", () => stderr.includes("database unreachable"))
+      child.kill("SIGINT")
+      await waitFor("execute to say it cancels", () => stdout.includes("Cancelling the job"))
+      await proxy.start()
+      const result = await done
+      assert.equal(result.code, 130, result.stderr)
+      assert.match(result.stderr, /aidp: Step 00_PRD was cancelled/)
+      const [job] = await jobsOf(cwd)
+      assert.equal(job.status, "cancelled")
+    } finally {
+      await proxy.close()
+    }
   })
 
   test("execute STEP runs that step; an unknown step is a usage error", async () => {
@@ -141,5 +203,9 @@ describe("aidp execute (fake claude)", () => {
 
     assertCliError(await runCli(suite.db, ["execute", "99_NOPE"], { cwd }), 2, "99_NOPE")
     assert.equal((await jobsOf(cwd)).length, 2)
+    // "next" and the provider in any case, as step names are.
+    const next = await runJson(suite.db, ["execute", "NEXT", "--provider", "CLAUDE", "--detach", "--json"], { cwd })
+    assert.deepEqual([next.step, next.provider, next.status], ["00_PRD", "claude", "queued"])
+    assert.equal((await runCli(suite.db, ["jobs", "cancel", next.id])).code, 0)
   })
 })

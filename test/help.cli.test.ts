@@ -11,7 +11,7 @@ import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { type CliResult, runCli, runJson } from "./support/cli.js"
 import { createTestDb, type TestDb } from "./support/db.js"
-import { eventCount, jobStatus, projectDirs } from "./support/e2e.js"
+import { assertCliError, eventCount, jobStatus, projectDirs } from "./support/e2e.js"
 
 /** Nothing listens on port 1: any connection attempt fails the command. */
 const unreachable = { url: "postgres://root@127.0.0.1:1/test", schema: "aidp" }
@@ -95,12 +95,27 @@ describe("--help and -h, with no database to reach", () => {
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, /^aidp — run AI coding agents/)
       assert.match(result.stdout, /aidp jobs enqueue/)
+      // Every command's options, as README's list of commands has them.
+      assert.match(result.stdout, /aidp jobs list \[--status S\] \[--provider P\] \[--cwd DIR\] \[--step S\] \[--limit N\] \[--json\]/)
+      assert.match(result.stdout, /aidp jobs logs JOB \[--follow\] \[--raw \| --json\]/)
     }
     assertHelp(topic, ["--max-attempts N"], "help jobs enqueue")
     for (const result of [version, v]) {
       assert.equal(result.code, 0, result.stderr)
       assert.equal(result.stdout, `${pkg.version}\n`)
     }
+  })
+
+  test("help of an unknown command and --version with arguments are usage errors, exit 2", async () => {
+    const [bogus, extra, vExtra] = await Promise.all([
+      runCli(unreachable, ["help", "bogus"]),
+      runCli(unreachable, ["--version", "extra"]),
+      runCli(unreachable, ["-v", "1", "2"])
+    ])
+    assertCliError(bogus, 2, 'Unknown command "bogus" in aidp help', "execute, jobs, worker, db, doctor")
+    assertCliError(extra, 2, '--version takes no arguments, got "extra"; run aidp --version alone.')
+    assertCliError(vExtra, 2, '-v takes no arguments, got "1 2"')
+    for (const result of [bogus, extra, vExtra]) assert.equal(result.stdout, "")
   })
 
   test("words after -- are arguments, not flags: `jobs retry -- --help` looks for a job named --help", async () => {

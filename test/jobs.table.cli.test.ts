@@ -5,7 +5,7 @@
  * totals, and today's spend the monitor's title shows.
  */
 import assert from "node:assert/strict"
-import { mkdir } from "node:fs/promises"
+import { mkdir, rm, symlink } from "node:fs/promises"
 import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { monitorSnapshot, spendSince, startOfLocalDay } from "../src/projections/queries.js"
@@ -57,7 +57,19 @@ describe("aidp jobs list and show: steps, projects, cancellations, usage", () =>
     assert.deepEqual(await listed(["--cwd", projects.blog]), [ids.nfrs, ids.plain].sort())
     assert.deepEqual(await listed(["--cwd", "."], projects.shop), [ids.prd])
     assert.deepEqual(await listed(["--cwd", "../blog"], projects.shop), [ids.nfrs, ids.plain].sort())
+    // A symbolic link names the folder it points to, for list as for enqueue.
+    const link = path.join(path.dirname(projects.blog), "blog-link")
+    await symlink(projects.blog, link)
+    assert.deepEqual(await listed(["--cwd", link]), [ids.nfrs, ids.plain].sort())
+    const elsewhere = await dirs.make({ git: false })
+    const elsewhereLink = `${elsewhere}-link`
+    await symlink(elsewhere, elsewhereLink)
+    const linked = await runJson(db, ["jobs", "enqueue", "--provider", "cursor", "--prompt", "Via the link.", "--cwd", elsewhereLink, "--json"])
+    assert.equal((await runCli(db, ["jobs", "cancel", linked.id])).code, 0)
+    assert.deepEqual(await listed(["--cwd", elsewhere]), [linked.id], "enqueue stored the folder the link points to")
+    await rm(elsewhereLink)
     assert.deepEqual(await listed(["--step", "01_nfrs"]), [ids.nfrs])
+    assert.deepEqual(await listed(["--cwd", projects.shop, "--status", "QUEUED", "--provider", "Claude"]), [ids.prd], "--status and --provider take any case too")
     assert.deepEqual(await listed(["--cwd", projects.blog, "--step", "01_NFRS"]), [ids.nfrs])
     assert.deepEqual(await listed(["--cwd", projects.shop, "--step", "01_NFRS"]), [])
     assert.deepEqual(await listed(["--cwd", projects.blog, "--provider", "cursor"]), [ids.plain])

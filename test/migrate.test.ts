@@ -108,7 +108,7 @@ test("a failing migration names its file and applies nothing", async () => {
 })
 
 test("a bad AIDP_DB_SCHEMA is rejected with the variable's name", async () => {
-  for (const bad of ["Bad", "has-dash", "1abc", "a".repeat(64), "x; drop table y"]) {
+  for (const bad of ["Bad", "has-dash", "1abc", "a".repeat(64), "x; drop table y", "", "pg_catalog", "pg_mine", "information_schema"]) {
     await assert.rejects(connect({ env: env(bad), migrationsDir: dir }), (error: unknown) => {
       assert.ok(error instanceof DatabaseSettingInvalid)
       assert.match(error.message, /^AIDP_DB_SCHEMA /)

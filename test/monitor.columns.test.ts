@@ -11,7 +11,7 @@ import { jobDetailsJson } from "../src/terminal/json.js"
 import { renderJobList } from "../src/terminal/plain.js"
 import { usageTotals } from "../src/terminal/totals.js"
 import { detailsContent } from "../src/terminal/view/details.js"
-import { errorText, formatClock, formatCost, formatUsage, projectName } from "../src/terminal/view/format.js"
+import { countOf, errorText, formatClock, formatCost, formatUsage, projectName } from "../src/terminal/view/format.js"
 import { elideMiddle, errorCell } from "../src/terminal/view/table.js"
 import { displayWidth, lineText } from "../src/terminal/view/text.js"
 import { ago, details, execution, job, NOW } from "./support/monitor-fixtures.js"
@@ -21,6 +21,12 @@ const CLAUDE_USAGE = { input_tokens: 1200, output_tokens: 340, cache_read_input_
 const GEMINI_STATS = { total_tokens: 1234, input_tokens: 1100, output_tokens: 134, cached: 7, duration_ms: 5120, tool_calls: 1 }
 
 describe("names and words", () => {
+  it("counts in the singular for one and the plural otherwise", () => {
+    assert.deepEqual([0, 1, 2].map((n) => countOf(n, "job")), ["0 jobs", "1 job", "2 jobs"])
+    assert.equal(countOf(1, "execution"), "1 execution")
+    assert.equal(countOf(3, "entry", "entries"), "3 entries")
+  })
+
   it("names a project by the last folder of its cwd", () => {
     const cases: ReadonlyArray<readonly [string, string]> = [
       ["/home/me/shop", "shop"],

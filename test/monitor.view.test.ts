@@ -222,7 +222,7 @@ describe("list view", () => {
     assert.ok(rowOf(filtering, "aaaa2222").startsWith("› "))
     assert.equal(rowOf(filtering, "aaaa1111"), "")
     const applied = screen(run([loaded, key("/"), key("r"), key("a"), key("t"), key("e"), key("enter")]))
-    assert.match(applied[22] ?? "", /Filter “rate”: 1 jobs/)
+    assert.match(applied[22] ?? "", /Filter “rate”: 1 job  /)
     assert.ok(applied.some((l) => /^Failed & cancelled \(1\) +Error/.test(l)) && applied.some((l) => /^Running \(0\) +Activity/.test(l)))
   })
 

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { applicationName } from "../src/config/database.js"
-import { answerHelp, HelpRequested, helpText, parseArgs, wantsHelp } from "../src/cli/parse.js"
+import { UsageError } from "../src/cli/errors.js"
+import { answerHelp, HelpRequested, helpText, parseArgs, timeFlag, wantsHelp } from "../src/cli/parse.js"
 
 describe("wantsHelp", () => {
   const cases: ReadonlyArray<readonly [ReadonlyArray<string>, boolean]> = [
@@ -77,6 +78,31 @@ describe("helpText and answerHelp", () => {
     assert.equal(parsed.flags.file, "-")
     assert.deepEqual(parsed.input, ["rest"])
     assert.throws(() => parseArgs(help, ["--count", "-"], { count: { type: "number" } }), /--count must be a whole number/)
+  })
+})
+
+describe("timeFlag", () => {
+  const now = new Date("2026-12-03T12:00:00Z")
+  test("an ISO 8601 time or a positive span ago", () => {
+    assert.equal(timeFlag("since", "2026-11-29T10:00Z", now)?.toISOString(), "2026-11-29T10:00:00.000Z")
+    assert.equal(timeFlag("since", "30m", now)?.toISOString(), "2026-12-03T11:30:00.000Z")
+    assert.equal(timeFlag("since", undefined, now), undefined)
+  })
+  const refused: ReadonlyArray<readonly [string, RegExp]> = [
+    ["-5m", /^--since -5m is not a span: a span ago is a positive number and a unit, e\.g\. --since 5m\.$/],
+    ["99999999999d", /^--since 99999999999d reaches back before the year 1; write a shorter span/],
+    ["1000000w", /^--since 1000000w reaches back before the year 1/],
+    ["+275760-09-13", /^--since "\+275760-09-13" is outside the years 1 to 9999/],
+    ["yesterday", /^--since must be an ISO 8601 time .* got "yesterday"\.$/]
+  ]
+  for (const [value, sentence] of refused) {
+    test(`refuses ${value} as a usage error naming the flag`, () => {
+      assert.throws(() => timeFlag("since", value, now), (error: Error) => error instanceof UsageError && sentence.test(error.message))
+    })
+  }
+  test("a value starting with - and a digit is the flag's value, not options", () => {
+    const parsed = parseArgs({ usage: "aidp thing [--since T]", about: "Does it.", options: [["--since T", "when"]] }, ["--since", "-5m"], { since: { type: "string" } })
+    assert.equal(parsed.flags.since, "-5m")
   })
 })
 

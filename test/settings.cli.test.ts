@@ -4,11 +4,12 @@
  * nothing (no event, no worker registered, no folder created).
  */
 import assert from "node:assert/strict"
+import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import path from "node:path"
 import { describe, test } from "node:test"
-import { runCli, runJson } from "./support/cli.js"
+import { CLI, cliEnv, finished, runCli, runJson } from "./support/cli.js"
 import { assertCliError, e2eSuite, eventCount } from "./support/e2e.js"
 
 describe("strict settings", () => {
@@ -34,6 +35,12 @@ describe("strict settings", () => {
       { name: "--timeout 0x3c", args: [...enqueue, "--timeout", "0x3c"], says: ["--timeout", "decimal digits"] },
       { name: "--priority 1.5", args: [...enqueue, "--priority", "1.5"], says: ["--priority", "decimal digits"] },
       { name: "--limit 1e1", args: ["jobs", "list", "--limit", "1e1"], says: ["--limit", "decimal digits"] },
+      { name: "AIDP_DB_SCHEMA set but empty", args: enqueue, env: { AIDP_DB_SCHEMA: "" }, says: ["AIDP_DB_SCHEMA", 'got ""', "unset it for the default aidp"] },
+      { name: "AIDP_DB_SCHEMA=pg_catalog", args: enqueue, env: { AIDP_DB_SCHEMA: "pg_catalog" }, says: ["AIDP_DB_SCHEMA", "PostgreSQL reserves", '"pg_catalog"'] },
+      { name: "AIDP_DATABASE_URL set but empty", args: enqueue, env: { AIDP_DATABASE_URL: "" }, says: ["AIDP_DATABASE_URL is empty", "unset it"] },
+      { name: "AIDP_DATABASE_URL not PostgreSQL's", args: enqueue, env: { AIDP_DATABASE_URL: "mysql://root@127.0.0.1/test" }, says: ["AIDP_DATABASE_URL is not a PostgreSQL URL"] },
+      { name: "AIDP_DEBUG=true", args: enqueue, env: { AIDP_DEBUG: "true" }, says: ['AIDP_DEBUG="true"', "1 (debug logging) or 0"] },
+      { name: "a blank AIDP_CLAUDE_BIN", args: enqueue, env: { AIDP_CLAUDE_BIN: "   " }, says: ['AIDP_CLAUDE_BIN="   "', "name or path of an executable"] },
       { name: "a prompt file with a NUL byte", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "nul.md"], says: ["nul.md is not UTF-8 text", "NUL", "--prompt-file is for text"] },
       { name: "a prompt file that is not UTF-8", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "latin1.md"], says: ["latin1.md is not UTF-8 text", "invalid UTF-8", "--prompt-file is for text"] }
     ]
@@ -48,6 +55,24 @@ describe("strict settings", () => {
       })
     }
     assert.equal(existsSync(path.join(cwd, "no")), false, "no folder was created for AIDP_LOG_FILE")
+  })
+
+  test("a current directory that was deleted: one sentence, exit 2, nothing changed", async (t) => {
+    for (const args of [["execute", "next"], ["jobs", "enqueue", "--provider", "claude", "--prompt", "x"], ["jobs", "list"]]) {
+      await t.test(args.join(" "), async () => {
+        const gone = await suite.dirs.make({ git: false })
+        const eventsBefore = await eventCount(suite.db)
+        // The shell enters the folder and removes it, then becomes aidp there: no race.
+        const child = spawn("sh", ["-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", gone, process.execPath, CLI, ...args], {
+          env: cliEnv(suite.db),
+          stdio: ["pipe", "pipe", "pipe"]
+        })
+        const result = await finished(child, { timeoutMs: 15_000 })
+        assertCliError(result, 2, "The current directory no longer exists; cd to an existing directory.")
+        assert.equal(result.stdout, "")
+        assert.equal(await eventCount(suite.db), eventsBefore, "no event appended")
+      })
+    }
   })
 
   test("a UTF-8 prompt file with any text is still accepted, unchanged", async () => {

@@ -16,7 +16,8 @@ const accepted: ReadonlyArray<readonly [NodeJS.ProcessEnv, Partial<Settings>]> =
   [{ AIDP_WORKER_LEASE_MS: String(MIN_LEASE_MS) }, { leaseMs: MIN_LEASE_MS }],
   [{ AIDP_WORKER_LEASE_MS: "60000" }, { leaseMs: 60_000 }],
   [{ AIDP_WORKER_LEASE_MS: String(MAX_LEASE_MS) }, { leaseMs: MAX_LEASE_MS }],
-  [{ AIDP_DEBUG: "1", AIDP_LOG_FILE: "/tmp/aidp.log" }, { debug: true, logFile: "/tmp/aidp.log" }]
+  [{ AIDP_DEBUG: "1", AIDP_LOG_FILE: "/tmp/aidp.log" }, { debug: true, logFile: "/tmp/aidp.log" }],
+  [{ AIDP_DEBUG: "0" }, { debug: false }]
 ]
 
 const refused: ReadonlyArray<readonly [string, string, RegExp]> = [
@@ -25,7 +26,9 @@ const refused: ReadonlyArray<readonly [string, string, RegExp]> = [
   ),
   ...["1", "1999", "0x7d0", "2e3", "30000.5", "-30000", "86400001", ""].map(
     (value) => ["AIDP_WORKER_LEASE_MS", value, /expected milliseconds from 2000 to 86400000 in decimal digits, e\.g\. AIDP_WORKER_LEASE_MS=30000\.$/] as const
-  )
+  ),
+  // Only the documented values: "true" would read as on while "yes" is refused.
+  ...["true", "false", "yes", "2", ""].map((value) => ["AIDP_DEBUG", value, /expected 1 \(debug logging\) or 0, or leave it unset\.$/] as const)
 ]
 
 describe("readSettings", () => {

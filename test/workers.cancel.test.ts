@@ -188,7 +188,7 @@ test("a second SIGTERM stops the worker at once and still kills the provider's p
   await waitFor("the provider and its grandchild to be gone", () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), 10_000, 50)
 })
 
-test("Ctrl-C on aidp execute cancels its job and exits non-zero", { timeout: TEST_MS }, async () => {
+test("Ctrl-C on aidp execute cancels its job and exits 130", { timeout: TEST_MS }, async () => {
   const project = await mkdtemp(join(tmpdir(), "aidp-execute-"))
   const record = join(dir, "execute.jsonl")
   records.push(record)
@@ -204,7 +204,7 @@ test("Ctrl-C on aidp execute cancels its job and exits non-zero", { timeout: TES
     assert.ok(row, "the step's job runs")
     child.kill("SIGINT")
     const done = await result
-    assert.equal(done.code, 1, `exit ${done.code}: ${done.stderr}`)
+    assert.equal(done.code, 130, `exit ${done.code}: ${done.stderr}`)
     assert.match(done.stderr, /cancelled/)
     assert.equal((await job(row.id)).status, "cancelled")
     assert.ok(!isRunning(run!.pid), "the fake claude is gone")

@@ -9,15 +9,18 @@ export class UsageError extends Error {
   readonly exitCode = 2
 }
 
-/** Something the user asked for cannot be done (job not found, job failed). Exit code 1. */
+/**
+ * Something the user asked for cannot be done (job not found, job failed). Exit code 1, or
+ * the one given (130 for a command stopped by Ctrl-C).
+ */
 export class UserError extends Error {
-  readonly exitCode = 1
+  constructor(message: string, readonly exitCode: number = 1) {
+    super(message)
+  }
 }
 
 /** Errors whose message is already a sentence for the user (by class or Effect tag name). */
 const USER_FACING = new Set([
-  "InvalidSetting",
-  "DatabaseSettingInvalid",
   "DatabaseUnreachable",
   "EmbeddedPostgresError",
   "MigrationError",
@@ -35,7 +38,7 @@ export const describeError = (error: unknown): { readonly message: string; reado
   const name = (error as { _tag?: string; name?: string } | null)?._tag ?? (error as Error | null)?.name ?? ""
   const message = error instanceof Error ? error.message : String(error)
   // A bad environment variable is a usage error, like a bad flag.
-  if (name === "InvalidSetting") return { message, exitCode: 2 }
+  if (name === "InvalidSetting" || name === "DatabaseSettingInvalid") return { message, exitCode: 2 }
   if (USER_FACING.has(name) || USER_FACING.has(error?.constructor?.name ?? "")) return { message, exitCode: 1 }
   return { message: `Unexpected error: ${message} (set AIDP_DEBUG=1 for details).`, exitCode: 1 }
 }

@@ -3,7 +3,7 @@
  * current directory as a job and, unless `--detach`, runs workers in this process until
  * that job ends (completed, failed for good, or cancelled), exiting 0 only if it completed.
  */
-import { realpath, stat } from "node:fs/promises"
+import { stat } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
 import { PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
@@ -20,9 +20,9 @@ import { type App, withApp } from "./app.js"
 import { outputColumns, sendAfter, textSink } from "./logs.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
+import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
-import { stopSignal } from "./signals.js"
+import { stopExitCode, stopSignal } from "./signals.js"
 
 const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
@@ -34,7 +34,7 @@ const HELP: CommandHelp = {
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
 completed job. Each step asks the agent for one document under docs/. Without --detach the
 job runs in this process, its progress printed, until it ends (exit 0 only if it completed);
-Ctrl-C cancels it.`,
+Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
@@ -83,7 +83,8 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
 
 /** Picks the step to run: the named one, or the first without a completed job (null: all done). */
 const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | null> => {
-  if (which !== "next") {
+  // Any case, as step names are.
+  if (which.toLowerCase() !== "next") {
     const step = findStep(which)
     if (!step) throw new UsageError(`Unknown step ${JSON.stringify(which)}; the steps are ${STEPS.map((s) => s.name).join(", ")}.`)
     return step
@@ -173,16 +174,29 @@ const progressPrinter = (app: App, id: string, provider: Provider) => {
   }
 }
 
-/** Runs workers for job `id` in this process until it is finished; Ctrl-C cancels the job. */
-const runHere = async (app: App, id: string, provider: Provider, step: Step, json: boolean): Promise<number> => {
+/** When `file` was last modified (ms), or null when there is no such file. */
+const modifiedAt = async (file: string): Promise<number | null> => (await stat(file).catch(() => null))?.mtimeMs ?? null
+
+/**
+ * Runs workers for job `id` in this process until it is finished; Ctrl-C cancels the job.
+ * `cwd` is the step's project: a document already there before the run is never replaced, and
+ * the completion line says so when the agent left it as it was.
+ */
+const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd: string, json: boolean): Promise<number> => {
+  // First, before anything is awaited: a Ctrl-C, or a reader gone after the line that named
+  // the job, must find the job's cancel in place.
   const stop = stopSignal()
   const cancelOnStop = () => {
     // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
     if (!json) process.stdout.write("Cancelling the job…\n")
-    submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user (Ctrl-C)" }).catch(() => undefined)
+    const requestedBy = { SIGINT: "user (Ctrl-C)", SIGTERM: "user (SIGTERM)", SIGPIPE: "user (output closed)" }[stop.received() ?? "SIGINT"]
+    // During a database outage, as soon as it answers again: the watch waits for that too.
+    submitCommand(app, id, { _tag: "RequestCancel", requestedBy }, true).catch(() => undefined)
   }
   stop.signal.addEventListener("abort", cancelOnStop, { once: true })
   try {
+    const document = path.join(cwd, step.document)
+    const documentBefore = await modifiedAt(document)
     // This command reports the job's progress and outcome itself: the workers' own warnings
     // ("execution failed") would only repeat them on stderr, so only their errors show.
     const logger = app.settings.debug ? app.logger : app.logger.child({}, { level: "error" })
@@ -193,12 +207,19 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, jso
     ))
     if (json) printJson(jobJson(job))
     if (job.status === "completed") {
-      if (!json) process.stdout.write(`Step ${step.name} completed in ${formatDuration(job.durationMs)}: ${step.document}\n`)
+      if (json) return 0
+      const kept = documentBefore !== null && (await modifiedAt(document)) === documentBefore
+      process.stdout.write(
+        kept
+          ? `Step ${step.name} completed in ${formatDuration(job.durationMs)}; ${step.document} was already there and is left as it was (the agent's answer: aidp jobs show ${id}).\n`
+          : `Step ${step.name} completed in ${formatDuration(job.durationMs)}: ${step.document}\n`
+      )
       // Completed, but the agent may not have done all it was asked: say so where the user looks.
-      if (!json && job.denied > 0) process.stdout.write(`${deniedMark(job.denied)}: the agent was refused tool calls; aidp jobs show ${id} lists them.\n`)
+      if (job.denied > 0) process.stdout.write(`${deniedMark(job.denied)}: the agent was refused tool calls; aidp jobs show ${id} lists them.\n`)
       return 0
     }
-    if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`)
+    const stoppedBy = stop.received()
+    if (job.status === "cancelled") throw new UserError(`Step ${step.name} was cancelled (job ${id}).`, stoppedBy ? stopExitCode(stoppedBy) : 1)
     throw new UserError(
       `Step ${step.name} failed (${job.errorKind}): ${asSentence(sanitize(job.error ?? "no error message"))} Run it again with aidp execute ${step.name}, or queue job ${id} again with aidp jobs retry ${id} for a running aidp worker.`
     )
@@ -227,7 +248,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     noMoreArgs(cli.input, 1, USAGE)
   }
   return withApp("quiet", async (app) => {
-    const cwd = await realpath(process.cwd())
+    const cwd = await projectDir(process.cwd())
     if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
     const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
     const step = await chooseStep(app, cwd, cli.input[0]!)
@@ -249,6 +270,6 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     if (!cli.flags.json) {
       process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${provider}. Ctrl-C cancels it.\n`)
     }
-    return runHere(app, id, provider, step, cli.flags.json)
+    return runHere(app, id, provider, step, cwd, cli.flags.json)
   })
 }

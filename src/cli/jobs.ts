@@ -3,7 +3,6 @@
  * logs, retry, cancel, enqueue; `replay` lives in replay.ts.
  */
 import { readFile, stat } from "node:fs/promises"
-import path from "node:path"
 import { PERMISSIONS, PROVIDERS, JOB_STATUSES } from "../domain/job.js"
 import { findStep, STEPS } from "../domain/steps.js"
 import { getJob, listJobs } from "../projections/queries.js"
@@ -13,7 +12,7 @@ import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
+import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
@@ -73,11 +72,11 @@ const list = (argv: ReadonlyArray<string>) => {
   const status = oneOf("status", cli.flags.status, JOB_STATUSES)
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)
   const cwdFlag = textFlag("cwd", cli.flags.cwd)
-  // Resolved as enqueue resolves it, so the stored absolute path matches.
-  const cwd = cwdFlag === undefined ? undefined : path.resolve(cwdFlag)
   const step = stepFlag(cli.flags.step)
   const limit = intFlag("limit", cli.flags.limit, 1, 1000)!
   return withApp("quiet", async (app) => {
+    // Resolved as enqueue and execute resolve theirs, so the stored path matches.
+    const cwd = cwdFlag === undefined ? undefined : await projectDir(cwdFlag)
     const jobs = await listJobs(app.db.sql, { status, provider, cwd, step, limit })
     if (cli.flags.json) printJson(jobs.map(jobJson))
     else process.stdout.write(renderJobList(jobs, new Date(), process.stdout.isTTY ? process.stdout.columns : undefined))
@@ -212,7 +211,7 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
   }
   const prompt = cli.flags.prompt ?? await readPromptFile(cli.flags.promptFile!)
   if (prompt.trim() === "") throw new UsageError("The prompt is empty; give the agent something to do.")
-  const cwd = path.resolve(cli.flags.cwd ?? process.cwd())
+  const cwd = await projectDir(cli.flags.cwd ?? process.cwd())
   const cwdStat = await stat(cwd).catch(() => null)
   if (!cwdStat?.isDirectory()) throw new UsageError(`--cwd ${cwd} is not a directory.`)
   const priority = intFlag("priority", cli.flags.priority, -1000, 1000)!

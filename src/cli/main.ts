@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs"
 import { sanitize } from "../terminal/sanitize.js"
 import { describeError, UsageError } from "./errors.js"
 import { HelpRequested, wantsHelp } from "./parse.js"
+import { stopExitCode, stopOnLostOutput } from "./signals.js"
 
 const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.
 
@@ -14,8 +15,8 @@ Usage
   aidp execute next [--provider P] [--model M] [--detach] [--json]   run the next workflow step here
   aidp execute STEP [...same]        aidp execute --list             steps with their status
   aidp jobs                          live monitor (a plain table when not a terminal)
-  aidp jobs list [--status S] [--provider P] [--limit N] [--json]
-  aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow]
+  aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]
+  aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow] [--raw | --json]
   aidp jobs retry JOB                aidp jobs cancel JOB
   aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]
   aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
@@ -46,6 +47,19 @@ const version = (): string => {
 
 const commandOf = (name: string | undefined) => name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
 
+/**
+ * Refuses to run in a directory that was deleted (Node's process.cwd() then fails with ENOENT
+ * uv_cwd, deep inside whatever command needs it). Checked before any command runs, so none
+ * of them starts work it cannot finish.
+ */
+const requireCurrentDirectory = (): void => {
+  try {
+    process.cwd()
+  } catch {
+    throw new UsageError("The current directory no longer exists; cd to an existing directory.")
+  }
+}
+
 const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const [command, ...rest] = argv
   if (command === undefined) {
@@ -54,30 +68,55 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     return 2
   }
   if (command === "--version" || command === "-v") {
+    if (wantsHelp(rest)) throw new HelpRequested(HELP)
+    if (rest.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(rest.join(" "))}; run aidp ${command} alone.`)
     process.stdout.write(`${version()}\n`)
     return 0
   }
   // `aidp help jobs retry` is `aidp jobs retry --help`.
   if (command === "help" && commandOf(rest[0])) return commandOf(rest[0])!([...rest.slice(1), "--help"])
+  if (command === "help" && rest[0] !== undefined && !wantsHelp(rest)) {
+    throw new UsageError(`Unknown command "${rest[0]}" in aidp help; the commands are ${Object.keys(COMMANDS).join(", ")}.`)
+  }
   const run = commandOf(command)
   if (!run) {
     if (command === "help" || wantsHelp(argv)) throw new HelpRequested(HELP)
     throw new UsageError(`Unknown command "${command}". Run aidp --help for the list.`)
   }
+  // Help needs no directory; everything else may.
+  if (!wantsHelp(rest)) requireCurrentDirectory()
   return run(rest)
 }
 
+/** Set once a reader of stdout or stderr went away: nothing more can be written there. */
+let outputLost = false
+
 const exit = (code: number) => {
+  // A long-running command stopped because its reader went away did not finish its work.
+  if (outputLost) process.exit(code === 0 ? stopExitCode("SIGPIPE") : code)
+  if (process.stdout.destroyed) process.exit(code)
   // Let stdout drain (it may be a pipe) before leaving.
   process.stdout.write("", () => process.exit(code))
 }
 
-// A reader that went away (`aidp jobs replay --json | head`) ends the command quietly.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0)
+/**
+ * A reader that went away (`aidp jobs replay --json | head`, `aidp execute next | head -2`):
+ * a long-running command (execute, worker) stops as on Ctrl-C (execute cancels its job) and
+ * exits non-zero (141, as if killed by SIGPIPE) when done; any other command ends at once,
+ * quietly, exit 0.
+ */
+const onOutputError = (error: NodeJS.ErrnoException) => {
+  if (outputLost) return
+  if (error.code === "EPIPE") {
+    outputLost = true
+    if (!stopOnLostOutput()) process.exit(0)
+    return
+  }
   process.stderr.write(`aidp: Cannot write the output: ${error.message}.\n`)
   process.exit(1)
-})
+}
+process.stdout.on("error", onOutputError)
+process.stderr.on("error", onOutputError)
 
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
   if (error instanceof HelpRequested) {

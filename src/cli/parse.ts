@@ -128,8 +128,9 @@ export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyA
 }
 
 /**
- * `argv` with a value flag followed by a lone `-` (stdin, as in `--prompt-file -`) written
- * as `--flag=-`: the parser would otherwise take `-` for a positional argument.
+ * `argv` with a value flag followed by a lone `-` (stdin, as in `--prompt-file -`) or by a
+ * value that starts with `-` and a digit (`--since -5m`) written as `--flag=VALUE`: the parser
+ * would otherwise take `-` for a positional argument and `-5m` for the options -5 and -m.
  */
 const joinDashValues = (argv: ReadonlyArray<string>, flags: AnyFlags): Array<string> => {
   const takesValue = (word: string): boolean =>
@@ -141,8 +142,9 @@ const joinDashValues = (argv: ReadonlyArray<string>, flags: AnyFlags): Array<str
   const words: Array<string> = []
   for (let i = 0; i < argv.length; i += 1) {
     const word = argv[i]!
-    if (argv[i + 1] === "-" && (end === -1 || i < end) && takesValue(word)) {
-      words.push(`${word}=-`)
+    const next = argv[i + 1]
+    if (next !== undefined && (next === "-" || /^-\d/.test(next)) && (end === -1 || i < end) && takesValue(word)) {
+      words.push(`${word}=${next}`)
       i += 1
     } else words.push(word)
   }
@@ -173,13 +175,18 @@ export const intFlag = (name: string, value: number | undefined, min: number, ma
   return value
 }
 
-/** Checks a flag value is one of `allowed`; throws UsageError listing them. */
+/**
+ * Reads a flag value that must be one of `allowed`, in any case (`--status FAILED` is
+ * `failed`, as `--step` takes any case); returns the allowed spelling. Throws UsageError
+ * listing them.
+ */
 export const oneOf = <T extends string>(name: string, value: string | undefined, allowed: ReadonlyArray<T>): T | undefined => {
   if (value === undefined) return undefined
-  if (!(allowed as ReadonlyArray<string>).includes(value)) {
+  const found = allowed.find((candidate) => candidate.toLowerCase() === value.trim().toLowerCase())
+  if (found === undefined) {
     throw new UsageError(`--${name} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}.`)
   }
-  return value as T
+  return found
 }
 
 /** A command's usage on one line (several forms joined with " | "), for error messages. */
@@ -193,6 +200,9 @@ export const noMoreArgs = (input: ReadonlyArray<string>, expected: number, usage
 
 const RELATIVE = /^(\d+)(s|m|h|d|w)$/
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+/** The times a time flag may name, ms since the epoch: the years 1 to 9999 (PostgreSQL and ISO 8601 both read them). */
+const EARLIEST_TIME = Date.parse("0001-01-01T00:00:00Z")
+const LATEST_TIME = Date.parse("9999-12-31T23:59:59.999Z")
 
 /**
  * Reads a time flag: ISO 8601 (`2026-11-29`, `2026-11-29T10:00Z`) or a span before `now`
@@ -200,11 +210,19 @@ const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 
  */
 export const timeFlag = (name: string, value: string | undefined, now: Date): Date | undefined => {
   if (value === undefined) return undefined
+  if (/^-\d+[a-z]$/.test(value.trim())) {
+    throw new UsageError(`--${name} ${value.trim()} is not a span: a span ago is a positive number and a unit, e.g. --${name} ${value.trim().slice(1)}.`)
+  }
   const relative = RELATIVE.exec(value.trim())
-  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!]!)
-  const date = new Date(value)
+  const date = relative ? new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!]!) : new Date(value)
+  if (relative && !(date.getTime() >= EARLIEST_TIME)) {
+    throw new UsageError(`--${name} ${value.trim()} reaches back before the year 1; write a shorter span (30m, 2h, 7d) or an ISO 8601 time.`)
+  }
   if (Number.isNaN(date.getTime())) {
     throw new UsageError(`--${name} must be an ISO 8601 time (2026-11-29T10:00Z) or a span ago (30m, 2h, 7d); got ${JSON.stringify(value)}.`)
+  }
+  if (date.getTime() < EARLIEST_TIME || date.getTime() > LATEST_TIME) {
+    throw new UsageError(`--${name} ${JSON.stringify(value)} is outside the years 1 to 9999; write a time within them.`)
   }
   return date
 }

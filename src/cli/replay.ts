@@ -9,7 +9,7 @@ import { statsAccumulator, type HistoryStats } from "../projections/history.js"
 import { rebuildReadModels } from "../projections/rebuild.js"
 import { printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
-import { formatDuration, formatTime, shortId } from "../terminal/view/format.js"
+import { countOf, formatDuration, formatTime, shortId } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
 import { withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
@@ -80,13 +80,13 @@ const printStats = (stats: HistoryStats): void => {
   const lines = [
     `Events     ${stats.events}${stats.firstAt ? ` from ${stats.firstAt} to ${stats.lastAt}` : ""}`,
     `Jobs       ${stats.jobs} (${Object.entries(stats.jobsByStatus).map(([k, v]) => `${v} ${k}`).join(", ") || "none"})`,
-    `Executions ${stats.executions}, ${stats.abandoned} abandoned; ${stats.cancelled} cancellations`,
+    `Executions ${stats.executions}, ${stats.abandoned} abandoned; ${countOf(stats.cancelled, "cancellation")}`,
     `Retries    ${stats.retries.user} by a person, ${stats.retries.policy} by the retry policy`,
     `Failures   ${Object.entries(stats.failuresByKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(", ") || "none"}`,
     `Duration   p50 ${formatDuration(stats.durationMs.p50)}, p95 ${formatDuration(stats.durationMs.p95)}, max ${formatDuration(stats.durationMs.max)}`,
     `Cost       $${stats.costUsd.toFixed(4)}`,
     ...Object.entries(stats.byProvider).map(([name, p]) =>
-      `${name.padEnd(10)} ${p.executions} executions, ${p.succeeded} succeeded, ${p.failed} failed` +
+      `${name.padEnd(10)} ${countOf(p.executions, "execution")}, ${p.succeeded} succeeded, ${p.failed} failed` +
       `${p.successRate === null ? "" : ` (${Math.round(p.successRate * 100)}% success)`}, $${p.costUsd.toFixed(4)}`)
   ]
   process.stdout.write(`${lines.join("\n")}\n`)
@@ -116,7 +116,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
       const report = await rebuildReadModels(app.db.sql)
       if (cli.flags.json) printJson(report)
       else {
-        process.stdout.write(`Replayed ${report.events} events.\n`)
+        process.stdout.write(`Replayed ${countOf(report.events, "event")}.\n`)
         for (const t of report.tables) {
           process.stdout.write(`${t.table.padEnd(15)} ${String(t.rows).padStart(8)} rows  ${t.identical ? "identical to the live table" : "DIFFERED from the live table (now rebuilt)"}\n`)
         }

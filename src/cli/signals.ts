@@ -3,6 +3,8 @@
  * second signal into a quick one: the agents' process groups are killed at once and the
  * process exits as soon as their executions have recorded how they ended (an abandoned
  * execution re-queues its job at once), or after {@link FORCED_STOP_MS} at the latest.
+ * A reader of the output that went away (EPIPE, `aidp execute next | head -2`) stops the
+ * command the same graceful way, as if it had got SIGPIPE.
  */
 import { killTrackedGroups, trackedGroups } from "../workers/processGroups.js"
 
@@ -11,14 +13,34 @@ export const FORCED_STOP_MS = 1_500
 /** How often the forced stop looks whether everything is recorded, ms. */
 const FORCED_STOP_POLL_MS = 20
 
+/** What stopped a command: a signal, or its output's reader going away (EPIPE). */
+export type StopCause = "SIGINT" | "SIGTERM" | "SIGPIPE"
+
+/** The conventional exit code of a command stopped by `cause`: 128 + the signal's number (130 for Ctrl-C). */
+export const stopExitCode = (cause: StopCause): number => 128 + ({ SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 } as const)[cause]
+
+/** The graceful stops of the running commands' {@link stopSignal}s, for {@link stopOnLostOutput}. */
+const gracefulStops = new Set<(cause: StopCause) => void>()
+
 /**
- * An AbortSignal aborted by the first SIGINT or SIGTERM. A second one kills the provider
+ * Stops the running command gracefully because its output's reader went away, as SIGINT
+ * would (once: later calls do nothing). Returns whether a command was listening; when none
+ * was, the caller ends the process itself.
+ */
+export const stopOnLostOutput = (): boolean => {
+  for (const stop of gracefulStops) stop("SIGPIPE")
+  return gracefulStops.size > 0
+}
+
+/**
+ * An AbortSignal aborted by the first SIGINT or SIGTERM (or a lost output, see
+ * {@link stopOnLostOutput}). A second one kills the provider
  * process groups this process runs and exits with 130 once their executions are recorded
  * (at most {@link FORCED_STOP_MS} later). `dispose` removes the handlers.
  */
-export const stopSignal = (): { readonly signal: AbortSignal; readonly dispose: () => void; readonly received: () => string | null } => {
+export const stopSignal = (): { readonly signal: AbortSignal; readonly dispose: () => void; readonly received: () => StopCause | null } => {
   const controller = new AbortController()
-  let received: string | null = null
+  let received: StopCause | null = null
   let forcing = false
   const forceStop = () => {
     forcing = true
@@ -30,22 +52,25 @@ export const stopSignal = (): { readonly signal: AbortSignal; readonly dispose: 
     }
     check()
   }
-  const onSignal = (name: NodeJS.Signals) => {
-    if (received !== null) {
-      if (!forcing) forceStop()
-      return
-    }
-    received = name
+  const stopGracefully = (cause: StopCause) => {
+    if (received !== null) return
+    received = cause
     controller.abort()
+  }
+  const onSignal = (name: "SIGINT" | "SIGTERM") => {
+    if (received === null) return stopGracefully(name)
+    if (!forcing) forceStop()
   }
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
+  gracefulStops.add(stopGracefully)
   return {
     signal: controller.signal,
     received: () => received,
     dispose: () => {
       process.off("SIGINT", onSignal)
       process.off("SIGTERM", onSignal)
+      gracefulStops.delete(stopGracefully)
     }
   }
 }

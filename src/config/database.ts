@@ -117,13 +117,30 @@ export type DatabaseStatus = {
   | { readonly reachable: false; readonly error: string; readonly migrations: null; readonly pending: null }
 )
 
-/** Reads AIDP_DATABASE_URL / DATABASE_URL / AIDP_DB_SCHEMA (default `aidp`); throws {@link DatabaseSettingInvalid}. */
+/** Whether `schema` is one of PostgreSQL's own: `pg_*` names are reserved, information_schema is the catalog's. */
+const isSystemSchema = (schema: string): boolean => schema.startsWith("pg_") || schema === "information_schema"
+
+/**
+ * Reads AIDP_DATABASE_URL / DATABASE_URL / AIDP_DB_SCHEMA (default `aidp`); throws
+ * {@link DatabaseSettingInvalid} for a set but empty AIDP_DB_SCHEMA or AIDP_DATABASE_URL, a
+ * schema name that is not a plain identifier or is PostgreSQL's own, or a URL that is not
+ * PostgreSQL's (an empty DATABASE_URL, a variable other tools share, counts as unset).
+ */
 export function databaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
-  const schema = env.AIDP_DB_SCHEMA || "aidp"
+  // Set but empty is a mistake (a variable meant to be filled in), not "use the default".
+  const schema = env.AIDP_DB_SCHEMA ?? "aidp"
   if (!isSchemaName(schema)) {
     throw new DatabaseSettingInvalid(
-      `AIDP_DB_SCHEMA must be a lower-case identifier (a-z, 0-9, _; at most 63 characters, not starting with a digit), got ${JSON.stringify(schema)}.`,
+      `AIDP_DB_SCHEMA must be a lower-case identifier (a-z, 0-9, _; at most 63 characters, not starting with a digit), got ${JSON.stringify(schema)}; unset it for the default aidp.`,
     )
+  }
+  if (isSystemSchema(schema)) {
+    throw new DatabaseSettingInvalid(
+      `AIDP_DB_SCHEMA must not name a schema PostgreSQL reserves for itself (pg_*, information_schema), got ${JSON.stringify(schema)}; choose another name, e.g. aidp.`,
+    )
+  }
+  if (env.AIDP_DATABASE_URL === "") {
+    throw new DatabaseSettingInvalid("AIDP_DATABASE_URL is empty; set it to a PostgreSQL URL (postgres://user@host:port/database), or unset it for aidp's own server.")
   }
   for (const source of ["AIDP_DATABASE_URL", "DATABASE_URL"] as const) {
     const url = env[source]

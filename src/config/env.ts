@@ -60,8 +60,9 @@ export const MAX_CONCURRENCY = 10_000
 const WorkerCount = DecimalInt(1, MAX_WORKER_COUNT)
 const Concurrency = DecimalInt(1, MAX_CONCURRENCY)
 const LeaseMs = DecimalInt(MIN_LEASE_MS, MAX_LEASE_MS)
-const Flag = Schema.Literals(["0", "1", "true", "false", ""])
+const Flag = Schema.Literals(["0", "1"])
 const NonEmpty = Schema.String.check(Schema.isNonEmpty())
+const NotBlank = Schema.String.check(Schema.isPattern(/\S/))
 
 const read = <S extends Schema.Top & { readonly DecodingServices: never }>(
   env: NodeJS.ProcessEnv,
@@ -84,10 +85,10 @@ const read = <S extends Schema.Top & { readonly DecodingServices: never }>(
  * expected a whole number from 1 to 256 in decimal digits, e.g. QUE_WORKER_COUNT=4.`
  */
 export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
-  const debug = read(env, "AIDP_DEBUG", Flag, "1 or 0")
+  const debug = read(env, "AIDP_DEBUG", Flag, "1 (debug logging) or 0, or leave it unset")
   return {
     workerCount: read(env, "QUE_WORKER_COUNT", WorkerCount, `a whole number from 1 to ${MAX_WORKER_COUNT} in decimal digits, e.g. QUE_WORKER_COUNT=4`) ?? 1,
-    debug: debug === "1" || debug === "true",
+    debug: debug === "1",
     logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
     leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000,
     permissions: read(env, "AIDP_PERMISSIONS", PermissionsSchema, `one of ${PERMISSIONS.join(", ")}`) ?? DEFAULT_PERMISSIONS,
@@ -106,10 +107,10 @@ const readLimits = (env: NodeJS.ProcessEnv): ProviderLimits => {
   return limits
 }
 
-/** Provider executable variables (PROVIDERS.md); an empty value is rejected. */
+/** Provider executable variables (PROVIDERS.md); an empty or blank value is rejected. */
 export const PROVIDER_BIN_VARS = ["AIDP_CLAUDE_BIN", "AIDP_GEMINI_BIN", "AIDP_CURSOR_BIN"] as const
 
-/** Checks the provider executable variables are non-empty when set. Throws InvalidSetting. */
+/** Checks the provider executable variables are not empty or blank when set. Throws InvalidSetting. */
 export const checkProviderBins = (env: NodeJS.ProcessEnv): void => {
-  for (const name of PROVIDER_BIN_VARS) read(env, name, NonEmpty, "the name or path of an executable")
+  for (const name of PROVIDER_BIN_VARS) read(env, name, NotBlank, "the name or path of an executable, or leave it unset for the default")
 }

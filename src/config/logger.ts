@@ -28,7 +28,10 @@ export const createLogger = (settings: Settings, terminal: TerminalLogging): Log
   if (terminal !== "none") {
     streams.push({
       level: settings.debug ? "debug" : terminal === "verbose" ? "info" : "warn",
-      stream: pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR && process.stderr.isTTY, ignore: "pid,hostname", singleLine: true })
+      // process.stderr itself (synchronous for files, pipes and terminals on Linux), not a
+      // second writer on fd 2: a reader that went away (EPIPE) reaches its error handler
+      // (cli/main.ts), which stops the command, instead of pino-pretty dropping it silently.
+      stream: pretty({ destination: process.stderr, colorize: !process.env.NO_COLOR && process.stderr.isTTY, ignore: "pid,hostname", singleLine: true })
     })
   }
   if (settings.logFile) {

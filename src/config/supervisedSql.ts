@@ -95,6 +95,13 @@ const CONNECTION_LOST_CODES = new Set([
   "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH",
   "57P01", "57P02", "57P03"
 ])
+/**
+ * Whether `error` is a lost or refused database connection (a stopped, restarting or
+ * unreachable server), something to wait out rather than report as a bug.
+ */
+export const isConnectionLost = (error: unknown): error is Error =>
+  error instanceof Error && CONNECTION_LOST_CODES.has(String((error as NodeJS.ErrnoException).code))
+
 const DRIVER_FRAME = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/][a-z]+\.c?js:\d+:\d+\)?$/
 const NODE_FRAME = /\(node:[a-z_/]+:\d+:\d+\)$|at node:[a-z_/]+:\d+:\d+$/
 /** A built-in's frame (`at Array.map (<anonymous>)`): no file, so never one of ours. */
@@ -112,7 +119,7 @@ const BUILTIN_FRAME = /\(<anonymous>\)$/
  * is never taken for it.
  */
 export const isDriverConnectionRejection = (error: unknown): boolean => {
-  if (!(error instanceof Error) || !CONNECTION_LOST_CODES.has(String((error as NodeJS.ErrnoException).code))) return false
+  if (!isConnectionLost(error)) return false
   const frames = (error.stack ?? "").split("\n").filter((line) => /^\s*at /.test(line))
   return frames.length > 0 && frames.every((frame) => DRIVER_FRAME.test(frame) || NODE_FRAME.test(frame) || BUILTIN_FRAME.test(frame))
 }

@@ -19,6 +19,7 @@ import type { ClaimedJob } from "./claimer.js"
 import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
 import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
+import { OUTAGE_RETRY_MS } from "./outage.js"
 import { runProvider, type RunOutcome } from "./runner.js"
 
 /** What an execution needs besides the claimed job. */
@@ -37,8 +38,25 @@ const SHUTDOWN_RECORD_TIMEOUT_MS = 10_000
  */
 const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand, times: number | undefined = 30) =>
   handler.handle(jobId, command, new Date()).pipe(
-    Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(2_000), times })
+    Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(OUTAGE_RETRY_MS), times })
   )
+
+/**
+ * Records the claimed execution abandoned because its worker is shutting down, so its job is
+ * queued again at once; best effort, given up after {@link SHUTDOWN_RECORD_TIMEOUT_MS} (the
+ * process must exit) or when the job moved on.
+ */
+export const abandonOnShutdown = (claimed: ClaimedJob) =>
+  Effect.gen(function*() {
+    const handler = yield* CommandHandler
+    yield* submitWith(handler)(claimed.jobId, {
+      _tag: "Abandon",
+      executionId: claimed.executionId,
+      reason: "The worker shut down during the execution.",
+      now: new Date(),
+      workerStopping: true
+    })
+  }).pipe(Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS), Effect.ignore)
 
 /** How the provider's run ended, seen from the execution. */
 type RunEnd =
@@ -47,18 +65,27 @@ type RunEnd =
   | { readonly _tag: "Crashed"; readonly cause: Cause.Cause<unknown> }
 
 /**
- * Runs a claimed job to its end and records the outcome. Interruption (worker shutdown)
- * stops the provider's process group and records the execution as abandoned so the retry
- * policy can hand it to another worker. An execution whose outcome cannot be recorded is
+ * Runs a claimed job to its end and records the outcome. Interruption (worker shutdown), at
+ * any point from the claim on (even before the agent started), stops the provider's process
+ * group and records the execution as abandoned so the retry policy can hand it to another
+ * worker. An execution whose outcome cannot be recorded is
  * recorded abandoned, retried until the database answers (or the worker is stopped), so a
  * job never stays `running` under a live worker that no longer runs it.
  */
-export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
-  Effect.gen(function*() {
+export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => {
+  // Recorded once, by whichever comes first: the run's own handler (before its process group
+  // is untracked, which a forced stop waits for) or the whole execution's (a stop before the
+  // run began).
+  let shutdownRecorded = false
+  const recordShutdown = Effect.suspend(() => {
+    if (shutdownRecorded) return Effect.void
+    shutdownRecorded = true
+    return abandonOnShutdown(claimed)
+  })
+  return Effect.gen(function*() {
     const { canceller, env, logger } = context
     const { executionId, job, jobId } = claimed
     const log = logger.child({ jobId, executionId, attempt: claimed.attempt })
-    const startedAt = new Date()
     const submit = submitWith(yield* CommandHandler)
     const { schema } = yield* SqlClient
     log.info({ provider: job.provider, step: job.step }, "execution started")
@@ -128,17 +155,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     ).pipe(
       Effect.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.succeed<RunEnd>({ _tag: "Crashed", cause })),
-      Effect.onInterrupt(() =>
-        submit(jobId, {
-          _tag: "Abandon",
-          executionId,
-          reason: "The worker shut down during the execution.",
-          now: new Date(),
-          workerStopping: true
-        }).pipe(
-          Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS),
-          Effect.ignore
-        )),
+      Effect.onInterrupt(() => recordShutdown),
       Effect.ensuring(Effect.sync(() => {
         if (childPid !== undefined) untrackGroup(schema, childPid)
       })),
@@ -175,8 +192,14 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
     if (outcome.kind === "succeeded") {
       const document = job.metadata[DOCUMENT_KEY]
       if (typeof document === "string") {
-        yield* Effect.tryPromise(() => writeStepDocument(job.cwd, document, outcome.result, startedAt)).pipe(
-          Effect.tap((wrote) => Effect.sync(() => wrote && log.info({ document }, "wrote the step's document"))),
+        yield* Effect.tryPromise(() => writeStepDocument(job.cwd, document, outcome.result)).pipe(
+          Effect.tap((wrote) =>
+            Effect.sync(() =>
+              wrote
+                ? log.info({ document }, "wrote the step's document")
+                : log.info({ document }, "left the step's document as it was: the file exists")
+            )
+          ),
           Effect.catch((error) => Effect.sync(() => log.error({ err: error, document }, "could not write the step's document")))
         )
       }
@@ -206,4 +229,5 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) =>
       now: new Date(),
       retryHint: outcome.retryHint
     })
-  }).pipe(Effect.scoped, Effect.asVoid)
+  }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)
+}

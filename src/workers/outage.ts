@@ -1,9 +1,12 @@
 /**
- * Database outage reporting for a worker process: the first failure of an outage is logged
+ * Database outage reporting for a process that rides one out (workers, a watched job): the first failure of an outage is logged
  * as one line (what failed and that the workers keep retrying), repeats are silent, and
  * the recovery is logged once — instead of a stack trace per failed attempt.
  */
 import type { Logger } from "../config/logger.js"
+
+/** How often a process riding out a database outage tries again, ms (workers, a watched job, a Ctrl-C's cancel). */
+export const OUTAGE_RETRY_MS = 2_000
 
 /** Tracks whether the database is currently unreachable for this process. */
 export interface OutageReporter {
@@ -15,14 +18,14 @@ export interface OutageReporter {
   readonly down: () => boolean
 }
 
-/** Makes a reporter logging to `logger`; `retryMs` is how often the workers retry, ms. */
+/** Makes a reporter logging to `logger`; `retryMs` is how often the process retries, ms. */
 export const makeOutageReporter = (logger: Logger, retryMs: number): OutageReporter => {
   let since: number | null = null
   return {
     failed: (message) => {
       if (since !== null) return
       since = Date.now()
-      logger.warn(`database unreachable (${message}); workers retry every ${Math.round(retryMs / 1000)} s`)
+      logger.warn(`database unreachable (${message}); retrying every ${Math.round(retryMs / 1000)} s`)
     },
     succeeded: () => {
       if (since === null) return

@@ -17,10 +17,10 @@ import type { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { makeCanceller } from "./canceller.js"
 import { claimNext, type WorkerIdentity } from "./claimer.js"
-import { runExecution } from "./execution.js"
+import { abandonOnShutdown, runExecution } from "./execution.js"
 import { heartbeat } from "./heartbeat.js"
 import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
-import { makeOutageReporter } from "./outage.js"
+import { makeOutageReporter, OUTAGE_RETRY_MS } from "./outage.js"
 import { reapOrphans } from "./processGroups.js"
 import { rescueOnce } from "./rescuer.js"
 
@@ -46,9 +46,6 @@ const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]):
   const adapter = adapterFor(job.provider)
   return [resolveBin(adapter, env), ...adapter.argv(argvOptions(job))]
 }
-
-/** How long a worker waits before claiming again after a database error, ms. */
-const OUTAGE_RETRY_MS = 2_000
 
 /**
  * How much sooner than its lease a silent worker stops its providers (see the fence in
@@ -154,7 +151,7 @@ export const runPool = (options: PoolOptions) =>
         outage.succeeded()
         if (claimed) {
           // The claim is ours whatever happens now: run it even if the database is gone again.
-          yield* renewIfLate.pipe(Effect.ignore)
+          yield* renewIfLate.pipe(Effect.ignore, Effect.onInterrupt(() => abandonOnShutdown(claimed)))
           yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
           return
         }

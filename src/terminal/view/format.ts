@@ -108,3 +108,8 @@ export function formatTimeAgo(at: Date | null, now: Date): string {
   if (at === null) return "-"
   return `${formatTime(at)} (${formatDuration(now.getTime() - at.getTime())} ago)`
 }
+
+/** `count` and `noun`, the noun plural (`plural`, default noun + "s") unless the count is 1: "1 job", "2 jobs". */
+export function countOf(count: number, noun: string, plural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : plural}`
+}

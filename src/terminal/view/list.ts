@@ -1,7 +1,7 @@
 /** The list screen: title with counts, column headers, grouped job rows, status, keys. Pure. */
 import type { JobStatus } from "../../domain/job.js"
 import { GROUPS, layout, listRows, type ListRow, type Model, scrollFor } from "../model.js"
-import { formatClock, formatCost } from "./format.js"
+import { countOf, formatClock, formatCost } from "./format.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
 import { type Columns, columnsFor, groupColumns, headerCells, jobCells, type TableWidths, textColumnAt } from "./table.js"
 import { fitLine, type Line, lineWidth, padRight, seg, type Segment, truncate } from "./text.js"
@@ -75,7 +75,7 @@ function emptyText(model: Model, jobCount: number): string | null {
 function fallbackStatus(model: Model, shown: number): Line {
   if (model.snapshot === null) return [seg("Loading…", "dim")]
   if (model.filter.trim() === "") return []
-  return [seg(`Filter “${model.filter.trim()}”: ${shown} jobs  (/ edit, esc clear)`, "dim")]
+  return [seg(`Filter “${model.filter.trim()}”: ${countOf(shown, "job")}  (/ edit, esc clear)`, "dim")]
 }
 
 /** The list screen as exactly `height` lines of exactly `width` columns. */
