@@ -28,7 +28,8 @@ Providers: claude, gemini, cursor. Run "aidp COMMAND --help" (or -h) for a comma
 it only prints them.
 Environment: AIDP_DATABASE_URL (or DATABASE_URL; unset = aidp's own embedded PostgreSQL),
 AIDP_DB_SCHEMA, QUE_WORKER_COUNT, AIDP_DEBUG=1, AIDP_LOG_FILE, AIDP_CLAUDE_BIN,
-AIDP_GEMINI_BIN, AIDP_CURSOR_BIN, AIDP_WORKER_LEASE_MS.
+AIDP_GEMINI_BIN, AIDP_CURSOR_BIN, AIDP_WORKER_LEASE_MS, AIDP_PERMISSIONS,
+AIDP_CLAUDE_CONCURRENCY, AIDP_GEMINI_CONCURRENCY, AIDP_CURSOR_CONCURRENCY.
 `
 
 /** Each command's module is loaded only when it runs (Effect, terminal-kit... take a while to load). */
