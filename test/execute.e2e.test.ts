@@ -140,18 +140,27 @@ describe("aidp execute (fake claude)", () => {
     assert.equal((await showJob(suite.db, id)).status, "cancelled")
   })
 
-  test("execute rides out a database that stops and starts again while its job runs", async () => {
+  /**
+   * `aidp execute next` through a proxy with the slow fake (`delayMs` between its lines), its
+   * job running, then the proxy stopped and the outage reported; `proxy.close()` after.
+   */
+  const executeInOutage = async (delayMs: string) => {
     const { cwd } = await project()
     const proxy = await startDbProxy()
+    const child = startCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: delayMs } })
+    const done = finished(child, { timeoutMs: 60_000 })
+    const out = { stdout: "", stderr: "" }
+    child.stdout!.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()))
+    child.stderr!.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()))
+    await waitFor("the job to run", () => /Attempt 1 .*started/.test(out.stdout))
+    await proxy.stop()
+    await waitFor("execute to report the outage", () => out.stderr.includes("database unreachable"))
+    return { cwd, proxy, child, done, out }
+  }
+
+  test("execute rides out a database that stops and starts again while its job runs", async () => {
+    const { proxy, done } = await executeInOutage("1500")
     try {
-      const child = startCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "1500" } })
-      const done = finished(child, { timeoutMs: 60_000 })
-      let [stdout, stderr] = ["", ""]
-      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-      await waitFor("the job to run", () => /Attempt 1 .*started/.test(stdout))
-      await proxy.stop()
-      await waitFor("execute to report the outage", () => stderr.includes("database unreachable"))
       await proxy.start()
       const result = await done
       assert.equal(result.code, 0, result.stderr)
@@ -164,19 +173,10 @@ describe("aidp execute (fake claude)", () => {
   })
 
   test("Ctrl-C during a database outage still cancels the job, once the database is back: exit 130", async () => {
-    const { cwd } = await project()
-    const proxy = await startDbProxy()
+    const { cwd, proxy, child, done, out } = await executeInOutage("60000")
     try {
-      const child = startCli(suite.db, ["execute", "next"], { cwd, env: { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "60000" } })
-      const done = finished(child, { timeoutMs: 60_000 })
-      let [stdout, stderr] = ["", ""]
-      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-      await waitFor("the job to run", () => /Attempt 1 .*started/.test(stdout))
-      await proxy.stop()
-      await waitFor("execute to report the outage", () => stderr.includes("database unreachable"))
       child.kill("SIGINT")
-      await waitFor("execute to say it cancels", () => stdout.includes("Cancelling the job"))
+      await waitFor("execute to say it cancels", () => out.stdout.includes("Cancelling the job"))
       await proxy.start()
       const result = await done
       assert.equal(result.code, 130, result.stderr)

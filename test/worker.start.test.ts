@@ -7,7 +7,7 @@ import assert from "node:assert/strict"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { after, before, test } from "node:test"
+import { after, before, test, type TestContext } from "node:test"
 import { finished, startCli } from "./support/cli.js"
 import { commandsFor, type Commands } from "./support/commands.js"
 import { createTestDb, type TestDb } from "./support/db.js"
@@ -41,12 +41,18 @@ const worker = () => {
   return { child, result: finished(child, { timeoutMs: 60_000 }), stderr: () => stderr }
 }
 
-test("a worker started while the database is down waits for it, then runs the queued job", { timeout: 60_000 }, async (t) => {
-  const id = await commands.enqueue({ prompt: "run me once the database is up", cwd: dir })
+/** A queued job and a worker started with the database down, once it has said so. */
+const waitingWorker = async (t: TestContext, prompt: string) => {
+  const id = await commands.enqueue({ prompt, cwd: dir })
   await proxy.stop()
   const w = worker()
   t.after(() => killChild(w.child))
   await waitFor("the worker to say the database is unreachable", () => w.stderr().includes("database unreachable"), 15_000, 20)
+  return { id, w }
+}
+
+test("a worker started while the database is down waits for it, then runs the queued job", { timeout: 60_000 }, async (t) => {
+  const { id, w } = await waitingWorker(t, "run me once the database is up")
   assert.equal(w.child.exitCode, null, "still running")
   await proxy.start()
   await waitFor("the job to complete", async () =>
@@ -59,11 +65,7 @@ test("a worker started while the database is down waits for it, then runs the qu
 })
 
 test("SIGTERM while a worker waits for its database stops it at once, exit 0, nothing run", { timeout: 60_000 }, async (t) => {
-  const id = await commands.enqueue({ prompt: "never run", cwd: dir })
-  await proxy.stop()
-  const w = worker()
-  t.after(() => killChild(w.child))
-  await waitFor("the worker to say the database is unreachable", () => w.stderr().includes("database unreachable"), 15_000, 20)
+  const { id, w } = await waitingWorker(t, "never run")
   w.child.kill("SIGTERM")
   const result = await w.result
   assert.equal(result.code, 0, result.stderr)
