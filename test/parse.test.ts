@@ -6,7 +6,8 @@ import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { applicationName } from "../src/config/database.js"
 import { UsageError } from "../src/cli/errors.js"
-import { answerHelp, HelpRequested, helpText, parseArgs, timeFlag, wantsHelp } from "../src/cli/parse.js"
+import { HelpRequested, wantsHelp } from "../src/cli/helpRequest.js"
+import { answerHelp, helpText, parseArgs, timeFlag } from "../src/cli/parse.js"
 
 describe("wantsHelp", () => {
   const cases: ReadonlyArray<readonly [ReadonlyArray<string>, boolean]> = [

@@ -12,7 +12,6 @@ import { createLogger, type Logger, type TerminalLogging } from "../config/logge
 import { guardDriverFault } from "../config/supervisedSql.js"
 import { channelFor } from "../events/sqlClient.js"
 import { type JobServices, jobServicesLayer } from "../projections/services.js"
-import { unwrapExit } from "./errors.js"
 
 /** Services every command's Effect programs may use. */
 export type AppServices = JobServices
@@ -141,4 +140,10 @@ export const withApp = async <A>(terminal: TerminalLogging, body: (app: App) => 
   } finally {
     await app.close()
   }
+}
+
+/** Turns a failed Exit into the error to throw: the typed failure, else the defect. */
+const unwrapExit = <A, E>(exit: Exit.Exit<A, E>): A => {
+  if (Exit.isSuccess(exit)) return exit.value
+  throw Cause.squash(exit.cause)
 }

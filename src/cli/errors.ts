@@ -2,7 +2,6 @@
  * Errors that end a command, and how each becomes one sentence and an exit code
  * (DESIGN.md, Command line: 0 success, 1 failure, 2 usage error).
  */
-import { Cause, Exit } from "effect"
 
 /** The command line itself is wrong (unknown subcommand, bad flag value). Exit code 2. */
 export class UsageError extends Error {
@@ -41,10 +40,4 @@ export const describeError = (error: unknown): { readonly message: string; reado
   if (name === "InvalidSetting" || name === "DatabaseSettingInvalid") return { message, exitCode: 2 }
   if (USER_FACING.has(name) || USER_FACING.has(error?.constructor?.name ?? "")) return { message, exitCode: 1 }
   return { message: `Unexpected error: ${message} (set AIDP_DEBUG=1 for details).`, exitCode: 1 }
-}
-
-/** Turns a failed Exit into the error to throw: the typed failure, else the defect. */
-export const unwrapExit = <A, E>(exit: Exit.Exit<A, E>): A => {
-  if (Exit.isSuccess(exit)) return exit.value
-  throw Cause.squash(exit.cause)
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs"
 import { sanitize } from "../terminal/sanitize.js"
 import { describeError, UsageError } from "./errors.js"
-import { HelpRequested, wantsHelp } from "./parse.js"
+import { HelpRequested, wantsHelp } from "./helpRequest.js"
 import { stopExitCode, stopOnLostOutput } from "./signals.js"
 
 const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.

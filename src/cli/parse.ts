@@ -5,6 +5,7 @@
 import meow, { type AnyFlags, type Result } from "meow"
 import { wrap } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"
+import { HelpRequested, wantsHelp } from "./helpRequest.js"
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 
@@ -41,22 +42,6 @@ export const helpText = (help: CommandHelp): string => {
     `Options\n${options.map(option).join("\n")}`,
     ...(help.notes ? [help.notes.trim()] : [])
   ].join("\n\n") + "\n"
-}
-
-/**
- * Thrown by {@link parseArgs} when the user asked for help: the command stops before doing
- * anything, and main prints `text` on stdout and exits 0.
- */
-export class HelpRequested extends Error {
-  constructor(readonly text: string) {
-    super("help requested")
-  }
-}
-
-/** Whether `argv` asks for help: `--help` or `-h` anywhere before a `--` (words after it are positional). */
-export const wantsHelp = (argv: ReadonlyArray<string>): boolean => {
-  const end = argv.indexOf("--")
-  return (end === -1 ? argv : argv.slice(0, end)).some((word) => word === "--help" || word === "-h")
 }
 
 /**
