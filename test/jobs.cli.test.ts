@@ -129,6 +129,7 @@ describe("aidp jobs", () => {
       { name: "a too short prefix", args: ["jobs", "show", "abc"], code: 2, says: ["abc", "6"] },
       { name: "a missing JOB", args: ["jobs", "retry"], code: 2, says: ["JOB"] },
       { name: "an unknown flag", args: ["jobs", "list", "--bogus"], code: 2, says: ["--bogus"] },
+      { name: "a switch given a value", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--retry-timeouts=yes"], code: 2, says: ["--retry-timeouts is a switch and takes no value"] },
       { name: "a flag without its value", args: ["jobs", "list", "--status"], code: 2, says: ["--status"] },
       { name: "an unknown status", args: ["jobs", "list", "--status", "bogus"], code: 2, says: ["--status", "bogus"] },
       { name: "an unknown provider", args: ["jobs", "enqueue", "--provider", "copilot", "--prompt", "x"], code: 2, says: ["--provider", "copilot"] },

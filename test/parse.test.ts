@@ -80,6 +80,17 @@ describe("helpText and answerHelp", () => {
     assert.deepEqual(parsed.input, ["rest"])
     assert.throws(() => parseArgs(help, ["--count", "-"], { count: { type: "number" } }), /--count must be a whole number/)
   })
+
+  test("a switch given a value (--detach=1, --retry-timeouts=yes, --no-json=x) is refused, not ignored; after -- it is an argument", () => {
+    const switches = { detach: { type: "boolean" as const, default: false }, retryTimeouts: { type: "boolean" as const, default: false }, json: { type: "boolean" as const, default: false } }
+    const withSwitches = { ...help, options: [["--detach", "d"], ["--retry-timeouts", "r"], ["--json", "j"]] as Array<[string, string]> }
+    for (const [word, name] of [["--detach=1", "--detach"], ["--retry-timeouts=yes", "--retry-timeouts"], ["--retryTimeouts=true", "--retryTimeouts"], ["--json=false", "--json"], ["--no-json=x", "--no-json"]]) {
+      assert.throws(() => parseArgs(withSwitches, [word!], switches), (error: unknown) =>
+        error instanceof UsageError && error.message.startsWith(`${name} is a switch and takes no value (got "${word}").`))
+    }
+    assert.equal(parseArgs(withSwitches, ["--detach"], switches).flags.detach, true)
+    assert.deepEqual(parseArgs(withSwitches, ["--", "--detach=1"], switches).input, ["--detach=1"])
+  })
 })
 
 describe("timeFlag", () => {

@@ -12,7 +12,8 @@ import { stopExitCode, stopOnLostOutput } from "./signals.js"
 const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.
 
 Usage
-  aidp execute next [--provider P] [--model M] [--detach] [--json]   run the next workflow step here
+  aidp execute next [--provider P] [--model M] [--permissions L] [--retry-timeouts]
+                    [--detach] [--json]   run the next workflow step here
   aidp execute STEP [...same]        aidp execute --list             steps with their status
   aidp jobs                          live monitor (a plain table when not a terminal)
   aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]

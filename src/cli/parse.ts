@@ -84,7 +84,13 @@ export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyA
     const { shortFlag, aliases, type } = spec as { shortFlag?: string; aliases?: ReadonlyArray<string>; type?: string }
     if (shortFlag) known.add(shortFlag)
     for (const alias of aliases ?? []) known.add(alias)
-    if (type !== "boolean") {
+    if (type === "boolean") {
+      // yargs reads `--detach=1` or `--json=false` as a boolean it then ignores: a switch takes no value.
+      const end = argv.indexOf("--")
+      const given = argv.find((word, index) =>
+        (end === -1 || index < end) && [kebab(name), name].some((spelling) => word.startsWith(`--${spelling}=`) || word.startsWith(`--no-${spelling}=`)))
+      if (given !== undefined) throw new UsageError(`${given.replace(/=.*$/s, "")} is a switch and takes no value (got ${JSON.stringify(given)}). Run with --help for the options.`)
+    } else {
       // yargs drops a number flag without a value, and gives a string one "": both are mistakes.
       const spellings = new Set([`--${kebab(name)}`, `--${name}`, ...(shortFlag ? [`-${shortFlag}`] : [])])
       const end = argv.indexOf("--")
