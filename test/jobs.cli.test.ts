@@ -121,6 +121,8 @@ describe("aidp jobs", () => {
 
   test("bad input: one sentence on stderr, the documented exit code, nothing changed", async (t) => {
     const unknownId = "00000000-0000-4000-8000-000000000000"
+    /** A schema name nobody created: read commands must not create it. */
+    const typoSchema = `${db.schema}_typo`
     const cases: ReadonlyArray<{ name: string; args: ReadonlyArray<string>; env?: NodeJS.ProcessEnv; code: number; says: ReadonlyArray<string | RegExp> }> = [
       { name: "show of an unknown job", args: ["jobs", "show", unknownId], code: 1, says: [unknownId] },
       { name: "retry of an unknown job", args: ["jobs", "retry", unknownId], code: 1, says: [unknownId] },
@@ -141,6 +143,15 @@ describe("aidp jobs", () => {
       { name: "QUE_WORKER_COUNT=0", args: ["worker"], env: { QUE_WORKER_COUNT: "0" }, code: 2, says: ["QUE_WORKER_COUNT"] },
       { name: "QUE_WORKER_COUNT=abc", args: ["worker"], env: { QUE_WORKER_COUNT: "abc" }, code: 2, says: ["QUE_WORKER_COUNT"] },
       { name: "a bad schema name", args: ["jobs", "list"], env: { AIDP_DB_SCHEMA: "Bad-Name" }, code: 2, says: ["AIDP_DB_SCHEMA"] },
+      ...(["list", "show", "logs", "retry", "cancel"] as const).map((command) => ({
+        name: `jobs ${command} in a schema with no installation (a typo)`,
+        args: ["jobs", command, ...(command === "list" ? [] : [unknownId])],
+        env: { AIDP_DB_SCHEMA: typoSchema },
+        code: 2,
+        says: [`Schema ${typoSchema} (AIDP_DB_SCHEMA) does not exist`, "aidp db migrate"]
+      })),
+      { name: "the monitor's table in a schema with no installation", args: ["jobs"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: [typoSchema] },
+      { name: "replay in a schema with no installation", args: ["jobs", "replay"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: [typoSchema] },
       { name: "an unreachable database", args: ["jobs", "list"], env: { AIDP_DATABASE_URL: "postgres://root@127.0.0.1:1/test" }, code: 1, says: ["127.0.0.1:1"] },
       { name: "AIDP_LOG_FILE that cannot be created", args: ["jobs", "list"], env: { AIDP_LOG_FILE: "/proc/aidp-nope/aidp.log" }, code: 2, says: ["AIDP_LOG_FILE"] },
       { name: "AIDP_LOG_FILE naming a folder", args: ["jobs", "list"], env: { AIDP_LOG_FILE: cwd }, code: 2, says: ["AIDP_LOG_FILE"] },
@@ -165,6 +176,8 @@ describe("aidp jobs", () => {
         assert.equal(await eventCount(db), before, "no event appended")
       })
     }
+    const [created] = await db.sql`select 1 from pg_namespace where nspname = ${typoSchema}`
+    assert.equal(created, undefined, "no schema created for a mistyped AIDP_DB_SCHEMA")
   })
 
   test("replay: the events, --stats --json, and --rebuild reports identical tables", async () => {

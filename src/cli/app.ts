@@ -70,8 +70,11 @@ export const loadSettings = (env: NodeJS.ProcessEnv): Settings => {
 export interface OpenOptions {
   readonly terminal: TerminalLogging
   readonly env?: NodeJS.ProcessEnv
-  /** Apply pending migrations (default true; `aidp doctor` only looks). */
-  readonly migrate?: boolean
+  /**
+   * Apply pending migrations (default true; `aidp doctor` only looks; `"installed"`: refuse a
+   * schema named by AIDP_DB_SCHEMA that holds no installation, see database.ts `connect`).
+   */
+  readonly migrate?: boolean | "installed"
 }
 
 /** How often a long-running command tries again a database that is not up yet, ms. */
@@ -132,9 +135,12 @@ const open = async (options: OpenOptions, waitUntil: AbortSignal | undefined): P
   }
 }
 
-/** Opens the app, runs `body`, and always closes it. */
-export const withApp = async <A>(terminal: TerminalLogging, body: (app: App) => Promise<A>): Promise<A> => {
-  const app = await openApp({ terminal })
+/**
+ * Opens the app, runs `body`, and always closes it. `migrate` as in {@link OpenOptions}:
+ * commands that only read or act on existing jobs pass `"installed"`.
+ */
+export const withApp = async <A>(terminal: TerminalLogging, body: (app: App) => Promise<A>, migrate: OpenOptions["migrate"] = true): Promise<A> => {
+  const app = await openApp({ terminal, migrate })
   try {
     return await body(app)
   } finally {

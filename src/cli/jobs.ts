@@ -81,7 +81,7 @@ const list = (argv: ReadonlyArray<string>) => {
     if (cli.flags.json) printJson(jobs.map(jobJson))
     else process.stdout.write(renderJobList(jobs, new Date(), process.stdout.isTTY ? process.stdout.columns : undefined))
     return 0
-  })
+  }, "installed")
 }
 
 const SHOW_HELP: CommandHelp = {
@@ -100,7 +100,7 @@ const show = (argv: ReadonlyArray<string>) => {
     if (cli.flags.json) printJson(jobDetailsJson(details.job, details.executions, details.logs))
     else printJobDetails(details, new Date())
     return 0
-  })
+  }, "installed")
 }
 
 const LOGS_HELP: CommandHelp = {
@@ -134,7 +134,7 @@ const logs = (argv: ReadonlyArray<string>) => {
     if (cli.flags.follow) await followLogs(app, id, sink)
     else await printLogs(app, id, sink)
     return 0
-  })
+  }, "installed")
 }
 
 const RETRY_HELP: CommandHelp = {
@@ -150,7 +150,7 @@ const retry = (argv: ReadonlyArray<string>) => {
     await submitCommand(app, id, { _tag: "Retry", now: new Date() })
     process.stdout.write(`Job ${id} is queued again; a worker will start its next attempt.\n`)
     return 0
-  })
+  }, "installed")
 }
 
 const CANCEL_HELP: CommandHelp = {
@@ -167,7 +167,7 @@ const cancel = (argv: ReadonlyArray<string>) => {
     const done = events.some((e) => e.event.type === "JobCancelled")
     process.stdout.write(done ? `Job ${id} is cancelled.\n` : `Cancellation of job ${id} requested; its worker is stopping it.\n`)
     return 0
-  })
+  }, "installed")
 }
 
 const ENQUEUE_USAGE = "aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]"

@@ -69,5 +69,5 @@ export const runMonitorCommand = (): Promise<number> => {
       throw new UserError(`The monitor stopped: ${error instanceof Error ? error.message : String(error)}`)
     }
     return 0
-  })
+  }, "installed")
 }

@@ -152,5 +152,5 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
       else printStats(accumulator.stats())
     }
     return 0
-  })
+  }, "installed")
 }

@@ -83,8 +83,13 @@ export interface ConnectOptions {
   readonly env?: NodeJS.ProcessEnv
   readonly migrationsDir?: string
   readonly dataHome?: string
-  /** Apply pending migrations (default true). */
-  readonly migrate?: boolean
+  /**
+   * Apply pending migrations (default true). `"installed"`, for commands that only read: a
+   * schema named by AIDP_DB_SCHEMA that does not exist is refused ({@link DatabaseSettingInvalid}:
+   * most likely a mistyped name) instead of created; an existing schema is migrated, and the
+   * default schema `aidp` is created on first use.
+   */
+  readonly migrate?: boolean | "installed"
   /** Pool size (default 10). */
   readonly max?: number
   /** Told when the embedded server has to be started (see `startEmbedded`). */
@@ -163,6 +168,11 @@ export async function connect(options: ConnectOptions = {}): Promise<Db> {
   const sql = openSql(url, settings.schema, { max: options.max })
   try {
     await probe(sql, url, settings.source)
+    if (options.migrate === "installed" && (options.env ?? process.env).AIDP_DB_SCHEMA !== undefined && !(await schemaExists(sql, settings.schema))) {
+      throw new DatabaseSettingInvalid(
+        `Schema ${settings.schema} (AIDP_DB_SCHEMA) does not exist, so it holds no aidp installation; check the name, or create it with aidp db migrate.`
+      )
+    }
     if (options.migrate !== false) await migrate(sql, settings.schema, options.migrationsDir ?? defaultMigrationsDir)
   } catch (error) {
     await sql.end({ timeout: 1 })
@@ -280,6 +290,10 @@ function target(raw: string, variable: string): Target {
   u.hostname = "localhost"
   return { url: u.toString(), socket, address: `${socket}/.s.PGSQL.${port}` }
 }
+
+/** Whether `schema` exists in the database (empty or not). */
+const schemaExists = async (sql: Sql, schema: string): Promise<boolean> =>
+  (await sql`select 1 from pg_namespace where nspname = ${schema}`).length > 0
 
 /**
  * Runs `select 1`, turning any failure into {@link DatabaseUnreachable}. Bounded by its own timer:
