@@ -164,7 +164,8 @@ describe("aidp execute (fake claude)", () => {
       await proxy.start()
       const result = await done
       assert.equal(result.code, 0, result.stderr)
-      assert.match(result.stderr, /database unreachable \(.*ECONNREFUSED.*\); retrying every 2 s/)
+      // The reason is the first failure seen: a refused connection, or a query cut by the stop.
+      assert.match(result.stderr, /database unreachable \(.+\); retrying every 2 s/)
       assert.doesNotMatch(result.stderr, /Unexpected error/)
       assert.match(result.stdout, /Step 00_PRD completed/)
     } finally {
@@ -186,6 +187,22 @@ describe("aidp execute (fake claude)", () => {
     } finally {
       await proxy.close()
     }
+  })
+
+  test("a step's job is the active or last-ended one: an older job retried after a newer one was cancelled stands for the step", async () => {
+    const { cwd } = await project()
+    const detach = async () => (await runJson<any>(suite.db, ["execute", "04_TEST_PLAN", "--detach", "--json"], { cwd })).id as string
+    const older = await detach()
+    assert.equal((await runCli(suite.db, ["jobs", "cancel", older])).code, 0)
+    const newer = await detach()
+    assert.equal((await runCli(suite.db, ["jobs", "cancel", newer])).code, 0)
+    assert.equal((await runCli(suite.db, ["jobs", "retry", older])).code, 0)
+
+    // The retried older job is queued: no second job for the step, and --list names it.
+    assertCliError(await runCli(suite.db, ["execute", "04_TEST_PLAN", "--detach"], { cwd }), 1, `already has queued job ${older}`)
+    const rows = await runJson<Array<any>>(suite.db, ["execute", "--list", "--json"], { cwd })
+    assert.deepEqual([rows.find((row) => row.step === "04_TEST_PLAN")?.jobId, rows.find((row) => row.step === "04_TEST_PLAN")?.status], [older, "queued"])
+    assert.equal((await runCli(suite.db, ["jobs", "cancel", older])).code, 0)
   })
 
   test("execute STEP runs that step; an unknown step is a usage error", async () => {

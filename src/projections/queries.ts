@@ -327,14 +327,15 @@ export const logsAfter = async (sql: Queryable, jobId: string, afterSeq: number,
 }
 
 /**
- * The latest job of each step in a project directory (for `aidp execute`), keyed by step
- * name (index jobs_cwd_step).
+ * The job that stands for each step of a project directory (for `aidp execute`), keyed by
+ * step name (index jobs_cwd_step): a queued or running one if there is one, else the one that
+ * ended last (a retried older job that completed after a newer one was cancelled stands).
  */
 export const latestJobPerStep = async (sql: Queryable, cwd: string): Promise<Map<string, JobRecord>> => {
   const rows = await sql<Array<JobRow>>`
     select distinct on (step) ${jobColumns(sql)} from jobs
     where cwd = ${cwd} and step is not null
-    order by step, created_at desc, id desc`
+    order by step, status in ('queued', 'running') desc, coalesce(completed_at, created_at) desc, id desc`
   return new Map(rows.map((r) => [r.step as string, toJob(r)]))
 }
 
