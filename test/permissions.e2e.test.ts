@@ -56,7 +56,8 @@ describe("permissions end to end", () => {
   for (const [what, args, env, pattern] of [
     ["an unknown --permissions value", ["--permissions", "root"], {}, /^aidp: --permissions must be one of plan, edit, full; got "root"\.$/],
     ["an unknown AIDP_PERMISSIONS value", [], { AIDP_PERMISSIONS: "all" }, /^aidp: Invalid AIDP_PERMISSIONS="all": expected one of plan, edit, full\.$/],
-    ["cursor at plan", ["--permissions", "plan"], {}, /cursor-agent has no read-only mode/]
+    ["cursor at plan", ["--permissions", "plan"], {}, /cursor-agent has no read-only mode/],
+    ["cursor at plan from AIDP_PERMISSIONS", [], { AIDP_PERMISSIONS: "plan" }, /cannot run it with AIDP_PERMISSIONS=plan; /]
   ] as const) {
     test(`${what} is refused with one sentence, exit 2, nothing enqueued`, async () => {
       const cwd = await dirs.make()

@@ -53,7 +53,8 @@ export const PERMISSIONS_HELP: OptionHelp = [
  */
 export const jobPermissions = (provider: Provider, flag: Permissions | undefined, fallback: Permissions): Permissions => {
   const permissions = flag ?? fallback
-  const refusal = permissionsRefusal(provider, permissions)
+  // Named where it came from when the user did not type it.
+  const refusal = permissionsRefusal(provider, permissions, flag === undefined ? `AIDP_PERMISSIONS=${fallback}` : undefined)
   if (refusal !== undefined) throw new UsageError(refusal)
   return permissions
 }

@@ -84,9 +84,10 @@ export const DEFAULT_PERMISSIONS: Permissions = "edit"
 /**
  * Why `provider` cannot run a job at `permissions`, as a sentence, or undefined when it can.
  * Cursor's headless mode has no read-only mode (PROVIDERS.md), so `plan` is refused for it
- * rather than silently granting edits.
+ * rather than silently granting edits. `named` is how the sentence names the level's source
+ * (`AIDP_PERMISSIONS=plan` when the user did not type it).
  */
-export const permissionsRefusal = (provider: Provider, permissions: Permissions): string | undefined =>
+export const permissionsRefusal = (provider: Provider, permissions: Permissions, named = "permissions plan"): string | undefined =>
   provider === "cursor" && permissions === "plan"
-    ? "cursor-agent has no read-only mode, so aidp cannot run it with permissions plan; use claude or gemini for plan, or permissions edit or full for cursor."
+    ? `cursor-agent has no read-only mode, so aidp cannot run it with ${named}; use claude or gemini for plan, or permissions edit or full for cursor.`
     : undefined
