@@ -50,6 +50,19 @@ describe("aidp jobs", () => {
     ids.claude = job.id
   })
 
+  test("what enqueue was told is shown back: --max-attempts, --timeout, --priority, --retry-timeouts in show and show --json", async () => {
+    // A schema of its own: the other tests here count this file's jobs.
+    const own = await createTestDb()
+    try {
+      const job = await runJson<any>(own, ["jobs", "enqueue", "--provider", "claude", "--prompt", "limits", "--cwd", cwd, "--max-attempts", "5", "--timeout", "90", "--priority", "7", "--retry-timeouts", "--json"])
+      assert.deepEqual([job.maxAttempts, job.timeoutMs, job.priority, job.retryTimeouts], [5, 90_000, 7, true])
+      const text = (await runCli(own, ["jobs", "show", job.id])).stdout
+      assert.match(text, /^Limits +5 attempts at most · timeout 1m30s each · priority 7 · a timeout is retried$/m)
+    } finally {
+      await own.drop()
+    }
+  })
+
   test("a worker runs it; show --json has metadata, executions and logs; logs are made harmless", async () => {
     await withWorker(db, { FAKE_AGENT_MODE: "invalid_utf8_ansi" }, () => waitForStatus(db, ids.claude, "completed"))
     const job = await showJob(db, ids.claude)

@@ -11,7 +11,8 @@ const iso = (date: Date | null): string | null => date === null ? null : date.to
 
 /**
  * A job: {id, provider, status, step, createdAt, runAt, retryReason, startedAt, completedAt,
- * durationMs, error, errorKind, attempts, maxAttempts, retryTimeouts, metadata, permissions
+ * durationMs, error, errorKind, attempts, maxAttempts, priority, timeoutMs, retryTimeouts,
+ * metadata, permissions
  * (plan|edit|full), denied (tool calls its latest execution was refused)}; `retryReason` says
  * why the retry policy queued it again (null otherwise).
  */
@@ -33,6 +34,8 @@ export const jobJson = (job: JobRecord) => ({
   errorKind: job.errorKind,
   attempts: job.attempts,
   maxAttempts: job.maxAttempts,
+  priority: job.priority,
+  timeoutMs: job.timeoutMs,
   retryTimeouts: job.retryTimeouts,
   metadata: job.metadata,
   permissions: job.permissions,

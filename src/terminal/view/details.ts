@@ -11,7 +11,7 @@ import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
 import { denialLabel } from "../../domain/tools.js"
 import { deniedMark } from "./table.js"
-import { errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, nextRunText, shortId } from "./format.js"
+import { countOf, errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, nextRunText, shortId } from "./format.js"
 import { activityOf } from "../../domain/activity/fold.js"
 import type { ActivityEntry } from "../../domain/activity/types.js"
 import { activityLines, rawLogsCommand } from "./activity.js"
@@ -167,12 +167,17 @@ function nextRunLines(job: JobDetails, width: number): Line[] {
   return next === null ? [] : field("Next run", sanitize(next), width)
 }
 
+/** The Limits field: attempts, wall-clock timeout, priority, and whether a timeout is retried. */
+const limitsText = (job: JobDetails): string =>
+  `${countOf(job.maxAttempts, "attempt")} at most · timeout ${formatDuration(job.timeoutMs)} each · priority ${job.priority}${job.retryTimeouts ? " · a timeout is retried" : ""}`
+
 function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line[] {
   const executionsHeader = fitLine([seg(executionCells("#", "Status", "Worker", "Duration", "Exit").join("") + "Cost", "heading")], width)
   return [
     ...field("Job ID", job.id, width),
     ...field("Provider", job.provider, width),
     ...field("Permissions", PERMISSIONS_TEXT[job.permissions], width),
+    ...field("Limits", limitsText(job), width),
     ...field("Status", `${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}`, width, job.status),
     ...(job.step === null ? [] : field("Step", sanitize(job.step), width)),
     ...field("Prompt", sanitize(job.promptSummary), width),
