@@ -30,6 +30,8 @@ describe("monitor adapter (pty)", { timeout: 120_000 }, () => {
       await s.press("d")
       await s.waitForText("bbbb2222-0000-4000-8000-000000000002")
       assert.match(s.screenText(), /Job ID/)
+      // The activity is below the fold of 24 rows: End scrolls to it.
+      await s.press("end")
       await s.waitForText("log of bbbb2222")
       await s.press("escape")
       await s.waitForText("Running (1)")
