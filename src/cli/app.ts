@@ -12,6 +12,7 @@ import { createLogger, type Logger, type TerminalLogging } from "../config/logge
 import { guardDriverFault } from "../config/supervisedSql.js"
 import { channelFor } from "../events/sqlClient.js"
 import { type JobServices, jobServicesLayer } from "../projections/services.js"
+import { makeOutageReporter, OUTAGE_RETRY_MS } from "../workers/outage.js"
 
 /** Services every command's Effect programs may use. */
 export type AppServices = JobServices
@@ -77,9 +78,6 @@ export interface OpenOptions {
   readonly migrate?: boolean | "installed"
 }
 
-/** How often a long-running command tries again a database that is not up yet, ms. */
-export const START_RETRY_MS = 2_000
-
 /**
  * Opens the app: validates the environment, connects (starting the embedded server or
  * migrating as needed) and builds the layers. Throws the configuration's and the
@@ -89,8 +87,9 @@ export const openApp = async (options: OpenOptions): Promise<App> => (await open
 
 /**
  * {@link openApp} for a long-running command (`aidp worker`): a database that is not up yet
- * (refused, no answer: {@link DatabaseUnreachable} `transient`) is logged once and tried again
- * every {@link START_RETRY_MS} until it answers. Resolves null when `signal` aborts first;
+ * (refused, no answer: {@link DatabaseUnreachable} `transient`) is reported as an outage
+ * (outage.ts: one line, and one when it ends) and tried again every {@link OUTAGE_RETRY_MS}
+ * until it answers. Resolves null when `signal` aborts first;
  * other errors throw as in openApp.
  */
 export const openAppWhenReachable = (options: OpenOptions, signal: AbortSignal): Promise<App | null> => open(options, signal)
@@ -102,20 +101,19 @@ const open = async (options: OpenOptions, waitUntil: AbortSignal | undefined): P
   guardDriverFault(() => logger.warn("the PostgreSQL driver failed on a closed connection (a known postgres.js fault); its connections were replaced"))
   // The embedded server can take seconds to start: say so (on stderr, before any screen is drawn).
   const tryConnect = () => connect({ env, migrate: options.migrate, onStarting: (message) => process.stderr.write(`${message}\n`) })
+  const outage = makeOutageReporter(logger, OUTAGE_RETRY_MS)
   let db: Db | undefined
-  let waited = false
   while (db === undefined) {
     try {
       db = await tryConnect()
     } catch (error) {
       if (waitUntil === undefined || !(error instanceof DatabaseUnreachable) || !error.transient) throw error
-      if (!waited) logger.warn({ reason: error.message }, `database unreachable; trying again every ${START_RETRY_MS / 1000} s until it answers`)
-      waited = true
-      const stopped = await sleep(START_RETRY_MS, undefined, { signal: waitUntil }).then(() => false, () => true)
+      outage.failed(error.message)
+      const stopped = await sleep(OUTAGE_RETRY_MS, undefined, { signal: waitUntil }).then(() => false, () => true)
       if (stopped) return null
     }
   }
-  if (waited) logger.info("database reachable")
+  outage.succeeded()
   const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel: channelFor(db.schema) }))
   return {
     settings,
