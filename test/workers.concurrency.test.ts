@@ -5,37 +5,17 @@
  * with 200 distinct prompts, and both workers stop cleanly on SIGTERM.
  */
 import assert from "node:assert/strict"
-import type { ChildProcess } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { after, before, test } from "node:test"
+import { test } from "node:test"
 import { finished, startCli, type CliResult } from "./support/cli.js"
-import { commandsFor, type Commands } from "./support/commands.js"
-import { createTestDb, type TestDb } from "./support/db.js"
-import { isRunning, killChild, killFakeRun, readRecords, waitForProgress } from "./support/wait.js"
+import { workerFleet } from "./support/fleet.js"
+import { isRunning, readRecords, waitForProgress } from "./support/wait.js"
 
 const JOBS = 200
-let db: TestDb
-let commands: Commands
-let dir: string
-const workers: ChildProcess[] = []
-
-before(async () => {
-  db = await createTestDb()
-  dir = await mkdtemp(join(tmpdir(), "aidp-concurrency-"))
-  commands = commandsFor(db)
-})
-
-after(async () => {
-  for (const worker of workers) killChild(worker)
-  for (const run of readRecords(join(dir, "record.jsonl"))) killFakeRun(run)
-  await commands?.dispose()
-  await db?.drop()
-  await rm(dir, { recursive: true, force: true })
-})
+const fleet = workerFleet("aidp-concurrency-")
 
 test("200 jobs on 4 workers in 2 processes: each runs exactly once", { timeout: 600_000 }, async () => {
+  const { db, commands, dir, workers } = fleet
   const record = join(dir, "record.jsonl")
   for (let n = 0; n < JOBS; n++) await commands.enqueue({ prompt: `job ${n}`, cwd: dir })
 

@@ -6,38 +6,19 @@
  * queued job held back by the limit says so in the monitor and `aidp jobs`.
  */
 import assert from "node:assert/strict"
-import type { ChildProcess } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { after, before, test } from "node:test"
+import { test } from "node:test"
 import { monitorSnapshot } from "../src/projections/queries.js"
 import { finished, runCli, startCli, type CliResult } from "./support/cli.js"
-import { commandsFor, type Commands } from "./support/commands.js"
-import { createTestDb, type TestDb } from "./support/db.js"
-import { killChild, killFakeRun, readRecords, waitForProgress } from "./support/wait.js"
+import { commandsFor } from "./support/commands.js"
+import { createTestDb } from "./support/db.js"
+import { workerFleet } from "./support/fleet.js"
+import { waitForProgress } from "./support/wait.js"
 
 const CLAUDE_JOBS = 60
 const GEMINI_JOBS = 20
 const LIMIT = 2
-let db: TestDb
-let commands: Commands
-let dir: string
-const workers: ChildProcess[] = []
-
-before(async () => {
-  db = await createTestDb()
-  dir = await mkdtemp(join(tmpdir(), "aidp-provider-limit-"))
-  commands = commandsFor(db)
-})
-
-after(async () => {
-  for (const worker of workers) killChild(worker)
-  for (const run of readRecords(join(dir, "record.jsonl"))) killFakeRun(run)
-  await commands?.dispose()
-  await db?.drop()
-  await rm(dir, { recursive: true, force: true })
-})
+const fleet = workerFleet("aidp-provider-limit-")
 
 /** Most intervals [start, end] that overlap at one instant (an end before a start at the same ms). */
 const mostAtOnce = (intervals: ReadonlyArray<readonly [number, number]>): number => {
@@ -50,6 +31,7 @@ const mostAtOnce = (intervals: ReadonlyArray<readonly [number, number]>): number
 }
 
 test(`AIDP_CLAUDE_CONCURRENCY=${LIMIT}: 12 workers in 3 processes never run more than ${LIMIT} claude jobs at once; gemini is not held back`, { timeout: 600_000 }, async () => {
+  const { db, commands, dir, workers } = fleet
   const record = join(dir, "record.jsonl")
   for (let n = 0; n < CLAUDE_JOBS; n++) await commands.enqueue({ prompt: `claude job ${n}`, cwd: dir })
   for (let n = 0; n < GEMINI_JOBS; n++) await commands.enqueue({ prompt: `gemini job ${n}`, cwd: dir, provider: "gemini" })
@@ -94,6 +76,7 @@ test(`AIDP_CLAUDE_CONCURRENCY=${LIMIT}: 12 workers in 3 processes never run more
 })
 
 test("the monitor and aidp jobs say why a queued job waits: waiting: claude limit 1; a stopped worker's limit no longer counts", async () => {
+  const { dir } = fleet
   const own = await createTestDb()
   const jobs = commandsFor(own)
   try {
@@ -121,6 +104,7 @@ test("the monitor and aidp jobs say why a queued job waits: waiting: claude limi
 })
 
 test("a bad AIDP_CLAUDE_CONCURRENCY is refused with a sentence naming it, exit 2", async () => {
+  const { db, dir } = fleet
   for (const value of ["0", "-1", "2x", "1e2", ""]) {
     const result = await runCli(db, ["worker"], { env: { AIDP_CLAUDE_CONCURRENCY: value }, cwd: dir })
     assert.equal(result.code, 2, `${value}: ${result.stderr}`)
