@@ -91,3 +91,13 @@ export const permissionsRefusal = (provider: Provider, permissions: Permissions,
   provider === "cursor" && permissions === "plan"
     ? `cursor-agent has no read-only mode, so aidp cannot run it with ${named}; use claude or gemini for plan, or permissions edit or full for cursor.`
     : undefined
+
+/**
+ * A job's project as the monitor, `jobs list` and `replay --stats --by project` name it: the
+ * last folder of its cwd (`/home/me/shop/` -> `shop`); the root and other paths without a
+ * folder name as they are.
+ */
+export function projectName(cwd: string): string {
+  const parts = cwd.split(/[\\/]+/).filter((p) => p !== "")
+  return parts[parts.length - 1] ?? cwd
+}
