@@ -37,7 +37,7 @@ const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly 
     args: ["--provider", "claude", "--prompt", "hello"],
     says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--json"]
   },
-  { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--since T", "--until T", "--stats", "--rebuild", "--json"] },
+  { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--since T", "--until T", "--stats", "--by KEY", "--rebuild", "--json"] },
   { words: ["worker"], args: ["--count", "2"], says: ["aidp worker", "--count N", "QUE_WORKER_COUNT"] },
   { words: ["db"], says: ["aidp db migrate", "aidp db status", "aidp db stop"] },
   { words: ["db", "migrate"], says: ["aidp db migrate", "--json"] },
