@@ -20,7 +20,9 @@ Usage
   aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow] [--raw | --json]
   aidp jobs retry JOB                aidp jobs cancel JOB
   aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]
-  aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
+  aidp jobs replay [JOB [--full]] [--events] [--since T] [--until T] [--stats [--by KEY]]
+                   [--rebuild] [--json]
+  aidp jobs prune --older-than T [--output-only] [--dry-run] [--json]
   aidp worker [--count N]            workers until SIGINT/SIGTERM
   aidp db migrate | status | stop    aidp doctor
   aidp --version                     aidp help [COMMAND]

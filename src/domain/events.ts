@@ -64,7 +64,9 @@ export const ExecutionOutput = Schema.Struct({
   type: Schema.Literal("ExecutionOutput"),
   data: Schema.Struct({
     execution_id: Schema.String,
-    lines: Schema.Array(OutputLine)
+    lines: Schema.Array(OutputLine),
+    /** Lines removed by `aidp jobs prune --output-only` (the event keeps its place, `lines` is empty); absent when none. */
+    pruned_lines: Schema.optionalKey(PositiveInt)
   })
 })
 

@@ -23,6 +23,7 @@ import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { makeOutageReporter, OUTAGE_RETRY_MS } from "./outage.js"
 import { reapOrphans } from "./processGroups.js"
 import { rescueOnce } from "./rescuer.js"
+import { retentionLoop } from "./retention.js"
 
 /** Options of {@link runPool}. */
 export interface PoolOptions {
@@ -39,6 +40,8 @@ export interface PoolOptions {
   /** Environment handed to provider CLIs and used to find their executables. */
   readonly env: NodeJS.ProcessEnv
   readonly logger: Logger
+  /** Prune finished jobs older than this once a day, ms (AIDP_RETENTION); absent or null: never. */
+  readonly retentionMs?: number | null
 }
 
 /** The command line recorded for a job: executable and arguments, never the prompt. */
@@ -124,6 +127,7 @@ export const runPool = (options: PoolOptions) =>
       Effect.repeat(Schedule.spaced(Math.max(250, Math.floor(leaseMs / 2))))
     )
     yield* Effect.forkScoped(maintenance)
+    if (options.retentionMs) yield* Effect.forkScoped(retentionLoop(options.retentionMs, logger))
 
     // Fencing (invariant 1): a worker whose lease is about to run out (no renewal for
     // `fenceAfterMs`) stops its providers itself, since the rescuers of other workers may
