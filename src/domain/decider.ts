@@ -6,7 +6,7 @@
  */
 import { Result, Schema } from "effect"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
-import { type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
+import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"
 
 /**
@@ -122,6 +122,8 @@ export type JobCommand =
     readonly permissions: Permissions
     /** `--retry-timeouts`: retry an execution that ran past `timeoutMs` automatically. */
     readonly retryTimeouts?: boolean
+    /** `--max-cost`, `--max-turns`: one execution's limits; refused for a provider outside BUDGET_PROVIDERS. */
+    readonly budget?: Budget
   }
   | {
     readonly _tag: "Start"
@@ -250,7 +252,7 @@ export const decide = (
 ): Result.Result<ReadonlyArray<JobEvent>, DecideError> => {
   if (command._tag === "Enqueue") {
     if (state.version > 0) return illegal("A job with this id already exists.")
-    const refusal = permissionsRefusal(command.provider, command.permissions)
+    const refusal = permissionsRefusal(command.provider, command.permissions) ?? budgetRefusal(command.provider, command.budget ?? {})
     if (refusal !== undefined) return illegal(refusal)
     return Result.succeed([{
       type: "JobQueued",
@@ -265,7 +267,9 @@ export const decide = (
         timeout_ms: command.timeoutMs,
         metadata: command.metadata,
         permissions: command.permissions,
-        ...(command.retryTimeouts === true ? { retry_timeouts: true } : {})
+        ...(command.retryTimeouts === true ? { retry_timeouts: true } : {}),
+        ...(command.budget?.maxCostUsd === undefined ? {} : { max_cost_usd: command.budget.maxCostUsd }),
+        ...(command.budget?.maxTurns === undefined ? {} : { max_turns: command.budget.maxTurns })
       }
     }])
   }

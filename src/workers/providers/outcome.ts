@@ -4,7 +4,7 @@
  * Pure; no I/O.
  */
 import type { Denial } from "../../domain/events.js"
-import type { ErrorKind, Provider } from "../../domain/job.js"
+import type { Budget, ErrorKind, Provider } from "../../domain/job.js"
 import { classifyError, delayHint, errorLine, retryHint, truncate } from "../classify.js"
 import type { ExitInfo, Outcome } from "./types.js"
 
@@ -22,6 +22,18 @@ export interface TerminalEvent {
   readonly costUsd?: number | undefined
   /** Tool calls the agent was refused during the run. */
   readonly denials?: ReadonlyArray<Denial> | undefined
+  /** The CLI stopped the run at a limit it was given (claude `error_max_budget_usd`, `error_max_turns`). */
+  readonly limitStop?: LimitStop | undefined
+}
+
+/** A run the CLI stopped at one of the job's limits, with what it had spent by then. */
+export interface LimitStop {
+  /** Which limit: `cost` (`--max-cost`) or `turns` (`--max-turns`). */
+  readonly limit: "cost" | "turns"
+  /** Cost of the run so far, US dollars (claude `total_cost_usd`), if reported. */
+  readonly costUsd?: number | undefined
+  /** Turns taken (claude `num_turns`), if reported. */
+  readonly turns?: number | undefined
 }
 
 /** What an adapter knows at the end of a run. */
@@ -36,6 +48,31 @@ export interface RunReport {
   readonly exitKind?: ((exitCode: number) => ErrorKind | undefined) | undefined
   /** The delay the CLI last announced before retrying an API call itself, ms (claude `system/api_retry` `retry_delay_ms`). */
   readonly retryDelayMs?: number | undefined
+  /** The job's limits the CLI was given, to name the one that stopped the run. */
+  readonly budget?: Budget | undefined
+}
+
+/** US dollars as `$0.50`, `$0.523`, `$12.00`: at least two decimals, at most four. */
+const dollars = (usd: number): string => {
+  const text = String(Number(usd.toFixed(4)))
+  const decimals = text.includes(".") ? text.length - text.indexOf(".") - 1 : 0
+  return `$${decimals >= 2 ? text : usd.toFixed(2)}`
+}
+
+/**
+ * The error of a run stopped at a limit, e.g. `claude stopped at its budget: $0.52 spent,
+ * limit $0.50 (--max-cost).` or `claude stopped after 12 turns, limit 12 (--max-turns).`;
+ * what was spent or the limit is left out when unknown (a limit from the CLI's own settings).
+ */
+export function budgetError(provider: Provider, stop: LimitStop, budget: Budget | undefined): string {
+  if (stop.limit === "cost") {
+    const spent = stop.costUsd === undefined ? [] : [`${dollars(stop.costUsd)} spent`]
+    const limit = budget?.maxCostUsd === undefined ? [] : [`limit ${dollars(budget.maxCostUsd)} (--max-cost)`]
+    const facts = [...spent, ...limit].join(", ")
+    return `${provider} stopped at its budget${facts === "" ? "" : `: ${facts}`}.`
+  }
+  const taken = stop.turns === undefined ? "at its turn limit" : `after ${stop.turns} turn${stop.turns === 1 ? "" : "s"}`
+  return `${provider} stopped ${taken}${budget?.maxTurns === undefined ? "" : `, limit ${budget.maxTurns} (--max-turns)`}.`
 }
 
 /** Joins the non-empty texts with `\n` (stderr tail, then non-JSON stdout). */
@@ -44,7 +81,8 @@ export function joinTexts(...texts: ReadonlyArray<string>): string {
 }
 
 /**
- * Judges a run. In order: cancelled, timed out (aidp stopped it); a success event with exit 0
+ * Judges a run. In order: cancelled, timed out (aidp stopped it); stopped by the CLI at one of
+ * the job's limits (`budget`, {@link budgetError}); a success event with exit 0
  * (or stopped by aidp after it, the cursor hang) and a non-empty result succeeds; an error
  * event is classified from its status/exit code, then its text; without a final event a
  * signal is `crashed`, exit 0 is `bad_output` and a non-zero exit is classified from the
@@ -78,6 +116,8 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
 
   if (exit.cancelled) return fail("cancelled", `Cancelled: aidp stopped ${provider} at the user's request.`)
   if (exit.timedOut) return fail("timeout", `${provider} ran past the job's timeout and aidp stopped it.`)
+  // Whatever is_error and the exit code say: the run ended where the job said it must.
+  if (terminal?.limitStop !== undefined) return fail("budget", budgetError(provider, terminal.limitStop, report.budget))
 
   if (terminal?.ok === true) {
     if (terminal.result.trim() === "") return fail("bad_output", `${provider} reported success with an empty result.`)
