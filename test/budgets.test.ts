@@ -165,11 +165,11 @@ describe("details: the Limits line", () => {
     raw: false
   })
   const limits = (fields: Parameters<typeof details>[1]) =>
-    detailsContent(screen(fields), NOW, 160).map((line) => lineText(line).trimEnd()).find((line) => line.startsWith("Limits"))
+    detailsContent(screen(fields), NOW, 100).map((line) => lineText(line).trimEnd()).find((line) => line.startsWith("Limits"))
 
   it("names the cost and turns of each attempt when set, and nothing of them otherwise", () => {
-    assert.equal(limits({ maxCostUsd: 0.5, maxTurns: 12 }), "Limits      3 attempts at most · timeout 30m00s each · cost $0.5000 each · 12 turns each · priority 0")
-    assert.equal(limits({ maxTurns: 1 }), "Limits      3 attempts at most · timeout 30m00s each · 1 turn each · priority 0")
+    assert.equal(limits({ maxCostUsd: 0.5, maxTurns: 12 }), "Limits      3 attempts at most · timeout 30m00s, cost $0.5000, 12 turns each · priority 0")
+    assert.equal(limits({ maxTurns: 1 }), "Limits      3 attempts at most · timeout 30m00s, 1 turn each · priority 0")
     assert.equal(limits({}), "Limits      3 attempts at most · timeout 30m00s each · priority 0")
   })
 })

@@ -159,6 +159,8 @@ export type JobCommand =
     readonly now: Date
     /** A time the provider named for trying again (from its output), if any. */
     readonly retryHint?: RetryHint | undefined
+    /** What the run had cost, USD, when the CLI reported it (a run stopped at its budget spent it). */
+    readonly costUsd?: number | undefined
   }
   | { readonly _tag: "Retry"; readonly now: Date }
   | { readonly _tag: "RequestCancel"; readonly requestedBy: string }
@@ -331,7 +333,8 @@ export const decide = (
           error_kind: command.errorKind,
           error: command.error,
           duration_ms: command.durationMs,
-          cli_version: command.cliVersion
+          cli_version: command.cliVersion,
+          ...(command.costUsd === undefined ? {} : { cost_usd: command.costUsd })
         }
       }, command))
     }

@@ -121,7 +121,9 @@ export const ExecutionFailed = Schema.Struct({
     /** The CLI's own message, one line. */
     error: Schema.String,
     duration_ms: NonNegativeInt,
-    cli_version: Schema.NullOr(Schema.String)
+    cli_version: Schema.NullOr(Schema.String),
+    /** What the run had cost when it ended, USD, as the CLI reported it (claude's `total_cost_usd`); absent when it reported none. */
+    cost_usd: Schema.optionalKey(Schema.Number)
   })
 })
 

@@ -252,7 +252,8 @@ const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"E
     signal: d.signal,
     error: d.error,
     errorKind: d.error_kind,
-    cliVersion: d.cli_version
+    cliVersion: d.cli_version,
+    costUsd: d.cost_usd
   })
   await finishJob(tx, jobId, at, "failed", durationMs, d.error, d.error_kind)
   await insertLogs(tx, jobId, d.execution_id, [system(at, `Attempt ${attempt} failed (${d.error_kind}): ${d.error}`, "error")])

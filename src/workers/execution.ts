@@ -229,7 +229,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       durationMs: outcome.durationMs,
       cliVersion: outcome.cliVersion ?? null,
       now: new Date(),
-      retryHint: outcome.retryHint
+      retryHint: outcome.retryHint,
+      costUsd: outcome.costUsd
     })
   }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)
 }

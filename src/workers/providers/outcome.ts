@@ -87,7 +87,8 @@ export function joinTexts(...texts: ReadonlyArray<string>): string {
  * event is classified from its status/exit code, then its text; without a final event a
  * signal is `crashed`, exit 0 is `bad_output` and a non-zero exit is classified from the
  * exit code and the text (`crashed` when nothing matches). A failure the CLI reported
- * carries the time it named for trying again, if any (`retryHint`, see classify.ts).
+ * carries the time it named for trying again, if any (`retryHint`, see classify.ts); any
+ * failure after a final event carries the cost that event reported.
  */
 export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
   const { provider, terminal, cliVersion } = report
@@ -104,7 +105,8 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
       errorKind,
       error: truncate(error),
       ...version,
-      ...(hint === undefined ? {} : { retryHint: hint })
+      ...(hint === undefined ? {} : { retryHint: hint }),
+      ...(terminal?.costUsd === undefined ? {} : { costUsd: terminal.costUsd })
     }
   }
   const exitKind = exit.exitCode === null ? undefined : report.exitKind?.(exit.exitCode)

@@ -67,6 +67,8 @@ export interface Failed {
   readonly cliVersion?: string
   /** A time the CLI named for trying again (reset time, `retry after N s`, claude's `retry_delay_ms`). */
   readonly retryHint?: RetryHint
+  /** What the run had cost, USD, when its final event said (claude's `total_cost_usd`). */
+  readonly costUsd?: number
 }
 
 /** The judged end of one execution. */
