@@ -88,6 +88,13 @@ describe("statsAccumulator", () => {
     assert.deepEqual(stats.durationMs, { p50: 1_500, p95: 4_000, max: 4_000 })
   })
 
+  it("counts what a failed run spent (a run stopped at its budget) in the cost", () => {
+    const spent = statsOf(history(["b1", [ev.queued({ provider: "claude", max_cost_usd: 0.5 }), ev.started("b1e"), ev.failed("b1e", "budget", { cost_usd: 0.6 })]]))
+    close(spent.costUsd, 0.6)
+    close(spent.byProvider.claude?.costUsd, 0.6)
+    assert.equal(spent.failuresByKind.budget, 1)
+  })
+
   it("sums cost, and per provider: executions, outcomes, success rate and cost", () => {
     close(stats.costUsd, 1.85)
     assert.deepEqual(Object.keys(stats.byProvider).sort(), ["claude", "gemini"])

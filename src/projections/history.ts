@@ -102,8 +102,13 @@ export const statsAccumulator = () => {
         case "ExecutionFailed": {
           durations.push(event.data.duration_ms)
           failuresByKind[event.data.error_kind] = (failuresByKind[event.data.error_kind] ?? 0) + 1
+          // A failed run costs what it spent too (a run stopped at its budget spent all of it).
+          costUsd += event.data.cost_usd ?? 0
           const p = forProvider(jobId)
-          if (p) p.failed += 1
+          if (p) {
+            p.failed += 1
+            p.costUsd += event.data.cost_usd ?? 0
+          }
           break
         }
         case "ExecutionAbandoned":
