@@ -6,7 +6,7 @@
  */
 import type { Denial } from "../../domain/events.js"
 import type { Budget, Permissions } from "../../domain/job.js"
-import { decideOutcome, joinTexts, type LimitStop } from "./outcome.js"
+import { type BudgetLimit, decideOutcome, joinTexts } from "./outcome.js"
 import { arr, isObject, num, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, denial, summary, toolProgress } from "./parse.js"
 import type { ProviderAdapter } from "./types.js"
@@ -66,20 +66,13 @@ const PERMISSION_MODE: { readonly [P in Permissions]: string } = {
 }
 
 /** The `result` subtypes that say claude stopped at a limit it was given (PROVIDERS.md). */
-const LIMIT_SUBTYPES: Readonly<Record<string, LimitStop["limit"]>> = {
+const LIMIT_SUBTYPES: Readonly<Record<string, BudgetLimit>> = {
   error_max_budget_usd: "cost",
   error_max_turns: "turns"
 }
 
-/**
- * The limit a `result` says claude stopped at (`subtype` `error_max_budget_usd` or
- * `error_max_turns`, whatever `is_error` says), with its `total_cost_usd` and `num_turns`;
- * undefined for every other result.
- */
-function claudeLimitStop(result: Pick<ClaudeResult, "subtype" | "costUsd" | "turns">): LimitStop | undefined {
-  const limit = Object.hasOwn(LIMIT_SUBTYPES, result.subtype) ? LIMIT_SUBTYPES[result.subtype] : undefined
-  return limit === undefined ? undefined : { limit, costUsd: result.costUsd, turns: result.turns }
-}
+/** The limit a `result` subtype says claude stopped at (whatever `is_error` says); undefined for every other subtype. */
+const stoppedAt = (subtype: string): BudgetLimit | undefined => Object.hasOwn(LIMIT_SUBTYPES, subtype) ? LIMIT_SUBTYPES[subtype] : undefined
 
 /** `--max-budget-usd` and `--max-turns` for the job's limits (none for an absent one). */
 function budgetArgs(budget: Budget | undefined): string[] {
@@ -178,7 +171,8 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
               usage: result.usage,
               costUsd: result.costUsd,
               denials: result.denials,
-              limitStop: claudeLimitStop(result)
+              turns: result.turns,
+              stoppedAt: stoppedAt(result.subtype)
             }
     })
   }

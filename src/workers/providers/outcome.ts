@@ -22,19 +22,14 @@ export interface TerminalEvent {
   readonly costUsd?: number | undefined
   /** Tool calls the agent was refused during the run. */
   readonly denials?: ReadonlyArray<Denial> | undefined
-  /** The CLI stopped the run at a limit it was given (claude `error_max_budget_usd`, `error_max_turns`). */
-  readonly limitStop?: LimitStop | undefined
+  /** Agent turns the run took (claude `num_turns`). */
+  readonly turns?: number | undefined
+  /** The limit the CLI stopped the run at (claude `error_max_budget_usd`, `error_max_turns`). */
+  readonly stoppedAt?: BudgetLimit | undefined
 }
 
-/** A run the CLI stopped at one of the job's limits, with what it had spent by then. */
-export interface LimitStop {
-  /** Which limit: `cost` (`--max-cost`) or `turns` (`--max-turns`). */
-  readonly limit: "cost" | "turns"
-  /** Cost of the run so far, US dollars (claude `total_cost_usd`), if reported. */
-  readonly costUsd?: number | undefined
-  /** Turns taken (claude `num_turns`), if reported. */
-  readonly turns?: number | undefined
-}
+/** One of a job's limits: `cost` (`--max-cost`) or `turns` (`--max-turns`). */
+export type BudgetLimit = "cost" | "turns"
 
 /** What an adapter knows at the end of a run. */
 export interface RunReport {
@@ -60,18 +55,19 @@ const dollars = (usd: number): string => {
 }
 
 /**
- * The error of a run stopped at a limit, e.g. `claude stopped at its budget: $0.52 spent,
- * limit $0.50 (--max-cost).` or `claude stopped after 12 turns, limit 12 (--max-turns).`;
- * what was spent or the limit is left out when unknown (a limit from the CLI's own settings).
+ * The error of a run the CLI stopped at `limit`, from what its final event says it spent,
+ * e.g. `claude stopped at its budget: $0.52 spent, limit $0.50 (--max-cost).` or `claude
+ * stopped after 12 turns, limit 12 (--max-turns).`; what was spent or the limit is left out
+ * when unknown (a limit from the CLI's own settings).
  */
-export function budgetError(provider: Provider, stop: LimitStop, budget: Budget | undefined): string {
-  if (stop.limit === "cost") {
-    const spent = stop.costUsd === undefined ? [] : [`${dollars(stop.costUsd)} spent`]
+export function budgetError(provider: Provider, limit: BudgetLimit, spent: Pick<TerminalEvent, "costUsd" | "turns">, budget: Budget | undefined): string {
+  if (limit === "cost") {
+    const cost = spent.costUsd === undefined ? [] : [`${dollars(spent.costUsd)} spent`]
     const limit = budget?.maxCostUsd === undefined ? [] : [`limit ${dollars(budget.maxCostUsd)} (--max-cost)`]
-    const facts = [...spent, ...limit].join(", ")
+    const facts = [...cost, ...limit].join(", ")
     return `${provider} stopped at its budget${facts === "" ? "" : `: ${facts}`}.`
   }
-  const taken = stop.turns === undefined ? "at its turn limit" : `after ${stop.turns} turn${stop.turns === 1 ? "" : "s"}`
+  const taken = spent.turns === undefined ? "at its turn limit" : `after ${spent.turns} turn${spent.turns === 1 ? "" : "s"}`
   return `${provider} stopped ${taken}${budget?.maxTurns === undefined ? "" : `, limit ${budget.maxTurns} (--max-turns)`}.`
 }
 
@@ -119,7 +115,7 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
   if (exit.cancelled) return fail("cancelled", `Cancelled: aidp stopped ${provider} at the user's request.`)
   if (exit.timedOut) return fail("timeout", `${provider} ran past the job's timeout and aidp stopped it.`)
   // Whatever is_error and the exit code say: the run ended where the job said it must.
-  if (terminal?.limitStop !== undefined) return fail("budget", budgetError(provider, terminal.limitStop, report.budget))
+  if (terminal?.stoppedAt !== undefined) return fail("budget", budgetError(provider, terminal.stoppedAt, terminal, report.budget))
 
   if (terminal?.ok === true) {
     if (terminal.result.trim() === "") return fail("bad_output", `${provider} reported success with an empty result.`)
