@@ -61,8 +61,8 @@ export const jobPermissions = (provider: Provider, flag: Permissions | undefined
 
 /** The help lines of `--max-cost USD` and `--max-turns N` (jobs enqueue, execute). */
 export const BUDGET_HELP: ReadonlyArray<OptionHelp> = [
-  ["--max-cost USD", "stop an attempt once it has spent USD dollars, e.g. 0.50 (claude only: --max-budget-usd); default: no limit"],
-  ["--max-turns N", "stop an attempt after N agent turns, 1 to 10000 (claude only: --max-turns); default: no limit"]
+  ["--max-cost USD", "stop an attempt once it has spent USD dollars, e.g. 0.50 (claude only, as its --max-budget-usd); default: no limit"],
+  ["--max-turns N", "stop an attempt after N agent turns, 1 to 10000 (claude only, as its --max-turns); default: no limit"]
 ]
 
 /** The most `--max-cost` takes, US dollars: a typo's guard, not a policy. */
