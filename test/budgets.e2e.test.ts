@@ -2,14 +2,15 @@
  * Budgets end to end (issue 7 item 6): `--max-cost`/`--max-turns` reach claude as
  * `--max-budget-usd`/`--max-turns`; the fake claude stops at them (its `budget` scenario) and
  * the job ends failed, kind budget, with the sentence, not queued again by the retry policy;
- * `jobs show` names the limits (Limits line, --json maxCostUsd, maxTurns); bad values and
+ * `jobs show` names the limits (Limits line, --json maxCostUsd, maxTurns) and a rebuild gives
+ * the same rows; bad values and
  * providers that cannot be held to a budget are refused with one sentence, exit 2, nothing
  * enqueued.
  */
 import assert from "node:assert/strict"
 import path from "node:path"
 import { describe, test } from "node:test"
-import { runCli } from "./support/cli.js"
+import { runCli, runJson } from "./support/cli.js"
 import { assertCliError, e2eSuite, eventCount, readCalls, showJob, waitForStatus, withWorker } from "./support/e2e.js"
 
 describe("budgets end to end", () => {
@@ -44,6 +45,8 @@ describe("budgets end to end", () => {
     assert.equal(await eventCount(suite.db, "JobRetryRequested"), retriesBefore)
     const shown = (await runCli(suite.db, ["jobs", "show", id])).stdout
     assert.match(shown, /^Limits +3 attempts at most · timeout 30m00s, cost \$0\.5000, 10 turns each · priority 0$/m)
+    const rebuilt = await runJson(suite.db, ["jobs", "replay", "--rebuild", "--json"])
+    assert.deepEqual(rebuilt.tables.map((t: { table: string; identical: boolean }) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
   })
 
   test("--max-turns: claude stops after that many turns, kind budget", async () => {
