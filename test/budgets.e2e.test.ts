@@ -3,9 +3,8 @@
  * `--max-budget-usd`/`--max-turns`; the fake claude stops at them (its `budget` scenario) and
  * the job ends failed, kind budget, with the sentence, not queued again by the retry policy;
  * `jobs show` names the limits (Limits line, --json maxCostUsd, maxTurns) and a rebuild gives
- * the same rows; bad values and
- * providers that cannot be held to a budget are refused with one sentence, exit 2, nothing
- * enqueued.
+ * the same rows; bad values and providers that cannot be held to a budget are refused with one
+ * sentence, exit 2, nothing enqueued.
  */
 import assert from "node:assert/strict"
 import path from "node:path"
