@@ -22,7 +22,7 @@ const JOB = "123456"
  * must say: its usage and every option it takes.
  */
 const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly args?: ReadonlyArray<string>; readonly says: ReadonlyArray<string> }> = [
-  { words: ["execute"], says: ["aidp execute next", "aidp execute STEP", "aidp execute --list", "--provider P", "--model M", "--retry-timeouts", "--detach", "--json", "00_PRD"] },
+  { words: ["execute"], says: ["aidp execute next", "aidp execute STEP", "aidp execute --list", "--provider P", "--model M", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--detach", "--json", "00_PRD"] },
   { words: ["execute"], args: ["next"], says: ["aidp execute next", "--provider P", "--model M", "--detach", "--list", "--json"] },
   { words: ["execute"], args: ["02_ARCHITECTURE", "--provider", "gemini"], says: ["aidp execute STEP", "--provider P"] },
   { words: ["execute"], args: ["--list"], says: ["aidp execute --list", "--list", "--json"] },
@@ -35,7 +35,7 @@ const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly 
   {
     words: ["jobs", "enqueue"],
     args: ["--provider", "claude", "--prompt", "hello"],
-    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--json"]
+    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--json"]
   },
   { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--full", "--events", "--since T", "--until T", "--stats", "--by KEY", "--rebuild", "--json"] },
   { words: ["jobs", "prune"], args: ["--older-than", "90d"], says: ["aidp jobs prune", "--older-than T", "--output-only", "--dry-run", "--json", "AIDP_RETENTION"] },

@@ -125,6 +125,13 @@ describe("statsAccumulator", () => {
     close(stats.overall.costUsd, 1.85)
   })
 
+  it("counts what a failed run spent (a run stopped at its budget) in the cost", () => {
+    const spent = statsOf(history(["b1", [ev.queued({ provider: "claude", max_cost_usd: 0.5 }), ev.started("b1e"), ev.failed("b1e", "budget", { cost_usd: 0.6 })]]))
+    close(spent.overall.costUsd, 0.6)
+    close(group(spent, "claude").costUsd, 0.6)
+    assert.deepEqual(spent.overall.failures.map((f) => [f.kind, f.count]), [["budget", 1]])
+  })
+
   it("groups by provider, most jobs first; a job queued before the window is its own group", () => {
     assert.equal(stats.by, "provider")
     assert.deepEqual(stats.groups.map((g) => [g.key, g.jobs]), [["claude", 4], ["gemini", 2], ["(queued earlier)", 1], ["cursor", 1]])

@@ -175,6 +175,8 @@ describe("jobs show --json: usage and cost", () => {
     metadata: {},
     version: 9,
     permissions: "edit",
+    maxCostUsd: null,
+    maxTurns: null,
     ...fields
   })
   const executionRecord = (attempt: number, fields: Partial<ExecutionRecord>): ExecutionRecord => ({

@@ -112,7 +112,7 @@ describe("renderStory", () => {
     assert.doesNotMatch(text, /\u001b/)
     const lines = text.trimEnd().split("\n")
     assert.equal(lines[0], `Job ${JOB} (claude), from ${lines[0]!.slice(lines[0]!.indexOf("from ") + 5)}`)
-    assert.match(lines[1]!, /^\+0\.0s {5}queued: claude, step 02_NFRS, project shop \(\/home\/me\/shop\); 3 attempts at most, timeout 10m00s, priority 0, permissions edit$/)
+    assert.match(lines[1]!, /^\+0\.0s {5}queued: claude, step 02_NFRS, project shop \(\/home\/me\/shop\); 3 attempts at most, timeout 10m00s each, priority 0, permissions edit$/)
     assert.match(lines[2]!, /^\+2\.0s {5}attempt 1 started on worker w-1 \(host host-a\), after 2\.0s in the queue$/)
     assert.match(lines[3]!, /^\+40s {6}attempt 1 failed after 38s: rate_limit: API Error.*Rate limit reached — 2 tool calls, 1 message$/)
     assert.match(lines[4]!, /^\+40s {6}retry requested by the retry policy, to run at \d\d:\d\d:\d\d: rate limit, claude asked for 60 s$/)
@@ -120,6 +120,11 @@ describe("renderStory", () => {
     assert.match(lines[7]!, /retry requested by a person/)
     assert.match(lines[9]!, /attempt 3 succeeded after 8\.5s — 0 tool calls, 1 message; 1 tool call denied; tokens 1,000 in · 200 out/)
     assert.match(lines.at(-1)!, /^In all: completed after 3 executions; tokens 1,000 in · 200 out · 0 cache read · 0 cache write; \$0\.2500$/)
+  })
+
+  it("the queued line names the budget per execution", () => {
+    const text = renderStory(storyOf(recorded([0, ev.queued({ max_cost_usd: 0.5, max_turns: 12 })])), 100)
+    assert.match(text, /timeout 10m00s, at most \$0\.5000, 12 turns each, priority 0/)
   })
 
   it("with full: the activity indented under its attempt", () => {

@@ -13,7 +13,8 @@ const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, an
 
 Usage
   aidp execute next [--provider P] [--model M] [--permissions L] [--retry-timeouts]
-                    [--detach] [--json]   run the next workflow step here
+                    [--max-cost USD] [--max-turns N] [--detach] [--json]
+                                     run the next workflow step here
   aidp execute STEP [...same]        aidp execute --list             steps with their status
   aidp jobs                          live monitor (a plain table when not a terminal)
   aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]

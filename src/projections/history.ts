@@ -273,7 +273,11 @@ export const statsAccumulator = (by: GroupKey = "provider") => {
         }
         case "ExecutionFailed":
           ended(record, event.data.execution_id, "failed")
-          for (const target of targets(record)) target.runMs.push(event.data.duration_ms)
+          for (const target of targets(record)) {
+            target.runMs.push(event.data.duration_ms)
+            // A failed run costs what it spent too (a run stopped at its budget spent all of it).
+            target.costUsd += event.data.cost_usd ?? 0
+          }
           failure(record, event.data.error_kind, event.data.error)
           dayOf(occurredAt).failures += 1
           break

@@ -26,6 +26,9 @@ export type StoryEntry = { readonly at: Date; readonly offsetMs: number } & (
     readonly maxAttempts: number
     readonly timeoutMs: number
     readonly permissions: string
+    /** Budget per execution (`--max-cost`, `--max-turns`); null when none. */
+    readonly maxCostUsd: number | null
+    readonly maxTurns: number | null
   }
   | {
     readonly kind: "started"
@@ -172,7 +175,9 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
             priority: event.data.priority,
             maxAttempts: event.data.max_attempts,
             timeoutMs: event.data.timeout_ms,
-            permissions: event.data.permissions ?? DEFAULT_PERMISSIONS
+            permissions: event.data.permissions ?? DEFAULT_PERMISSIONS,
+            maxCostUsd: event.data.max_cost_usd ?? null,
+            maxTurns: event.data.max_turns ?? null
           })
           break
         case "ExecutionStarted":
@@ -208,7 +213,12 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
           })
           break
         case "ExecutionFailed":
-          end(at, event.data.execution_id, "failed", { durationMs: event.data.duration_ms, errorKind: event.data.error_kind, error: event.data.error })
+          end(at, event.data.execution_id, "failed", {
+            durationMs: event.data.duration_ms,
+            errorKind: event.data.error_kind,
+            error: event.data.error,
+            costUsd: event.data.cost_usd ?? null
+          })
           break
         case "ExecutionAbandoned":
           end(at, event.data.execution_id, "abandoned", { errorKind: "worker_lost", error: event.data.reason })

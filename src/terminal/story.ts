@@ -28,7 +28,9 @@ const describe = (entry: StoryEntry): string | null => {
   switch (entry.kind) {
     case "queued":
       return `queued: ${entry.provider}${entry.step ? `, step ${sanitize(entry.step)}` : ""}, project ${sanitize(projectName(entry.cwd))} (${sanitize(entry.cwd)}); ` +
-        `${countOf(entry.maxAttempts, "attempt")} at most, timeout ${formatDuration(entry.timeoutMs)}, priority ${entry.priority}, permissions ${entry.permissions}`
+        `${countOf(entry.maxAttempts, "attempt")} at most, timeout ${formatDuration(entry.timeoutMs)}` +
+        `${entry.maxCostUsd === null ? "" : `, at most ${formatCost(entry.maxCostUsd)}`}${entry.maxTurns === null ? "" : `, ${countOf(entry.maxTurns, "turn")}`} each, ` +
+        `priority ${entry.priority}, permissions ${entry.permissions}`
     case "started":
       return `attempt ${entry.attempt} started on worker ${sanitize(entry.workerId)} (host ${sanitize(entry.host)})` +
         `${entry.waitedMs === null ? "" : `, after ${formatDuration(entry.waitedMs)} in the queue`}`
