@@ -122,23 +122,48 @@ const cancelledError = async (tx: Tx, jobId: string, version: number): Promise<s
   return row?.by ? `Cancelled by ${row.by}.` : "Cancelled."
 }
 
+/**
+ * Inserts the `jobs` row and first log line of every JobQueued in `queued`, one statement per
+ * table however many there are (a bulk enqueue, a rebuild page). A JobQueued opens its stream
+ * (version 1), so its row has no earlier log line (seq 1) and carries its own stamp.
+ */
+const insertQueued = async (tx: Tx, queued: ReadonlyArray<RecordedEvent & { readonly event: EventOf<"JobQueued"> }>) => {
+  if (queued.length === 0) return
+  const column = <A>(value: (recorded: (typeof queued)[number]) => A) => tx.array(queued.map(value) as never)
+  await tx`
+    insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
+                      timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
+    select t.id, t.provider, t.model, 'queued', t.step, t.summary, t.cwd, t.priority, t.max_attempts,
+           t.timeout_ms, t.retry_timeouts, t.at, t.at, 0, t.metadata, t.version, t.position, t.permissions, 0
+    from unnest(${column((r) => r.jobId)}::uuid[], ${column((r) => r.event.data.provider)}::text[],
+                ${column((r) => r.event.data.model)}::text[], ${column((r) => r.event.data.step)}::text[],
+                ${column((r) => promptSummary(r.event.data.prompt))}::text[], ${column((r) => r.event.data.cwd)}::text[],
+                ${column((r) => r.event.data.priority)}::integer[], ${column((r) => r.event.data.max_attempts)}::integer[],
+                ${column((r) => r.event.data.timeout_ms)}::integer[], ${column((r) => r.event.data.retry_timeouts === true)}::boolean[],
+                ${column((r) => r.occurredAt.toISOString())}::timestamptz[], ${column((r) => JSON.stringify(r.event.data.metadata))}::jsonb[],
+                ${column((r) => r.version)}::integer[], ${column((r) => r.position)}::bigint[],
+                ${column((r) => r.event.data.permissions ?? DEFAULT_PERMISSIONS)}::text[])
+         as t(id, provider, model, step, summary, cwd, priority, max_attempts, timeout_ms, retry_timeouts, at, metadata, version, position, permissions)`
+  await tx`
+    insert into job_logs (job_id, seq, execution_id, at, stream, level, message)
+    select t.id, 1, null, t.at, 'system', 'info', t.message
+    from unnest(${column((r) => r.jobId)}::uuid[], ${column((r) => r.occurredAt.toISOString())}::timestamptz[],
+                ${column((r) => `Job queued for ${r.event.data.provider}${r.event.data.step ? ` (step ${r.event.data.step})` : ""}.`)}::text[])
+         as t(id, at, message)`
+}
+
+const isQueued = (recorded: RecordedEvent): recorded is RecordedEvent & { readonly event: EventOf<"JobQueued"> } =>
+  recorded.event.type === "JobQueued"
+
 const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
   const { jobId, occurredAt: at } = recorded
   const event: JobEvent = recorded.event
   switch (event.type) {
-    case "JobQueued": {
-      const d = event.data
-      await tx`
-        insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
-                          timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
-        values (${jobId}, ${d.provider}, ${d.model}, 'queued', ${d.step}, ${promptSummary(d.prompt)}, ${d.cwd},
-                ${d.priority}, ${d.max_attempts}, ${d.timeout_ms}, ${d.retry_timeouts === true}, ${at}, ${at}, 0,
-                ${tx.json(d.metadata as never)}, ${recorded.version}, ${recorded.position}, ${d.permissions ?? DEFAULT_PERMISSIONS}, 0)`
-      await insertLogs(tx, jobId, null, [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)])
+    case "JobQueued":
+      // Written beforehand, with the batch's other new jobs, by insertQueued.
       return
-    }
     case "ExecutionStarted": {
       const d = event.data
       await tx`
@@ -257,17 +282,24 @@ const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"E
 }
 
 /**
- * The projector run by the event store on every append and by rebuild: applies each event
- * in order, then records each stream's version and last position on its job row.
+ * The projector run by the event store on every append and by rebuild: inserts the batch's
+ * new jobs together (a JobQueued opens its stream, so no other event of the batch touches its
+ * rows before it), applies every other event in order, then records each stream's version and
+ * last position on its job row in one statement.
  */
 export const project: Projector = async (tx, events) => {
+  await insertQueued(tx, events.filter(isQueued))
   const last = new Map<string, RecordedEvent>()
   for (const recorded of events) {
     await projectOne(tx, recorded)
     last.set(recorded.jobId, recorded)
   }
-  // One stamp per job and batch: a rebuild page holds many events of each job.
-  for (const recorded of last.values()) {
-    await tx`update jobs set version = ${recorded.version}, last_position = ${recorded.position} where id = ${recorded.jobId}`
-  }
+  // A job whose last event here is its JobQueued already carries its stamp.
+  const stamps = [...last.values()].filter((recorded) => !isQueued(recorded))
+  if (stamps.length === 0) return
+  await tx`
+    update jobs set version = s.version, last_position = s.position
+    from unnest(${tx.array(stamps.map((r) => r.jobId))}::uuid[], ${tx.array(stamps.map((r) => r.version))}::integer[],
+                ${tx.array(stamps.map((r) => r.position))}::bigint[]) as s(id, version, position)
+    where jobs.id = s.id`
 }
