@@ -51,8 +51,11 @@ is the same as leaving a field out. Paths are relative to the current folder. A 
 named with its number and nothing is queued; otherwise the new ids are printed one per line.`
 }
 
-/** The folders seen so far and whether each is a directory, so a thousand lines in one folder stat it once. */
-type FolderCache = Map<string, Promise<boolean>>
+/**
+ * The folders seen so far, as given: each one's resolved path (see projectDir) and whether it
+ * is a directory, so a thousand lines naming one folder resolve it once.
+ */
+type FolderCache = Map<string, Promise<{ readonly path: string; readonly isDirectory: boolean }>>
 
 /**
  * The Enqueue command for `request`: its prompt read (a file's, or stdin's once, via `stdin`),
@@ -68,9 +71,13 @@ const toCommand = async (
 ): Promise<EnqueueCommand> => {
   const prompt = "text" in request.prompt ? request.prompt.text : await readPromptFile(request.prompt.file, source, stdin)
   if (prompt.trim() === "") throw new UsageError("The prompt is empty; give the agent something to do.")
-  const cwd = await projectDir(request.cwd ?? process.cwd())
-  if (!folders.has(cwd)) folders.set(cwd, stat(cwd).then((s) => s.isDirectory(), () => false))
-  if (!(await folders.get(cwd))) throw new UsageError(`${source.spell("cwd")} ${cwd} is not a directory.`)
+  const given = request.cwd ?? process.cwd()
+  if (!folders.has(given)) {
+    folders.set(given, projectDir(given).then((path) => stat(path).then((s) => ({ path, isDirectory: s.isDirectory() }), () => ({ path, isDirectory: false }))))
+  }
+  const folder = await folders.get(given)!
+  if (!folder.isDirectory) throw new UsageError(`${source.spell("cwd")} ${folder.path} is not a directory.`)
+  const cwd = folder.path
   return {
     _tag: "Enqueue",
     provider: request.provider,

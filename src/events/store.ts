@@ -137,14 +137,13 @@ export const appendAllIn = async (
   const pending = inputs.flatMap((input) =>
     input.events.map((event, index) => ({ jobId: input.jobId, version: input.expectedVersion + index + 1, occurredAt: input.occurredAt, event: storableEvent(event) })))
   if (pending.length === 0) return []
-  // Positions are drawn in `ord` order, so they follow the order of `inputs` and their events.
+  // One JSON document for all the rows (no per-row parameters); positions are drawn in `ord`
+  // order, so they follow the order of `inputs` and their events.
   const rows = await tx<Array<{ position: string }>>`
     insert into job_events (job_id, version, type, data, occurred_at)
     select t.job_id, t.version, t.type, t.data, t.occurred_at
-    from unnest(${tx.array(pending.map((p) => p.jobId))}::uuid[], ${tx.array(pending.map((p) => p.version))}::integer[],
-                ${tx.array(pending.map((p) => p.event.type))}::text[], ${tx.array(pending.map((p) => JSON.stringify(p.event.data)))}::jsonb[],
-                ${tx.array(pending.map((p) => p.occurredAt.toISOString()))}::timestamptz[])
-         with ordinality as t(job_id, version, type, data, occurred_at, ord)
+    from jsonb_to_recordset(${JSON.stringify(pending.map((p, ord) => ({ ord, job_id: p.jobId, version: p.version, type: p.event.type, data: p.event.data, occurred_at: p.occurredAt })))}::text::jsonb)
+         as t(ord integer, job_id uuid, version integer, type text, data jsonb, occurred_at timestamptz)
     order by t.ord
     returning position`
   const positions = rows.map((row) => Number(row.position)).sort((a, b) => a - b)

@@ -123,33 +123,47 @@ const cancelledError = async (tx: Tx, jobId: string, version: number): Promise<s
 }
 
 /**
- * Inserts the `jobs` row and first log line of every JobQueued in `queued`, one statement per
- * table however many there are (a bulk enqueue, a rebuild page). A JobQueued opens its stream
- * (version 1), so its row has no earlier log line (seq 1) and carries its own stamp.
+ * Inserts the `jobs` row and first log line of every JobQueued in `queued`, in one statement
+ * however many there are (a bulk enqueue, a rebuild page), the rows passed as one JSON
+ * document. A JobQueued opens its stream (version 1), so its row has no earlier log line
+ * (seq 1) and carries its own stamp.
  */
 const insertQueued = async (tx: Tx, queued: ReadonlyArray<RecordedEvent & { readonly event: EventOf<"JobQueued"> }>) => {
   if (queued.length === 0) return
-  const column = <A>(value: (recorded: (typeof queued)[number]) => A) => tx.array(queued.map(value) as never)
+  const rows = queued.map(({ jobId, version, position, occurredAt, event: { data: d } }) => ({
+    id: jobId,
+    provider: d.provider,
+    model: d.model,
+    step: d.step,
+    summary: promptSummary(d.prompt),
+    cwd: d.cwd,
+    priority: d.priority,
+    max_attempts: d.max_attempts,
+    timeout_ms: d.timeout_ms,
+    retry_timeouts: d.retry_timeouts === true,
+    at: occurredAt,
+    metadata: d.metadata,
+    version,
+    position,
+    permissions: d.permissions ?? DEFAULT_PERMISSIONS,
+    message: `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`
+  }))
+  // The log lines' foreign key is checked at the end of the statement, when the jobs exist.
   await tx`
-    insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
-                      timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
-    select t.id, t.provider, t.model, 'queued', t.step, t.summary, t.cwd, t.priority, t.max_attempts,
-           t.timeout_ms, t.retry_timeouts, t.at, t.at, 0, t.metadata, t.version, t.position, t.permissions, 0
-    from unnest(${column((r) => r.jobId)}::uuid[], ${column((r) => r.event.data.provider)}::text[],
-                ${column((r) => r.event.data.model)}::text[], ${column((r) => r.event.data.step)}::text[],
-                ${column((r) => promptSummary(r.event.data.prompt))}::text[], ${column((r) => r.event.data.cwd)}::text[],
-                ${column((r) => r.event.data.priority)}::integer[], ${column((r) => r.event.data.max_attempts)}::integer[],
-                ${column((r) => r.event.data.timeout_ms)}::integer[], ${column((r) => r.event.data.retry_timeouts === true)}::boolean[],
-                ${column((r) => r.occurredAt.toISOString())}::timestamptz[], ${column((r) => JSON.stringify(r.event.data.metadata))}::jsonb[],
-                ${column((r) => r.version)}::integer[], ${column((r) => r.position)}::bigint[],
-                ${column((r) => r.event.data.permissions ?? DEFAULT_PERMISSIONS)}::text[])
-         as t(id, provider, model, step, summary, cwd, priority, max_attempts, timeout_ms, retry_timeouts, at, metadata, version, position, permissions)`
-  await tx`
+    with t as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as t(
+        id uuid, provider text, model text, step text, summary text, cwd text, priority integer, max_attempts integer,
+        timeout_ms integer, retry_timeouts boolean, at timestamptz, metadata jsonb, version integer, position bigint,
+        permissions text, message text)
+    ), queued as (
+      insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
+                        timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
+      select id, provider, model, 'queued', step, summary, cwd, priority, max_attempts,
+             timeout_ms, retry_timeouts, at, at, 0, metadata, version, position, permissions, 0
+      from t
+    )
     insert into job_logs (job_id, seq, execution_id, at, stream, level, message)
-    select t.id, 1, null, t.at, 'system', 'info', t.message
-    from unnest(${column((r) => r.jobId)}::uuid[], ${column((r) => r.occurredAt.toISOString())}::timestamptz[],
-                ${column((r) => `Job queued for ${r.event.data.provider}${r.event.data.step ? ` (step ${r.event.data.step})` : ""}.`)}::text[])
-         as t(id, at, message)`
+    select id, 1, null, at, 'system', 'info', message from t`
 }
 
 const isQueued = (recorded: RecordedEvent): recorded is RecordedEvent & { readonly event: EventOf<"JobQueued"> } =>
