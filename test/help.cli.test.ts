@@ -35,7 +35,7 @@ const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly 
   {
     words: ["jobs", "enqueue"],
     args: ["--provider", "claude", "--prompt", "hello"],
-    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--json"]
+    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--metadata JSON", "--from FILE", "JSON Lines", "--json"]
   },
   { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--since T", "--until T", "--stats", "--rebuild", "--json"] },
   { words: ["worker"], args: ["--count", "2"], says: ["aidp worker", "--count N", "QUE_WORKER_COUNT"] },

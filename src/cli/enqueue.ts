@@ -10,12 +10,14 @@ import type { Settings } from "../config/env.js"
 import { CommandHandler, type EnqueueCommand } from "../projections/commandHandler.js"
 import { getJobs } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
+import { wrap } from "../terminal/view/text.js"
 import { type App, withApp } from "./app.js"
 import { UsageError } from "./errors.js"
 import { jobPermissions, projectDir } from "./jobCommands.js"
 import {
   atLine,
   completeSpec,
+  ENQUEUE_FIELDS,
   enqueueFlags,
   enqueueHelp,
   flagSource,
@@ -35,15 +37,16 @@ const FROM_USAGE = "aidp jobs enqueue --from FILE [options as defaults for every
 /** `jobs enqueue --help`. */
 export const ENQUEUE_HELP: CommandHelp = {
   usage: [ENQUEUE_USAGE, FROM_USAGE],
-  about: "Queues a job that runs the provider's CLI with your prompt in a directory; prints its id. A worker runs it (aidp worker).",
+  about: "Queues a job that runs the provider's CLI with your prompt in a directory; prints its id. A worker runs it (aidp worker). With --from, queues many jobs at once.",
   options: [
     ...enqueueHelp(),
     ["--from FILE", "queue one job per line of FILE (- for stdin), all in one transaction; see below"],
     ["--json", "print the new job as JSON instead of its id (with --from: a JSON array of the jobs)"]
   ],
   notes: `--from FILE reads JSON Lines: one object per line with the fields the options set, named
-in camelCase (provider, prompt or promptFile, cwd, model, priority, maxAttempts, timeout,
-permissions, retryTimeouts, metadata), e.g.
+in camelCase (exactly one of prompt or promptFile):
+${wrap(Object.keys(ENQUEUE_FIELDS).join(", "), 88).map((line) => `  ${line}`).join("\n")}
+for example
   {"provider": "claude", "prompt": "Fix the failing test.", "cwd": "api", "priority": 5}
 Options given beside --from are defaults for every line; a line's own field wins (a line's
 prompt or promptFile replaces both --prompt and --prompt-file). Blank lines are skipped; null
