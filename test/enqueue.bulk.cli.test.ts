@@ -72,6 +72,10 @@ describe("aidp jobs enqueue --from", () => {
     const received = await notesSince(heard)
     assert.equal(received.length, 1, `one NOTIFY for the transaction: ${JSON.stringify(received)}`)
     assert.equal(JSON.parse(received[0]!).j, ids[n - 1], "it names the last job queued")
+    // The bulk projection writes what a rebuild writes (invariant 3).
+    const rebuilt = await runCli(db, ["jobs", "replay", "--rebuild", "--json"], { cwd })
+    assert.equal(rebuilt.code, 0, rebuilt.stderr)
+    assert.deepEqual(JSON.parse(rebuilt.stdout).tables.map((t: { table: string; identical: boolean }) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
   })
 
   test("stdin (-), the flags as defaults a line overrides, promptFile relative to the current folder, --json", async () => {
