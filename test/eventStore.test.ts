@@ -243,9 +243,9 @@ describe("append", () => {
     assert.deepEqual([byId.get(fresh)!.status, byId.get(fresh)!.version, Number(byId.get(fresh)!.last_position)], ["running", 2, recorded[1]!.position])
     assert.deepEqual([byId.get(other)!.status, byId.get(other)!.priority, Number(byId.get(other)!.last_position)], ["queued", 9, recorded[2]!.position])
     assert.deepEqual([byId.get(existing)!.cancel_requested, byId.get(existing)!.version], [true, 2])
-    const [{ transactions }] = await db.sql<Array<{ transactions: number }>>`
+    const [row] = await db.sql<Array<{ transactions: number }>>`
       select count(distinct xmin::text)::int as transactions from job_events where job_id in (${fresh}, ${other}) or (job_id = ${existing} and version = 2)`
-    assert.equal(transactions, 1)
+    assert.equal(row!.transactions, 1)
     assert.deepEqual((await notesOf(fresh, other, existing)).map((n) => [n.j, n.t]), [[existing, "JobQueued"], [existing, "JobCancelRequested"]])
   })
 

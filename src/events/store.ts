@@ -148,10 +148,11 @@ export const appendAllIn = async (
     returning position`
   const positions = rows.map((row) => Number(row.position)).sort((a, b) => a - b)
   const recorded: Array<RecordedEvent> = pending.map((p, index) => ({ ...p, position: positions[index]! }))
-  await project(tx, recorded)
   const last = recorded[recorded.length - 1]!
   const payload: Notification = { p: last.position, j: last.jobId, t: last.event.type }
-  await tx`select pg_notify(${channel}, ${JSON.stringify(payload)})`
+  // NOTIFY is delivered on commit, after the projection's rows: it is sent in the same
+  // pipeline as the projection's statements instead of a round trip of its own.
+  await Promise.all([tx`select pg_notify(${channel}, ${JSON.stringify(payload)})`.execute(), project(tx, recorded)])
   return recorded
 }
 
