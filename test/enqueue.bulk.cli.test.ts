@@ -122,9 +122,12 @@ describe("aidp jobs enqueue --from", () => {
     }
   })
 
-  test("--from a file that does not exist, and stdin twice, are refused", async () => {
+  test("--from a file that does not exist or is not UTF-8, and stdin twice, are refused", async () => {
     const before = await eventCount(db)
     assertCliError(await runCli(db, ["jobs", "enqueue", "--from", "/nonexistent/jobs.jsonl"], { cwd }), 2, "--from /nonexistent/jobs.jsonl", "does not exist")
+    const latin1 = path.join(cwd, "latin1.jsonl")
+    await writeFile(latin1, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d, 0x0a]))
+    assertCliError(await runCli(db, ["jobs", "enqueue", "--from", latin1], { cwd }), 2, `--from ${latin1} is not UTF-8 text`)
     assertCliError(await runCli(db, ["jobs", "enqueue", "--from", "-", "--prompt-file", "-"], { cwd, input: line({ provider: "claude" }) }), 2, "both read stdin")
     assertCliError(await runCli(db, ["jobs", "enqueue", "--from", "-"], { cwd, input: line({ provider: "claude", promptFile: "-" }) }), 2, "Line 1 of stdin", "name a file")
     assert.equal(await eventCount(db), before)

@@ -107,9 +107,7 @@ const readPromptFile = async (file: string, source: SpecSource, stdin: () => Pro
   try {
     bytes = file === "-" ? await stdin() : await readFile(file)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === "ENOENT" ? "it does not exist" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(code ?? error)
-    throw new UsageError(`Cannot read ${name} ${file}: ${why}.`)
+    throw new UsageError(`Cannot read ${name} ${file}: ${whyUnreadable(error)}.`)
   }
   const notText = (why: string) =>
     new UsageError(`${name} ${file} is not UTF-8 text (${why}); ${name} is for text: save the prompt as UTF-8 text, or pass it with ${source.spell("prompt")}.`)
@@ -123,14 +121,23 @@ const readPromptFile = async (file: string, source: SpecSource, stdin: () => Pro
 
 /** Reads `--from`'s text: the file, or stdin for `-`; throws UsageError naming the file. */
 const readFrom = async (from: string, stdin: () => Promise<Buffer>): Promise<string> => {
+  let bytes: Buffer
   try {
-    const bytes = from === "-" ? await stdin() : await readFile(from)
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+    bytes = from === "-" ? await stdin() : await readFile(from)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === "ENOENT" ? "it does not exist" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : code ?? "it is not UTF-8 text"
-    throw new UsageError(`Cannot read --from ${from}: ${why}.`)
+    throw new UsageError(`Cannot read --from ${from}: ${whyUnreadable(error)}.`)
   }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+  } catch {
+    throw new UsageError(`--from ${from} is not UTF-8 text; save it as UTF-8 JSON Lines.`)
+  }
+}
+
+/** Why a file could not be read, in words: `it does not exist`, `permission denied`, ... */
+const whyUnreadable = (error: unknown): string => {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === "ENOENT" ? "it does not exist" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(code ?? error)
 }
 
 /** Stdin, read once however many times it is asked for. */
