@@ -72,6 +72,10 @@ describe("aidp jobs enqueue --from", () => {
     const received = await notesSince(heard)
     assert.equal(received.length, 1, `one NOTIFY for the transaction: ${JSON.stringify(received)}`)
     assert.equal(JSON.parse(received[0]!).j, ids[n - 1], "it names the last job queued")
+    // One time for every job, ids ascending in line order: equal jobs are claimed (by priority, run_at,
+    // created_at, id) and listed (newest first: created_at desc, id desc) in the file's order.
+    const listed = JSON.parse((await runCli(db, ["jobs", "list", "--json"], { cwd })).stdout) as Array<{ prompt: string }>
+    assert.deepEqual(listed.map((job) => job.prompt), Array.from({ length: n }, (_, i) => `job ${n - 1 - i}`))
     // The bulk projection writes what a rebuild writes (invariant 3).
     const rebuilt = await runCli(db, ["jobs", "replay", "--rebuild", "--json"], { cwd })
     assert.equal(rebuilt.code, 0, rebuilt.stderr)

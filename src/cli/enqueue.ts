@@ -150,9 +150,15 @@ const stdinOnce = (): (() => Promise<Buffer>) => {
   })())
 }
 
-/** Queues `commands` with fresh ids in one transaction; returns the ids in order. */
+/**
+ * Queues `commands` with fresh ids in one transaction; returns the ids in order. The jobs share
+ * one time, so ids break their ties (workers claim by priority, run_at, created_at, id): the
+ * random ids are handed out in ascending order, and equal jobs run in the file's order.
+ */
 const enqueueAll = async (app: App, commands: ReadonlyArray<EnqueueCommand>): Promise<Array<string>> => {
-  const jobs = commands.map((command) => ({ jobId: crypto.randomUUID(), command }))
+  // Lower-case hex with dashes in fixed places: string order is PostgreSQL's uuid order.
+  const ids = commands.map(() => crypto.randomUUID()).sort()
+  const jobs = commands.map((command, index) => ({ jobId: ids[index]!, command }))
   await app.run(Effect.gen(function*() {
     const handler = yield* CommandHandler
     return yield* handler.enqueueAll(jobs, new Date())
