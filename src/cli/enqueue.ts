@@ -61,17 +61,15 @@ named with its number and nothing is queued; otherwise the new ids are printed o
 type FolderCache = Map<string, Promise<{ readonly path: string; readonly isDirectory: boolean }>>
 
 /**
- * The Enqueue command for `request`: its prompt read (a file's, or stdin's once, via `stdin`),
- * its folder resolved and checked, its permissions settled. Throws UsageError naming the
- * field as `source` spells it.
+ * What `request` names on disk: its prompt (a file's, or stdin's once, via `stdin`) and its
+ * folder, resolved and checked. Throws UsageError naming the field as `source` spells it.
  */
-const toCommand = async (
+const readInputs = async (
   request: JobRequest,
   source: SpecSource,
-  settings: Settings,
   folders: FolderCache,
   stdin: () => Promise<Buffer>
-): Promise<EnqueueCommand> => {
+): Promise<{ readonly prompt: string; readonly cwd: string }> => {
   const prompt = "text" in request.prompt ? request.prompt.text : await readPromptFile(request.prompt.file, source, stdin)
   if (prompt.trim() === "") throw new UsageError("The prompt is empty; give the agent something to do.")
   const given = request.cwd ?? process.cwd()
@@ -80,22 +78,27 @@ const toCommand = async (
   }
   const folder = await folders.get(given)!
   if (!folder.isDirectory) throw new UsageError(`${source.spell("cwd")} ${folder.path} is not a directory.`)
-  const cwd = folder.path
-  return {
-    _tag: "Enqueue",
-    provider: request.provider,
-    model: request.model,
-    prompt,
-    cwd,
-    step: null,
-    priority: request.priority,
-    maxAttempts: request.maxAttempts,
-    timeoutMs: request.timeoutMs,
-    metadata: { ...request.metadata },
-    permissions: jobPermissions(request.provider, request.permissions, settings.permissions),
-    retryTimeouts: request.retryTimeouts
-  }
+  return { prompt, cwd: folder.path }
 }
+
+/**
+ * The Enqueue command of `request` with its `inputs` read, its permissions settled against
+ * `settings` (AIDP_PERMISSIONS). Throws UsageError when the provider cannot run at that level.
+ */
+const toCommand = (request: JobRequest, inputs: { readonly prompt: string; readonly cwd: string }, settings: Settings): EnqueueCommand => ({
+  _tag: "Enqueue",
+  provider: request.provider,
+  model: request.model,
+  prompt: inputs.prompt,
+  cwd: inputs.cwd,
+  step: null,
+  priority: request.priority,
+  maxAttempts: request.maxAttempts,
+  timeoutMs: request.timeoutMs,
+  metadata: { ...request.metadata },
+  permissions: jobPermissions(request.provider, request.permissions, settings.permissions),
+  retryTimeouts: request.retryTimeouts
+})
 
 /**
  * Reads a prompt file (`-`: stdin) as UTF-8 text. A file with NUL bytes or invalid UTF-8 is
@@ -200,17 +203,20 @@ export const runEnqueue = async (argv: ReadonlyArray<string>): Promise<number> =
   noMoreArgs(cli.input, 0, usage)
   const defaults = flagSpec(cli.flags, usage)
   const stdin = stdinOnce()
-  // Every field is checked before the database is opened: a bad line is named at once.
+  // Every field, prompt file and folder is checked before the database is opened: a bad line
+  // is named at once and changes nothing.
   const pending: Array<Pending> = from === undefined
     ? [{ request: completeSpec(defaults, flagSource(usage)), source: flagSource(usage) }]
     : await fromLines(from, defaults, stdin)
+  const folders: FolderCache = new Map()
+  const jobs: Array<Pending & { readonly inputs: { readonly prompt: string; readonly cwd: string } }> = []
+  for (const job of pending) {
+    const read = () => readInputs(job.request, job.source, folders, stdin)
+    jobs.push({ ...job, inputs: job.line === undefined ? await read() : await atLineAsync(job.line.number, job.line.of, read) })
+  }
   return withApp("quiet", async (app) => {
-    const folders: FolderCache = new Map()
-    const commands: Array<EnqueueCommand> = []
-    for (const { request, source, line } of pending) {
-      const command = () => toCommand(request, source, app.settings, folders, stdin)
-      commands.push(line === undefined ? await command() : await atLineAsync(line.number, line.of, command))
-    }
+    const commands = jobs.map(({ request, inputs, line }) =>
+      line === undefined ? toCommand(request, inputs, app.settings) : atLine(line.number, line.of, () => toCommand(request, inputs, app.settings)))
     const ids = await enqueueAll(app, commands)
     if (cli.flags.json) {
       const jobs = (await getJobs(app.db.sql, ids)).map(jobJson)

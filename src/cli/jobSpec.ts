@@ -155,7 +155,7 @@ export const LINE_SOURCE: SpecSource = {
  * are left out. Throws UsageError naming the field, what it must be and what was given, or
  * an unknown key and the known ones.
  */
-export const decodeSpec = (raw: Readonly<Record<string, unknown>>, source: SpecSource): JobSpec => {
+const decodeSpec = (raw: Readonly<Record<string, unknown>>, source: SpecSource): JobSpec => {
   const spec: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined || value === null) continue
