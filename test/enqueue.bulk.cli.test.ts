@@ -88,16 +88,16 @@ describe("aidp jobs enqueue --from", () => {
     const input = [
       line({ prompt: "defaults only" }),
       "",
-      line({ provider: "claude", promptFile: "prompt.md", priority: -3, cwd: other, metadata: { ticket: "A-1" }, maxAttempts: 5 })
+      line({ provider: "claude", promptFile: "prompt.md", priority: -3, cwd: other, metadata: { ticket: "A-1" }, maxAttempts: 5, maxCost: 0.5, maxTurns: 4 })
     ].join("\n")
     const result = await runCli(db, ["jobs", "enqueue", "--from", "-", "--provider", "gemini", "--priority", "7", "--timeout", "90", "--json"], { cwd, input })
     assert.equal(result.code, 0, result.stderr)
     const jobs = JSON.parse(result.stdout) as Array<any>
     assert.equal(jobs.length, 2)
     for (const job of jobs) assertJsonShape(job, JOB_KEYS)
-    assert.deepEqual(jobs.map((job) => [job.provider, job.priority, job.timeoutMs, job.maxAttempts, job.cwd, job.prompt, job.metadata]), [
-      ["gemini", 7, 90_000, 3, cwd, "defaults only", {}],
-      ["claude", -3, 90_000, 5, other, "From a file.", { ticket: "A-1" }]
+    assert.deepEqual(jobs.map((job) => [job.provider, job.priority, job.timeoutMs, job.maxAttempts, job.cwd, job.prompt, job.metadata, job.maxCostUsd, job.maxTurns]), [
+      ["gemini", 7, 90_000, 3, cwd, "defaults only", {}, null, null],
+      ["claude", -3, 90_000, 5, other, "From a file.", { ticket: "A-1" }, 0.5, 4]
     ])
     assert.equal(new Set(jobs.map((job) => job.status)).size, 1)
   })
@@ -113,6 +113,7 @@ describe("aidp jobs enqueue --from", () => {
       { name: "a folder that does not exist", lines: [good, line({ provider: "claude", prompt: "x", cwd: "/nonexistent/dir" })], says: ["Line 2 of", "/nonexistent/dir", "not a directory"] },
       { name: "a prompt file that does not exist", lines: [line({ provider: "claude", promptFile: "missing.md" })], says: ["Line 1 of", "missing.md", "does not exist"] },
       { name: "cursor at plan", lines: [good, line({ provider: "cursor", prompt: "x", permissions: "plan" })], says: ["Line 2 of", "read-only"] },
+      { name: "a budget for gemini", lines: [good, line({ provider: "gemini", prompt: "x", maxCost: 0.5 })], says: ["Line 2 of", "gemini reports no running cost"] },
       { name: "a bad default flag", lines: [good], args: ["--priority", "5000"], says: ["--priority must be"] },
       { name: "a file with no job", lines: ["", "  "], says: ["has no jobs"] }
     ]

@@ -28,9 +28,10 @@ describe("parseJobLines", () => {
     ])
   })
 
-  test("values are decoded as the flags are: provider and permissions in any case, model trimmed, null left out", () => {
-    const [job] = parseJobLines('{"provider": " Gemini ", "permissions": "PLAN", "model": " m1 ", "cwd": null, "metadata": {"k": [1]}, "retryTimeouts": true}', "f")
-    assert.deepEqual(job!.spec, { provider: "gemini", permissions: "plan", model: "m1", metadata: { k: [1] }, retryTimeouts: true })
+  test("values are decoded as the flags are: provider and permissions in any case, model trimmed, null left out, maxCost a number or decimal text", () => {
+    const [job, text] = parseJobLines('{"provider": " Gemini ", "permissions": "PLAN", "model": " m1 ", "cwd": null, "metadata": {"k": [1]}, "retryTimeouts": true, "maxCost": 0.5}\n{"maxCost": "1.25"}', "f")
+    assert.deepEqual(job!.spec, { provider: "gemini", permissions: "plan", model: "m1", metadata: { k: [1] }, retryTimeouts: true, maxCost: 0.5 })
+    assert.deepEqual(text!.spec, { maxCost: 1.25 })
   })
 
   const bad: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> = [
@@ -45,6 +46,9 @@ describe("parseJobLines", () => {
     ["a blank model", '{"model": "  "}', ['"model" must be a model name']],
     ["retryTimeouts as text", '{"retryTimeouts": "yes"}', ['"retryTimeouts" must be true or false']],
     ["metadata not an object", '{"metadata": [1]}', ['"metadata" must be a JSON object']],
+    ["a maxCost of 0", '{"maxCost": 0}', ['"maxCost" must be an amount of US dollars above 0', "got 0."]],
+    ["a maxCost with 5 decimals", '{"maxCost": 0.00001}', ['"maxCost" must be', "at most 4 decimals"]],
+    ["a maxTurns of 0", '{"maxTurns": 0}', ['"maxTurns" must be a whole number from 1 to 10000', "got 0."]],
     ["an unknown field", '{"promt": "x"}', ['unknown field "promt"', "provider, prompt, promptFile"]]
   ]
   for (const [what, line, says] of bad) {
@@ -62,7 +66,9 @@ describe("flagSpec", () => {
   })
 
   test("a bad flag is named as a flag", () => {
-    refused(() => flagSpec({ priority: 5000 }, usage), "--priority must be a whole number from -1000 to 1000; got 5000.")
+    // A number flag is not repeated (the user just typed it); a text one is.
+    refused(() => flagSpec({ priority: 5000 }, usage), "--priority must be a whole number from -1000 to 1000.")
+    refused(() => flagSpec({ maxCost: "0" }, usage), '--max-cost must be an amount of US dollars above 0', 'got "0".')
     refused(() => flagSpec({ maxAttempts: 0 }, usage), "--max-attempts must be")
     refused(() => flagSpec({ metadata: "not json" }, usage), "--metadata must be a JSON object", '"not json"')
   })
@@ -98,9 +104,11 @@ describe("withDefaults and completeSpec", () => {
       timeoutMs: JOB_DEFAULTS.timeoutMs,
       permissions: undefined,
       retryTimeouts: false,
-      metadata: {}
+      metadata: {},
+      budget: { maxCostUsd: undefined, maxTurns: undefined }
     })
     assert.equal(completeSpec({ provider: "claude", promptFile: "p.md", timeout: 90 }, LINE_SOURCE).timeoutMs, 90_000)
+    assert.deepEqual(completeSpec({ provider: "claude", prompt: "x", maxCost: 0.5, maxTurns: 7 }, LINE_SOURCE).budget, { maxCostUsd: 0.5, maxTurns: 7 })
   })
 
   test("a missing provider or prompt is named as the source spells it, with the way to give it", () => {

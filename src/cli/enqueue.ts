@@ -13,7 +13,7 @@ import { jobJson, printJson } from "../terminal/json.js"
 import { wrap } from "../terminal/view/text.js"
 import { type App, withApp } from "./app.js"
 import { UsageError } from "./errors.js"
-import { jobPermissions, projectDir } from "./jobCommands.js"
+import { heldBudget, jobPermissions, projectDir } from "./jobCommands.js"
 import {
   atLine,
   completeSpec,
@@ -83,7 +83,8 @@ const readInputs = async (
 
 /**
  * The Enqueue command of `request` with its `inputs` read, its permissions settled against
- * `settings` (AIDP_PERMISSIONS). Throws UsageError when the provider cannot run at that level.
+ * `settings` (AIDP_PERMISSIONS). Throws UsageError when the provider cannot run at that level
+ * or be held to the budget.
  */
 const toCommand = (request: JobRequest, inputs: { readonly prompt: string; readonly cwd: string }, settings: Settings): EnqueueCommand => ({
   _tag: "Enqueue",
@@ -97,7 +98,8 @@ const toCommand = (request: JobRequest, inputs: { readonly prompt: string; reado
   timeoutMs: request.timeoutMs,
   metadata: { ...request.metadata },
   permissions: jobPermissions(request.provider, request.permissions, settings.permissions),
-  retryTimeouts: request.retryTimeouts
+  retryTimeouts: request.retryTimeouts,
+  budget: heldBudget(request.provider, request.budget)
 })
 
 /**

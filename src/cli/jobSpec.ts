@@ -5,9 +5,9 @@
  * prompt files and checking folders is enqueue.ts's.
  */
 import { Schema, SchemaGetter } from "effect"
-import { PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
+import { type Budget, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
 import { UsageError } from "./errors.js"
-import { JOB_DEFAULTS, PERMISSIONS_HELP } from "./jobCommands.js"
+import { BUDGET_HELP, DOLLARS, DOLLARS_EXPECTED, JOB_DEFAULTS, MAX_COST_USD, PERMISSIONS_HELP } from "./jobCommands.js"
 import type { OptionHelp } from "./parse.js"
 
 /** Longest time limit of one attempt, seconds (7 days). */
@@ -38,6 +38,18 @@ const AnyCase = <L extends Schema.Top & { readonly Encoded: string }>(literals: 
 const Whole = (minimum: number, maximum: number) => Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum, maximum }))
 const NotBlank = Schema.String.check(Schema.isPattern(/\S/))
 const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
+/** `--max-cost`: a JSON number, or decimal text as the flag gives it; above 0, at most 4 decimals. */
+const Dollars = Schema.Union([
+  Schema.Number,
+  Schema.String.pipe(Schema.check(Schema.isPattern(DOLLARS)), Schema.decodeTo(Schema.Number, {
+    decode: SchemaGetter.transform((text: string) => Number(text)),
+    encode: SchemaGetter.transform((n: number) => String(n))
+  }))
+]).check(
+  Schema.isGreaterThan(0),
+  Schema.isLessThanOrEqualTo(MAX_COST_USD),
+  Schema.makeFilter((n: number) => Math.round(n * 10_000) / 10_000 === n)
+)
 
 /**
  * Every field a job to enqueue may set, in help order. The key is a `--from` line's JSON
@@ -92,6 +104,8 @@ export const ENQUEUE_FIELDS = {
     expected: `a whole number of seconds from 1 to ${MAX_TIMEOUT_S}`
   }),
   permissions: field({ type: "string", help: PERMISSIONS_HELP, schema: AnyCase(PermissionsSchema), expected: `one of ${PERMISSIONS.join(", ")}` }),
+  maxCost: field({ type: "string", help: BUDGET_HELP[0]!, schema: Dollars, expected: DOLLARS_EXPECTED }),
+  maxTurns: field({ type: "number", help: BUDGET_HELP[1]!, schema: Whole(1, 10_000), expected: "a whole number from 1 to 10000" }),
   retryTimeouts: field({
     type: "boolean",
     help: ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
@@ -134,6 +148,8 @@ const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLo
 export interface SpecSource {
   /** How it spells a field: `--prompt-file` (flags) or `"promptFile"` (a line). */
   readonly spell: (name: FieldName) => string
+  /** Whether a sentence about a bad value repeats it (a number flag's is on the line the user just typed). */
+  readonly shows: (name: FieldName) => boolean
   /** How a sentence about missing fields ends, with its full stop: the usage, or the flags that give every line one. */
   readonly missing: (names: ReadonlyArray<FieldName>) => string
 }
@@ -141,12 +157,14 @@ export interface SpecSource {
 /** The flags as a {@link SpecSource}; a missing field's sentence ends with `usage`. */
 export const flagSource = (usage: string): SpecSource => ({
   spell: (name) => `--${kebab(name)}`,
+  shows: (name) => ENQUEUE_FIELDS[name].type !== "number",
   missing: () => `. Usage: ${usage}`
 })
 
 /** A `--from` line as a {@link SpecSource}: a missing field may come from its flag instead. */
 export const LINE_SOURCE: SpecSource = {
   spell: (name) => JSON.stringify(name),
+  shows: () => true,
   missing: (names) => `, in the line or as ${names.map((name) => `--${kebab(name)}`).join(" / ")} for every line.`
 }
 
@@ -165,7 +183,7 @@ const decodeSpec = (raw: Readonly<Record<string, unknown>>, source: SpecSource):
     const name = key as FieldName
     const result = Schema.decodeUnknownResult(ENQUEUE_FIELDS[name].schema as never)(value)
     if (result._tag === "Failure") {
-      throw new UsageError(`${source.spell(name)} must be ${ENQUEUE_FIELDS[name].expected}; got ${JSON.stringify(value)}.`)
+      throw new UsageError(`${source.spell(name)} must be ${ENQUEUE_FIELDS[name].expected}${source.shows(name) ? `; got ${JSON.stringify(value)}` : ""}.`)
     }
     spec[name] = result.success
   }
@@ -251,6 +269,8 @@ export interface JobRequest {
   readonly permissions: Permissions | undefined
   readonly retryTimeouts: boolean
   readonly metadata: Readonly<Record<string, unknown>>
+  /** One execution's limits (claude only); absent fields: no limit. */
+  readonly budget: Budget
 }
 
 /**
@@ -274,6 +294,7 @@ export const completeSpec = (spec: JobSpec, source: SpecSource): JobRequest => {
     timeoutMs: (spec.timeout ?? JOB_DEFAULTS.timeoutMs / 1000) * 1000,
     permissions: spec.permissions,
     retryTimeouts: spec.retryTimeouts ?? false,
-    metadata: spec.metadata ?? {}
+    metadata: spec.metadata ?? {},
+    budget: { maxCostUsd: spec.maxCost, maxTurns: spec.maxTurns }
   }
 }

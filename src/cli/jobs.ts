@@ -1,6 +1,6 @@
 /**
  * `aidp jobs` and its subcommands (DESIGN.md, Command line): the monitor, list, show,
- * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts.
+ * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts.
  */
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
 import { findStep, STEPS } from "../domain/steps.js"
@@ -16,6 +16,7 @@ import { projectDir, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
+import { runPrune } from "./prune.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
 
@@ -33,7 +34,8 @@ const HELP: CommandHelp = {
   retry     queue a failed or cancelled job again
   cancel    cancel a queued or running job
   enqueue   queue a job with your own prompt
-  replay    the event log: history, statistics, rebuild
+  replay    the event log: a job's story, statistics, rebuild
+  prune     remove finished jobs (or their output) older than a time
 
 Run "aidp jobs COMMAND --help" for a command's options. ${JOB_REF}`
 }
@@ -177,7 +179,8 @@ const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<numbe
   retry,
   cancel,
   enqueue: runEnqueue,
-  replay: runReplay
+  replay: runReplay,
+  prune: runPrune
 }
 
 /** `aidp jobs ...`: dispatches to a subcommand; no subcommand opens the monitor. Returns the exit code. */

@@ -146,6 +146,8 @@ const insertQueued = async (tx: Tx, queued: ReadonlyArray<RecordedEvent & { read
     version,
     position,
     permissions: d.permissions ?? DEFAULT_PERMISSIONS,
+    max_cost_usd: d.max_cost_usd ?? null,
+    max_turns: d.max_turns ?? null,
     message: `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`
   }))
   // The log lines' foreign key is checked at the end of the statement, when the jobs exist.
@@ -154,12 +156,13 @@ const insertQueued = async (tx: Tx, queued: ReadonlyArray<RecordedEvent & { read
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as t(
         id uuid, provider text, model text, step text, summary text, cwd text, priority integer, max_attempts integer,
         timeout_ms integer, retry_timeouts boolean, at timestamptz, metadata jsonb, version integer, position bigint,
-        permissions text, message text)
+        permissions text, max_cost_usd numeric, max_turns integer, message text)
     ), queued as (
       insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
-                        timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
+                        timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied,
+                        max_cost_usd, max_turns)
       select id, provider, model, 'queued', step, summary, cwd, priority, max_attempts,
-             timeout_ms, retry_timeouts, at, at, 0, metadata, version, position, permissions, 0
+             timeout_ms, retry_timeouts, at, at, 0, metadata, version, position, permissions, 0, max_cost_usd, max_turns
       from t
     )
     insert into job_logs (job_id, seq, execution_id, at, stream, level, message)
@@ -289,7 +292,8 @@ const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"E
     signal: d.signal,
     error: d.error,
     errorKind: d.error_kind,
-    cliVersion: d.cli_version
+    cliVersion: d.cli_version,
+    costUsd: d.cost_usd
   })
   await finishJob(tx, jobId, at, "failed", durationMs, d.error, d.error_kind)
   await insertLogs(tx, jobId, d.execution_id, [system(at, `Attempt ${attempt} failed (${d.error_kind}): ${d.error}`, "error")])
