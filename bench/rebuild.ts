@@ -4,8 +4,9 @@
  * the command path would), then `rebuildReadModels` twice: the first fills the empty read
  * models, the second (the figure) replaces them and must find them identical.
  *
- * The shapes are a worker's: per job JobQueued, ExecutionStarted, four ExecutionOutput of ten
- * ~90-character lines, ExecutionProgress, then ExecutionSucceeded (with usage and cost), or on
+ * The shapes are a worker's: per job JobQueued, ExecutionStarted, four ExecutionOutput of
+ * {@link LINES_PER_OUTPUT} ~90-character lines (a claude run's stream-json arrives a line or
+ * two per 100 ms batch window), ExecutionProgress, then ExecutionSucceeded (with usage and cost), or on
  * every tenth job ExecutionFailed (network) followed by the policy's JobRetryRequested.
  */
 import { performance } from "node:perf_hooks"
@@ -15,6 +16,8 @@ import { perSecond } from "./peers.js"
 
 /** Events per generated job (the tenth jobs have one more: the policy retry). */
 const EVENTS_PER_JOB = 8
+/** Output lines per ExecutionOutput event. */
+const LINES_PER_OUTPUT = 3
 
 /** Inserts about `events` events of `events / 8` jobs into `db`'s job_events; returns the exact count. */
 export const generateHistory = async (db: TestDb, events: number): Promise<number> => {
@@ -36,10 +39,10 @@ export const generateHistory = async (db: TestDb, events: number): Promise<numbe
           when v = 2 then jsonb_build_object('execution_id', e, 'attempt', 1, 'worker_id', 'bench-worker', 'host', 'bench-host',
             'pid', 4242, 'argv', jsonb_build_array('claude', '-p', '--output-format', 'stream-json'), 'cli_version', '2.1.0')
           when v <= 6 then jsonb_build_object('execution_id', e, 'lines', (
-            select jsonb_agg(jsonb_build_object('stream', case when i = 10 then 'stderr' else 'stdout' end,
+            select jsonb_agg(jsonb_build_object('stream', case when i = ${LINES_PER_OUTPUT}::int then 'stderr' else 'stdout' end,
               'text', '{"type":"assistant","n":' || i || ',"text":"' || repeat('x', 60) || '"}',
               'at', to_char((ts + i * interval '1 ms') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by i)
-            from generate_series(1, 10) i))
+            from generate_series(1, ${LINES_PER_OUTPUT}::int) i))
           when v = 7 then jsonb_build_object('execution_id', e, 'message', 'Tool call: Edit src/file' || g || '.ts')
           when v = 8 and g % 10 = 0 then jsonb_build_object('execution_id', e, 'exit_code', 1, 'signal', null,
             'error_kind', 'network', 'error', 'ECONNRESET', 'duration_ms', 1234, 'cli_version', '2.1.0')
