@@ -155,6 +155,19 @@ describe("rebuildReadModels", () => {
     assert.deepEqual(await snapshot(), live)
   })
 
+  it("leaves every index and constraint of the read models as it found them", async () => {
+    const schemaOf = async () => ({
+      indexes: await db.sql`select indexname, indexdef from pg_indexes where schemaname = ${db.schema} order by indexname`,
+      constraints: await db.sql`
+        select conrelid::regclass::text as t, conname, pg_get_constraintdef(oid) as def, convalidated from pg_constraint
+        where connamespace = ${db.schema}::regnamespace order by conname`
+    })
+    const before = await schemaOf()
+    assert.ok(before.constraints.some((c) => c.conname === "job_logs_execution_id_fkey"))
+    await rebuildReadModels(db.sql)
+    assert.deepEqual(await schemaOf(), before)
+  })
+
   it("reports a corrupted read-model row and restores it", async () => {
     await db.sql`update jobs set error = 'x' where id = ${jobs.done}`
     await db.sql`delete from job_logs where job_id = ${jobs.flaky} and seq = 2`

@@ -7,9 +7,10 @@
  * read models.
  *
  * Log lines are written page by page as the fold makes them; job and execution rows, which
- * later events still change, once at the end. The foreign keys between the three tables are
- * dropped for the load and added back after it (PostgreSQL then checks every row in one join
- * instead of one lookup per row), inside the same transaction: a failure restores them.
+ * later events still change, once at the end. The foreign keys between the three tables and
+ * job_logs' indexes are dropped for the load and added back after it (PostgreSQL then checks
+ * every row in one join and builds each index in one sort, instead of one lookup and one
+ * index insert per row), inside the same transaction: a failure restores them.
  */
 import type postgres from "postgres"
 import { readAllIn } from "../events/store.js"
@@ -63,31 +64,56 @@ const copyRows = async <R>(tx: Tx, table: Table<R>, rows: Iterable<R>): Promise<
   })
 }
 
-/** A foreign key between two read-model tables, as PostgreSQL defines it. */
-interface ForeignKey {
-  readonly table: string
-  readonly name: string
-  readonly definition: string
+/** A constraint or index dropped for the load: the statements that drop it and add it back. */
+interface Dropped {
+  readonly drop: string
+  readonly add: string
 }
 
-/** The foreign keys among the read-model tables (pg_constraint), dropped; returns them to add back. */
-const dropForeignKeys = async (tx: Tx): Promise<ReadonlyArray<ForeignKey>> => {
-  const keys = await tx<Array<ForeignKey>>`
-    select c.conrelid::regclass::text as table, quote_ident(c.conname) as name, pg_get_constraintdef(c.oid) as definition
+/**
+ * Drops what makes a bulk load slow, returning how to add it back (in that order): the
+ * foreign keys among the read-model tables, checked per row on insert, and `job_logs`'
+ * primary key and indexes, updated per row (its rows outnumber the others' by far; nothing
+ * references them). Added back, each is built or checked in one pass over the table.
+ */
+const dropForLoad = async (tx: Tx): Promise<ReadonlyArray<Dropped>> => {
+  const found = await tx<Array<{ table: string; name: string; definition: string; constraint: boolean }>>`
+    select c.conrelid::regclass::text as table, quote_ident(c.conname) as name, pg_get_constraintdef(c.oid) as definition,
+           true as constraint
     from pg_constraint c
-    where c.contype = 'f' and c.conrelid = any(${TABLES}::regclass[]) and c.confrelid = any(${TABLES}::regclass[])
-    order by c.conname`
-  for (const key of keys) await tx.unsafe(`alter table ${key.table} drop constraint ${key.name}`)
-  return keys
+    where (c.contype = 'f' and c.conrelid = any(${TABLES}::regclass[]) and c.confrelid = any(${TABLES}::regclass[]))
+       or (c.contype in ('p', 'u') and c.conrelid = 'job_logs'::regclass)
+    union all
+    select 'job_logs', quote_ident(i.indexname), i.indexdef, false
+    from pg_indexes i
+    where i.schemaname = current_schema() and i.tablename = 'job_logs'
+      and not exists (select 1 from pg_constraint c where c.conrelid = 'job_logs'::regclass and c.conname = i.indexname)`
+  // Foreign keys go first (they may lean on the keys dropped after them) and come back last.
+  const ordered = [...found].sort((a, b) => Number(b.definition.startsWith("FOREIGN KEY")) - Number(a.definition.startsWith("FOREIGN KEY")))
+  const dropped = ordered.map((d): Dropped => d.constraint
+    ? { drop: `alter table ${d.table} drop constraint ${d.name}`, add: `alter table ${d.table} add constraint ${d.name} ${d.definition}` }
+    : { drop: `drop index ${d.name}`, add: d.definition })
+  for (const d of dropped) await tx.unsafe(d.drop)
+  return dropped.reverse()
 }
 
-/** Folds every event of the log (in position order) into `streams`, writing log lines per page. */
-const foldLog = async (tx: Tx, streams: Map<string, StreamRows>): Promise<number> => {
-  let after = 0
+/**
+ * Folds every event of the log (in position order, read through `reader`) into `streams`,
+ * writing log lines through `tx` page by page. The next page is read while this one is
+ * folded and written: two connections, two PostgreSQL backends at work.
+ */
+const foldLog = async (tx: Tx, reader: Tx, streams: Map<string, StreamRows>): Promise<number> => {
+  const read = (after: number) => {
+    const page = readAllIn(reader, { after, limit: PAGE })
+    page.catch(() => undefined) // awaited below; a fold that fails first must not leave it unhandled
+    return page
+  }
   let events = 0
+  let pending = read(0)
   for (;;) {
-    const page = await readAllIn(tx, { after, limit: PAGE })
+    const page = await pending
     if (page.length === 0) return events
+    pending = read(page[page.length - 1]!.position)
     const logs: Array<LogRow> = []
     for (const recorded of page) {
       const next = evolveRows(streams.get(recorded.jobId) ?? emptyStreamRows, recorded)
@@ -96,7 +122,6 @@ const foldLog = async (tx: Tx, streams: Map<string, StreamRows>): Promise<number
     }
     await copyRows(tx, LOGS, logs)
     events += page.length
-    after = page[page.length - 1]!.position
   }
 }
 
@@ -109,9 +134,10 @@ function* executionRows(streams: Map<string, StreamRows>): Generator<ExecutionRo
 }
 
 /**
- * Rebuilds `jobs`, `job_executions` and `job_logs` from `job_events`. Rejects with the
- * driver's error (and changes nothing) when any step fails, e.g. an event its stream cannot
- * take (evolveRows) or a role that does not own the tables.
+ * Rebuilds `jobs`, `job_executions` and `job_logs` from `job_events`, on two connections of
+ * `sql` (its pool needs at least two). Rejects with the driver's error (and changes nothing)
+ * when any step fails, e.g. an event its stream cannot take (evolveRows) or a role that does
+ * not own the tables.
  */
 export const rebuildReadModels = (sql: postgres.Sql): Promise<RebuildReport> =>
   sql.begin(async (tx) => {
@@ -121,13 +147,21 @@ export const rebuildReadModels = (sql: postgres.Sql): Promise<RebuildReport> =>
     await tx`lock table job_events in share mode`
     const before = new Map<string, { rows: number; hash: string }>()
     for (const table of TABLES) before.set(table, await digest(tx, table))
+    // The log is read on a second connection, in this transaction's snapshot (appends are
+    // locked out, so it is the whole log).
+    const [exported] = await tx<Array<{ id: string }>>`select pg_export_snapshot() as id`
     await tx.unsafe(`truncate ${TABLES.join(", ")}`)
-    const keys = await dropForeignKeys(tx)
+    const dropped = await dropForLoad(tx)
     const streams = new Map<string, StreamRows>()
-    const events = await foldLog(tx, streams)
+    const events = await sql.begin("isolation level repeatable read read only", async (reader) => {
+      await reader.unsafe(`set transaction snapshot '${exported!.id}'`)
+      return foldLog(tx, reader, streams)
+    })
     await copyRows(tx, JOBS, jobRows(streams))
     await copyRows(tx, EXECUTIONS, executionRows(streams))
-    for (const key of keys) await tx.unsafe(`alter table ${key.table} add constraint ${key.name} ${key.definition}`)
+    // Index builds and foreign key checks sort; give them room (this transaction only).
+    await tx`set local maintenance_work_mem = '256MB'`
+    for (const d of dropped) await tx.unsafe(d.add)
     const tables = []
     for (const table of [...TABLES].reverse()) {
       const now = await digest(tx, table)
