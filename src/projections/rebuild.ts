@@ -8,10 +8,11 @@
  *
  * Log lines are written page by page as the fold makes them; job and execution rows, which
  * later events still change, once at the end. The foreign keys between the three tables and
- * job_logs' indexes are dropped for the load and added back after it (PostgreSQL then checks
+ * their indexes (but the primary keys of jobs and job_executions) are dropped for the load and added back after it (PostgreSQL then checks
  * every row in one join and builds each index in one sort, instead of one lookup and one
  * index insert per row), inside the same transaction: a failure restores them.
  */
+import { once } from "node:events"
 import type postgres from "postgres"
 import { readAllIn } from "../events/store.js"
 import { copyLine } from "./copyText.js"
@@ -43,25 +44,50 @@ const digest = async (tx: Tx, table: string): Promise<{ rows: number; hash: stri
   return { rows: Number(row!.rows), hash: row!.hash ?? "" }
 }
 
-/** Writes `rows` into `table` with one COPY. */
-const copyRows = async <R>(tx: Tx, table: Table<R>, rows: Iterable<R>): Promise<void> => {
+/** An open COPY into one table: `write` queues rows (waiting only when PostgreSQL lags), `end` finishes it. */
+interface Copy<R> {
+  readonly write: (rows: Iterable<R>) => Promise<void>
+  readonly end: () => Promise<void>
+}
+
+/** Opens a COPY into `table` on `tx`; rows go out in chunks of about 1 MB. */
+const openCopy = async <R>(tx: Tx, table: Table<R>): Promise<Copy<R>> => {
   const line = copyLine(table)
   const writable = await tx.unsafe(`copy ${table.name} (${columnNames(table).join(", ")}) from stdin`).writable()
-  let chunk = ""
-  const flush = () =>
-    new Promise<void>((resolve, reject) => writable.write(chunk, (error) => (error ? reject(error) : resolve())))
-  for (const row of rows) {
-    chunk += line(row)
-    // Chunks of about 1 MB: large enough to keep PostgreSQL busy, small enough to not pile up.
-    if (chunk.length >= 1 << 20) {
-      await flush()
-      chunk = ""
-    }
+  let failure: unknown
+  writable.on("error", (error) => (failure ??= error))
+  // Waits for the socket to drain only when its buffer is full, so folding goes on meanwhile.
+  const send = async (chunk: string) => {
+    if (failure !== undefined) throw failure
+    // once() rejects on "error" and removes its listeners either way.
+    if (!writable.write(chunk)) await once(writable, "drain")
   }
-  await new Promise<void>((resolve, reject) => {
-    writable.once("error", reject)
-    writable.end(chunk, () => resolve())
-  })
+  return {
+    write: async (rows) => {
+      let chunk = ""
+      for (const row of rows) {
+        chunk += line(row)
+        if (chunk.length >= 1 << 20) {
+          await send(chunk)
+          chunk = ""
+        }
+      }
+      if (chunk.length > 0) await send(chunk)
+    },
+    end: () =>
+      new Promise<void>((resolve, reject) => {
+        if (failure !== undefined) return reject(failure)
+        writable.once("error", reject)
+        writable.end(() => resolve())
+      })
+  }
+}
+
+/** Writes `rows` into `table` with one COPY. */
+const copyRows = async <R>(tx: Tx, table: Table<R>, rows: Iterable<R>): Promise<void> => {
+  const copy = await openCopy(tx, table)
+  await copy.write(rows)
+  await copy.end()
 }
 
 /** A constraint or index dropped for the load: the statements that drop it and add it back. */
@@ -72,9 +98,9 @@ interface Dropped {
 
 /**
  * Drops what makes a bulk load slow, returning how to add it back (in that order): the
- * foreign keys among the read-model tables, checked per row on insert, and `job_logs`'
- * primary key and indexes, updated per row (its rows outnumber the others' by far; nothing
- * references them). Added back, each is built or checked in one pass over the table.
+ * foreign keys among the read-model tables, checked per row on insert, the tables' other
+ * indexes, and `job_logs`' primary key (nothing references its rows, which outnumber the
+ * others' by far), all updated per row. Added back, each is built or checked in one pass.
  */
 const dropForLoad = async (tx: Tx): Promise<ReadonlyArray<Dropped>> => {
   const found = await tx<Array<{ table: string; name: string; definition: string; constraint: boolean }>>`
@@ -84,10 +110,10 @@ const dropForLoad = async (tx: Tx): Promise<ReadonlyArray<Dropped>> => {
     where (c.contype = 'f' and c.conrelid = any(${TABLES}::regclass[]) and c.confrelid = any(${TABLES}::regclass[]))
        or (c.contype in ('p', 'u') and c.conrelid = 'job_logs'::regclass)
     union all
-    select 'job_logs', quote_ident(i.indexname), i.indexdef, false
+    select i.tablename, quote_ident(i.indexname), i.indexdef, false
     from pg_indexes i
-    where i.schemaname = current_schema() and i.tablename = 'job_logs'
-      and not exists (select 1 from pg_constraint c where c.conrelid = 'job_logs'::regclass and c.conname = i.indexname)`
+    where i.schemaname = current_schema() and i.tablename = any(${TABLES})
+      and not exists (select 1 from pg_constraint c where c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`
   // Foreign keys go first (they may lean on the keys dropped after them) and come back last.
   const ordered = [...found].sort((a, b) => Number(b.definition.startsWith("FOREIGN KEY")) - Number(a.definition.startsWith("FOREIGN KEY")))
   const dropped = ordered.map((d): Dropped => d.constraint
@@ -108,21 +134,24 @@ const foldLog = async (tx: Tx, reader: Tx, streams: Map<string, StreamRows>): Pr
     page.catch(() => undefined) // awaited below; a fold that fails first must not leave it unhandled
     return page
   }
+  const logs = await openCopy(tx, LOGS)
   let events = 0
   let pending = read(0)
   for (;;) {
     const page = await pending
-    if (page.length === 0) return events
+    if (page.length === 0) break
     pending = read(page[page.length - 1]!.position)
-    const logs: Array<LogRow> = []
+    const lines: Array<LogRow> = []
     for (const recorded of page) {
       const next = evolveRows(streams.get(recorded.jobId) ?? emptyStreamRows, recorded)
       streams.set(recorded.jobId, next.rows)
-      for (const log of next.logs) logs.push(log)
+      for (const log of next.logs) lines.push(log)
     }
-    await copyRows(tx, LOGS, logs)
+    await logs.write(lines)
     events += page.length
   }
+  await logs.end()
+  return events
 }
 
 function* jobRows(streams: Map<string, StreamRows>): Generator<JobRow> {
