@@ -7,6 +7,7 @@
 import assert from "node:assert/strict"
 import { randomUUID } from "node:crypto"
 import { after, before, describe, it } from "node:test"
+import { openSql } from "../src/config/database.js"
 import { fold } from "../src/domain/decider.js"
 import type { OutputLine } from "../src/domain/events.js"
 import { channelFor } from "../src/events/sqlClient.js"
@@ -15,7 +16,7 @@ import { project } from "../src/projections/project.js"
 import { loadState } from "../src/projections/commandHandler.js"
 import { rebuildReadModels, type RebuildReport } from "../src/projections/rebuild.js"
 import { cmd } from "./support/commandBuilders.js"
-import { createTestDb, type TestDb, waitUntilBlocking } from "./support/db.js"
+import { createTestDb, type TestDb, testDatabaseUrl, waitUntilBlocking } from "./support/db.js"
 import { at, ev } from "./support/events.js"
 import { type ServicesRuntime, testServices } from "./support/layers.js"
 
@@ -166,6 +167,16 @@ describe("rebuildReadModels", () => {
     assert.ok(before.constraints.some((c) => c.conname === "job_logs_execution_id_fkey"))
     await rebuildReadModels(db.sql)
     assert.deepEqual(await schemaOf(), before)
+  })
+
+  it("refuses a pool of one connection (its reader would wait forever) and changes nothing", async () => {
+    const single = openSql(testDatabaseUrl, db.schema, { max: 1 })
+    try {
+      await assert.rejects(rebuildReadModels(single), { message: "Rebuild needs a connection pool of at least 2; this one has 1." })
+    } finally {
+      await single.end({ timeout: 5 })
+    }
+    assert.deepEqual(await snapshot(), live)
   })
 
   it("reports a corrupted read-model row and restores it", async () => {

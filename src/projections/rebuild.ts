@@ -168,8 +168,10 @@ function* executionRows(streams: Map<string, StreamRows>): Generator<ExecutionRo
  * when any step fails, e.g. an event its stream cannot take (evolveRows) or a role that does
  * not own the tables.
  */
-export const rebuildReadModels = (sql: postgres.Sql): Promise<RebuildReport> =>
-  sql.begin(async (tx) => {
+export const rebuildReadModels = async (sql: postgres.Sql): Promise<RebuildReport> => {
+  // A pool of one would wait forever for the reader's connection.
+  if (sql.options.max < 2) throw new Error(`Rebuild needs a connection pool of at least 2; this one has ${sql.options.max}.`)
+  return sql.begin(async (tx) => {
     // Appends lock a `jobs` row, then insert into job_events, then write the other read
     // models: take the tables in that order too, or a rebuild and an append can deadlock.
     await tx`lock table jobs, job_executions, job_logs in access exclusive mode`
@@ -198,3 +200,4 @@ export const rebuildReadModels = (sql: postgres.Sql): Promise<RebuildReport> =>
     }
     return { events, tables }
   })
+}
