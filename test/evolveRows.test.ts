@@ -29,14 +29,14 @@ const messages = (logs: ReadonlyArray<LogRow>) => logs.map((l) => [l.seq, l.stre
 describe("evolveRows", () => {
   it("JobQueued writes every column of a new job row from the event", () => {
     const { job, logs, executions } = play([
-      ev.queued({ provider: "gemini", model: "m", prompt: "\n  First line  \nsecond", step: "00_PRD", priority: 2, max_attempts: 4, timeout_ms: 9_000, metadata: { a: [1] }, retry_timeouts: true })
+      ev.queued({ provider: "gemini", model: "m", prompt: "\n  First line  \nsecond", step: "00_PRD", priority: 2, max_attempts: 4, timeout_ms: 9_000, metadata: { a: [1] }, retry_timeouts: true, max_cost_usd: 2.5, max_turns: 12 })
     ])
     assert.deepEqual(job, {
       id: JOB, provider: "gemini", model: "m", status: "queued", step: "00_PRD", prompt_summary: "First line", cwd: "/work/project",
       priority: 2, max_attempts: 4, timeout_ms: 9_000, run_at: at(0), created_at: at(0), started_at: null, completed_at: null,
       duration_ms: null, error: null, error_kind: null, attempts: 0, current_execution_id: null, cancel_requested: false,
       progress: null, metadata: { a: [1] }, version: 1, last_position: 100, permissions: "edit", denied: 0, retry_timeouts: true,
-      retry_reason: null
+      retry_reason: null, max_cost_usd: 2.5, max_turns: 12
     })
     assert.deepEqual(executions, [])
     assert.deepEqual(messages(logs), [[1, "system", "info", "Job queued for gemini (step 00_PRD).", null]])
@@ -75,7 +75,7 @@ describe("evolveRows", () => {
     const { job, executions, logs } = play([
       ev.queued(),
       ev.started(EXEC_1),
-      ev.failed(EXEC_1, "network", { exit_code: null, signal: "SIGTERM", error: "ECONNRESET", duration_ms: 700 }),
+      ev.failed(EXEC_1, "network", { exit_code: null, signal: "SIGTERM", error: "ECONNRESET", duration_ms: 700, cost_usd: 0.03 }),
       ev.retry("policy", at(60_000), "network error")
     ])
     assert.deepEqual(
@@ -83,8 +83,8 @@ describe("evolveRows", () => {
       { status: "queued", run_at: at(60_000), retry_reason: "network error", started_at: null, completed_at: null, duration_ms: null, error: "ECONNRESET", error_kind: "network" }
     )
     assert.deepEqual(
-      { status: executions[0]!.status, duration_ms: executions[0]!.duration_ms, signal: executions[0]!.signal, error: executions[0]!.error, denials: executions[0]!.denials },
-      { status: "failed", duration_ms: 700, signal: "SIGTERM", error: "ECONNRESET", denials: null }
+      { status: executions[0]!.status, duration_ms: executions[0]!.duration_ms, signal: executions[0]!.signal, error: executions[0]!.error, cost_usd: executions[0]!.cost_usd, denials: executions[0]!.denials },
+      { status: "failed", duration_ms: 700, signal: "SIGTERM", error: "ECONNRESET", cost_usd: 0.03, denials: null }
     )
     assert.deepEqual(messages(logs).slice(2), [
       [3, "system", "error", "Attempt 1 failed (network): ECONNRESET", EXEC_1],

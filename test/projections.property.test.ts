@@ -78,7 +78,8 @@ const playRandomHistory = async (seed: number, jobs: number, steps: number): Pro
         _tag: "Enqueue", provider: pick(["claude", "gemini", "cursor"] as const), model: pick([null, "m-1"]), prompt: text(), cwd: `/srv/${pick(PIECES)}`,
         step: pick([null, "00_PRD", "tab\tstep"]), priority: Math.floor(random() * 7) - 3, maxAttempts: 1 + Math.floor(random() * 3),
         timeoutMs: 1 + Math.floor(random() * 600_000), metadata: pick([{}, { a: [1, 2.5, null], b: { c: text() } }]),
-        permissions: pick(["plan", "edit", "full"] as const), ...(random() < 0.5 ? { retryTimeouts: random() < 0.5 } : {})
+        permissions: pick(["plan", "edit", "full"] as const), ...(random() < 0.5 ? { retryTimeouts: random() < 0.5 } : {}),
+        ...(random() < 0.5 ? { budget: pick([{ maxCostUsd: 0.75 }, { maxTurns: 9 }, { maxCostUsd: 1e-3, maxTurns: 1 }]) } : {})
       }),
       () => ({ _tag: "Start", executionId: randomUUID(), workerId: `w-${text()}`, host: "host", pid: Math.floor(random() * 99_999), argv: ["claude", text()] }),
       () => ({ _tag: "RecordOutput", executionId: exec, lines: lines() }),
@@ -90,7 +91,7 @@ const playRandomHistory = async (seed: number, jobs: number, steps: number): Pro
       }),
       () => ({
         _tag: "Fail", executionId: exec, exitCode: pick([1, null]), signal: pick([null, "SIGTERM"]), errorKind: pick(ERROR_KINDS), error: text(),
-        durationMs: Math.floor(random() * 100_000), cliVersion: pick([null, "1.0"]), now
+        durationMs: Math.floor(random() * 100_000), cliVersion: pick([null, "1.0"]), now, ...(random() < 0.5 ? { costUsd: pick([0, 0.0421]) } : {})
       }),
       () => ({ _tag: "Abandon", executionId: exec, reason: text(), now, ...(random() < 0.3 ? { workerStopping: true } : {}) }),
       () => ({ _tag: "Retry", now }),

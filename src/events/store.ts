@@ -147,16 +147,51 @@ export interface ReadAllOptions {
   readonly jobId?: string | undefined
 }
 
-/** Reads the whole log by position (see {@link ReadAllOptions}), oldest first. */
-export const readAllIn = async (sql: Queryable, options: ReadAllOptions): Promise<Array<RecordedEvent>> => {
-  const rows = await sql<Array<EventRow>>`
+/** The log's rows by position (see {@link ReadAllOptions}), oldest first, undecoded. */
+const selectLog = (sql: Queryable, options: ReadAllOptions): Promise<Array<EventRow>> =>
+  sql<Array<EventRow>>`
     select position, job_id, version, type, data, occurred_at from job_events
     where position > ${options.after}
       ${options.jobId ? sql`and job_id = ${options.jobId}` : sql``}
       ${options.since ? sql`and occurred_at >= ${options.since}` : sql``}
       ${options.until ? sql`and occurred_at < ${options.until}` : sql``}
     order by position limit ${options.limit}`
-  return rows.map(toRecorded)
+
+/** Reads the whole log by position (see {@link ReadAllOptions}), oldest first. Throws a SchemaError on a row that does not decode. */
+export const readAllIn = async (sql: Queryable, options: ReadAllOptions): Promise<Array<RecordedEvent>> =>
+  (await selectLog(sql, options)).map(toRecorded)
+
+/** A row of the log that does not decode as any event of the catalogue (corrupted, or written by a newer aidp). */
+export interface UndecodableEvent {
+  readonly position: number
+  readonly jobId: string
+  readonly version: number
+  readonly occurredAt: Date
+  readonly type: string
+  /** What the decoder said, first line. */
+  readonly problem: string
+}
+
+/** One row of the log as a reader that goes on past bad rows sees it. */
+export type LogRow = { readonly ok: true; readonly event: RecordedEvent } | { readonly ok: false; readonly undecodable: UndecodableEvent }
+
+/**
+ * As {@link readAllIn}, but a row that does not decode is returned as an {@link UndecodableEvent}
+ * instead of failing the read: `aidp jobs replay` names it and goes on.
+ */
+export const readLogIn = async (sql: Queryable, options: ReadAllOptions): Promise<Array<LogRow>> => {
+  const rows = await selectLog(sql, options)
+  return rows.map((row): LogRow => {
+    try {
+      return { ok: true, event: toRecorded(row) }
+    } catch (error) {
+      const problem = (error instanceof Error ? error.message : String(error)).split("\n")[0]!
+      return {
+        ok: false,
+        undecodable: { position: Number(row.position), jobId: row.job_id, version: row.version, occurredAt: row.occurred_at, type: row.type, problem }
+      }
+    }
+  })
 }
 
 /** Shape of {@link EventStore}. */

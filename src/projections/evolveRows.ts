@@ -152,7 +152,9 @@ const queued = (recorded: RecordedEvent, d: EventOf<"JobQueued">["data"]): Chang
       permissions: d.permissions ?? DEFAULT_PERMISSIONS,
       denied: 0,
       retry_timeouts: d.retry_timeouts === true,
-      retry_reason: null
+      retry_reason: null,
+      max_cost_usd: d.max_cost_usd ?? null,
+      max_turns: d.max_turns ?? null
     },
     executionId: null,
     lines: [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)]
@@ -237,7 +239,7 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
       const d = event.data
       const execution = closeExecution(rows, d.execution_id, at, {
         status: "failed", durationMs: d.duration_ms, exitCode: d.exit_code, signal: d.signal, error: d.error,
-        errorKind: d.error_kind, cliVersion: d.cli_version
+        errorKind: d.error_kind, cliVersion: d.cli_version, costUsd: d.cost_usd
       })
       return {
         job: finishJob(job, at, "failed", execution),

@@ -50,6 +50,10 @@ export interface JobRow {
   readonly denied: number
   readonly retry_timeouts: boolean
   readonly retry_reason: string | null
+  /** Most US dollars one execution may spend (JobQueued `max_cost_usd`); null: no limit. */
+  readonly max_cost_usd: number | null
+  /** Most agent turns one execution may take (JobQueued `max_turns`); null: no limit. */
+  readonly max_turns: number | null
 }
 
 /** Columns of `jobs` and their kinds, in the order COPY writes them. */
@@ -81,7 +85,9 @@ export const JOB_COLUMNS = {
   permissions: "text",
   denied: "int",
   retry_timeouts: "bool",
-  retry_reason: "text"
+  retry_reason: "text",
+  max_cost_usd: "numeric",
+  max_turns: "int"
 } as const satisfies Columns<JobRow>
 
 /** A row of `job_executions`: one per execution (attempt) of a job. */

@@ -126,10 +126,12 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         Effect.asVoid
       )
 
+    const options = argvOptions(job)
     const runner = runProvider(adapter, {
       provider: job.provider,
       bin: resolveBin(adapter, env),
-      args: adapter.argv(argvOptions(job)),
+      args: adapter.argv(options),
+      budget: options.budget,
       prompt: job.prompt,
       cwd: job.cwd,
       env,
@@ -227,7 +229,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       durationMs: outcome.durationMs,
       cliVersion: outcome.cliVersion ?? null,
       now: new Date(),
-      retryHint: outcome.retryHint
+      retryHint: outcome.retryHint,
+      costUsd: outcome.costUsd
     })
   }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)
 }

@@ -31,7 +31,15 @@ export function resolveBin(adapter: ProviderAdapter<unknown>, env: NodeJS.Proces
   return configured === undefined || configured === "" ? adapter.defaultBin : configured
 }
 
-/** The command-line options of a queued job: its model, cwd and permissions (`edit` when its event names none). */
+/**
+ * The command-line options of a queued job: its model, cwd, permissions (`edit` when its
+ * event names none) and budget (`max_cost_usd`, `max_turns`; absent ones are no limit).
+ */
 export function argvOptions(job: EventOf<"JobQueued">["data"]): ArgvOptions {
-  return { model: job.model ?? undefined, cwd: job.cwd, permissions: job.permissions ?? DEFAULT_PERMISSIONS }
+  return {
+    model: job.model ?? undefined,
+    cwd: job.cwd,
+    permissions: job.permissions ?? DEFAULT_PERMISSIONS,
+    budget: { maxCostUsd: job.max_cost_usd, maxTurns: job.max_turns }
+  }
 }
