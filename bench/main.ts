@@ -4,7 +4,9 @@
  * part in throwaway schemas: the whole path (the same near-zero agent through aidp, through
  * graphile-worker, and spawned with no queue), enqueue one job per transaction and in bulk
  * (`jobs enqueue --from`, one transaction, beside graphile-worker's addJobs), start-up of
- * whole commands beside bare Node, and the event store, projections and monitor queries.
+ * whole commands beside bare Node, the event store and monitor queries, and the rebuild of
+ * the read models over a generated history (`--events N` or BENCH_EVENTS, default 1,000,000;
+ * `--only peers|engine|rebuild` for one part alone).
  * Prints a table (or JSON); asserts nothing (targets belong here, not in unit tests). Needs
  * the built CLI (`npm run build`).
  */
@@ -16,7 +18,6 @@ import { Effect, ManagedRuntime } from "effect"
 import { channelFor } from "../src/events/sqlClient.js"
 import { CommandHandler } from "../src/projections/commandHandler.js"
 import { monitorGroups, listJobs } from "../src/projections/queries.js"
-import { rebuildReadModels } from "../src/projections/rebuild.js"
 import { jobServicesLayer } from "../src/projections/services.js"
 import { createTestDb, testDatabaseUrl, type TestDb } from "../test/support/db.js"
 import { writeAgent } from "./agent.js"
@@ -31,6 +32,7 @@ import {
   perSecond,
   spawnsAlone
 } from "./peers.js"
+import { rebuildFigure } from "./rebuild.js"
 import { startupFigures } from "./startup.js"
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000)
@@ -39,6 +41,14 @@ const HISTORY = Number(process.env.BENCH_HISTORY ?? 200_000)
 const PATH_JOBS = Number(process.env.BENCH_PATH_JOBS ?? 300)
 /** Jobs per bulk enqueue (`jobs enqueue --from`, graphile-worker's addJobs). */
 const BULK_JOBS = Number(process.env.BENCH_BULK_JOBS ?? 10_000)
+
+/** The value after `flag` on the command line (`--events 20000`), or undefined. */
+const flagValue = (flag: string): string | undefined => {
+  const i = process.argv.indexOf(flag)
+  return i < 0 ? undefined : process.argv[i + 1]
+}
+/** Events in the rebuild figure's generated history (`--events N` or BENCH_EVENTS). */
+const REBUILD_EVENTS = Number(flagValue("--events") ?? process.env.BENCH_EVENTS ?? 1_000_000)
 
 /** One line of the table: aidp's figure, its peer's (when there is one) and aidp / peer. */
 interface Row {
@@ -134,10 +144,6 @@ const engineRows = async (): Promise<Array<Row>> => {
         }))
       }
     })
-    const [row] = await db.sql<Array<{ events: string }>>`select count(*) as events from job_events`
-    const events = Number(row!.events)
-    const rebuild = await time(() => rebuildReadModels(db.sql))
-
     const monitorSmall = await median(15, () => monitorGroups(db.sql))
     const listSmall = await median(15, () => listJobs(db.sql, { status: "completed", limit: 50 }))
     // A large history for the monitor's queries: rows inserted directly (read-model shape only).
@@ -156,13 +162,21 @@ const engineRows = async (): Promise<Array<Row>> => {
     return [
       { figure: `engine: jobs enqueued, 8 at a time (${JOBS})`, unit: "jobs/s", aidp: perSecond(JOBS, enqueue.ms) },
       { figure: "engine: start + 50 output lines + succeed", unit: "jobs/s", aidp: perSecond(JOBS, lifecycle.ms) },
-      { figure: `rebuild of the read models (${events} events)`, unit: "events/s", aidp: perSecond(events, rebuild.ms) },
       { figure: `monitor query at ${JOBS + HISTORY} jobs`, unit: "ms", aidp: monitorLarge, peer: { name: `at ${JOBS} jobs`, value: monitorSmall } },
       { figure: `jobs list --status completed at ${JOBS + HISTORY} jobs`, unit: "ms", aidp: listLarge, peer: { name: `at ${JOBS} jobs`, value: listSmall } }
     ]
   } finally {
     await db.drop()
   }
+}
+
+/** Rebuild of the read models over a generated history of {@link REBUILD_EVENTS} events (bench/rebuild.ts). */
+const rebuildRows = async (): Promise<Array<Row>> => {
+  const figure = await withDb((db) => rebuildFigure(db, REBUILD_EVENTS))
+  return [
+    { figure: `rebuild over ${figure.events} events, replacing (identical: ${figure.identical})`, unit: "events/s", aidp: figure.perSecond },
+    { figure: `rebuild over ${figure.events} events, into empty tables`, unit: "events/s", aidp: figure.firstPerSecond }
+  ]
 }
 
 const digits = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1))
@@ -183,7 +197,12 @@ const table = (rows: ReadonlyArray<Row>): string => {
 }
 
 const main = async () => {
-  const rows = [...(await peerRows()), ...(await engineRows())]
+  // `--only peers`, `--only engine` or `--only rebuild` runs that part alone (profiling, quick checks).
+  const parts = { peers: peerRows, engine: engineRows, rebuild: rebuildRows }
+  const only = flagValue("--only")
+  if (only !== undefined && !(only in parts)) throw new Error(`--only takes one of ${Object.keys(parts).join(", ")}, not "${only}".`)
+  const rows = []
+  for (const [name, part] of Object.entries(parts)) if (only === undefined || only === name) rows.push(...(await part()))
   if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
   else process.stdout.write(table(rows))
 }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict"
 import { randomUUID } from "node:crypto"
 import { after, before, describe, it } from "node:test"
+import { openSql } from "../src/config/database.js"
 import { fold } from "../src/domain/decider.js"
 import type { OutputLine } from "../src/domain/events.js"
 import { channelFor } from "../src/events/sqlClient.js"
@@ -15,7 +16,7 @@ import { project } from "../src/projections/project.js"
 import { loadState } from "../src/projections/commandHandler.js"
 import { rebuildReadModels, type RebuildReport } from "../src/projections/rebuild.js"
 import { cmd } from "./support/commandBuilders.js"
-import { createTestDb, type TestDb, waitUntilBlocking } from "./support/db.js"
+import { createTestDb, type TestDb, testDatabaseUrl, waitUntilBlocking } from "./support/db.js"
 import { at, ev } from "./support/events.js"
 import { type ServicesRuntime, testServices } from "./support/layers.js"
 
@@ -152,6 +153,29 @@ describe("rebuildReadModels", () => {
       Object.fromEntries(report.tables.map((t) => [t.table, t.rows])),
       { jobs: live.jobs.length, job_executions: live.job_executions.length, job_logs: live.job_logs.length }
     )
+    assert.deepEqual(await snapshot(), live)
+  })
+
+  it("leaves every index and constraint of the read models as it found them", async () => {
+    const schemaOf = async () => ({
+      indexes: await db.sql`select indexname, indexdef from pg_indexes where schemaname = ${db.schema} order by indexname`,
+      constraints: await db.sql`
+        select conrelid::regclass::text as t, conname, pg_get_constraintdef(oid) as def, convalidated from pg_constraint
+        where connamespace = ${db.schema}::regnamespace order by conname`
+    })
+    const before = await schemaOf()
+    assert.ok(before.constraints.some((c) => c.conname === "job_logs_execution_id_fkey"))
+    await rebuildReadModels(db.sql)
+    assert.deepEqual(await schemaOf(), before)
+  })
+
+  it("refuses a pool of one connection (its reader would wait forever) and changes nothing", async () => {
+    const single = openSql(testDatabaseUrl, db.schema, { max: 1 })
+    try {
+      await assert.rejects(rebuildReadModels(single), { message: "Rebuild needs a connection pool of at least 2; this one has 1." })
+    } finally {
+      await single.end({ timeout: 5 })
+    }
     assert.deepEqual(await snapshot(), live)
   })
 

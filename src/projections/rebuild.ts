@@ -1,12 +1,25 @@
 /**
- * Rebuild: drop the read models' rows and replay the whole event log through the same
- * projector the live appends use, in one transaction that blocks appends meanwhile. It
- * reports whether the result differs from what was there, which proves (or disproves)
- * DESIGN.md invariant 3: replay(job_events) == live read models.
+ * Rebuild, the projections' second driver (DESIGN.md, Projections): drop the read models'
+ * rows and fold the whole event log in memory, stream by stream, with the same pure
+ * projection the live appends run (evolveRows.ts), writing rows in bulk with COPY, in one
+ * transaction that blocks appends meanwhile. It reports whether the result differs from what
+ * was there, which proves (or disproves) DESIGN.md invariant 3: replay(job_events) == live
+ * read models.
+ *
+ * Log lines are written page by page as the fold makes them; job and execution rows, which
+ * later events still change, once at the end. The foreign keys between the three tables and
+ * their indexes (but the primary keys of jobs and job_executions) are dropped for the load and added back after it (PostgreSQL then checks
+ * every row in one join and builds each index in one sort, instead of one lookup and one
+ * index insert per row), inside the same transaction: a failure restores them.
  */
+import { once } from "node:events"
 import type postgres from "postgres"
 import { readAllIn } from "../events/store.js"
-import { project } from "./project.js"
+import { copyLine } from "./copyText.js"
+import { emptyStreamRows, evolveRows, type StreamRows } from "./evolveRows.js"
+import { columnNames, EXECUTIONS, type ExecutionRow, JOBS, type JobRow, LOGS, type LogRow, type Table } from "./rows.js"
+
+type Tx = postgres.TransactionSql
 
 /** Read-model tables in dependency order (children first). */
 const TABLES = ["job_logs", "job_executions", "jobs"] as const
@@ -17,44 +30,174 @@ export interface RebuildReport {
   readonly tables: ReadonlyArray<{ readonly table: string; readonly rows: number; readonly identical: boolean }>
 }
 
-/** Events replayed per page. */
-const PAGE = 5_000
+/** Events read and folded per page. */
+const PAGE = 20_000
 
-/** A digest of every row of a table, in a stable order. */
-const digest = async (tx: postgres.TransactionSql, table: string): Promise<{ rows: number; md5: string }> => {
-  const order = table === "job_logs" ? "job_id, seq" : "id"
-  const [row] = await tx.unsafe<Array<{ rows: string; md5: string | null }>>(
-    `select count(*) as rows, md5(string_agg(t::text, E'\\n' order by ${order})) as md5 from ${table} t`
+/**
+ * A digest of every row of a table: the sum of a 64-bit hash of each row's text form, which
+ * needs no sort (the rows' order does not count; the primary key makes each row distinct).
+ */
+const digest = async (tx: Tx, table: string): Promise<{ rows: number; hash: string }> => {
+  const [row] = await tx.unsafe<Array<{ rows: string; hash: string | null }>>(
+    `select count(*) as rows, sum(hashtextextended(t::text, 0))::text as hash from ${table} t`
   )
-  return { rows: Number(row!.rows), md5: row!.md5 ?? "" }
+  return { rows: Number(row!.rows), hash: row!.hash ?? "" }
+}
+
+/** An open COPY into one table: `write` queues rows (waiting only when PostgreSQL lags), `end` finishes it. */
+interface Copy<R> {
+  readonly write: (rows: Iterable<R>) => Promise<void>
+  readonly end: () => Promise<void>
+}
+
+/** Opens a COPY into `table` on `tx`; rows go out in chunks of about 1 MB. */
+const openCopy = async <R>(tx: Tx, table: Table<R>): Promise<Copy<R>> => {
+  const line = copyLine(table)
+  const writable = await tx.unsafe(`copy ${table.name} (${columnNames(table).join(", ")}) from stdin`).writable()
+  let failure: unknown
+  writable.on("error", (error) => (failure ??= error))
+  // Waits for the socket to drain only when its buffer is full, so folding goes on meanwhile.
+  const send = async (chunk: string) => {
+    if (failure !== undefined) throw failure
+    // once() rejects on "error" and removes its listeners either way.
+    if (!writable.write(chunk)) await once(writable, "drain")
+  }
+  return {
+    write: async (rows) => {
+      let chunk = ""
+      for (const row of rows) {
+        chunk += line(row)
+        if (chunk.length >= 1 << 20) {
+          await send(chunk)
+          chunk = ""
+        }
+      }
+      if (chunk.length > 0) await send(chunk)
+    },
+    end: () =>
+      new Promise<void>((resolve, reject) => {
+        if (failure !== undefined) return reject(failure)
+        writable.once("error", reject)
+        writable.end(() => resolve())
+      })
+  }
+}
+
+/** Writes `rows` into `table` with one COPY. */
+const copyRows = async <R>(tx: Tx, table: Table<R>, rows: Iterable<R>): Promise<void> => {
+  const copy = await openCopy(tx, table)
+  await copy.write(rows)
+  await copy.end()
+}
+
+/** A constraint or index dropped for the load: the statements that drop it and add it back. */
+interface Dropped {
+  readonly drop: string
+  readonly add: string
 }
 
 /**
- * Rebuilds `jobs`, `job_executions` and `job_logs` from `job_events`. Rejects with the
- * driver's error (and changes nothing) when any step fails.
+ * Drops what makes a bulk load slow, returning how to add it back (in that order): the
+ * foreign keys among the read-model tables, checked per row on insert, the tables' other
+ * indexes, and `job_logs`' primary key (nothing references its rows, which outnumber the
+ * others' by far), all updated per row. Added back, each is built or checked in one pass.
  */
-export const rebuildReadModels = (sql: postgres.Sql): Promise<RebuildReport> =>
-  sql.begin(async (tx) => {
+const dropForLoad = async (tx: Tx): Promise<ReadonlyArray<Dropped>> => {
+  const found = await tx<Array<{ table: string; name: string; definition: string; constraint: boolean }>>`
+    select c.conrelid::regclass::text as table, quote_ident(c.conname) as name, pg_get_constraintdef(c.oid) as definition,
+           true as constraint
+    from pg_constraint c
+    where (c.contype = 'f' and c.conrelid = any(${TABLES}::regclass[]) and c.confrelid = any(${TABLES}::regclass[]))
+       or (c.contype in ('p', 'u') and c.conrelid = 'job_logs'::regclass)
+    union all
+    select i.tablename, quote_ident(i.indexname), i.indexdef, false
+    from pg_indexes i
+    where i.schemaname = current_schema() and i.tablename = any(${TABLES})
+      and not exists (select 1 from pg_constraint c where c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`
+  // Foreign keys go first (they may lean on the keys dropped after them) and come back last.
+  const ordered = [...found].sort((a, b) => Number(b.definition.startsWith("FOREIGN KEY")) - Number(a.definition.startsWith("FOREIGN KEY")))
+  const dropped = ordered.map((d): Dropped => d.constraint
+    ? { drop: `alter table ${d.table} drop constraint ${d.name}`, add: `alter table ${d.table} add constraint ${d.name} ${d.definition}` }
+    : { drop: `drop index ${d.name}`, add: d.definition })
+  for (const d of dropped) await tx.unsafe(d.drop)
+  return dropped.reverse()
+}
+
+/**
+ * Folds every event of the log (in position order, read through `reader`) into `streams`,
+ * writing log lines through `tx` page by page. The next page is read while this one is
+ * folded and written: two connections, two PostgreSQL backends at work.
+ */
+const foldLog = async (tx: Tx, reader: Tx, streams: Map<string, StreamRows>): Promise<number> => {
+  const read = (after: number) => {
+    const page = readAllIn(reader, { after, limit: PAGE })
+    page.catch(() => undefined) // awaited below; a fold that fails first must not leave it unhandled
+    return page
+  }
+  const logs = await openCopy(tx, LOGS)
+  let events = 0
+  let pending = read(0)
+  for (;;) {
+    const page = await pending
+    if (page.length === 0) break
+    pending = read(page[page.length - 1]!.position)
+    const lines: Array<LogRow> = []
+    for (const recorded of page) {
+      const next = evolveRows(streams.get(recorded.jobId) ?? emptyStreamRows, recorded)
+      streams.set(recorded.jobId, next.rows)
+      for (const log of next.logs) lines.push(log)
+    }
+    await logs.write(lines)
+    events += page.length
+  }
+  await logs.end()
+  return events
+}
+
+function* jobRows(streams: Map<string, StreamRows>): Generator<JobRow> {
+  for (const rows of streams.values()) yield rows.job!
+}
+
+function* executionRows(streams: Map<string, StreamRows>): Generator<ExecutionRow> {
+  for (const rows of streams.values()) yield* rows.executions.values()
+}
+
+/**
+ * Rebuilds `jobs`, `job_executions` and `job_logs` from `job_events`, on two connections of
+ * `sql` (its pool needs at least two). Rejects with the driver's error (and changes nothing)
+ * when any step fails, e.g. an event its stream cannot take (evolveRows) or a role that does
+ * not own the tables.
+ */
+export const rebuildReadModels = async (sql: postgres.Sql): Promise<RebuildReport> => {
+  // A pool of one would wait forever for the reader's connection.
+  if (sql.options.max < 2) throw new Error(`Rebuild needs a connection pool of at least 2; this one has ${sql.options.max}.`)
+  return sql.begin(async (tx) => {
     // Appends lock a `jobs` row, then insert into job_events, then write the other read
     // models: take the tables in that order too, or a rebuild and an append can deadlock.
     await tx`lock table jobs, job_executions, job_logs in access exclusive mode`
     await tx`lock table job_events in share mode`
-    const before = new Map<string, { rows: number; md5: string }>()
+    const before = new Map<string, { rows: number; hash: string }>()
     for (const table of TABLES) before.set(table, await digest(tx, table))
+    // The log is read on a second connection, in this transaction's snapshot (appends are
+    // locked out, so it is the whole log).
+    const [exported] = await tx<Array<{ id: string }>>`select pg_export_snapshot() as id`
     await tx.unsafe(`truncate ${TABLES.join(", ")}`)
-    let after = 0
-    let events = 0
-    for (;;) {
-      const page = await readAllIn(tx, { after, limit: PAGE })
-      if (page.length === 0) break
-      await project(tx, page)
-      events += page.length
-      after = page[page.length - 1]!.position
-    }
+    const dropped = await dropForLoad(tx)
+    const streams = new Map<string, StreamRows>()
+    const events = await sql.begin("isolation level repeatable read read only", async (reader) => {
+      await reader.unsafe(`set transaction snapshot '${exported!.id}'`)
+      return foldLog(tx, reader, streams)
+    })
+    await copyRows(tx, JOBS, jobRows(streams))
+    await copyRows(tx, EXECUTIONS, executionRows(streams))
+    // Index builds and foreign key checks sort; give them room (this transaction only).
+    await tx`set local maintenance_work_mem = '256MB'`
+    for (const d of dropped) await tx.unsafe(d.add)
     const tables = []
     for (const table of [...TABLES].reverse()) {
       const now = await digest(tx, table)
-      tables.push({ table, rows: now.rows, identical: now.md5 === before.get(table)!.md5 && now.rows === before.get(table)!.rows })
+      tables.push({ table, rows: now.rows, identical: now.hash === before.get(table)!.hash && now.rows === before.get(table)!.rows })
     }
     return { events, tables }
   })
+}
