@@ -100,12 +100,19 @@ describe("timeFlag", () => {
     assert.equal(timeFlag("since", "30m", now)?.toISOString(), "2026-12-03T11:30:00.000Z")
     assert.equal(timeFlag("since", undefined, now), undefined)
   })
+  test("a local clock time: today's, or yesterday's", () => {
+    const local = (days: number, h: number, m: number) => new Date(now.getFullYear(), now.getMonth(), now.getDate() - days, h, m).toISOString()
+    assert.equal(timeFlag("at", "15:00", now)?.toISOString(), local(0, 15, 0))
+    assert.equal(timeFlag("at", "today 9:30", now)?.toISOString(), local(0, 9, 30))
+    assert.equal(timeFlag("at", "Yesterday 15:00", now)?.toISOString(), local(1, 15, 0))
+  })
   const refused: ReadonlyArray<readonly [string, RegExp]> = [
     ["-5m", /^--since -5m is not a span: a span ago is a positive number and a unit, e\.g\. --since 5m\.$/],
     ["99999999999d", /^--since 99999999999d reaches back before the year 1; write a shorter span/],
     ["1000000w", /^--since 1000000w reaches back before the year 1/],
     ["+275760-09-13", /^--since "\+275760-09-13" is outside the years 1 to 9999/],
-    ["yesterday", /^--since must be an ISO 8601 time .* got "yesterday"\.$/]
+    ["yesterday", /^--since must be an ISO 8601 time .* or a local time \(15:00, yesterday 15:00\); got "yesterday"\.$/],
+    ["25:00", /^--since must be an ISO 8601 time .* got "25:00"\.$/]
   ]
   for (const [value, sentence] of refused) {
     test(`refuses ${value} as a usage error naming the flag`, () => {

@@ -3,7 +3,7 @@
  * the subcommand's help and nothing else; unknown flags are refused (exit 2).
  */
 import meow, { type AnyFlags, type Result } from "meow"
-import { spanMs } from "../domain/span.js"
+import { localClockTime, spanMs } from "../domain/span.js"
 import { wrap } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"
 import { HelpRequested, wantsHelp } from "./helpRequest.js"
@@ -195,8 +195,9 @@ const EARLIEST_TIME = Date.parse("0001-01-01T00:00:00Z")
 const LATEST_TIME = Date.parse("9999-12-31T23:59:59.999Z")
 
 /**
- * Reads a time flag: ISO 8601 (`2026-11-29`, `2026-11-29T10:00Z`) or a span before `now`
- * (`30m`, `2h`, `7d`). Throws UsageError naming the flag.
+ * Reads a time flag: ISO 8601 (`2026-11-29`, `2026-11-29T10:00Z`), a span before `now`
+ * (`30m`, `2h`, `7d`) or a local clock time (`15:00`, `yesterday 15:00`). Throws UsageError
+ * naming the flag.
  */
 export const timeFlag = (name: string, value: string | undefined, now: Date): Date | undefined => {
   if (value === undefined) return undefined
@@ -204,12 +205,12 @@ export const timeFlag = (name: string, value: string | undefined, now: Date): Da
     throw new UsageError(`--${name} ${value.trim()} is not a span: a span ago is a positive number and a unit, e.g. --${name} ${value.trim().slice(1)}.`)
   }
   const relative = spanMs(value)
-  const date = relative !== null ? new Date(now.getTime() - relative) : new Date(value)
+  const date = relative !== null ? new Date(now.getTime() - relative) : localClockTime(value, now) ?? new Date(value)
   if (relative !== null && !(date.getTime() >= EARLIEST_TIME)) {
     throw new UsageError(`--${name} ${value.trim()} reaches back before the year 1; write a shorter span (30m, 2h, 7d) or an ISO 8601 time.`)
   }
   if (Number.isNaN(date.getTime())) {
-    throw new UsageError(`--${name} must be an ISO 8601 time (2026-11-29T10:00Z) or a span ago (30m, 2h, 7d); got ${JSON.stringify(value)}.`)
+    throw new UsageError(`--${name} must be an ISO 8601 time (2026-11-29T10:00Z), a span ago (30m, 2h, 7d) or a local time (15:00, yesterday 15:00); got ${JSON.stringify(value)}.`)
   }
   if (date.getTime() < EARLIEST_TIME || date.getTime() > LATEST_TIME) {
     throw new UsageError(`--${name} ${JSON.stringify(value)} is outside the years 1 to 9999; write a time within them.`)

@@ -7,9 +7,11 @@
 import type { RecordedEvent } from "../domain/events.js"
 import { readLogIn, type UndecodableEvent } from "../events/store.js"
 import { GROUP_KEYS, type GroupKey, statsAccumulator } from "../projections/history.js"
-import { rebuildReadModels } from "../projections/rebuild.js"
+import { RebuildRefused, rebuildReadModels } from "../projections/rebuild.js"
 import { storyAccumulator } from "../projections/story.js"
-import { printJson } from "../terminal/json.js"
+import { jobsAtAccumulator } from "../projections/timeTravel.js"
+import { jobJson, printJson } from "../terminal/json.js"
+import { renderGroups } from "../terminal/plain.js"
 import { sanitize } from "../terminal/sanitize.js"
 import { renderStats } from "../terminal/stats.js"
 import { renderStory } from "../terminal/story.js"
@@ -21,7 +23,7 @@ import { resolveJobRef } from "./jobRef.js"
 import { outputColumns } from "./logs.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, timeFlag } from "./parse.js"
 
-const USAGE = "aidp jobs replay [JOB [--full]] [--events] [--since T] [--until T] [--stats [--by provider|step|project|day]] [--rebuild] [--json]"
+const USAGE = "aidp jobs replay [JOB [--full]] [--events] [--at T] [--since T] [--until T] [--stats [--by provider|step|project|day]] [--rebuild] [--json]"
 const HELP: CommandHelp = {
   usage: USAGE,
   about: `The history as recorded in the event log, oldest first. With JOB (a full id or a unique
@@ -31,6 +33,7 @@ retry and cancel — at offsets from its first event. Without: every event.`,
   options: [
     ["--full", "with JOB: the agent's activity under each attempt, as aidp jobs logs prints it"],
     ["--events", "list the events themselves (the default without JOB)"],
+    ["--at T", "every job as it was at T, in the monitor's groups, from the events alone"],
     ["--since T", "only events at or after T (ISO 8601, or a span ago: 30m, 2h, 7d)"],
     ["--until T", "only events before T"],
     ["--stats", "summarise: jobs, success on the first attempt and in the end, attempts, run time and queue wait (p50/p95), failures by kind with the error seen most, tokens, cost; jobs and failures per day"],
@@ -123,6 +126,27 @@ const statsReader = (by: GroupKey | undefined, json: boolean): Reader => {
   }
 }
 
+/** Folds the log before `at` into every job's row at that moment, printed at the end by group. */
+const atReader = (at: Date, json: boolean): Reader => {
+  const accumulator = jobsAtAccumulator()
+  return {
+    add: (recorded) => accumulator.add(recorded),
+    end: async () => {
+      const { broken, ...groups } = accumulator.jobs()
+      for (const stream of broken) process.stderr.write(`Left out job ${stream.jobId}: its events do not project: ${sanitize(stream.problem)}\n`)
+      if (json) {
+        printJson({
+          at: at.toISOString(),
+          running: groups.running.map(jobJson),
+          queued: groups.queued.map(jobJson),
+          recent: groups.recent.map(jobJson),
+          failed: groups.failed.map(jobJson)
+        })
+      } else await write(`Jobs as they were at ${formatTime(at)}\n\n${renderGroups(groups, at, process.stdout.isTTY ? outputColumns() : undefined)}`)
+    }
+  }
+}
+
 /** Folds one job's events into its story, printed at the end. */
 const storyReader = (jobId: string, full: boolean, json: boolean): Reader => {
   const accumulator = storyAccumulator(jobId, full)
@@ -144,6 +168,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
     by: { type: "string" },
     full: { type: "boolean", default: false },
     events: { type: "boolean", default: false },
+    at: { type: "string" },
     rebuild: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -159,13 +184,19 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
   if (cli.flags.rebuild && (cli.input[0] || since || until || cli.flags.stats || cli.flags.events || cli.flags.full)) {
     throw new UsageError("--rebuild replays the whole log; it takes no JOB, --since, --until, --stats, --events or --full.")
   }
+  const at = timeFlag("at", cli.flags.at, now)
+  if (at && (cli.input[0] || since || until || cli.flags.stats || cli.flags.events || cli.flags.full || cli.flags.rebuild || by)) {
+    throw new UsageError("--at shows every job at one moment from the whole log before it; it takes no JOB, --since, --until, --stats, --events, --full or --rebuild.")
+  }
   if (cli.flags.stats && cli.flags.events) throw new UsageError("--stats summarises the events and --events lists them; choose one.")
   if (cli.flags.full && (!cli.input[0] || cli.flags.events || cli.flags.stats)) {
     throw new UsageError("--full shows a job's activity in its story: give a JOB, without --events or --stats.")
   }
   return withApp("quiet", async (app) => {
     if (cli.flags.rebuild) {
-      const report = await rebuildReadModels(app.db.sql)
+      const report = await rebuildReadModels(app.db.sql).catch((error: unknown) => {
+        throw error instanceof RebuildRefused ? new UserError(error.message) : error
+      })
       if (cli.flags.json) printJson(report)
       else {
         process.stdout.write(`Replayed ${countOf(report.events, "event")}.\n`)
@@ -179,7 +210,9 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
       return 0
     }
     const jobId = cli.input[0] ? await resolveJobRef(app.db.sql, cli.input[0], USAGE) : undefined
-    const reader = cli.flags.stats
+    const reader = at
+      ? atReader(at, cli.flags.json)
+      : cli.flags.stats
       ? statsReader(by, cli.flags.json)
       : jobId !== undefined && !cli.flags.events
         ? storyReader(jobId, cli.flags.full, cli.flags.json)
@@ -187,7 +220,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
     let after = 0
     let skipped = 0
     for (;;) {
-      const page = await readLogIn(app.db.sql, { after, limit: PAGE, since, until, jobId })
+      const page = await readLogIn(app.db.sql, { after, limit: PAGE, since, until: at ?? until, jobId })
       if (page.length === 0) break
       for (const row of page) {
         if (row.ok) await reader.add(row.event)

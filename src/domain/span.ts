@@ -15,3 +15,20 @@ export const spanMs = (text: string): number | null => {
   const match = SPAN.exec(text.trim())
   return match ? Number(match[1]) * UNIT_MS[match[2]!]! : null
 }
+
+/** A local clock time, optionally on `today` or `yesterday`: `15:00`, `yesterday 9:30`. */
+const CLOCK = /^(?:(today|yesterday)\s+)?(\d{1,2}):(\d{2})$/i
+
+/**
+ * The local time `text` names relative to `now` (`15:00` and `today 15:00`: today at 15:00 in
+ * the machine's time zone; `yesterday 15:00`: the day before), or null when it names none.
+ */
+export const localClockTime = (text: string, now: Date): Date | null => {
+  const match = CLOCK.exec(text.trim())
+  if (!match) return null
+  const [hours, minutes] = [Number(match[2]), Number(match[3])]
+  if (hours > 23 || minutes > 59) return null
+  const back = match[1]?.toLowerCase() === "yesterday" ? 1 : 0
+  return new Date(now.getFullYear(), now.getMonth(), now.getDate() - back, hours, minutes)
+}
+

@@ -95,7 +95,11 @@ const jobColumns = (sql: Queryable) =>
 // Rows as postgres.js returns them (bigint/numeric as strings).
 type JobRow = Record<string, any>
 
-const toJob = (r: JobRow): JobRecord => ({
+/**
+ * A `jobs` row (snake_case columns, as postgres.js returns it or as src/projections/rows.ts
+ * holds it; bigint and numeric as strings or numbers) as a {@link JobRecord}.
+ */
+export const jobRecordOf = (r: JobRow): JobRecord => ({
   id: r.id,
   provider: r.provider,
   model: r.model,
@@ -179,7 +183,7 @@ export const listJobs = async (sql: Queryable, filter: JobFilter): Promise<Array
       ${filter.before ? sql`and (created_at, id) < (${filter.before.createdAt}, ${filter.before.id})` : sql``}
     order by created_at desc, id desc
     limit ${filter.limit}`
-  return rows.map(toJob)
+  return rows.map(jobRecordOf)
 }
 
 /** How many rows each monitor group shows at most. */
@@ -205,7 +209,7 @@ export const monitorGroups = async (sql: Queryable, limit = MONITOR_GROUP_LIMIT)
         order by completed_at desc, id desc limit ${limit})
       order by completed_at desc, id desc limit ${limit}`
   ])
-  return { running: running.map(toJob), queued: queued.map(toJob), recent: recent.map(toJob), failed: failed.map(toJob) }
+  return { running: running.map(jobRecordOf), queued: queued.map(jobRecordOf), recent: recent.map(jobRecordOf), failed: failed.map(jobRecordOf) }
 }
 
 /**
@@ -262,13 +266,13 @@ export const monitorSnapshot = async (sql: Queryable, now: Date, leaseMs: number
 /** One job by full id, or null. */
 export const getJob = async (sql: Queryable, id: string): Promise<JobRecord | null> => {
   const [row] = await sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where id = ${id}`
-  return row ? toJob(row) : null
+  return row ? jobRecordOf(row) : null
 }
 
 /** The jobs with `ids`, in the order of `ids` (an id with no job is left out). */
 export const getJobs = async (sql: Queryable, ids: ReadonlyArray<string>): Promise<Array<JobRecord>> => {
   const rows = await sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where id = any(${sql.array([...ids])}::uuid[])`
-  const byId = new Map(rows.map((row) => [row.id as string, toJob(row)]))
+  const byId = new Map(rows.map((row) => [row.id as string, jobRecordOf(row)]))
   return ids.flatMap((id) => byId.get(id) ?? [])
 }
 
@@ -349,7 +353,7 @@ export const latestJobPerStep = async (sql: Queryable, cwd: string): Promise<Map
     select distinct on (step) ${jobColumns(sql)} from jobs
     where cwd = ${cwd} and step is not null
     order by step, status in ('queued', 'running') desc, coalesce(completed_at, created_at) desc, id desc`
-  return new Map(rows.map((r) => [r.step as string, toJob(r)]))
+  return new Map(rows.map((r) => [r.step as string, jobRecordOf(r)]))
 }
 
 /** Whether a step of a project directory has ever completed. */

@@ -14,7 +14,7 @@
  */
 import { once } from "node:events"
 import type postgres from "postgres"
-import { readAllIn } from "../events/store.js"
+import { readLogIn, type LogRow as EventLogRow } from "../events/store.js"
 import { copyLine } from "./copyText.js"
 import { emptyStreamRows, evolveRows, type StreamRows } from "./evolveRows.js"
 import { columnNames, EXECUTIONS, type ExecutionRow, JOBS, type JobRow, LOGS, type LogRow, type Table } from "./rows.js"
@@ -123,32 +123,54 @@ const dropForLoad = async (tx: Tx): Promise<ReadonlyArray<Dropped>> => {
   return dropped.reverse()
 }
 
+/** A rebuild that would not give faithful read models (a bad row in the log); `message` names the row. Nothing was changed. */
+export class RebuildRefused extends Error {
+  override readonly name = "RebuildRefused"
+}
+
 /**
  * Folds every event of the log (in position order, read through `reader`) into `streams`,
  * writing log lines through `tx` page by page. The next page is read while this one is
  * folded and written: two connections, two PostgreSQL backends at work.
  */
 const foldLog = async (tx: Tx, reader: Tx, streams: Map<string, StreamRows>): Promise<number> => {
-  const read = (after: number) => {
-    const page = readAllIn(reader, { after, limit: PAGE })
+  const read = (after: number): Promise<Array<EventLogRow>> => {
+    const page = readLogIn(reader, { after, limit: PAGE })
     page.catch(() => undefined) // awaited below; a fold that fails first must not leave it unhandled
     return page
   }
   const logs = await openCopy(tx, LOGS)
   let events = 0
-  let pending = read(0)
-  for (;;) {
-    const page = await pending
-    if (page.length === 0) break
-    pending = read(page[page.length - 1]!.position)
-    const lines: Array<LogRow> = []
-    for (const recorded of page) {
-      const next = evolveRows(streams.get(recorded.jobId) ?? emptyStreamRows, recorded)
-      streams.set(recorded.jobId, next.rows)
-      for (const log of next.logs) lines.push(log)
+  try {
+    let pending = read(0)
+    for (;;) {
+      const page = await pending
+      if (page.length === 0) break
+      const last = page[page.length - 1]!
+      pending = read(last.ok ? last.event.position : last.undecodable.position)
+      const lines: Array<LogRow> = []
+      for (const row of page) {
+        if (!row.ok) {
+          const bad = row.undecodable
+          throw new RebuildRefused(`Event ${bad.position} (${bad.type}, job ${bad.jobId} v${bad.version}) does not decode as an aidp event (${bad.problem}); a rebuild would lose it, so nothing was changed. Repair or remove that row of job_events first (aidp jobs replay names every such row).`)
+        }
+        const recorded = row.event
+        let next: ReturnType<typeof evolveRows>
+        try {
+          next = evolveRows(streams.get(recorded.jobId) ?? emptyStreamRows, recorded)
+        } catch (error) {
+          throw new RebuildRefused(`Event ${recorded.position} (${recorded.event.type}, job ${recorded.jobId} v${recorded.version}) cannot be projected: ${error instanceof Error ? error.message : String(error)} Nothing was changed.`)
+        }
+        streams.set(recorded.jobId, next.rows)
+        for (const log of next.logs) lines.push(log)
+      }
+      await logs.write(lines)
+      events += page.length
     }
-    await logs.write(lines)
-    events += page.length
+  } catch (error) {
+    // End the COPY first: the transaction can only roll back once it is over.
+    await logs.end().catch(() => undefined)
+    throw error
   }
   await logs.end()
   return events

@@ -23,3 +23,11 @@ export function renderJobList(jobs: readonly JobSummary[], now: Date, width?: nu
 export function renderPlain(snapshot: Snapshot, now: Date, width?: number): string {
   return renderJobList(GROUPS.flatMap((g) => snapshot[g.key]), now, width)
 }
+
+/**
+ * The groups of a snapshot as text, each under its title with its count (`Running (2)`), in
+ * group order, a table per group; `now` is the moment durations are measured to.
+ */
+export function renderGroups(groups: Omit<Snapshot, "spendTodayUsd">, now: Date, width?: number): string {
+  return GROUPS.map((g) => `${g.title} (${groups[g.key].length})\n${groups[g.key].length === 0 ? "" : renderJobList(groups[g.key], now, width)}`).join("\n")
+}
