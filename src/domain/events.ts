@@ -46,7 +46,11 @@ export const ExecutionStarted = Schema.Struct({
     pid: Schema.Int,
     /** Provider command line without the prompt (the prompt goes on stdin). */
     argv: Schema.Array(Schema.String),
-    cli_version: Schema.NullOr(Schema.String)
+    cli_version: Schema.NullOr(Schema.String),
+    /** The agent's session when aidp knows it at start: chosen up front (`--session-id`) or resumed; absent otherwise and in older events. */
+    session_id: Schema.optionalKey(Schema.String),
+    /** The attempt whose session this execution resumes (`--resume`); absent for a fresh start. */
+    resumed_attempt: Schema.optionalKey(PositiveInt)
   })
 })
 
@@ -102,7 +106,11 @@ export const ExecutionSucceeded = Schema.Struct({
     duration_ms: NonNegativeInt,
     cli_version: Schema.NullOr(Schema.String),
     /** Tool calls refused during the run (the run completed with a warning); absent when none. */
-    denials: Schema.optionalKey(Schema.Array(Denial))
+    denials: Schema.optionalKey(Schema.Array(Denial)),
+    /** The agent's session id as the CLI reported it (`init`/`result`); absent when it reported none. */
+    session_id: Schema.optionalKey(Schema.String),
+    /** The resumed session was gone, so the execution started fresh with the original prompt; absent otherwise. */
+    session_gone: Schema.optionalKey(Schema.Boolean)
   })
 })
 
@@ -117,7 +125,11 @@ export const ExecutionFailed = Schema.Struct({
     /** The CLI's own message, one line. */
     error: Schema.String,
     duration_ms: NonNegativeInt,
-    cli_version: Schema.NullOr(Schema.String)
+    cli_version: Schema.NullOr(Schema.String),
+    /** The agent's session id as the CLI reported it (`init`/`result`); absent when it reported none. */
+    session_id: Schema.optionalKey(Schema.String),
+    /** The resumed session was gone, so the execution started fresh with the original prompt; absent otherwise. */
+    session_gone: Schema.optionalKey(Schema.Boolean)
   })
 })
 
@@ -129,7 +141,9 @@ export const JobRetryRequested = Schema.Struct({
     /** Earliest time the next execution may start. */
     run_at: IsoTime,
     /** Why the policy re-queued it, e.g. `rate limit, claude asked for 38 s`; absent for a person's retry and older events. */
-    reason: Schema.optionalKey(Schema.String)
+    reason: Schema.optionalKey(Schema.String),
+    /** A person asked for a fresh start (`aidp jobs retry --fresh`): the next execution resumes no session. Absent = false. */
+    fresh: Schema.optionalKey(Schema.Boolean)
   })
 })
 

@@ -65,6 +65,8 @@ const closeExecution = async (
     costUsd?: number | null
     cliVersion?: string | null
     denials?: ReadonlyArray<unknown> | undefined
+    sessionId?: string | undefined
+    sessionGone?: boolean | undefined
   }
 ) => {
   const [row] = await tx<Array<{ attempt: number; duration_ms: string }>>`
@@ -80,7 +82,9 @@ const closeExecution = async (
       usage = ${fields.usage === undefined || fields.usage === null ? null : tx.json(fields.usage as never)},
       cost_usd = ${fields.costUsd ?? null},
       cli_version = coalesce(${fields.cliVersion ?? null}, cli_version),
-      denials = ${fields.denials === undefined ? null : tx.json(fields.denials as never)}
+      denials = ${fields.denials === undefined ? null : tx.json(fields.denials as never)},
+      session_id = coalesce(${fields.sessionId ?? null}, session_id),
+      session_gone = ${fields.sessionGone === true}
     where id = ${executionId}
     returning attempt, duration_ms`
   if (!row) throw new Error(`Projection: execution ${executionId} has no row.`)
@@ -142,16 +146,18 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
     case "ExecutionStarted": {
       const d = event.data
       await tx`
-        insert into job_executions (id, job_id, attempt, status, worker_id, host, pid, argv, cli_version, started_at)
+        insert into job_executions (id, job_id, attempt, status, worker_id, host, pid, argv, cli_version, started_at,
+                                    session_id, resumed_attempt, session_gone)
         values (${d.execution_id}, ${jobId}, ${d.attempt}, 'running', ${d.worker_id}, ${d.host}, ${d.pid},
-                ${tx.json(d.argv as never)}, ${d.cli_version}, ${at})`
+                ${tx.json(d.argv as never)}, ${d.cli_version}, ${at}, ${d.session_id ?? null}, ${d.resumed_attempt ?? null}, false)`
       await tx`
         update jobs set status = 'running', started_at = ${at}, completed_at = null, duration_ms = null,
           error = null, error_kind = null, attempts = ${d.attempt}, current_execution_id = ${d.execution_id},
-          cancel_requested = false, progress = null, denied = 0
+          cancel_requested = false, progress = null, denied = 0, retry_fresh = false
         where id = ${jobId}`
       await insertLogs(tx, jobId, d.execution_id, [
-        system(at, `Attempt ${d.attempt} started by worker ${d.worker_id} on ${d.host}: ${d.argv.join(" ")}`)
+        system(at, `Attempt ${d.attempt} started by worker ${d.worker_id} on ${d.host}: ${d.argv.join(" ")}`),
+        ...(d.resumed_attempt === undefined ? [] : [system(at, `Resuming attempt ${d.resumed_attempt}'s session ${d.session_id ?? ""} with a prompt to continue the task.`)])
       ])
       return
     }
@@ -178,7 +184,9 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
         usage: d.usage,
         costUsd: d.cost_usd,
         cliVersion: d.cli_version,
-        denials: d.denials
+        denials: d.denials,
+        sessionId: d.session_id,
+        sessionGone: d.session_gone
       })
       const denied = d.denials?.length ?? 0
       await finishJob(tx, jobId, at, "completed", durationMs, null, null, denied)
@@ -208,13 +216,13 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
       // the error that caused it (the monitor shows why the job waits); a person's clears it
       // (the failed execution keeps it).
       await tx`
-        update jobs set status = 'queued', run_at = ${d.run_at}, retry_reason = ${d.reason ?? null},
+        update jobs set status = 'queued', run_at = ${d.run_at}, retry_reason = ${d.reason ?? null}, retry_fresh = ${d.fresh === true},
           started_at = null, completed_at = null, duration_ms = null,
           error = case when ${d.requested_by} = 'user' then null else error end,
           error_kind = case when ${d.requested_by} = 'user' then null else error_kind end
         where id = ${jobId}`
       await insertLogs(tx, jobId, null, [
-        system(at, d.requested_by === "user" ? "Retry requested." : `Retry scheduled by policy for ${d.run_at}${d.reason === undefined ? "" : `: ${d.reason}`}.`)
+        system(at, d.requested_by === "user" ? (d.fresh === true ? "Retry requested (fresh start)." : "Retry requested.") : `Retry scheduled by policy for ${d.run_at}${d.reason === undefined ? "" : `: ${d.reason}`}.`)
       ])
       return
     }
@@ -250,7 +258,9 @@ const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"E
     signal: d.signal,
     error: d.error,
     errorKind: d.error_kind,
-    cliVersion: d.cli_version
+    cliVersion: d.cli_version,
+    sessionId: d.session_id,
+    sessionGone: d.session_gone
   })
   await finishJob(tx, jobId, at, "failed", durationMs, d.error, d.error_kind)
   await insertLogs(tx, jobId, d.execution_id, [system(at, `Attempt ${attempt} failed (${d.error_kind}): ${d.error}`, "error")])

@@ -9,6 +9,7 @@ import type { Permissions } from "../../domain/job.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
 import { arr, isObject, num, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, denial, summary, toolProgress } from "./parse.js"
+import { CLAUDE_SESSION_GONE, sessionArgs, withSession } from "./session.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Claude's final `result` event, as far as aidp uses it. */
@@ -30,6 +31,8 @@ export interface ClaudeState {
   readonly result?: ClaudeResult
   /** `retry_delay_ms` of the last `system/api_retry` line (PROVIDERS.md), ms. */
   readonly retryDelayMs?: number
+  /** `session_id` of the init or result event. */
+  readonly sessionId?: string
   readonly plain: string
 }
 
@@ -62,6 +65,9 @@ const PERMISSION_MODE: { readonly [P in Permissions]: string } = {
   full: "bypassPermissions"
 }
 
+/** Claude's session flags: `--session-id <uuid>` starts one with aidp's id, `--resume <id>` continues one. */
+const claudeSessions = { choose: true, resume: true }
+
 /** The `result` event reduced to what the outcome needs. */
 function readResult(event: JsonObject, cwd: string | undefined): ClaudeResult {
   return {
@@ -87,15 +93,18 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
   defaultBin: "claude",
   installHint: "npm install -g @anthropic-ai/claude-code",
   promptVia: "stdin",
-  argv: ({ model, permissions }) => [
+  argv: ({ model, permissions, session }) => [
     "-p",
     "--output-format",
     "stream-json",
     "--verbose",
     ...(model === undefined ? [] : ["--model", model]),
     "--permission-mode",
-    PERMISSION_MODE[permissions]
+    PERMISSION_MODE[permissions],
+    ...sessionArgs("claude", claudeSessions, session)
   ],
+  sessions: claudeSessions,
+  sessionGone: (error) => CLAUDE_SESSION_GONE.test(error),
   initial: () => ({ plain: "" }),
   onLine(state, line, stream) {
     if (stream === "stderr") return { state }
@@ -108,7 +117,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
           const cwd = str(event, "cwd")
           const model = str(event, "model")
           return {
-            state: { ...state, ...(cliVersion === undefined ? {} : { cliVersion }), ...(cwd === undefined ? {} : { cwd }) },
+            state: { ...withSession(state, event), ...(cliVersion === undefined ? {} : { cliVersion }), ...(cwd === undefined ? {} : { cwd }) },
             progress: [summary(`started: model ${model ?? "default"}${cliVersion === undefined ? "" : `, claude ${cliVersion}`}`)]
           }
         }
@@ -125,7 +134,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
       case "assistant":
         return { state, progress: assistantProgress(event, state.cwd) }
       case "result":
-        return { state: { ...state, result: readResult(event, state.cwd) }, terminal: true }
+        return { state: { ...withSession(state, event), result: readResult(event, state.cwd) }, terminal: true }
       default:
         return { state }
     }
@@ -136,6 +145,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
       provider: "claude",
       cliVersion: state.cliVersion,
       retryDelayMs: state.retryDelayMs,
+      sessionId: state.sessionId,
       fallbackText: joinTexts(exit.stderrTail, state.plain),
       terminal:
         result === undefined

@@ -5,6 +5,7 @@
 import type { Denial } from "../../domain/events.js"
 import type { ErrorKind, LogStream, Permissions, Provider } from "../../domain/job.js"
 import type { RetryHint } from "../../domain/retryPolicy.js"
+import type { SessionPlan, SessionSupport } from "../../domain/session.js"
 
 /** The child's output streams (the `system` stream is aidp's own). */
 export type ChildStream = Extract<LogStream, "stdout" | "stderr">
@@ -15,6 +16,8 @@ export interface ArgvOptions {
   readonly cwd: string
   /** What the agent may do, mapped to the CLI's own flags. */
   readonly permissions: Permissions
+  /** How the run uses the agent's session (resume one, or start one with a chosen id); absent = the CLI's default. */
+  readonly session?: SessionPlan | undefined
 }
 
 /** What one parsed line contributed. `progress`: short one-line messages for the monitor. */
@@ -53,6 +56,8 @@ export interface Succeeded {
   readonly cliVersion?: string
   /** Tool calls the agent was refused (empty: none); the run still succeeded, with a warning. */
   readonly denials: ReadonlyArray<Denial>
+  /** The session id the CLI reported (`init`/`result`). */
+  readonly sessionId?: string
 }
 
 /** A failed execution. `error` is the CLI's own message, one line, at most ~300 chars. */
@@ -65,6 +70,8 @@ export interface Failed {
   readonly cliVersion?: string
   /** A time the CLI named for trying again (reset time, `retry after N s`, claude's `retry_delay_ms`). */
   readonly retryHint?: RetryHint
+  /** The session id the CLI reported (`init`/`result`). */
+  readonly sessionId?: string
 }
 
 /** The judged end of one execution. */
@@ -94,6 +101,10 @@ export interface ProviderAdapter<S> {
    * such jobs when they are queued).
    */
   argv(options: ArgvOptions): string[]
+  /** What the CLI can do with sessions; {@link argv} honours a plan only as far as this allows. */
+  readonly sessions: SessionSupport
+  /** Whether a failed run's error line is the CLI saying the session it was asked to resume does not exist. */
+  sessionGone(error: string): boolean
   /** Parser state before the first line. */
   initial(): S
   /** Folds one output line (without its `\n`) into the state. Unknown or non-JSON lines are ignored. */
