@@ -10,10 +10,12 @@ import type { ProviderLimits } from "../config/env.js"
 import type { Provider } from "../domain/job.js"
 import { decide } from "../domain/decider.js"
 import type { EventOf } from "../domain/events.js"
+import { planSession, type SessionPlan } from "../domain/session.js"
 import { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { appendIn, EventStore, readStreamIn } from "../events/store.js"
 import { loadState } from "../projections/commandHandler.js"
+import { adapterFor } from "./providers/index.js"
 
 /** Who is claiming: written into ExecutionStarted. */
 export interface WorkerIdentity {
@@ -29,6 +31,8 @@ export interface ClaimedJob {
   readonly executionId: string
   readonly attempt: number
   readonly job: EventOf<"JobQueued">["data"]
+  /** How the execution uses the agent's session (resume the last one, or start fresh). */
+  readonly session: SessionPlan
 }
 
 /** What to claim: any runnable job, or only the given one (`aidp execute`). */
@@ -36,8 +40,8 @@ export interface ClaimOptions {
   readonly onlyJobId?: string | undefined
   /** Providers with a limit: no job of theirs is claimed while that many of them run. */
   readonly concurrency?: ProviderLimits
-  /** The provider command line recorded in ExecutionStarted (no prompt). */
-  readonly argvFor: (job: EventOf<"JobQueued">["data"]) => ReadonlyArray<string>
+  /** The provider command line recorded in ExecutionStarted (no prompt), for the execution's session plan. */
+  readonly argvFor: (job: EventOf<"JobQueued">["data"], session: SessionPlan) => ReadonlyArray<string>
 }
 
 /**
@@ -76,13 +80,21 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
           const job = queued.event.data
           const state = await loadState(tx, row.id)
           const executionId = crypto.randomUUID()
+          const session = planSession({
+            provider: job.provider,
+            support: adapterFor(job.provider).sessions,
+            last: state.lastSession,
+            fresh: state.retryFresh,
+            newSessionId: crypto.randomUUID()
+          })
           const decision = decide({
             _tag: "Start",
             executionId,
             workerId: identity.workerId,
             host: identity.host,
             pid: identity.pid,
-            argv: options.argvFor(job)
+            argv: options.argvFor(job, session),
+            session
           }, state)
           if (Result.isFailure(decision)) throw new Error(decision.failure.message)
           await appendIn(tx, channel, store.project, {
@@ -91,7 +103,7 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
             events: decision.success,
             occurredAt: now
           })
-          return { jobId: row.id, executionId, attempt: state.attempts + 1, job }
+          return { jobId: row.id, executionId, attempt: state.attempts + 1, job, session }
         }),
       catch: (cause) =>
         new DatabaseError({ message: `Claiming a job failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })

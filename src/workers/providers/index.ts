@@ -4,6 +4,7 @@
  */
 import type { EventOf } from "../../domain/events.js"
 import { DEFAULT_PERMISSIONS, type Provider } from "../../domain/job.js"
+import type { SessionPlan } from "../../domain/session.js"
 import { claudeAdapter } from "./claude.js"
 import { cursorAdapter } from "./cursor.js"
 import { geminiAdapter } from "./gemini.js"
@@ -31,7 +32,10 @@ export function resolveBin(adapter: ProviderAdapter<unknown>, env: NodeJS.Proces
   return configured === undefined || configured === "" ? adapter.defaultBin : configured
 }
 
-/** The command-line options of a queued job: its model, cwd and permissions (`edit` when its event names none). */
-export function argvOptions(job: EventOf<"JobQueued">["data"]): ArgvOptions {
-  return { model: job.model ?? undefined, cwd: job.cwd, permissions: job.permissions ?? DEFAULT_PERMISSIONS }
+/**
+ * The command-line options of a queued job: its model, cwd and permissions (`edit` when its
+ * event names none), and the execution's session plan (none: the CLI's default).
+ */
+export function argvOptions(job: EventOf<"JobQueued">["data"], session?: SessionPlan): ArgvOptions {
+  return { model: job.model ?? undefined, cwd: job.cwd, permissions: job.permissions ?? DEFAULT_PERMISSIONS, ...(session === undefined ? {} : { session }) }
 }
