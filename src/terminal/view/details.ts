@@ -120,7 +120,7 @@ function executionLines(e: ExecutionSummary, jobId: string, now: Date, width: nu
   const tokens = usage === null ? [] : block(`tokens: ${formatUsage(usage)}`, showCommand(jobId), width, 5, "dim")
   const error = e.error === null ? [] : block(errorText(e.error, e.errorKind), showCommand(jobId), width, 5, e.status === "cancelled" ? "dim" : "error")
   const denied = e.denials.flatMap((denial) => block(`denied: ${denialLabel(denial)}`, showCommand(jobId), width, 5, "error"))
-  return [fitLine(row, width), ...sessionLines(e, jobId, width), ...tokens, ...error, ...denied]
+  return [fitLine(row, width), ...tokens, ...error, ...denied, ...sessionLines(e, jobId, width)]
 }
 
 /** `session 3b0e5f43-… · resumed attempt 1's session` under an execution whose session is known. */
