@@ -3,6 +3,7 @@
  * continues the conversation of the job's last execution or starts a new one, and the prompt
  * that asks a resumed agent to go on. Pure; no I/O.
  */
+import type { Provider } from "./job.js"
 
 /**
  * What a provider CLI can do with sessions (PROVIDERS.md, "Sessions, permissions and
@@ -33,7 +34,7 @@ export type SessionPlan =
 
 /** What {@link planSession} decides from. */
 export interface SessionFacts {
-  readonly provider: string
+  readonly provider: Provider
   readonly support: SessionSupport
   /** The job's last execution's session, null when it had none (or there was none). */
   readonly last: LastSession | null
@@ -84,7 +85,7 @@ export const continuePrompt = (attempt: number): string =>
   ].join(" ") + "\n"
 
 /** The log line of a resumed execution whose session the CLI no longer has; it starts fresh. */
-export const sessionGoneLine = (provider: string, plan: Extract<SessionPlan, { _tag: "Resume" }>): string =>
+export const sessionGoneLine = (provider: Provider, plan: Extract<SessionPlan, { _tag: "Resume" }>): string =>
   `${provider} no longer has attempt ${plan.attempt}'s session ${plan.sessionId}: starting fresh with the original prompt.`
 
 /**

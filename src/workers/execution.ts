@@ -133,15 +133,18 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         Effect.asVoid
       )
 
-    /** One run of the provider in session `session`: the job's prompt, or the continue prompt when resuming. */
-    const run = (session: SessionPlan) => runProvider(adapter, {
+    /**
+     * One run of the provider in session `session` (the job's prompt, or the continue prompt
+     * when resuming) with `timeoutMs` of the job's time limit left.
+     */
+    const run = (session: SessionPlan, timeoutMs: number) => runProvider(adapter, {
       provider: job.provider,
       bin: resolveBin(adapter, env),
       args: adapter.argv(argvOptions(job, session)),
       prompt: session._tag === "Resume" ? continuePrompt(session.attempt) : job.prompt,
       cwd: job.cwd,
       env,
-      timeoutMs: job.timeout_ms,
+      timeoutMs,
       cancel: abort.signal
     }, {
       onStart: (pid) => Effect.sync(() => {
@@ -164,7 +167,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     const runner = Effect.gen(function*() {
       const planned = claimed.session
       if (planned._tag === "Fresh" && planned.notResumed !== undefined) yield* systemLine(planned.notResumed)
-      const first = yield* run(planned)
+      const first = yield* run(planned, job.timeout_ms)
       if (planned._tag !== "Resume" || first.kind !== "failed" || !adapter.sessionGone(first.error)) {
         return { outcome: first, sessionGone: false, session: planned }
       }
@@ -175,7 +178,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       })
       yield* systemLine(sessionGoneLine(job.provider, planned))
       const fresh = freshPlan(adapter.sessions, crypto.randomUUID())
-      const second = yield* run(fresh)
+      // One execution, one time limit: the fresh start gets what the refused resume left.
+      const second = yield* run(fresh, Math.max(1, job.timeout_ms - first.durationMs))
       return { outcome: { ...second, durationMs: first.durationMs + second.durationMs }, sessionGone: true, session: fresh }
     })
 

@@ -3,6 +3,7 @@
  * claude and gemini start a session with a chosen id by `--session-id <uuid>`; claude and
  * cursor-agent continue one by `--resume <id>`. Pure.
  */
+import type { Provider } from "../../domain/job.js"
 import { str, type JsonObject } from "../../domain/json.js"
 import type { SessionPlan, SessionSupport } from "../../domain/session.js"
 
@@ -11,7 +12,7 @@ import type { SessionPlan, SessionSupport } from "../../domain/session.js"
  * none (no plan, or a fresh start in a session the CLI names itself). Throws when the plan
  * asks for what the CLI cannot do (`support`); planSession never makes such a plan.
  */
-export function sessionArgs(provider: string, support: SessionSupport, plan: SessionPlan | undefined): string[] {
+export function sessionArgs(provider: Provider, support: SessionSupport, plan: SessionPlan | undefined): string[] {
   if (plan === undefined) return []
   if (plan._tag === "Resume") {
     if (!support.resume) throw new Error(`${provider} cannot resume a session by its id.`)
