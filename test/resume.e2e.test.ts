@@ -3,7 +3,7 @@
  * CLIs, which report session ids as the real ones do and record how they were called. A retry
  * (by the policy or a person) resumes the last execution's session with a continue prompt;
  * `jobs retry --fresh` never does; a session the CLI no longer has is followed by a fresh
- * start in the same execution; gemini, which cannot resume by id, starts fresh and says why.
+ * start in the same execution.
  */
 import assert from "node:assert/strict"
 import path from "node:path"
@@ -109,17 +109,24 @@ describe("resume instead of restart", () => {
     assert.match(text.stdout, /fresh start: attempt 1's session was gone/)
   })
 
-  test("gemini records its session but starts fresh on a retry, saying why", async () => {
+  test("gemini resumes by the session's UUID (never `latest`); a session it no longer has is followed by a fresh start", async () => {
     const job = await enqueue("gemini")
     await runUntil(job, "failed", { FAKE_AGENT_MODE: "crash" })
     const first = (await showJob(suite.db, job.id)).executions[0]
     assert.equal((await runCli(suite.db, ["jobs", "retry", job.id])).code, 0)
-    const calls = await runUntil(job, "completed", {})
+    let calls = await runUntil(job, "failed", { FAKE_AGENT_MODE: "crash" })
     assert.equal(first.sessionId, after(calls[0], "--session-id"), "gemini reported the session aidp chose")
-    assert.ok(!calls[1]!.argv.includes("--resume"))
-    assert.equal(calls[1]!.stdin, PROMPT)
-    assert.ok((await systemLines(job.id)).includes(
-      `Starting fresh: gemini resumes only its latest session per folder, not one by id, so attempt 1's session ${first.sessionId} is not resumed.`
-    ))
+    assert.equal(after(calls[1], "--resume"), first.sessionId)
+    assert.match(calls[1]!.stdin, /^This is a continuation\./)
+
+    assert.equal((await runCli(suite.db, ["jobs", "retry", job.id])).code, 0)
+    calls = await runUntil(job, "completed", { FAKE_AGENT_RESUME_MODE: "session_gone" })
+    assert.equal(calls.length, 4)
+    assert.equal(after(calls[2], "--resume"), first.sessionId)
+    assert.ok(!calls[3]!.argv.includes("--resume"))
+    assert.equal(calls[3]!.stdin, PROMPT)
+    const shown = await showJob(suite.db, job.id)
+    assert.deepEqual(shown.executions.map((e: any) => [e.resumedAttempt, e.sessionGone]), [[null, false], [1, false], [2, true]])
+    assert.ok((await systemLines(job.id)).includes(`gemini no longer has attempt 2's session ${first.sessionId}: starting fresh with the original prompt.`))
   })
 })

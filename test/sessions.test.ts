@@ -43,11 +43,13 @@ describe("argv per provider and session plan", () => {
     assert.deepEqual(claudeAdapter.argv({ ...OPTIONS, session: { _tag: "Resume", sessionId: ID, attempt: 1 } }), [...base, "--resume", ID])
   })
 
-  it("gemini: --session-id for a chosen id; resuming by id is refused (it resumes only `latest` or an index)", () => {
+  it("gemini: --session-id for a chosen id, --resume with the session's UUID (never `latest`: another job's in a shared folder)", () => {
     assert.deepEqual(geminiAdapter.argv({ ...OPTIONS, session: { _tag: "Fresh", sessionId: NEW } }), [
       "-o", "stream-json", "--approval-mode", "yolo", "--session-id", NEW, "--skip-trust", "-p", ""
     ])
-    assert.throws(() => geminiAdapter.argv({ ...OPTIONS, session: { _tag: "Resume", sessionId: ID, attempt: 1 } }), /gemini cannot resume a session by its id/)
+    assert.deepEqual(geminiAdapter.argv({ ...OPTIONS, session: { _tag: "Resume", sessionId: ID, attempt: 1 } }), [
+      "-o", "stream-json", "--approval-mode", "yolo", "--resume", ID, "--skip-trust", "-p", ""
+    ])
   })
 
   it("cursor: --resume to continue; it names new chats itself, so a fresh plan has no id and no flag", () => {
@@ -62,7 +64,6 @@ describe("argv per provider and session plan", () => {
 
 describe("planSession", () => {
   const facts = (adapter: ProviderAdapter<unknown>, fields: Partial<SessionFacts> = {}): SessionFacts => ({
-    provider: adapter.provider,
     support: adapter.sessions,
     last: { attempt: 1, sessionId: ID },
     fresh: false,
@@ -76,9 +77,10 @@ describe("planSession", () => {
     assert.deepEqual(planSession(facts(cursorAdapter as ProviderAdapter<unknown>, { last: null })), { _tag: "Fresh" })
   })
 
-  it("a retry resumes the last execution's session (claude, cursor)", () => {
-    assert.deepEqual(planSession(facts(claudeAdapter as ProviderAdapter<unknown>)), { _tag: "Resume", sessionId: ID, attempt: 1 })
-    assert.deepEqual(planSession(facts(cursorAdapter as ProviderAdapter<unknown>)), { _tag: "Resume", sessionId: ID, attempt: 1 })
+  it("a retry resumes the last execution's session (every provider)", () => {
+    for (const adapter of [claudeAdapter, geminiAdapter, cursorAdapter] as Array<ProviderAdapter<unknown>>) {
+      assert.deepEqual(planSession(facts(adapter)), { _tag: "Resume", sessionId: ID, attempt: 1 }, adapter.provider)
+    }
   })
 
   it("--fresh never resumes, and says so", () => {
@@ -86,15 +88,6 @@ describe("planSession", () => {
     assert.equal(plan._tag, "Fresh")
     assert.equal(plan._tag === "Fresh" && plan.sessionId, NEW)
     assert.match(plan._tag === "Fresh" ? plan.notResumed ?? "" : "", /^Starting fresh as asked \(--fresh\): attempt 1's session 3b0e5f43-\S+ is not resumed\.$/)
-  })
-
-  it("gemini starts fresh with a sentence saying why", () => {
-    const plan = planSession(facts(geminiAdapter as ProviderAdapter<unknown>))
-    assert.deepEqual(plan, {
-      _tag: "Fresh",
-      sessionId: NEW,
-      notResumed: `Starting fresh: gemini resumes only its latest session per folder, not one by id, so attempt 1's session ${ID} is not resumed.`
-    })
   })
 
   it("the continue prompt says it is a continuation of the original task", () => {
@@ -138,9 +131,12 @@ describe("session ids as the CLIs report them", () => {
     assert.equal(claude.kind === "failed" && claudeAdapter.sessionGone(claude.error), true)
     const cursor = outcomeOf(cursorAdapter, [], exited(1, `Error: Chat not found: ${ID}`))
     assert.equal(cursor.kind === "failed" && cursorAdapter.sessionGone(cursor.error), true)
+    const gemini = outcomeOf(geminiAdapter, [], exited(42, `Error resuming session: Invalid session identifier "${ID}".\n  Searched for sessions in /h/.gemini/tmp/x/chats.\n  Use --list-sessions to see available sessions, then use --resume {number}, --resume {uuid}, or --resume latest.`))
+    assert.equal(gemini.kind === "failed" && geminiAdapter.sessionGone(gemini.error), true, JSON.stringify(gemini))
+    assert.equal(geminiAdapter.sessionGone("Error resuming session: No previous sessions found for this project."), true)
     const other = outcomeOf(claudeAdapter, [], exited(1, "Invalid API key · Please run /login"))
     assert.equal(other.kind === "failed" && claudeAdapter.sessionGone(other.error), false)
-    assert.equal(geminiAdapter.sessionGone(`No conversation found with session ID: ${ID}`), false)
+    assert.equal(geminiAdapter.sessionGone("Request had invalid authentication credentials."), false)
   })
 })
 

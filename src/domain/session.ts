@@ -6,14 +6,13 @@
 import type { Provider } from "./job.js"
 
 /**
- * What a provider CLI can do with sessions (PROVIDERS.md, "Sessions, permissions and
- * budgets"): `choose`, start a session with an id aidp picks (claude and gemini
- * `--session-id <uuid>`); `resume`, continue a session by its id (claude and cursor
- * `--resume <id>`; gemini's `--resume` takes only `latest` or an index, so not by id).
+ * What a provider CLI can do with sessions besides resuming one by its id, which all three
+ * do with `--resume <id>` (PROVIDERS.md, "Sessions, permissions and budgets"; gemini: its
+ * session-management docs and SessionSelector.findSession, which looks the UUID up first):
+ * `choose`, start a session with an id aidp picks (claude and gemini `--session-id <uuid>`).
  */
 export interface SessionSupport {
   readonly choose: boolean
-  readonly resume: boolean
 }
 
 /** The session of the job's last execution: its attempt and the agent's session id. */
@@ -34,7 +33,6 @@ export type SessionPlan =
 
 /** What {@link planSession} decides from. */
 export interface SessionFacts {
-  readonly provider: Provider
   readonly support: SessionSupport
   /** The job's last execution's session, null when it had none (or there was none). */
   readonly last: LastSession | null
@@ -53,21 +51,14 @@ export const freshPlan = (support: SessionSupport, newSessionId: string, notResu
 
 /**
  * The session plan of the next execution: resume the last execution's session when it has
- * one, the CLI resumes by id and no fresh start was asked for; else start fresh (with a
- * reason when a session was there to resume).
+ * one and no fresh start was asked for; else start fresh (saying why when a session was
+ * there to resume).
  */
 export const planSession = (facts: SessionFacts): SessionPlan => {
   const { last, support } = facts
   if (last === null) return freshPlan(support, facts.newSessionId)
   if (facts.fresh) {
     return freshPlan(support, facts.newSessionId, `Starting fresh as asked (--fresh): attempt ${last.attempt}'s session ${last.sessionId} is not resumed.`)
-  }
-  if (!support.resume) {
-    return freshPlan(
-      support,
-      facts.newSessionId,
-      `Starting fresh: ${facts.provider} resumes only its latest session per folder, not one by id, so attempt ${last.attempt}'s session ${last.sessionId} is not resumed.`
-    )
   }
   return { _tag: "Resume", sessionId: last.sessionId, attempt: last.attempt }
 }

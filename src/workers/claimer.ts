@@ -81,7 +81,6 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
           const state = await loadState(tx, row.id)
           const executionId = crypto.randomUUID()
           const session = planSession({
-            provider: job.provider,
             support: adapterFor(job.provider).sessions,
             last: state.lastSession,
             fresh: state.retryFresh,

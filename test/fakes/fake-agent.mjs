@@ -13,12 +13,14 @@
 //                        plus the modifier leave_child (a grandchild that sleeps forever).
 //   FAKE_AGENT_RESUME_MODE  the scenarios of a run given `--resume <id>` (default: FAKE_AGENT_MODE),
 //                        plus session_gone: the CLI does not have that session and says so on
-//                        stderr, exit 1 — claude `No conversation found with session ID: <id>`
-//                        (PROVIDERS.md), cursor-agent `Error: Chat not found: <id>` (assumed, see
+//                        stderr — claude `No conversation found with session ID: <id>`, exit 1
+//                        (PROVIDERS.md); gemini `Error resuming session: Invalid session
+//                        identifier "<id>". ...`, exit 42 (gemini-cli's source); cursor-agent
+//                        `Error: Chat not found: <id>`, exit 1 (assumed, see
 //                        src/workers/providers/session.ts).
 // Sessions (PROVIDERS.md): every run has a session id, reported as the real CLIs do (claude and
 // cursor in init, result and other lines; gemini in init): the one given by `--session-id`
-// (claude, gemini) or `--resume` (claude, cursor), else a new random UUID.
+// (claude, gemini) or `--resume`, else a new random UUID.
 //   FAKE_AGENT_RECORD    file to append one JSON line {flavor, argv, cwd, envKeys, stdin, prompt,
 //                        pid, grandchildPid} to, after stdin was read to EOF.
 //   FAKE_AGENT_WRITE     file (relative to cwd) the success scenario writes, as an edit tool would;
@@ -356,6 +358,13 @@ const FAILURES = {
   }
 }
 
+/** Each CLI's answer to `--resume` with a session it does not have (see FAKE_AGENT_RESUME_MODE). */
+const SESSION_GONE = {
+  claude: () => failWith(`No conversation found with session ID: ${resuming}\n`, 1),
+  gemini: () => failWith(`Error resuming session: Invalid session identifier "${resuming}".\n  Searched for sessions in ${env.HOME ?? "~"}/.gemini/tmp/0f3a/chats.\n  Use --list-sessions to see available sessions, then use --resume {number}, --resume {uuid}, or --resume latest.\n`, 42),
+  "cursor-agent": () => failWith(`Error: Chat not found: ${resuming}\n`, 1)
+}
+
 /** What each real CLI prints for `--version` (the versions PROVIDERS.md was observed with). */
 const VERSIONS = { claude: "2.1.332 (Claude Code)", gemini: "0.61.0", "cursor-agent": "2025.11.25-8d7f2ab" }
 
@@ -382,7 +391,7 @@ async function main() {
     case "quota":
       return FAILURES[scenario][flavor](prompt)
     case "session_gone":
-      return failWith(flavor === "cursor-agent" ? `Error: Chat not found: ${resuming}\n` : `No conversation found with session ID: ${resuming}\n`, 1)
+      return SESSION_GONE[flavor]()
     case "crash":
       await out(initLine())
       await err(STACK)

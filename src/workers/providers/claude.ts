@@ -66,7 +66,7 @@ const PERMISSION_MODE: { readonly [P in Permissions]: string } = {
 }
 
 /** Claude's session flags: `--session-id <uuid>` starts one with aidp's id, `--resume <id>` continues one. */
-const claudeSessions = { choose: true, resume: true }
+const claudeSessions = { choose: true }
 
 /** The `result` event reduced to what the outcome needs. */
 function readResult(event: JsonObject, cwd: string | undefined): ClaudeResult {

@@ -40,7 +40,7 @@ function assistantProgress(event: JsonObject): string[] {
 }
 
 /** Cursor's session flags: `--resume <chatId>` continues a chat; it names new chats itself. */
-const cursorSessions = { choose: false, resume: true }
+const cursorSessions = { choose: false }
 
 /** `--force` at level `full`, nothing at `edit`; throws at `plan` (see {@link cursorAdapter}). */
 function forceFlag(permissions: Permissions): string[] {

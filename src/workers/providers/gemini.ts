@@ -11,7 +11,7 @@ import { classifyHttpStatus } from "../classify.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
 import { obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, denial, summary, toolProgress } from "./parse.js"
-import { sessionArgs, withSession } from "./session.js"
+import { GEMINI_SESSION_GONE, sessionArgs, withSession } from "./session.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Parser state. `pending` is assistant text not yet reported as progress. */
@@ -72,10 +72,10 @@ export function settleToolCall(state: GeminiState, event: JsonObject): GeminiSta
 
 /**
  * Gemini's session flags: `--session-id <uuid>` starts one with aidp's id; `-r/--resume`
- * takes only `latest` or an index from `--list-sessions` (sessions per project folder, so
- * `latest` may be another job's), so aidp never resumes gemini and never asks if it is gone.
+ * takes `latest`, an index from `--list-sessions` or a session's UUID. aidp resumes by UUID
+ * only: `latest` may be another job's session when jobs share a folder.
  */
-const geminiSessions = { choose: true, resume: false }
+const geminiSessions = { choose: true }
 
 /** Reports assistant text gathered since the last progress message, if any. */
 function flushPending(state: GeminiState): { state: GeminiState; progress: string[] } {
@@ -144,7 +144,7 @@ export const geminiAdapter: ProviderAdapter<GeminiState> = {
     ""
   ],
   sessions: geminiSessions,
-  sessionGone: () => false,
+  sessionGone: (error) => GEMINI_SESSION_GONE.test(error),
   initial: () => ({ answer: "", pending: "", lastError: "", plain: "", calls: {}, denials: [] }),
   onLine(state, line, stream) {
     if (stream === "stderr") return { state }

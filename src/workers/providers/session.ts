@@ -1,7 +1,7 @@
 /**
  * The session flags the CLIs share (PROVIDERS.md, "Sessions, permissions and budgets"):
- * claude and gemini start a session with a chosen id by `--session-id <uuid>`; claude and
- * cursor-agent continue one by `--resume <id>`. Pure.
+ * claude and gemini start a session with a chosen id by `--session-id <uuid>`; all three
+ * continue one by `--resume <id>`. Pure.
  */
 import type { Provider } from "../../domain/job.js"
 import { str, type JsonObject } from "../../domain/json.js"
@@ -14,10 +14,7 @@ import type { SessionPlan, SessionSupport } from "../../domain/session.js"
  */
 export function sessionArgs(provider: Provider, support: SessionSupport, plan: SessionPlan | undefined): string[] {
   if (plan === undefined) return []
-  if (plan._tag === "Resume") {
-    if (!support.resume) throw new Error(`${provider} cannot resume a session by its id.`)
-    return ["--resume", plan.sessionId]
-  }
+  if (plan._tag === "Resume") return ["--resume", plan.sessionId]
   if (plan.sessionId === undefined) return []
   if (!support.choose) throw new Error(`${provider} cannot start a session with a chosen id.`)
   return ["--session-id", plan.sessionId]
@@ -28,6 +25,13 @@ export function sessionArgs(provider: Provider, support: SessionSupport, plan: S
  * conversation found with session ID: <id>`, exit 1.
  */
 export const CLAUDE_SESSION_GONE = /No conversation found with session ID/i
+
+/**
+ * gemini's answer to `--resume` with a session it does not have (gemini-cli's
+ * SessionSelector and resolveSessionId): `Error resuming session: Invalid session identifier
+ * "<id>". ...` or `... No previous sessions found for this project.` on stderr, exit 42.
+ */
+export const GEMINI_SESSION_GONE = /Error resuming session|Invalid session identifier|No previous sessions found/i
 
 /**
  * cursor-agent's answer to `--resume` with a chat it does not have. Not documented nor
