@@ -139,7 +139,7 @@ const logs = (argv: ReadonlyArray<string>) => {
 
 const RETRY_HELP: CommandHelp = {
   usage: "aidp jobs retry JOB [--fresh]",
-  about: `Queues a failed or cancelled job again; a worker starts its next attempt (aidp worker, or the aidp execute that runs it). The next attempt resumes the agent's session of the last one (claude, cursor) with a prompt to continue the task, unless --fresh. ${JOB_REF}`,
+  about: `Queues a failed or cancelled job again; a worker starts its next attempt (aidp worker, or the aidp execute that runs it). The next attempt resumes the agent's session of the last one (--resume) with a prompt to continue the task, unless --fresh. ${JOB_REF}`,
   options: [["--fresh", "start over with the job's prompt instead of resuming the last attempt's session"]]
 }
 
