@@ -482,7 +482,7 @@ describe("retry policy", () => {
       assert.equal(retried(kind), true, kind)
       assert.equal(retried(kind, { spentAttempts: 3 }), false, kind)
     }
-    for (const kind of ["auth", "quota", "timeout", "not_installed", "bad_output", "crashed", "cancelled", "unknown"] as const) assert.equal(retried(kind), false, kind)
+    for (const kind of ["auth", "quota", "timeout", "budget", "not_installed", "bad_output", "crashed", "cancelled", "unknown"] as const) assert.equal(retried(kind), false, kind)
     assert.equal(retried("timeout", { retryTimeouts: true }), true)
     const reset = { _tag: "Reset", hour: 16, minute: 0, timeZone: "Europe/Berlin", said: "claude: resets 4pm (Europe/Berlin)" } as const
     assert.equal(retried("quota", { hint: reset }), true)

@@ -22,11 +22,11 @@ const JOB = "123456"
  * must say: its usage and every option it takes.
  */
 const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly args?: ReadonlyArray<string>; readonly says: ReadonlyArray<string> }> = [
-  { words: ["execute"], says: ["aidp execute next", "aidp execute STEP", "aidp execute --list", "--provider P", "--model M", "--retry-timeouts", "--detach", "--json", "00_PRD"] },
+  { words: ["execute"], says: ["aidp execute next", "aidp execute STEP", "aidp execute --list", "--provider P", "--model M", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--detach", "--json", "00_PRD"] },
   { words: ["execute"], args: ["next"], says: ["aidp execute next", "--provider P", "--model M", "--detach", "--list", "--json"] },
   { words: ["execute"], args: ["02_ARCHITECTURE", "--provider", "gemini"], says: ["aidp execute STEP", "--provider P"] },
   { words: ["execute"], args: ["--list"], says: ["aidp execute --list", "--list", "--json"] },
-  { words: ["jobs"], says: ["aidp jobs [COMMAND]", "list", "show", "logs", "retry", "cancel", "enqueue", "replay", "q quit"] },
+  { words: ["jobs"], says: ["aidp jobs [COMMAND]", "list", "show", "logs", "retry", "cancel", "enqueue", "replay", "prune", "q quit"] },
   { words: ["jobs", "list"], args: ["--limit", "5"], says: ["aidp jobs list", "--status S", "--provider P", "--limit N", "default 50", "--json"] },
   { words: ["jobs", "show"], args: [JOB], says: ["aidp jobs show JOB", "--json"] },
   { words: ["jobs", "logs"], args: [JOB], says: ["aidp jobs logs JOB", "--follow"] },
@@ -35,9 +35,10 @@ const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly 
   {
     words: ["jobs", "enqueue"],
     args: ["--provider", "claude", "--prompt", "hello"],
-    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--json"]
+    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--json"]
   },
-  { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--since T", "--until T", "--stats", "--rebuild", "--json"] },
+  { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--full", "--events", "--since T", "--until T", "--stats", "--by KEY", "--rebuild", "--json"] },
+  { words: ["jobs", "prune"], args: ["--older-than", "90d"], says: ["aidp jobs prune", "--older-than T", "--output-only", "--dry-run", "--json", "AIDP_RETENTION"] },
   { words: ["worker"], args: ["--count", "2"], says: ["aidp worker", "--count N", "QUE_WORKER_COUNT"] },
   { words: ["db"], says: ["aidp db migrate", "aidp db status", "aidp db stop"] },
   { words: ["db", "migrate"], says: ["aidp db migrate", "--json"] },

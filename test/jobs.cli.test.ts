@@ -176,6 +176,10 @@ describe("aidp jobs", () => {
       { name: "replay --rebuild with a JOB", args: ["jobs", "replay", unknownId, "--rebuild"], code: 2, says: ["--rebuild"] },
       { name: "replay --since a span too long for a date", args: ["jobs", "replay", "--since", "99999999999d"], code: 2, says: ["--since 99999999999d", "shorter span"] },
       { name: "replay --since a negative span", args: ["jobs", "replay", "--since", "-5m"], code: 2, says: ["--since -5m is not a span", "positive"] },
+      { name: "replay --full without JOB", args: ["jobs", "replay", "--full"], code: 2, says: ["--full", "JOB"] },
+      { name: "replay --stats with --events", args: ["jobs", "replay", "--stats", "--events"], code: 2, says: ["--stats", "--events"] },
+      { name: "replay --by without --stats", args: ["jobs", "replay", "--by", "step"], code: 2, says: ["--by", "--stats"] },
+      { name: "replay --stats --by an unknown key", args: ["jobs", "replay", "--stats", "--by", "model"], code: 2, says: ["--by must be one of provider, step, project, day"] },
       { name: "replay with --since after --until", args: ["jobs", "replay", "--since", "2030-01-01", "--until", "2020-01-01"], code: 2, says: ["--since", "--until"] },
       { name: "an empty --model", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--model", ""], code: 2, says: ["--model"] },
       { name: "execute with an empty --model", args: ["execute", "next", "--model", " "], code: 2, says: ["--model"] },
@@ -202,14 +206,32 @@ describe("aidp jobs", () => {
     assert.equal(lines.length, await eventCount(db))
     assert.match(lines[0]!, new RegExp(`${ids.claude.slice(0, 8)}\\s+v1\\s+JobQueued`))
 
-    const events = await runJson<Array<any>>(db, ["jobs", "replay", ids.claude, "--json"])
+    const events = await runJson<Array<any>>(db, ["jobs", "replay", ids.claude, "--events", "--json"])
     assert.deepEqual(events.map((e) => e.type).filter((type) => type !== "ExecutionOutput" && type !== "ExecutionProgress"), ["JobQueued", "ExecutionStarted", "ExecutionSucceeded"])
     assert.deepEqual(events.map((e) => e.version), events.map((_, i) => i + 1))
 
+    const story = await runCli(db, ["jobs", "replay", ids.claude.slice(0, 8)])
+    assert.equal(story.code, 0, story.stderr)
+    assert.match(story.stdout, new RegExp(`^Job ${ids.claude} \\(claude\\)`))
+    assert.match(story.stdout, /^\+0\.0s\s+queued: claude, project /m)
+    assert.match(story.stdout, /^\+\S+\s+attempt 1 started on worker \S+ \(host \S+\), after \S+ in the queue$/m)
+    assert.match(story.stdout, /^\+\S+\s+attempt 1 succeeded after \S+ — \d+ tool calls?, \d+ messages?/m)
+    assert.match(story.stdout, /^In all: completed after 1 execution; /m)
+    const storyJson = await runJson<any>(db, ["jobs", "replay", ids.claude, "--json"])
+    assert.deepEqual(storyJson.entries.map((e: any) => e.kind), ["queued", "started", "ended"])
+    const full = await runJson<any>(db, ["jobs", "replay", ids.claude, "--full", "--json"])
+    assert.ok(full.entries.some((e: any) => e.kind === "activity" && e.entry.kind === "result"), JSON.stringify(full.entries))
     const stats = await runJson(db, ["jobs", "replay", "--stats", "--json"])
     assert.equal(stats.events, await eventCount(db))
-    assert.equal(stats.jobs, 3)
+    assert.equal(stats.overall.jobs, 3)
     assert.deepEqual(stats.jobsByStatus, { completed: 1, cancelled: 2 })
+    const byProvider = await runJson(db, ["jobs", "replay", "--stats", "--by", "Provider", "--json"])
+    assert.equal(byProvider.by, "provider")
+    assert.deepEqual(byProvider.groups.map((g: any) => g.key).sort(), Object.keys(ids).sort())
+    const statsText = await runCli(db, ["jobs", "replay", "--stats", "--by", "project"])
+    assert.equal(statsText.code, 0, statsText.stderr)
+    assert.match(statsText.stdout, /^by project\s+jobs\s+1st try/m)
+    assert.match(statsText.stdout, /^all jobs\s+3\s/m)
 
     const rebuilt = await runJson(db, ["jobs", "replay", "--rebuild", "--json"])
     assert.equal(rebuilt.events, await eventCount(db))

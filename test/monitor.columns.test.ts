@@ -7,11 +7,12 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { NO_USAGE } from "../src/domain/usage.js"
 import type { ExecutionRecord, JobRecord } from "../src/projections/queries.js"
+import { projectName } from "../src/domain/job.js"
 import { jobDetailsJson } from "../src/terminal/json.js"
 import { renderJobList } from "../src/terminal/plain.js"
 import { usageTotals } from "../src/terminal/totals.js"
 import { detailsContent } from "../src/terminal/view/details.js"
-import { countOf, errorText, formatClock, formatCost, formatUsage, projectName } from "../src/terminal/view/format.js"
+import { countOf, errorText, formatClock, formatCost, formatUsage } from "../src/terminal/view/format.js"
 import { elideMiddle, errorCell } from "../src/terminal/view/table.js"
 import { displayWidth, lineText } from "../src/terminal/view/text.js"
 import { ago, details, execution, job, NOW } from "./support/monitor-fixtures.js"
@@ -174,6 +175,8 @@ describe("jobs show --json: usage and cost", () => {
     metadata: {},
     version: 9,
     permissions: "edit",
+    maxCostUsd: null,
+    maxTurns: null,
     ...fields
   })
   const executionRecord = (attempt: number, fields: Partial<ExecutionRecord>): ExecutionRecord => ({

@@ -59,7 +59,7 @@ describe("argv per provider and level", () => {
     assert.equal(event.type, "JobQueued")
     if (event.type !== "JobQueued") return
     assert.equal(event.data.permissions, undefined)
-    assert.deepEqual(argvOptions(event.data), { model: undefined, cwd: "/w", permissions: "edit" })
+    assert.deepEqual(argvOptions(event.data), { model: undefined, cwd: "/w", permissions: "edit", budget: { maxCostUsd: undefined, maxTurns: undefined } })
   })
 
   it("an unknown level in an event is refused by the schema", () => {

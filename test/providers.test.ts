@@ -165,9 +165,11 @@ describe("claude adapter", () => {
     assertFailed(replay(claudeAdapter, empty, exited(0)).outcome, "bad_output", /empty result/)
   })
 
-  it("reports error subtypes", () => {
+  it("reports error subtypes: a limit it was given is budget (test/budgets.test.ts), others by name", () => {
     const maxTurns = `${CLAUDE_INIT}\n{"type":"result","subtype":"error_max_turns","is_error":true,"num_turns":5,"session_id":"s1"}`
-    assertFailed(replay(claudeAdapter, maxTurns, exited(1)).outcome, "unknown", "claude stopped: error_max_turns")
+    assertFailed(replay(claudeAdapter, maxTurns, exited(1)).outcome, "budget", "claude stopped after 5 turns.")
+    const during = `${CLAUDE_INIT}\n{"type":"result","subtype":"error_during_execution","is_error":true,"num_turns":5,"session_id":"s1"}`
+    assertFailed(replay(claudeAdapter, during, exited(1)).outcome, "unknown", "claude stopped: error_during_execution")
   })
 
   it("without a result: bad_output on exit 0, crashed on a signal, stderr message otherwise", () => {

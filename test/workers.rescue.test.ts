@@ -214,6 +214,28 @@ test("a worker cut off from the database stops its provider before the job can r
   }
 })
 
+test("a claim whose commit reply is lost still runs once: the worker finds its execution open and runs it, nothing abandoned", { timeout: TEST_MS }, async (t) => {
+  const record = join(dir, "lost-commit-reply.jsonl")
+  records.push(record)
+  const proxy = await startDbProxy()
+  try {
+    const id = await enqueue("lost commit reply")
+    const lost = proxy.loseCommitReply("ExecutionStarted")
+    const w = worker(t, { AIDP_DATABASE_URL: proxy.url, FAKE_AGENT_MODE: "success", FAKE_AGENT_RECORD: record })
+    await lost
+    await waitFor("the job to complete", async () => (await job(id)).status === "completed", RERUN_MS)
+    const rows = await executions(id)
+    assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "succeeded"]])
+    assert.equal(readRecords(record).length, 1, "the provider ran once")
+    w.child.kill("SIGTERM")
+    const result = await w.result
+    assert.equal(result.code, 0, result.stderr.slice(-1500))
+    assert.match(result.stderr, /a claim whose commit went unanswered did commit: running it/)
+  } finally {
+    await proxy.close()
+  }
+})
+
 test("a worker paused past its lease stops its provider when it resumes; the job runs to completion once", { timeout: TEST_MS }, async (t) => {
   const record = join(dir, "paused.jsonl")
   records.push(record)

@@ -6,7 +6,7 @@
 import { stat } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
-import { PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
+import { type Budget, PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
 import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
@@ -20,15 +20,15 @@ import { type App, withApp } from "./app.js"
 import { outputColumns, sendAfter, textSink } from "./logs.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
-    "aidp execute next [--provider P] [--model M] [--permissions L] [--retry-timeouts] [--detach] [--json]",
-    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
@@ -39,6 +39,7 @@ Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).`,
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
     PERMISSIONS_HELP,
+    ...BUDGET_HELP,
     ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
     ["--detach", "only queue the job and print its id; aidp worker runs it"],
     ["--list", "list the steps with the status of their latest job instead"],
@@ -99,7 +100,7 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
  * cannot both enqueue it. Returns the new job's id and, when the step's latest job had
  * completed, that job (the step runs again). Throws UserError naming a queued or running job.
  */
-const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions, retryTimeouts: boolean) => {
+const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions, retryTimeouts: boolean, budget: Budget) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -124,7 +125,8 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider
       timeoutMs: JOB_DEFAULTS.timeoutMs,
       metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
       permissions,
-      retryTimeouts
+      retryTimeouts,
+      budget
     })
     return { id, rerunOf }
   } finally {
@@ -235,6 +237,8 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     provider: { type: "string", default: "claude" },
     model: { type: "string" },
     permissions: { type: "string" },
+    maxCost: { type: "string" },
+    maxTurns: { type: "number" },
     retryTimeouts: { type: "boolean", default: false },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
@@ -242,6 +246,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
   const model = textFlag("model", cli.flags.model)
   const permissionsFlag = oneOf("permissions", cli.flags.permissions, PERMISSIONS)
+  const budget = jobBudget(provider, cli.flags.maxCost, cli.flags.maxTurns)
   if (cli.flags.list) noMoreArgs(cli.input, 0, USAGE)
   else {
     if (cli.input.length === 0) throw new UsageError(`Say which step to run: next, or one of ${STEPS.map((s) => s.name).join(", ")}. Usage: ${USAGE}`)
@@ -257,7 +262,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions, cli.flags.retryTimeouts)
+    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions, cli.flags.retryTimeouts, budget)
     if (rerunOf && !cli.flags.json) {
       process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.
 `)

@@ -7,12 +7,12 @@ import path from "node:path"
 import { Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
 import type { RecordedEvent } from "../domain/events.js"
-import { type Permissions, permissionsRefusal, type Provider } from "../domain/job.js"
+import { type Budget, budgetRefusal, type Permissions, permissionsRefusal, type Provider } from "../domain/job.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import { OUTAGE_RETRY_MS } from "../workers/outage.js"
 import type { App } from "./app.js"
 import { UsageError } from "./errors.js"
-import type { OptionHelp } from "./parse.js"
+import { intFlag, type OptionHelp } from "./parse.js"
 
 /**
  * A project folder as jobs store it: absolute, symbolic links resolved (as `aidp execute`
@@ -57,4 +57,32 @@ export const jobPermissions = (provider: Provider, flag: Permissions | undefined
   const refusal = permissionsRefusal(provider, permissions, flag === undefined ? `AIDP_PERMISSIONS=${fallback}` : undefined)
   if (refusal !== undefined) throw new UsageError(refusal)
   return permissions
+}
+
+/** The help lines of `--max-cost USD` and `--max-turns N` (jobs enqueue, execute). */
+export const BUDGET_HELP: ReadonlyArray<OptionHelp> = [
+  ["--max-cost USD", "stop an attempt once it has spent USD dollars, e.g. 0.50 (claude only, as its --max-budget-usd); default: no limit"],
+  ["--max-turns N", "stop an attempt after N agent turns, 1 to 10000 (claude only, as its --max-turns); default: no limit"]
+]
+
+/** The most `--max-cost` takes, US dollars: a typo's guard, not a policy. */
+const MAX_COST_USD = 100_000
+
+/**
+ * A new job's budget from `--max-cost` (text: decimal dollars, up to 4 decimals) and
+ * `--max-turns`. Throws UsageError (exit 2, nothing enqueued) for a value that is not a
+ * positive amount or count, or when `provider` cannot be held to a limit (budgetRefusal).
+ */
+export const jobBudget = (provider: Provider, maxCost: string | undefined, maxTurns: number | undefined): Budget => {
+  let maxCostUsd: number | undefined
+  if (maxCost !== undefined) {
+    maxCostUsd = Number(maxCost.trim())
+    if (!/^(?:\d+(?:\.\d{1,4})?|\.\d{1,4})$/.test(maxCost.trim()) || !(maxCostUsd > 0) || maxCostUsd > MAX_COST_USD) {
+      throw new UsageError(`--max-cost must be an amount of US dollars above 0 and up to ${MAX_COST_USD}, with at most 4 decimals (e.g. --max-cost 0.50); got ${JSON.stringify(maxCost)}.`)
+    }
+  }
+  const budget: Budget = { maxCostUsd, maxTurns: intFlag("max-turns", maxTurns, 1, 10_000) }
+  const refusal = budgetRefusal(provider, budget)
+  if (refusal !== undefined) throw new UsageError(refusal)
+  return budget
 }

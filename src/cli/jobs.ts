@@ -1,6 +1,6 @@
 /**
  * `aidp jobs` and its subcommands (DESIGN.md, Command line): the monitor, list, show,
- * logs, retry, cancel, enqueue; `replay` lives in replay.ts.
+ * logs, retry, cancel, enqueue; `replay` lives in replay.ts, `prune` in prune.ts.
  */
 import { readFile, stat } from "node:fs/promises"
 import { PERMISSIONS, PROVIDERS, JOB_STATUSES } from "../domain/job.js"
@@ -12,10 +12,11 @@ import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
-import { JOB_DEFAULTS, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
+import { runPrune } from "./prune.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
 
@@ -33,7 +34,8 @@ const HELP: CommandHelp = {
   retry     queue a failed or cancelled job again
   cancel    cancel a queued or running job
   enqueue   queue a job with your own prompt
-  replay    the event log: history, statistics, rebuild
+  replay    the event log: a job's story, statistics, rebuild
+  prune     remove finished jobs (or their output) older than a time
 
 Run "aidp jobs COMMAND --help" for a command's options. ${JOB_REF}`
 }
@@ -185,6 +187,7 @@ const ENQUEUE_HELP: CommandHelp = {
     ["--max-attempts N", `attempts before the job fails for good, 1 to 100 (default ${JOB_DEFAULTS.maxAttempts})`],
     ["--timeout SECONDS", `one attempt's time limit (default ${JOB_DEFAULTS.timeoutMs / 1000}, i.e. ${JOB_DEFAULTS.timeoutMs / 60_000} min)`],
     PERMISSIONS_HELP,
+    ...BUDGET_HELP,
     ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
     ["--json", "print the new job as JSON instead of its id"]
   ]
@@ -201,6 +204,8 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
     maxAttempts: { type: "number", default: JOB_DEFAULTS.maxAttempts },
     timeout: { type: "number", default: JOB_DEFAULTS.timeoutMs / 1000 },
     permissions: { type: "string" },
+    maxCost: { type: "string" },
+    maxTurns: { type: "number" },
     retryTimeouts: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -220,6 +225,7 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
   const timeoutS = intFlag("timeout", cli.flags.timeout, 1, 7 * 24 * 3600)!
   const model = textFlag("model", cli.flags.model)
   const permissionsFlag = oneOf("permissions", cli.flags.permissions, PERMISSIONS)
+  const budget = jobBudget(provider, cli.flags.maxCost, cli.flags.maxTurns)
   return withApp("quiet", async (app) => {
     const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
     const id = crypto.randomUUID()
@@ -235,7 +241,8 @@ const enqueue = async (argv: ReadonlyArray<string>) => {
       timeoutMs: timeoutS * 1000,
       metadata: {},
       permissions,
-      retryTimeouts: cli.flags.retryTimeouts
+      retryTimeouts: cli.flags.retryTimeouts,
+      budget
     })
     const details = await loadDetails(app.db.sql, id)
     if (cli.flags.json) printJson(jobJson(details!.job))
@@ -280,7 +287,8 @@ const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<numbe
   retry,
   cancel,
   enqueue,
-  replay: runReplay
+  replay: runReplay,
+  prune: runPrune
 }
 
 /** `aidp jobs ...`: dispatches to a subcommand; no subcommand opens the monitor. Returns the exit code. */

@@ -13,14 +13,17 @@ const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, an
 
 Usage
   aidp execute next [--provider P] [--model M] [--permissions L] [--retry-timeouts]
-                    [--detach] [--json]   run the next workflow step here
+                    [--max-cost USD] [--max-turns N] [--detach] [--json]
+                                     run the next workflow step here
   aidp execute STEP [...same]        aidp execute --list             steps with their status
   aidp jobs                          live monitor (a plain table when not a terminal)
   aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]
   aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow] [--raw | --json]
   aidp jobs retry JOB                aidp jobs cancel JOB
   aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]
-  aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]
+  aidp jobs replay [JOB [--full]] [--events] [--since T] [--until T] [--stats [--by KEY]]
+                   [--rebuild] [--json]
+  aidp jobs prune --older-than T [--output-only] [--dry-run] [--json]
   aidp worker [--count N]            workers until SIGINT/SIGTERM
   aidp db migrate | status | stop    aidp doctor
   aidp --version                     aidp help [COMMAND]

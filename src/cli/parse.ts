@@ -3,6 +3,7 @@
  * the subcommand's help and nothing else; unknown flags are refused (exit 2).
  */
 import meow, { type AnyFlags, type Result } from "meow"
+import { spanMs } from "../domain/span.js"
 import { wrap } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"
 import { HelpRequested, wantsHelp } from "./helpRequest.js"
@@ -189,8 +190,6 @@ export const noMoreArgs = (input: ReadonlyArray<string>, expected: number, usage
   if (input.length > expected) throw new UsageError(`Unexpected argument ${JSON.stringify(input[expected])}. Usage: ${line}`)
 }
 
-const RELATIVE = /^(\d+)(s|m|h|d|w)$/
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 /** The times a time flag may name, ms since the epoch: the years 1 to 9999 (PostgreSQL and ISO 8601 both read them). */
 const EARLIEST_TIME = Date.parse("0001-01-01T00:00:00Z")
 const LATEST_TIME = Date.parse("9999-12-31T23:59:59.999Z")
@@ -204,9 +203,9 @@ export const timeFlag = (name: string, value: string | undefined, now: Date): Da
   if (/^-\d+[a-z]$/.test(value.trim())) {
     throw new UsageError(`--${name} ${value.trim()} is not a span: a span ago is a positive number and a unit, e.g. --${name} ${value.trim().slice(1)}.`)
   }
-  const relative = RELATIVE.exec(value.trim())
-  const date = relative ? new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!]!) : new Date(value)
-  if (relative && !(date.getTime() >= EARLIEST_TIME)) {
+  const relative = spanMs(value)
+  const date = relative !== null ? new Date(now.getTime() - relative) : new Date(value)
+  if (relative !== null && !(date.getTime() >= EARLIEST_TIME)) {
     throw new UsageError(`--${name} ${value.trim()} reaches back before the year 1; write a shorter span (30m, 2h, 7d) or an ISO 8601 time.`)
   }
   if (Number.isNaN(date.getTime())) {

@@ -1,30 +1,40 @@
 /**
- * `aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]`: the
- * history as recorded in the event log. Lists events, summarises them (--stats), or
- * rebuilds the read models from the log and reports whether they matched (--rebuild).
+ * `aidp jobs replay [JOB] [--full] [--events] [--since T] [--until T] [--stats [--by KEY]]
+ * [--rebuild] [--json]`: the history as recorded in the event log. Tells one job's story
+ * (JOB), lists events (no JOB, or --events), summarises them (--stats), or rebuilds the read
+ * models from the log and reports whether they matched (--rebuild).
  */
 import type { RecordedEvent } from "../domain/events.js"
 import { readAllIn } from "../events/store.js"
-import { statsAccumulator, type HistoryStats } from "../projections/history.js"
+import { GROUP_KEYS, type GroupKey, statsAccumulator } from "../projections/history.js"
 import { rebuildReadModels } from "../projections/rebuild.js"
+import { storyAccumulator } from "../projections/story.js"
 import { printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
+import { renderStats } from "../terminal/stats.js"
+import { renderStory } from "../terminal/story.js"
 import { countOf, formatDuration, formatTime, shortId } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
 import { withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { resolveJobRef } from "./jobRef.js"
-import { type CommandHelp, noMoreArgs, parseArgs, timeFlag } from "./parse.js"
+import { outputColumns } from "./logs.js"
+import { type CommandHelp, noMoreArgs, oneOf, parseArgs, timeFlag } from "./parse.js"
 
-const USAGE = "aidp jobs replay [JOB] [--since T] [--until T] [--stats] [--rebuild] [--json]"
+const USAGE = "aidp jobs replay [JOB [--full]] [--events] [--since T] [--until T] [--stats [--by provider|step|project|day]] [--rebuild] [--json]"
 const HELP: CommandHelp = {
   usage: USAGE,
-  about: `The history as recorded in the event log, oldest first: every event, or one job's (JOB: a
-full id or a unique prefix of at least 6 characters).`,
+  about: `The history as recorded in the event log, oldest first. With JOB (a full id or a unique
+prefix of at least 6 characters): the job's story — queued with what limits, each attempt's
+worker, queue wait, activity (tool calls and messages counted), ending, tokens and cost, every
+retry and cancel — at offsets from its first event. Without: every event.`,
   options: [
+    ["--full", "with JOB: the agent's activity under each attempt, as aidp jobs logs prints it"],
+    ["--events", "list the events themselves (the default without JOB)"],
     ["--since T", "only events at or after T (ISO 8601, or a span ago: 30m, 2h, 7d)"],
     ["--until T", "only events before T"],
-    ["--stats", "summarise: outcomes, error kinds, retries, durations, cost, per provider"],
+    ["--stats", "summarise: jobs, success on the first attempt and in the end, attempts, run time and queue wait (p50/p95), failures by kind with the error seen most, tokens, cost; jobs and failures per day"],
+    ["--by KEY", "group --stats by provider (default), step, project (the cwd's last folder) or day"],
     ["--rebuild", "rebuild jobs, job_executions and job_logs from the log and report whether they matched (exit 1 if not)"],
     ["--json", "one JSON document"]
   ]
@@ -76,20 +86,49 @@ export const describeEvent = (recorded: RecordedEvent): string => {
   }
 }
 
-const printStats = (stats: HistoryStats): void => {
-  const lines = [
-    `Events     ${stats.events}${stats.firstAt ? ` from ${stats.firstAt} to ${stats.lastAt}` : ""}`,
-    `Jobs       ${stats.jobs} (${Object.entries(stats.jobsByStatus).map(([k, v]) => `${v} ${k}`).join(", ") || "none"})`,
-    `Executions ${stats.executions}, ${stats.abandoned} abandoned; ${countOf(stats.cancelled, "cancellation")}`,
-    `Retries    ${stats.retries.user} by a person, ${stats.retries.policy} by the retry policy`,
-    `Failures   ${Object.entries(stats.failuresByKind).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(", ") || "none"}`,
-    `Duration   p50 ${formatDuration(stats.durationMs.p50)}, p95 ${formatDuration(stats.durationMs.p95)}, max ${formatDuration(stats.durationMs.max)}`,
-    `Cost       $${stats.costUsd.toFixed(4)}`,
-    ...Object.entries(stats.byProvider).map(([name, p]) =>
-      `${name.padEnd(10)} ${countOf(p.executions, "execution")}, ${p.succeeded} succeeded, ${p.failed} failed` +
-      `${p.successRate === null ? "" : ` (${Math.round(p.successRate * 100)}% success)`}, $${p.costUsd.toFixed(4)}`)
-  ]
-  process.stdout.write(`${lines.join("\n")}\n`)
+/** What replay does with the events it reads, oldest first: `add` each, then `end` once. */
+interface Reader {
+  readonly add: (recorded: RecordedEvent) => void | Promise<void>
+  readonly end: () => Promise<void>
+}
+
+/** Prints each event as it comes: a line, or an element of one JSON array. */
+const eventsReader = (json: boolean): Reader => {
+  let first = true
+  return {
+    add: async (recorded) => {
+      if (json) await write(`${first ? "[\n" : ",\n"}${JSON.stringify(eventJson(recorded))}`)
+      else await write(`${formatTime(recorded.occurredAt)}  ${shortId(recorded.jobId)}  v${String(recorded.version).padEnd(3)} ${recorded.event.type.padEnd(19)} ${describeEvent(recorded)}\n`)
+      first = false
+    },
+    end: async () => {
+      if (json) await write(first ? "[]\n" : "\n]\n")
+    }
+  }
+}
+
+/** Folds the events into the `--stats` figures, printed at the end. */
+const statsReader = (by: GroupKey | undefined, json: boolean): Reader => {
+  const accumulator = statsAccumulator(by)
+  return {
+    add: (recorded) => accumulator.add(recorded),
+    end: async () => {
+      if (json) printJson(accumulator.stats())
+      else await write(renderStats(accumulator.stats()))
+    }
+  }
+}
+
+/** Folds one job's events into its story, printed at the end. */
+const storyReader = (jobId: string, full: boolean, json: boolean): Reader => {
+  const accumulator = storyAccumulator(jobId, full)
+  return {
+    add: (recorded) => accumulator.add(recorded),
+    end: async () => {
+      if (json) printJson(accumulator.story())
+      else await write(renderStory(accumulator.story(), outputColumns()))
+    }
+  }
 }
 
 /** Runs `aidp jobs replay`; returns the exit code (1 when a rebuild found differences). */
@@ -98,6 +137,9 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
     since: { type: "string" },
     until: { type: "string" },
     stats: { type: "boolean", default: false },
+    by: { type: "string" },
+    full: { type: "boolean", default: false },
+    events: { type: "boolean", default: false },
     rebuild: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -108,8 +150,14 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
   if (since && until && since >= until) {
     throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()}).`)
   }
-  if (cli.flags.rebuild && (cli.input[0] || since || until || cli.flags.stats)) {
-    throw new UsageError("--rebuild replays the whole log; it takes no JOB, --since, --until or --stats.")
+  const by = oneOf("by", cli.flags.by, GROUP_KEYS)
+  if (by && !cli.flags.stats) throw new UsageError("--by groups the figures of --stats; add --stats.")
+  if (cli.flags.rebuild && (cli.input[0] || since || until || cli.flags.stats || cli.flags.events || cli.flags.full)) {
+    throw new UsageError("--rebuild replays the whole log; it takes no JOB, --since, --until, --stats, --events or --full.")
+  }
+  if (cli.flags.stats && cli.flags.events) throw new UsageError("--stats summarises the events and --events lists them; choose one.")
+  if (cli.flags.full && (!cli.input[0] || cli.flags.events || cli.flags.stats)) {
+    throw new UsageError("--full shows a job's activity in its story: give a JOB, without --events or --stats.")
   }
   return withApp("quiet", async (app) => {
     if (cli.flags.rebuild) {
@@ -127,30 +175,19 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
       return 0
     }
     const jobId = cli.input[0] ? await resolveJobRef(app.db.sql, cli.input[0], USAGE) : undefined
-    const accumulator = statsAccumulator()
-    const listing = !cli.flags.stats
-    let first = true
-    if (listing && cli.flags.json) await write("[")
+    const reader = cli.flags.stats
+      ? statsReader(by, cli.flags.json)
+      : jobId !== undefined && !cli.flags.events
+        ? storyReader(jobId, cli.flags.full, cli.flags.json)
+        : eventsReader(cli.flags.json)
     let after = 0
     for (;;) {
       const page = await readAllIn(app.db.sql, { after, limit: PAGE, since, until, jobId })
       if (page.length === 0) break
       after = page[page.length - 1]!.position
-      for (const recorded of page) {
-        if (!listing) accumulator.add(recorded)
-        else if (cli.flags.json) {
-          await write(`${first ? "\n" : ",\n"}${JSON.stringify(eventJson(recorded))}`)
-          first = false
-        } else {
-          await write(`${formatTime(recorded.occurredAt)}  ${shortId(recorded.jobId)}  v${String(recorded.version).padEnd(3)} ${recorded.event.type.padEnd(19)} ${describeEvent(recorded)}\n`)
-        }
-      }
+      for (const recorded of page) await reader.add(recorded)
     }
-    if (listing && cli.flags.json) await write("\n]\n")
-    if (!listing) {
-      if (cli.flags.json) printJson(accumulator.stats())
-      else printStats(accumulator.stats())
-    }
+    await reader.end()
     return 0
   }, "installed")
 }

@@ -35,6 +35,7 @@ export const runWorker = async (argv: ReadonlyArray<string>): Promise<number> =>
         count: count ?? app.settings.workerCount,
         leaseMs: app.settings.leaseMs,
         concurrency: app.settings.concurrency,
+        retentionMs: app.settings.retentionMs,
         env: app.env,
         logger: app.logger
       }), stop.signal)

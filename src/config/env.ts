@@ -5,6 +5,7 @@
  */
 import { Schema, SchemaGetter } from "effect"
 import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider } from "../domain/job.js"
+import { SPAN, spanMs } from "../domain/span.js"
 
 /** Settings read from the environment (besides the database's). */
 export interface Settings {
@@ -20,6 +21,8 @@ export interface Settings {
   readonly permissions: Permissions
   /** AIDP_<PROVIDER>_CONCURRENCY: most running jobs of a provider across all workers (absent: no limit). */
   readonly concurrency: ProviderLimits
+  /** AIDP_RETENTION: `aidp worker` prunes finished jobs that ended longer ago than this once a day, ms (null: never). */
+  readonly retentionMs: number | null
 }
 
 /** Most running jobs per provider, across every worker sharing the database; a provider absent has no limit. */
@@ -60,6 +63,16 @@ export const MAX_CONCURRENCY = 10_000
 const WorkerCount = DecimalInt(1, MAX_WORKER_COUNT)
 const Concurrency = DecimalInt(1, MAX_CONCURRENCY)
 const LeaseMs = DecimalInt(MIN_LEASE_MS, MAX_LEASE_MS)
+/** Shortest AIDP_RETENTION, ms: a day (a prune is meant for old history, not the day's work). */
+export const MIN_RETENTION_MS = 86_400_000
+/** A span of at least a day, e.g. `90d`, `12w`, `48h`, as ms. */
+const Retention = Schema.String.pipe(
+  Schema.check(Schema.isPattern(SPAN), Schema.makeFilter((text: string) => (spanMs(text) ?? 0) >= MIN_RETENTION_MS)),
+  Schema.decodeTo(Schema.Number, {
+    decode: SchemaGetter.transform((text: string) => spanMs(text)!),
+    encode: SchemaGetter.transform((ms: number) => `${ms / 1_000}s`)
+  })
+)
 const Flag = Schema.Literals(["0", "1"])
 const NonEmpty = Schema.String.check(Schema.isNonEmpty())
 const NotBlank = Schema.String.check(Schema.isPattern(/\S/))
@@ -92,7 +105,8 @@ export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
     logFile: read(env, "AIDP_LOG_FILE", NonEmpty, "a file path") ?? null,
     leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000,
     permissions: read(env, "AIDP_PERMISSIONS", PermissionsSchema, `one of ${PERMISSIONS.join(", ")}`) ?? DEFAULT_PERMISSIONS,
-    concurrency: readLimits(env)
+    concurrency: readLimits(env),
+    retentionMs: read(env, "AIDP_RETENTION", Retention, "a span of at least a day, a whole number and a unit (h, d, w), e.g. AIDP_RETENTION=90d") ?? null
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Result, Schema } from "effect"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
-import { type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
+import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"
 import type { LastSession, SessionPlan } from "./session.js"
 
@@ -156,6 +156,8 @@ export type JobCommand =
     readonly permissions: Permissions
     /** `--retry-timeouts`: retry an execution that ran past `timeoutMs` automatically. */
     readonly retryTimeouts?: boolean
+    /** `--max-cost`, `--max-turns`: one execution's limits; refused for a provider outside BUDGET_PROVIDERS. */
+    readonly budget?: Budget
   }
   | {
     readonly _tag: "Start"
@@ -193,6 +195,8 @@ export type JobCommand =
     readonly now: Date
     /** A time the provider named for trying again (from its output), if any. */
     readonly retryHint?: RetryHint | undefined
+    /** What the run had cost, USD, when the CLI reported it (a run stopped at its budget spent it). */
+    readonly costUsd?: number | undefined
   } & SessionOutcome
   /** A person's retry; `fresh`: resume no session (`aidp jobs retry --fresh`). */
   | { readonly _tag: "Retry"; readonly now: Date; readonly fresh?: boolean | undefined }
@@ -287,7 +291,7 @@ export const decide = (
 ): Result.Result<ReadonlyArray<JobEvent>, DecideError> => {
   if (command._tag === "Enqueue") {
     if (state.version > 0) return illegal("A job with this id already exists.")
-    const refusal = permissionsRefusal(command.provider, command.permissions)
+    const refusal = permissionsRefusal(command.provider, command.permissions) ?? budgetRefusal(command.provider, command.budget ?? {})
     if (refusal !== undefined) return illegal(refusal)
     return Result.succeed([{
       type: "JobQueued",
@@ -302,7 +306,9 @@ export const decide = (
         timeout_ms: command.timeoutMs,
         metadata: command.metadata,
         permissions: command.permissions,
-        ...(command.retryTimeouts === true ? { retry_timeouts: true } : {})
+        ...(command.retryTimeouts === true ? { retry_timeouts: true } : {}),
+        ...(command.budget?.maxCostUsd === undefined ? {} : { max_cost_usd: command.budget.maxCostUsd }),
+        ...(command.budget?.maxTurns === undefined ? {} : { max_turns: command.budget.maxTurns })
       }
     }])
   }
@@ -367,6 +373,7 @@ export const decide = (
           error: command.error,
           duration_ms: command.durationMs,
           cli_version: command.cliVersion,
+          ...(command.costUsd === undefined ? {} : { cost_usd: command.costUsd }),
           ...sessionFields(command)
         }
       }, command))

@@ -30,7 +30,11 @@ export const JobQueued = Schema.Struct({
     /** What the agent may do; absent in events written before levels existed (read as `edit`). */
     permissions: Schema.optionalKey(PermissionsSchema),
     /** Retry an execution that ran past `timeout_ms` automatically (`--retry-timeouts`); absent = false (events before it existed). */
-    retry_timeouts: Schema.optionalKey(Schema.Boolean)
+    retry_timeouts: Schema.optionalKey(Schema.Boolean),
+    /** Most US dollars one execution may spend (`--max-cost`); absent = no limit. */
+    max_cost_usd: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+    /** Most agent turns one execution may take (`--max-turns`); absent = no limit. */
+    max_turns: Schema.optionalKey(PositiveInt)
   })
 })
 
@@ -68,7 +72,9 @@ export const ExecutionOutput = Schema.Struct({
   type: Schema.Literal("ExecutionOutput"),
   data: Schema.Struct({
     execution_id: Schema.String,
-    lines: Schema.Array(OutputLine)
+    lines: Schema.Array(OutputLine),
+    /** Lines removed by `aidp jobs prune --output-only` (the event keeps its place, `lines` is empty); absent when none. */
+    pruned_lines: Schema.optionalKey(PositiveInt)
   })
 })
 
@@ -126,6 +132,8 @@ export const ExecutionFailed = Schema.Struct({
     error: Schema.String,
     duration_ms: NonNegativeInt,
     cli_version: Schema.NullOr(Schema.String),
+    /** What the run had cost when it ended, USD, as the CLI reported it (claude's `total_cost_usd`); absent when it reported none. */
+    cost_usd: Schema.optionalKey(Schema.Number),
     /** The agent's session id as the CLI reported it (`init`/`result`); absent when it reported none. */
     session_id: Schema.optionalKey(Schema.String),
     /** The resumed session was gone, so the execution started fresh with the original prompt; absent otherwise. */

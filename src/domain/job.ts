@@ -28,7 +28,7 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
  * Why an execution failed (DESIGN.md, error_kind). `timeout`: the execution ran past the job's
  * `timeout_ms` and aidp stopped it (a hang); an API request that timed out inside the CLI is
  * `network`. `server_error`: the provider's API answered 5xx (500, 502, 504); 503 and 529
- * are `overloaded`.
+ * are `overloaded`. `budget`: the run stopped at the job's `--max-cost` or `--max-turns`.
  */
 export const ERROR_KINDS = [
   "auth",
@@ -38,6 +38,7 @@ export const ERROR_KINDS = [
   "server_error",
   "network",
   "timeout",
+  "budget",
   "not_installed",
   "bad_output",
   "crashed",
@@ -54,7 +55,7 @@ export const ErrorKindSchema = Schema.Literals(ERROR_KINDS)
  * Error kinds that the retry policy re-queues automatically (with backoff, up to
  * max_attempts). `timeout` is retried only for a job enqueued with `--retry-timeouts`, `quota`
  * only when the provider named its reset (src/domain/retryPolicy.ts). Everything else waits
- * for a person to press `r`.
+ * for a person to press `r`; `budget` among them, since waiting does not make a run cheaper.
  */
 export const TRANSIENT_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   "rate_limit",
@@ -91,3 +92,45 @@ export const permissionsRefusal = (provider: Provider, permissions: Permissions,
   provider === "cursor" && permissions === "plan"
     ? `cursor-agent has no read-only mode, so aidp cannot run it with ${named}; use claude or gemini for plan, or permissions edit or full for cursor.`
     : undefined
+
+/**
+ * A job's project as the monitor, `jobs list` and `replay --stats --by project` name it: the
+ * last folder of its cwd (`/home/me/shop/` -> `shop`); the root and other paths without a
+ * folder name as they are.
+ */
+export function projectName(cwd: string): string {
+  const parts = cwd.split(/[\\/]+/).filter((p) => p !== "")
+  return parts[parts.length - 1] ?? cwd
+}
+
+/**
+ * A job's limits on one execution's spending (JobQueued `max_cost_usd`, `max_turns`; the
+ * flags `--max-cost`, `--max-turns`). Absent: no limit.
+ */
+export interface Budget {
+  /** Most US dollars one execution may spend, as the provider reports its cost. */
+  readonly maxCostUsd?: number | undefined
+  /** Most agent turns (model round trips) one execution may take. */
+  readonly maxTurns?: number | undefined
+}
+
+/**
+ * Providers whose CLI enforces a {@link Budget} itself (PROVIDERS.md): claude takes
+ * `--max-budget-usd` and `--max-turns`. gemini and cursor-agent report no running cost and take
+ * no turn limit on their command line, so a budget for them is refused.
+ */
+export const BUDGET_PROVIDERS: ReadonlySet<Provider> = new Set<Provider>(["claude"])
+
+/**
+ * Why `provider` cannot run a job with `budget`, as a sentence naming the flags given and
+ * the fix, or undefined when it can (no limit set, or a {@link BUDGET_PROVIDERS} member).
+ */
+export const budgetRefusal = (provider: Provider, budget: Budget): string | undefined => {
+  const flags = [
+    ...(budget.maxCostUsd === undefined ? [] : ["--max-cost"]),
+    ...(budget.maxTurns === undefined ? [] : ["--max-turns"])
+  ]
+  if (flags.length === 0 || BUDGET_PROVIDERS.has(provider)) return undefined
+  const cli = provider === "cursor" ? "cursor-agent" : provider
+  return `${cli} reports no running cost and takes no turn limit, so aidp cannot hold it to ${flags.join(" or ")}; use --provider claude, or leave out ${flags.join(" and ")}.`
+}

@@ -122,7 +122,7 @@ export interface RetryDecision {
  * Whether an agent's failure is retried automatically, and when. Not when the attempts are
  * spent. Transient kinds (rate_limit, overloaded, server_error, network) are; `timeout` (a
  * hang) only with `retryTimeouts`; `quota` only when the provider named its reset; the rest
- * wait for a person. The job runs at the time the provider named plus {@link RETRY_MARGIN_MS},
+ * wait for a person (`budget` among them: waiting does not make a run cheaper). The job runs at the time the provider named plus {@link RETRY_MARGIN_MS},
  * else after {@link agentBackoffMs}.
  */
 export const agentRetry = (failure: AgentFailure): RetryDecision | undefined => {

@@ -64,6 +64,15 @@ export const planSession = (facts: SessionFacts): SessionPlan => {
 }
 
 /**
+ * The plan a running execution started with, from what its ExecutionStarted recorded
+ * (`session_id`, `resumed_attempt`; null when absent).
+ */
+export const startedPlan = (sessionId: string | null, resumedAttempt: number | null): SessionPlan =>
+  sessionId !== null && resumedAttempt !== null
+    ? { _tag: "Resume", sessionId, attempt: resumedAttempt }
+    : { _tag: "Fresh", ...(sessionId === null ? {} : { sessionId }) }
+
+/**
  * The prompt of a resumed execution, instead of the job's prompt (which is the session's
  * first message): says it is a continuation of the interrupted task, so the agent neither
  * starts over nor takes it for a new task.

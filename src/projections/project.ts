@@ -136,10 +136,12 @@ const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
       const d = event.data
       await tx`
         insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
-                          timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied)
+                          timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied,
+                          max_cost_usd, max_turns)
         values (${jobId}, ${d.provider}, ${d.model}, 'queued', ${d.step}, ${promptSummary(d.prompt)}, ${d.cwd},
                 ${d.priority}, ${d.max_attempts}, ${d.timeout_ms}, ${d.retry_timeouts === true}, ${at}, ${at}, 0,
-                ${tx.json(d.metadata as never)}, ${recorded.version}, ${recorded.position}, ${d.permissions ?? DEFAULT_PERMISSIONS}, 0)`
+                ${tx.json(d.metadata as never)}, ${recorded.version}, ${recorded.position}, ${d.permissions ?? DEFAULT_PERMISSIONS}, 0,
+                ${d.max_cost_usd ?? null}, ${d.max_turns ?? null})`
       await insertLogs(tx, jobId, null, [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)])
       return
     }
@@ -259,6 +261,7 @@ const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"E
     error: d.error,
     errorKind: d.error_kind,
     cliVersion: d.cli_version,
+    costUsd: d.cost_usd,
     sessionId: d.session_id,
     sessionGone: d.session_gone
   })

@@ -1,7 +1,7 @@
 /**
  * Read-side queries over the read models, for the command line and the monitor. Every
  * query is served by an index in `sql/002_read_models.sql` or `sql/004_list_filters_and_spend.sql`
- * (columns added by `sql/005_permissions.sql` are read with their rows);
+ * (columns added by `sql/005_permissions.sql` and later migrations are read with their rows);
  * lists are bounded (LIMIT, keyset), never OFFSET or a count over history.
  */
 import type { Denial } from "../domain/events.js"
@@ -43,6 +43,10 @@ export interface JobRecord {
   readonly permissions: Permissions
   /** Tool calls the latest execution was refused (a completed job with a warning); 0 when none. */
   readonly denied: number
+  /** JobQueued `max_cost_usd` (`--max-cost`): one execution's most US dollars; null = no limit. */
+  readonly maxCostUsd: number | null
+  /** JobQueued `max_turns` (`--max-turns`): one execution's most agent turns; null = no limit. */
+  readonly maxTurns: number | null
 }
 
 /** One row of `job_executions`, camelCased. */
@@ -92,7 +96,7 @@ const numOrNull = (value: string | number | null): number | null => value === nu
 const jobColumns = (sql: Queryable) =>
   sql`id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts, timeout_ms, retry_timeouts, run_at, retry_reason,
       created_at, started_at, completed_at, duration_ms, error, error_kind, attempts, current_execution_id,
-      cancel_requested, progress, metadata, version, permissions, denied`
+      cancel_requested, progress, metadata, version, permissions, denied, max_cost_usd, max_turns`
 
 // Rows as postgres.js returns them (bigint/numeric as strings).
 type JobRow = Record<string, any>
@@ -124,7 +128,9 @@ const toJob = (r: JobRow): JobRecord => ({
   metadata: r.metadata,
   version: r.version,
   permissions: r.permissions,
-  denied: r.denied
+  denied: r.denied,
+  maxCostUsd: numOrNull(r.max_cost_usd),
+  maxTurns: r.max_turns
 })
 
 const toExecution = (r: JobRow): ExecutionRecord => ({

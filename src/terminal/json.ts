@@ -12,9 +12,10 @@ const iso = (date: Date | null): string | null => date === null ? null : date.to
 /**
  * A job: {id, provider, status, step, createdAt, runAt, retryReason, startedAt, completedAt,
  * durationMs, error, errorKind, attempts, maxAttempts, priority, timeoutMs, retryTimeouts,
- * metadata, permissions
+ * maxCostUsd, maxTurns, metadata, permissions
  * (plan|edit|full), denied (tool calls its latest execution was refused)}; `retryReason` says
- * why the retry policy queued it again (null otherwise).
+ * why the retry policy queued it again (null otherwise); `maxCostUsd` (USD) and `maxTurns`
+ * are one execution's limits (null: none).
  */
 export const jobJson = (job: JobRecord) => ({
   id: job.id,
@@ -37,6 +38,8 @@ export const jobJson = (job: JobRecord) => ({
   priority: job.priority,
   timeoutMs: job.timeoutMs,
   retryTimeouts: job.retryTimeouts,
+  maxCostUsd: job.maxCostUsd,
+  maxTurns: job.maxTurns,
   metadata: job.metadata,
   permissions: job.permissions,
   denied: job.denied

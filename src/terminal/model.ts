@@ -3,7 +3,7 @@
  * and `view` renders, plus the pure derivations both share (filtering, rows, scrolling).
  */
 import type { JobDetails, JobSummary, Snapshot } from "./types.js"
-import { projectName } from "./view/format.js"
+import { projectName } from "../domain/job.js"
 
 /** What a group's last column shows (see {@link GROUPS}). */
 export type LastColumn = "activity" | "error" | "warning"

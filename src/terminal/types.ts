@@ -60,7 +60,7 @@ export type ExecutionSummary = Pick<
 export type LogLine = Pick<LogRecord, "at" | "stream" | "message"> & Partial<Pick<LogRecord, "executionId">>
 
 /** Everything the details view shows about one job. */
-export interface JobDetails extends JobSummary, Pick<JobRecord, "permissions" | "maxAttempts" | "timeoutMs" | "priority" | "retryTimeouts"> {
+export interface JobDetails extends JobSummary, Pick<JobRecord, "permissions" | "maxAttempts" | "timeoutMs" | "priority" | "retryTimeouts" | "maxCostUsd" | "maxTurns"> {
   readonly metadata: Readonly<Record<string, unknown>>
   /** Every execution, oldest attempt first. */
   readonly executions: readonly ExecutionSummary[]

@@ -10,7 +10,7 @@ import type { ProviderLimits } from "../config/env.js"
 import type { Provider } from "../domain/job.js"
 import { decide } from "../domain/decider.js"
 import type { EventOf } from "../domain/events.js"
-import { planSession, type SessionPlan } from "../domain/session.js"
+import { planSession, type SessionPlan, startedPlan } from "../domain/session.js"
 import { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { appendIn, EventStore, readStreamIn } from "../events/store.js"
@@ -47,9 +47,11 @@ export interface ClaimOptions {
 /**
  * Claims one job or returns null when none is runnable now (or this worker is not
  * registered as running). Renews the worker's lease (`workers.heartbeat_at`) in the same
- * transaction. Fails with DatabaseError.
+ * transaction. `executionId` is the id the new execution gets: chosen by the caller so that a
+ * claim whose commit went unanswered (the connection lost during COMMIT) can be looked up
+ * with {@link confirmClaim}. Fails with DatabaseError.
  */
-export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
+export const claimNext = (identity: WorkerIdentity, options: ClaimOptions, executionId: string) =>
   Effect.gen(function*() {
     const { channel, schema, sql } = yield* SqlClient
     const store = yield* EventStore
@@ -79,7 +81,6 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
           if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${row.id} has no JobQueued event.`)
           const job = queued.event.data
           const state = await loadState(tx, row.id)
-          const executionId = crypto.randomUUID()
           const session = planSession({
             support: adapterFor(job.provider).sessions,
             last: state.lastSession,
@@ -106,6 +107,36 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions) =>
         }),
       catch: (cause) =>
         new DatabaseError({ message: `Claiming a job failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+    })
+  })
+
+/**
+ * A claim whose outcome is unknown (its transaction failed with a connection error, perhaps
+ * after the server committed it): the claimed job when execution `executionId` was opened for
+ * worker `workerId` and still runs, else null (the claim rolled back, or the execution ended
+ * meanwhile). Fails with DatabaseError while the database is unreachable.
+ */
+export const confirmClaim = (workerId: string, executionId: string) =>
+  Effect.gen(function*() {
+    const { sql } = yield* SqlClient
+    return yield* Effect.tryPromise({
+      try: async (): Promise<ClaimedJob | null> => {
+        const [execution] = await sql<Array<{ job_id: string; attempt: number; session_id: string | null; resumed_attempt: number | null }>>`
+          select job_id, attempt, session_id, resumed_attempt from job_executions
+          where id = ${executionId} and worker_id = ${workerId} and status = 'running'`
+        if (!execution) return null
+        const [queued] = await readStreamIn(sql, execution.job_id, 0, 1)
+        if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${execution.job_id} has no JobQueued event.`)
+        return {
+          jobId: execution.job_id,
+          executionId,
+          attempt: execution.attempt,
+          job: queued.event.data,
+          session: startedPlan(execution.session_id, execution.resumed_attempt)
+        }
+      },
+      catch: (cause) =>
+        new DatabaseError({ message: `Confirming a claim failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
     })
   })
 

@@ -133,6 +133,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         Effect.asVoid
       )
 
+    const { budget } = argvOptions(job)
     /**
      * One run of the provider in session `session` (the job's prompt, or the continue prompt
      * when resuming) with `timeoutMs` of the job's time limit left.
@@ -141,6 +142,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       provider: job.provider,
       bin: resolveBin(adapter, env),
       args: adapter.argv(argvOptions(job, session)),
+      budget,
       prompt: session._tag === "Resume" ? continuePrompt(session.attempt) : job.prompt,
       cwd: job.cwd,
       env,
@@ -267,6 +269,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       cliVersion: outcome.cliVersion ?? null,
       now: new Date(),
       retryHint: outcome.retryHint,
+      costUsd: outcome.costUsd,
       ...session
     })
   }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)

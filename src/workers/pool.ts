@@ -17,13 +17,14 @@ import { listen } from "../events/listener.js"
 import type { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { makeCanceller } from "./canceller.js"
-import { claimNext, type WorkerIdentity } from "./claimer.js"
+import { type ClaimedJob, claimNext, confirmClaim, type WorkerIdentity } from "./claimer.js"
 import { abandonOnShutdown, runExecution } from "./execution.js"
 import { heartbeat } from "./heartbeat.js"
 import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { makeOutageReporter, OUTAGE_RETRY_MS } from "./outage.js"
 import { reapOrphans } from "./processGroups.js"
 import { rescueOnce } from "./rescuer.js"
+import { retentionLoop } from "./retention.js"
 
 /** Options of {@link runPool}. */
 export interface PoolOptions {
@@ -40,6 +41,8 @@ export interface PoolOptions {
   /** Environment handed to provider CLIs and used to find their executables. */
   readonly env: NodeJS.ProcessEnv
   readonly logger: Logger
+  /** Prune finished jobs older than this once a day, ms (AIDP_RETENTION); absent or null: never. */
+  readonly retentionMs?: number | null
 }
 
 /** The command line recorded for a job: executable and arguments, never the prompt. */
@@ -91,6 +94,10 @@ export const runPool = (options: PoolOptions) =>
     }
 
     const outage = makeOutageReporter(logger, OUTAGE_RETRY_MS)
+    // Claims whose commit went unanswered (the connection was lost during it): their
+    // executions may be open in the database. Each worker fiber confirms its own once the
+    // database answers; meanwhile this process's rescuer leaves them alone.
+    const inDoubt = new Set<string>()
     // Ten beats a lease: an outage of two thirds of a lease stays short of the fence.
     const beatMs = Math.max(50, Math.floor(leaseMs / 10))
     const untilReachable = <A, R>(effect: Effect.Effect<A, DatabaseError, R>) =>
@@ -114,13 +121,14 @@ export const runPool = (options: PoolOptions) =>
       const reaped = reapOrphans(schema)
       if (reaped.length > 0) logger.warn({ processGroups: reaped }, "stopped provider processes left by dead workers on this host")
       yield* canceller.sweep
-      const rescued = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: canceller.runs })
+      const rescued = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: (id) => canceller.runs(id) || inDoubt.has(id) })
       if (rescued > 0) logger.warn({ rescued }, "abandoned executions of lost workers")
     }).pipe(
       Effect.catch((error) => Effect.sync(() => outage.failed(error.message))),
       Effect.repeat(Schedule.spaced(Math.max(250, Math.floor(leaseMs / 2))))
     )
     yield* Effect.forkScoped(maintenance)
+    if (options.retentionMs) yield* Effect.forkScoped(retentionLoop(options.retentionMs, logger))
 
     // Fencing (invariant 1): a worker whose lease is about to run out (no renewal for
     // `fenceAfterMs`) stops its providers itself, since the rescuers of other workers may
@@ -139,23 +147,40 @@ export const runPool = (options: PoolOptions) =>
     yield* Effect.forkScoped(fence)
 
     const renewIfLate = Effect.suspend(() => performance.now() - beat.lastRenewedAt() > 1.5 * beatMs ? beat.renew : Effect.void)
-    const worker = (index: number) =>
-      Effect.gen(function*() {
+    const worker = (index: number) => {
+      const run = (claimed: ClaimedJob) =>
+        Effect.gen(function*() {
+          // The claim is ours whatever happens now: run it even if the database is gone again.
+          yield* renewIfLate.pipe(Effect.ignore, Effect.onInterrupt(() => abandonOnShutdown(claimed)))
+          yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
+        })
+      /** This fiber's claim in doubt, if any. */
+      let pending: string | null = null
+      return Effect.gen(function*() {
+        if (pending !== null) {
+          const confirmed = yield* confirmClaim(identity.workerId, pending)
+          inDoubt.delete(pending)
+          pending = null
+          if (confirmed) {
+            logger.info({ worker: index, jobId: confirmed.jobId, executionId: confirmed.executionId }, "a claim whose commit went unanswered did commit: running it")
+            return yield* run(confirmed)
+          }
+        }
         // Lease before work: after a missed beat (an outage), renew before claiming; and
         // since a claim held up by an outage may commit long after it was sent, again before
         // its agent starts, so this worker's fence never stops an execution it just began.
         // The claim renews the lease in the database itself (claimer.ts), after it was sent.
         yield* renewIfLate
         const claimSentAt = performance.now()
-        const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, concurrency: options.concurrency, argvFor: argvFor(env) })
+        const executionId = crypto.randomUUID()
+        pending = executionId
+        inDoubt.add(executionId)
+        const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, concurrency: options.concurrency, argvFor: argvFor(env) }, executionId)
+        inDoubt.delete(executionId)
+        pending = null
         beat.renewedAfter(claimSentAt)
         outage.succeeded()
-        if (claimed) {
-          // The claim is ours whatever happens now: run it even if the database is gone again.
-          yield* renewIfLate.pipe(Effect.ignore, Effect.onInterrupt(() => abandonOnShutdown(claimed)))
-          yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
-          return
-        }
+        if (claimed) return yield* run(claimed)
         yield* Queue.take(wakeups).pipe(Effect.timeoutOption(pollMs))
       }).pipe(
         // Keep the worker alive through database outages (one log line per outage) and bugs
@@ -170,6 +195,7 @@ export const runPool = (options: PoolOptions) =>
             )),
         Effect.forever
       )
+    }
     logger.info({ workerId: identity.workerId, count }, "workers started")
     yield* Effect.forEach(Array.from({ length: count }, (_, i) => i), worker, { concurrency: "unbounded", discard: true })
   }))

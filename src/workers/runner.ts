@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks"
 import type { Readable, Writable } from "node:stream"
 import { Deferred, Effect, Exit, Option, Queue } from "effect"
 import type { OutputLine } from "../domain/events.js"
-import type { ErrorKind, Provider } from "../domain/job.js"
+import type { Budget, ErrorKind, Provider } from "../domain/job.js"
 import { OutputBatcher } from "./batcher.js"
 import { LineDecoder } from "./lineDecoder.js"
 import { appendTail } from "./providers/parse.js"
@@ -29,6 +29,8 @@ export interface RunSpec {
   readonly bin: string
   /** Arguments after `bin` (the adapter's argv); never the prompt. */
   readonly args: ReadonlyArray<string>
+  /** The job's limits on this execution, as given to the adapter's argv (the parser names the one that stops it). */
+  readonly budget?: Budget | undefined
   /** Written to the child's stdin, which is then closed. */
   readonly prompt: string
   readonly cwd: string
@@ -190,7 +192,7 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
     const timeoutAt = performance.now() + spec.timeoutMs
     const batcher = new OutputBatcher()
     const eof = { stdout: false, stderr: false }
-    let parser = adapter.initial()
+    let parser = adapter.initial(spec.budget)
     let progress: string[] = []
     let stderrTail = ""
     let exit: ExitEvent | undefined

@@ -9,7 +9,9 @@
 //                        huge_line, split_utf8, invalid_utf8_ansi, auth, rate_limit, overloaded,
 //                        quota, crash, signal, ignore_sigterm, no_terminal, hang_after_result,
 //                        activity (a successful run showing every activity shape, see activityRun),
-//                        denied (a successful run in which tool calls were refused, see deniedRun);
+//                        denied (a successful run in which tool calls were refused, see deniedRun),
+//                        budget (claude: turns of rising cost that stop at the --max-budget-usd
+//                        and --max-turns it was given, see budgetRun);
 //                        plus the modifier leave_child (a grandchild that sleeps forever).
 //   FAKE_AGENT_RESUME_MODE  the scenarios of a run given `--resume <id>` (default: FAKE_AGENT_MODE),
 //                        plus session_gone: the CLI does not have that session and says so on
@@ -34,6 +36,8 @@
 //   FAKE_AGENT_RETRY_DELAY_MS  retry_delay_ms of claude's system/api_retry lines (default 1000).
 //   FAKE_AGENT_SIGNAL    signal of `signal` (default SIGSEGV).
 //   FAKE_AGENT_MODEL     model named in the init event.
+//   FAKE_AGENT_TURNS     turns of the `budget` scenario when no limit stops it (default 5).
+//   FAKE_AGENT_TURN_COST_USD  what each turn of `budget` adds to total_cost_usd (default 0.2).
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
@@ -95,7 +99,9 @@ const claude = {
   text: (text) => claude.assistant([{ type: "text", text }]),
   toolUse: () => claude.assistant([{ type: "tool_use", id: "toolu_01", name: "Write", input: { file_path: resolve(cwd, writeTarget), content: "# Notes\n" } }]),
   toolResult: () => json({ type: "user", message: { role: "user", content: [{ tool_use_id: "toolu_01", type: "tool_result", content: `File created successfully at: ${resolve(cwd, writeTarget)}` }] }, parent_tool_use_id: null, session_id: sessionId, uuid: "0b7f6c1e-0003-4000-8000-000000000003" }),
-  result: (result, denials = []) => json({ type: "result", subtype: "success", is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: 3, result, session_id: sessionId, total_cost_usd: 0.0123, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: denials, uuid: "0b7f6c1e-0004-4000-8000-000000000004" }),
+  result: (result, denials = [], spent = { num_turns: 3, total_cost_usd: 0.0123 }) => json({ type: "result", subtype: "success", is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: spent.num_turns, result, session_id: sessionId, total_cost_usd: spent.total_cost_usd, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: denials, uuid: "0b7f6c1e-0004-4000-8000-000000000004" }),
+  /** A run claude stopped at a limit it was given (PROVIDERS.md): no `result` text, `is_error:false`. */
+  limit: (subtype, spent) => json({ type: "result", subtype, is_error: false, duration_ms: 5120, duration_api_ms: 4810, num_turns: spent.num_turns, session_id: sessionId, total_cost_usd: spent.total_cost_usd, usage: { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 50, service_tier: "standard" }, permission_denials: [], uuid: "0b7f6c1e-0007-4000-8000-000000000007" }),
   apiError: (result, status) => json({ type: "result", subtype: "success", is_error: true, ...(status === undefined ? {} : { api_error_status: status }), duration_ms: 812, duration_api_ms: 0, num_turns: 1, result, session_id: sessionId, total_cost_usd: 0, usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 }, permission_denials: [], uuid: "0b7f6c1e-0005-4000-8000-000000000005" }),
   retry: (attempt, status) => json({ type: "system", subtype: "api_retry", attempt, max_retries: 10, retry_delay_ms: Number(env.FAKE_AGENT_RETRY_DELAY_MS || 1000), error_status: status, error: "rate_limit", session_id: sessionId, uuid: "0b7f6c1e-0006-4000-8000-000000000006" })
 }
@@ -292,6 +298,37 @@ function deniedLines(prompt, result) {
   ]
 }
 
+/**
+ * The `budget` scenario (claude; the other flavors run the success scenario): turn after turn,
+ * each a Bash tool call and its result adding FAKE_AGENT_TURN_COST_USD to the cost. As claude
+ * does, the limits are checked after each turn: once the cost has reached `--max-budget-usd`
+ * the run ends with subtype `error_max_budget_usd`, after `--max-turns` turns with
+ * `error_max_turns` (exit FAKE_AGENT_EXIT, default 1); after FAKE_AGENT_TURNS turns it succeeds.
+ */
+async function budgetRun(prompt) {
+  if (flavor !== "claude") return succeed(prompt)
+  const maxCost = argAfter("--max-budget-usd") === undefined ? Infinity : Number(argAfter("--max-budget-usd"))
+  const maxTurns = argAfter("--max-turns") === undefined ? Infinity : Number(argAfter("--max-turns"))
+  const turnCost = Number(env.FAKE_AGENT_TURN_COST_USD || 0.2)
+  const turns = Number(env.FAKE_AGENT_TURNS || 5)
+  await out(claude.init())
+  for (let turn = 1; turn <= turns; turn++) {
+    const id = `toolu_budget_${turn}`
+    await out(claude.assistant([{ type: "tool_use", id, name: "Bash", input: { command: `echo step ${turn}`, description: `Step ${turn}` } }]))
+    await out(json({ type: "user", message: { role: "user", content: [{ tool_use_id: id, type: "tool_result", content: `step ${turn}` }] }, parent_tool_use_id: null, session_id: sessionId }))
+    const spent = { num_turns: turn, total_cost_usd: Number((turn * turnCost).toFixed(6)) }
+    const subtype = spent.total_cost_usd >= maxCost ? "error_max_budget_usd" : turn >= maxTurns ? "error_max_turns" : undefined
+    if (subtype !== undefined) {
+      await out(claude.limit(subtype, spent))
+      process.exit(apiExit)
+    }
+  }
+  const result = resultText()
+  await out(claude.text(result))
+  await out(claude.result(result, [], { num_turns: turns, total_cost_usd: Number((turns * turnCost).toFixed(6)) }))
+  process.exit(0)
+}
+
 const STACK = [
   "file:///usr/lib/node_modules/agent/cli.js:4821",
   "      throw new TypeError(\"Cannot read properties of undefined (reading 'content')\");",
@@ -413,6 +450,8 @@ async function main() {
       return activityRun(prompt)
     case "denied":
       return deniedRun(prompt)
+    case "budget":
+      return budgetRun(prompt)
     default:
       return succeed(prompt)
   }

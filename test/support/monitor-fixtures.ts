@@ -57,7 +57,7 @@ export function execution(attempt: number, fields: Partial<ExecutionSummary> = {
 
 /** Job details with no executions and no logs unless given. */
 export function details(summary: JobSummary, fields: Partial<JobDetails> = {}): JobDetails {
-  return { ...summary, permissions: "edit", maxAttempts: 3, timeoutMs: 1_800_000, priority: 0, retryTimeouts: false, metadata: {}, executions: [], logTail: [], ...fields }
+  return { ...summary, permissions: "edit", maxAttempts: 3, timeoutMs: 1_800_000, priority: 0, retryTimeouts: false, maxCostUsd: null, maxTurns: null, metadata: {}, executions: [], logTail: [], ...fields }
 }
 
 /** A snapshot; omitted groups are empty, no spend unless given. */

@@ -176,9 +176,23 @@ function nextRunLines(job: JobDetails, width: number): Line[] {
   return next === null ? [] : field("Next run", sanitize(next), width)
 }
 
-/** The Limits field: attempts, wall-clock timeout, priority, and whether a timeout is retried. */
-const limitsText = (job: JobDetails): string =>
-  `${countOf(job.maxAttempts, "attempt")} at most · timeout ${formatDuration(job.timeoutMs)} each · priority ${job.priority}${job.retryTimeouts ? " · a timeout is retried" : ""}`
+/**
+ * The Limits field: attempts, wall-clock timeout, the budget of each attempt (`--max-cost`,
+ * `--max-turns`) when set, priority, and whether a timeout is retried.
+ */
+const limitsText = (job: JobDetails): string => {
+  const each = [
+    `timeout ${formatDuration(job.timeoutMs)}`,
+    ...(job.maxCostUsd === null ? [] : [`cost ${formatCost(job.maxCostUsd)}`]),
+    ...(job.maxTurns === null ? [] : [countOf(job.maxTurns, "turn")])
+  ]
+  return [
+    `${countOf(job.maxAttempts, "attempt")} at most`,
+    `${each.join(", ")} each`,
+    `priority ${job.priority}`,
+    ...(job.retryTimeouts ? ["a timeout is retried"] : [])
+  ].join(" · ")
+}
 
 function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line[] {
   const executionsHeader = fitLine([seg(executionCells("#", "Status", "Worker", "Duration", "Exit").join("") + "Cost", "heading")], width)

@@ -3,15 +3,6 @@ import type { Usage } from "../../domain/usage.js"
 import type { JobSummary } from "../types.js"
 
 /**
- * A job's project as the table shows it: the last folder of its cwd (`/home/me/shop/` ->
- * `shop`); the root and other paths without a folder name as they are.
- */
-export function projectName(cwd: string): string {
-  const parts = cwd.split(/[\\/]+/).filter((p) => p !== "")
-  return parts[parts.length - 1] ?? cwd
-}
-
-/**
  * A cost in US dollars as `$0.0123` below a dollar (what one agent run costs) and `$12.34`
  * from a dollar up.
  */

@@ -6,7 +6,8 @@
 import { sanitize } from "../sanitize.js"
 import type { LastColumn } from "../model.js"
 import type { JobSummary } from "../types.js"
-import { errorText, formatDuration, jobDurationMs, nextRunText, projectName, shortId } from "./format.js"
+import { projectName } from "../../domain/job.js"
+import { errorText, formatDuration, jobDurationMs, nextRunText, shortId } from "./format.js"
 import { displayWidth, graphemes, graphemeWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
 
 const ID_WIDTH = 8

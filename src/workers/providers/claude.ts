@@ -5,8 +5,8 @@
  * failures come back as `is_error:true` with the message in `result` (exit 0 or 1). Pure.
  */
 import type { Denial } from "../../domain/events.js"
-import type { Permissions } from "../../domain/job.js"
-import { decideOutcome, joinTexts } from "./outcome.js"
+import type { Budget, Permissions } from "../../domain/job.js"
+import { type BudgetLimit, decideOutcome, joinTexts } from "./outcome.js"
 import { arr, isObject, num, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, denial, summary, toolProgress } from "./parse.js"
 import { CLAUDE_SESSION_GONE, sessionArgs, withSession } from "./session.js"
@@ -21,6 +21,7 @@ interface ClaudeResult {
   readonly apiErrorStatus: number | undefined
   readonly usage: JsonObject | undefined
   readonly costUsd: number | undefined
+  readonly turns: number | undefined
   readonly denials: ReadonlyArray<Denial>
 }
 
@@ -31,6 +32,8 @@ export interface ClaudeState {
   readonly result?: ClaudeResult
   /** `retry_delay_ms` of the last `system/api_retry` line (PROVIDERS.md), ms. */
   readonly retryDelayMs?: number
+  /** The job's limits given as `--max-budget-usd` / `--max-turns`. */
+  readonly budget?: Budget
   /** `session_id` of the init or result event. */
   readonly sessionId?: string
   readonly plain: string
@@ -68,6 +71,23 @@ const PERMISSION_MODE: { readonly [P in Permissions]: string } = {
 /** Claude's session flags: `--session-id <uuid>` starts one with aidp's id, `--resume <id>` continues one. */
 const claudeSessions = { choose: true }
 
+/** The `result` subtypes that say claude stopped at a limit it was given (PROVIDERS.md). */
+const LIMIT_SUBTYPES: Readonly<Record<string, BudgetLimit>> = {
+  error_max_budget_usd: "cost",
+  error_max_turns: "turns"
+}
+
+/** The limit a `result` subtype says claude stopped at (whatever `is_error` says); undefined for every other subtype. */
+const stoppedAt = (subtype: string): BudgetLimit | undefined => Object.hasOwn(LIMIT_SUBTYPES, subtype) ? LIMIT_SUBTYPES[subtype] : undefined
+
+/** `--max-budget-usd` and `--max-turns` for the job's limits (none for an absent one). */
+function budgetArgs(budget: Budget | undefined): string[] {
+  return [
+    ...(budget?.maxCostUsd === undefined ? [] : ["--max-budget-usd", String(budget.maxCostUsd)]),
+    ...(budget?.maxTurns === undefined ? [] : ["--max-turns", String(budget.maxTurns)])
+  ]
+}
+
 /** The `result` event reduced to what the outcome needs. */
 function readResult(event: JsonObject, cwd: string | undefined): ClaudeResult {
   return {
@@ -78,6 +98,7 @@ function readResult(event: JsonObject, cwd: string | undefined): ClaudeResult {
     apiErrorStatus: num(event, "api_error_status"),
     usage: obj(event, "usage"),
     costUsd: num(event, "total_cost_usd"),
+    turns: num(event, "num_turns"),
     denials: claudeDenials(event, cwd)
   }
 }
@@ -93,7 +114,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
   defaultBin: "claude",
   installHint: "npm install -g @anthropic-ai/claude-code",
   promptVia: "stdin",
-  argv: ({ model, permissions, session }) => [
+  argv: ({ model, permissions, budget, session }) => [
     "-p",
     "--output-format",
     "stream-json",
@@ -101,11 +122,12 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
     ...(model === undefined ? [] : ["--model", model]),
     "--permission-mode",
     PERMISSION_MODE[permissions],
+    ...budgetArgs(budget),
     ...sessionArgs("claude", claudeSessions, session)
   ],
   sessions: claudeSessions,
   sessionGone: (error) => CLAUDE_SESSION_GONE.test(error),
-  initial: () => ({ plain: "" }),
+  initial: (budget) => (budget === undefined ? { plain: "" } : { plain: "", budget }),
   onLine(state, line, stream) {
     if (stream === "stderr") return { state }
     const event = parseJsonObject(line)
@@ -145,6 +167,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
       provider: "claude",
       cliVersion: state.cliVersion,
       retryDelayMs: state.retryDelayMs,
+      budget: state.budget,
       sessionId: state.sessionId,
       fallbackText: joinTexts(exit.stderrTail, state.plain),
       terminal:
@@ -157,7 +180,9 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
               errorStatus: result.apiErrorStatus,
               usage: result.usage,
               costUsd: result.costUsd,
-              denials: result.denials
+              denials: result.denials,
+              turns: result.turns,
+              stoppedAt: stoppedAt(result.subtype)
             }
     })
   }

@@ -33,9 +33,16 @@ export function resolveBin(adapter: ProviderAdapter<unknown>, env: NodeJS.Proces
 }
 
 /**
- * The command-line options of a queued job: its model, cwd and permissions (`edit` when its
- * event names none), and the execution's session plan (none: the CLI's default).
+ * The command-line options of a queued job: its model, cwd, permissions (`edit` when its
+ * event names none) and budget (`max_cost_usd`, `max_turns`; absent ones are no limit), and
+ * the execution's session plan (none: the CLI's default).
  */
 export function argvOptions(job: EventOf<"JobQueued">["data"], session?: SessionPlan): ArgvOptions {
-  return { model: job.model ?? undefined, cwd: job.cwd, permissions: job.permissions ?? DEFAULT_PERMISSIONS, ...(session === undefined ? {} : { session }) }
+  return {
+    model: job.model ?? undefined,
+    cwd: job.cwd,
+    permissions: job.permissions ?? DEFAULT_PERMISSIONS,
+    budget: { maxCostUsd: job.max_cost_usd, maxTurns: job.max_turns },
+    ...(session === undefined ? {} : { session })
+  }
 }

@@ -4,7 +4,7 @@
  * Pure; no I/O.
  */
 import type { Denial } from "../../domain/events.js"
-import type { ErrorKind, Provider } from "../../domain/job.js"
+import type { Budget, ErrorKind, Provider } from "../../domain/job.js"
 import { classifyError, delayHint, errorLine, retryHint, truncate } from "../classify.js"
 import type { ExitInfo, Outcome } from "./types.js"
 
@@ -22,7 +22,14 @@ export interface TerminalEvent {
   readonly costUsd?: number | undefined
   /** Tool calls the agent was refused during the run. */
   readonly denials?: ReadonlyArray<Denial> | undefined
+  /** Agent turns the run took (claude `num_turns`). */
+  readonly turns?: number | undefined
+  /** The limit the CLI stopped the run at (claude `error_max_budget_usd`, `error_max_turns`). */
+  readonly stoppedAt?: BudgetLimit | undefined
 }
+
+/** One of a job's limits: `cost` (`--max-cost`) or `turns` (`--max-turns`). */
+export type BudgetLimit = "cost" | "turns"
 
 /** What an adapter knows at the end of a run. */
 export interface RunReport {
@@ -38,6 +45,32 @@ export interface RunReport {
   readonly retryDelayMs?: number | undefined
   /** The session id the CLI reported (`init`/`result`). */
   readonly sessionId?: string | undefined
+  /** The job's limits the CLI was given, to name the one that stopped the run. */
+  readonly budget?: Budget | undefined
+}
+
+/** US dollars as `$0.50`, `$0.523`, `$12.00`: at least two decimals, at most four. */
+const dollars = (usd: number): string => {
+  const text = String(Number(usd.toFixed(4)))
+  const decimals = text.includes(".") ? text.length - text.indexOf(".") - 1 : 0
+  return `$${decimals >= 2 ? text : usd.toFixed(2)}`
+}
+
+/**
+ * The error of a run the CLI stopped at `limit`, from what its final event says it spent,
+ * e.g. `claude stopped at its budget: $0.52 spent, limit $0.50 (--max-cost).` or `claude
+ * stopped after 12 turns, limit 12 (--max-turns).`; what was spent or the limit is left out
+ * when unknown (a limit from the CLI's own settings).
+ */
+export function budgetError(provider: Provider, limit: BudgetLimit, spent: Pick<TerminalEvent, "costUsd" | "turns">, budget: Budget | undefined): string {
+  if (limit === "cost") {
+    const cost = spent.costUsd === undefined ? [] : [`${dollars(spent.costUsd)} spent`]
+    const limit = budget?.maxCostUsd === undefined ? [] : [`limit ${dollars(budget.maxCostUsd)} (--max-cost)`]
+    const facts = [...cost, ...limit].join(", ")
+    return `${provider} stopped at its budget${facts === "" ? "" : `: ${facts}`}.`
+  }
+  const taken = spent.turns === undefined ? "at its turn limit" : `after ${spent.turns} turn${spent.turns === 1 ? "" : "s"}`
+  return `${provider} stopped ${taken}${budget?.maxTurns === undefined ? "" : `, limit ${budget.maxTurns} (--max-turns)`}.`
 }
 
 /** Joins the non-empty texts with `\n` (stderr tail, then non-JSON stdout). */
@@ -46,12 +79,14 @@ export function joinTexts(...texts: ReadonlyArray<string>): string {
 }
 
 /**
- * Judges a run. In order: cancelled, timed out (aidp stopped it); a success event with exit 0
+ * Judges a run. In order: cancelled, timed out (aidp stopped it); stopped by the CLI at one of
+ * the job's limits (`budget`, {@link budgetError}); a success event with exit 0
  * (or stopped by aidp after it, the cursor hang) and a non-empty result succeeds; an error
  * event is classified from its status/exit code, then its text; without a final event a
  * signal is `crashed`, exit 0 is `bad_output` and a non-zero exit is classified from the
  * exit code and the text (`crashed` when nothing matches). A failure the CLI reported
- * carries the time it named for trying again, if any (`retryHint`, see classify.ts).
+ * carries the time it named for trying again, if any (`retryHint`, see classify.ts); any
+ * failure after a final event carries the cost that event reported.
  */
 export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
   const { provider, terminal, cliVersion } = report
@@ -71,7 +106,8 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
       errorKind,
       error: truncate(error),
       ...identity,
-      ...(hint === undefined ? {} : { retryHint: hint })
+      ...(hint === undefined ? {} : { retryHint: hint }),
+      ...(terminal?.costUsd === undefined ? {} : { costUsd: terminal.costUsd })
     }
   }
   const exitKind = exit.exitCode === null ? undefined : report.exitKind?.(exit.exitCode)
@@ -83,6 +119,8 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
 
   if (exit.cancelled) return fail("cancelled", `Cancelled: aidp stopped ${provider} at the user's request.`)
   if (exit.timedOut) return fail("timeout", `${provider} ran past the job's timeout and aidp stopped it.`)
+  // Whatever is_error and the exit code say: the run ended where the job said it must.
+  if (terminal?.stoppedAt !== undefined) return fail("budget", budgetError(provider, terminal.stoppedAt, terminal, report.budget))
 
   if (terminal?.ok === true) {
     if (terminal.result.trim() === "") return fail("bad_output", `${provider} reported success with an empty result.`)

@@ -3,7 +3,7 @@
  * read its output line by line, and how to judge the run when it ends. Pure; no I/O.
  */
 import type { Denial } from "../../domain/events.js"
-import type { ErrorKind, LogStream, Permissions, Provider } from "../../domain/job.js"
+import type { Budget, ErrorKind, LogStream, Permissions, Provider } from "../../domain/job.js"
 import type { RetryHint } from "../../domain/retryPolicy.js"
 import type { SessionPlan, SessionSupport } from "../../domain/session.js"
 
@@ -16,6 +16,8 @@ export interface ArgvOptions {
   readonly cwd: string
   /** What the agent may do, mapped to the CLI's own flags. */
   readonly permissions: Permissions
+  /** The job's limits on one execution (claude's `--max-budget-usd`, `--max-turns`); none when absent. */
+  readonly budget?: Budget | undefined
   /** How the run uses the agent's session (resume one, or start one with a chosen id); absent = the CLI's default. */
   readonly session?: SessionPlan | undefined
 }
@@ -70,6 +72,8 @@ export interface Failed {
   readonly cliVersion?: string
   /** A time the CLI named for trying again (reset time, `retry after N s`, claude's `retry_delay_ms`). */
   readonly retryHint?: RetryHint
+  /** What the run had cost, USD, when its final event said (claude's `total_cost_usd`). */
+  readonly costUsd?: number
   /** The session id the CLI reported (`init`/`result`). */
   readonly sessionId?: string
 }
@@ -105,8 +109,11 @@ export interface ProviderAdapter<S> {
   readonly sessions: SessionSupport
   /** Whether a failed run's error line is the CLI saying the session it was asked to resume does not exist. */
   sessionGone(error: string): boolean
-  /** Parser state before the first line. */
-  initial(): S
+  /**
+   * Parser state before the first line. `budget` is the job's (as given to {@link argv}), kept
+   * by an adapter whose CLI stops at it, to name the limit when it does.
+   */
+  initial(budget?: Budget): S
   /** Folds one output line (without its `\n`) into the state. Unknown or non-JSON lines are ignored. */
   onLine(state: S, line: string, stream: ChildStream): ParseStep<S>
   /** Judges the execution from everything parsed and how the process ended. */
