@@ -2,7 +2,8 @@
  * `npm run bench [-- --json]`: aidp's figures beside a peer measured in the same run, on the
  * test database (AIDP_TEST_DATABASE_URL, default postgres://root@127.0.0.1:5432/test), each
  * part in throwaway schemas: the whole path (the same near-zero agent through aidp, through
- * graphile-worker, and spawned with no queue), enqueue one job per transaction, start-up of
+ * graphile-worker, and spawned with no queue), enqueue one job per transaction and in bulk
+ * (`jobs enqueue --from`, one transaction, beside graphile-worker's addJobs), start-up of
  * whole commands beside bare Node, and the event store, projections and monitor queries.
  * Prints a table (or JSON); asserts nothing (targets belong here, not in unit tests). Needs
  * the built CLI (`npm run build`).
@@ -19,13 +20,25 @@ import { rebuildReadModels } from "../src/projections/rebuild.js"
 import { jobServicesLayer } from "../src/projections/services.js"
 import { createTestDb, testDatabaseUrl, type TestDb } from "../test/support/db.js"
 import { writeAgent } from "./agent.js"
-import { aidpEnqueue, aidpWholePath, graphileEnqueue, graphileWholePath, perSecond, spawnsAlone } from "./peers.js"
+import {
+  aidpBulkEnqueue,
+  aidpBulkEnqueueCommand,
+  aidpEnqueue,
+  aidpWholePath,
+  graphileBulkEnqueue,
+  graphileEnqueue,
+  graphileWholePath,
+  perSecond,
+  spawnsAlone
+} from "./peers.js"
 import { startupFigures } from "./startup.js"
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000)
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 200_000)
 /** Jobs per whole-path run and per enqueue run. */
 const PATH_JOBS = Number(process.env.BENCH_PATH_JOBS ?? 300)
+/** Jobs per bulk enqueue (`jobs enqueue --from`, graphile-worker's addJobs). */
+const BULK_JOBS = Number(process.env.BENCH_BULK_JOBS ?? 10_000)
 
 /** One line of the table: aidp's figure, its peer's (when there is one) and aidp / peer. */
 interface Row {
@@ -76,6 +89,11 @@ const peerRows = async (): Promise<Array<Row>> => {
     const enqueueAidp = await withDb((db) => aidpEnqueue(db, dir, PATH_JOBS))
     const enqueueGraphile = await graphileEnqueue(testDatabaseUrl, PATH_JOBS)
     rows.push({ figure: `enqueue, one job per transaction (${PATH_JOBS})`, unit: "jobs/s", aidp: enqueueAidp, peer: { name: "graphile-worker 0.17.3", value: enqueueGraphile } })
+    const bulkAidp = await withDb((db) => aidpBulkEnqueue(db, dir, BULK_JOBS))
+    const bulkGraphile = await graphileBulkEnqueue(testDatabaseUrl, BULK_JOBS)
+    rows.push({ figure: `enqueue, bulk (--from, one transaction) (${BULK_JOBS})`, unit: "jobs/s", aidp: bulkAidp, peer: { name: "graphile-worker 0.17.3 addJobs", value: bulkGraphile } })
+    const bulkCommand = await withDb((db) => aidpBulkEnqueueCommand(db, dir, BULK_JOBS))
+    rows.push({ figure: "  the whole command, aidp jobs enqueue --from FILE", unit: "jobs/s", aidp: bulkCommand, peer: { name: "in-process, above", value: bulkAidp } })
     const startup = await withDb(async (db) => startupFigures(db))
     const floor = { name: "node -e 0", value: startup.node }
     rows.push({ figure: "start-up: aidp --help", unit: "ms", aidp: startup.help, peer: floor })

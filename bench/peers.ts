@@ -4,12 +4,17 @@
  * Every job runs the same near-zero agent (bench/agent.ts). A whole-path figure is measured
  * from the first job's start to the last job's end, so neither side's process start-up counts.
  */
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import { writeFile } from "node:fs/promises"
+import path from "node:path"
 import { performance } from "node:perf_hooks"
+import { Effect, ManagedRuntime } from "effect"
 import { Logger, makeWorkerUtils, run } from "graphile-worker"
+import { CommandHandler, type EnqueueCommand } from "../src/projections/commandHandler.js"
+import { jobServicesLayer } from "../src/projections/services.js"
 import { commandsFor } from "../test/support/commands.js"
-import { CLI } from "../test/support/cli.js"
+import { cliEnv, CLI } from "../test/support/cli.js"
 import type { TestDb } from "../test/support/db.js"
 import { runAgent } from "./agent.js"
 
@@ -141,6 +146,60 @@ export const graphileEnqueue = async (url: string, n: number): Promise<number> =
   try {
     const start = performance.now()
     for (let i = 0; i < n; i++) await gw.utils.addJob("agent", { prompt: `enqueue ${i}` })
+    return perSecond(n, performance.now() - start)
+  } finally {
+    await gw.release()
+  }
+}
+
+/** The Enqueue command of bulk job `i` in `cwd` (what a `--from` line {provider, prompt, cwd} becomes). */
+const bulkCommand = (i: number, cwd: string): EnqueueCommand => ({
+  _tag: "Enqueue", provider: "claude", model: null, prompt: `bulk job ${i}`, cwd, step: null,
+  priority: 0, maxAttempts: 3, timeoutMs: 1_800_000, metadata: {}, permissions: "edit"
+})
+
+/**
+ * aidp: `n` jobs in one transaction through the command handler's enqueueAll (what
+ * `jobs enqueue --from` calls), in this process, on a channel nobody listens on: jobs/s.
+ */
+export const aidpBulkEnqueue = async (db: TestDb, cwd: string, n: number): Promise<number> => {
+  const channel = `bench_${randomBytes(4).toString("hex")}`
+  const runtime = ManagedRuntime.make(jobServicesLayer({ sql: db.sql, schema: db.schema, channel }))
+  try {
+    const jobs = Array.from({ length: n }, (_, i) => ({ jobId: crypto.randomUUID(), command: bulkCommand(i, cwd) }))
+    const start = performance.now()
+    await runtime.runPromise(Effect.gen(function*() {
+      const handler = yield* CommandHandler
+      return yield* handler.enqueueAll(jobs, new Date())
+    }))
+    return perSecond(n, performance.now() - start)
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+/**
+ * aidp: the whole command `aidp jobs enqueue --from FILE` (the built CLI, a process of its
+ * own) over a file of `n` JSON lines written in `dir`: jobs/s from spawn to exit, start-up,
+ * reading and checking every line included.
+ */
+export const aidpBulkEnqueueCommand = async (db: TestDb, dir: string, n: number): Promise<number> => {
+  const file = path.join(dir, "bulk.jsonl")
+  await writeFile(file, Array.from({ length: n }, (_, i) => `${JSON.stringify({ provider: "claude", prompt: `bulk job ${i}`, cwd: dir })}\n`).join(""))
+  const start = performance.now()
+  const result = spawnSync(process.execPath, [CLI, "jobs", "enqueue", "--from", file], { cwd: dir, env: cliEnv(db), stdio: ["ignore", "ignore", "pipe"] })
+  const ms = performance.now() - start
+  if (result.status !== 0) throw new Error(`aidp jobs enqueue --from exited ${result.status}: ${result.stderr}`)
+  return perSecond(n, ms)
+}
+
+/** graphile-worker: `n` jobs added in one call of `addJobs` (one statement, one transaction): jobs/s. */
+export const graphileBulkEnqueue = async (url: string, n: number): Promise<number> => {
+  const gw = await graphileSchema(url)
+  try {
+    const specs = Array.from({ length: n }, (_, i) => ({ identifier: "agent", payload: { prompt: `bulk job ${i}` } }))
+    const start = performance.now()
+    await gw.utils.addJobs(specs)
     return perSecond(n, performance.now() - start)
   } finally {
     await gw.release()

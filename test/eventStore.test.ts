@@ -223,6 +223,45 @@ describe("append", () => {
     assert.deepEqual((await db.sql`select * from jobs where id = ${jobId}`)[0], snapshot)
     assert.deepEqual(await notesOf(jobId), notified)
   })
+
+  it("appendAll writes several streams in one transaction with one NOTIFY, positions in input order", async () => {
+    const [fresh, other, existing] = [randomUUID(), randomUUID(), randomUUID()]
+    await services.handle(existing, cmd.enqueue(), at(0))
+    const exec = randomUUID()
+    const recorded = await services.run(EventStore.use((store) => store.appendAll([
+      { jobId: fresh, expectedVersion: 0, events: [ev.queued({ prompt: "fresh" }), ev.started(exec)], occurredAt: at(1) },
+      { jobId: other, expectedVersion: 0, events: [ev.queued({ prompt: "other", priority: 9 })], occurredAt: at(2) },
+      { jobId: existing, expectedVersion: 1, events: [ev.cancelRequested()], occurredAt: at(3) }
+    ])))
+    assert.deepEqual(recorded.map((r) => [r.jobId, r.version, r.event.type]), [
+      [fresh, 1, "JobQueued"], [fresh, 2, "ExecutionStarted"], [other, 1, "JobQueued"], [existing, 2, "JobCancelRequested"]
+    ])
+    assert.ok(recorded.every((r, i) => i === 0 || r.position > recorded[i - 1]!.position))
+    const jobs = await db.sql<Array<{ id: string; status: string; version: number; last_position: string; priority: number; cancel_requested: boolean }>>`
+      select id, status, version, last_position, priority, cancel_requested from jobs where id in (${fresh}, ${other}, ${existing})`
+    const byId = new Map(jobs.map((job) => [job.id, job]))
+    assert.deepEqual([byId.get(fresh)!.status, byId.get(fresh)!.version, Number(byId.get(fresh)!.last_position)], ["running", 2, recorded[1]!.position])
+    assert.deepEqual([byId.get(other)!.status, byId.get(other)!.priority, Number(byId.get(other)!.last_position)], ["queued", 9, recorded[2]!.position])
+    assert.deepEqual([byId.get(existing)!.cancel_requested, byId.get(existing)!.version], [true, 2])
+    const [row] = await db.sql<Array<{ transactions: number }>>`
+      select count(distinct xmin::text)::int as transactions from job_events where job_id in (${fresh}, ${other}) or (job_id = ${existing} and version = 2)`
+    assert.equal(row!.transactions, 1)
+    assert.deepEqual((await notesOf(fresh, other, existing)).map((n) => [n.j, n.t]), [[existing, "JobQueued"], [existing, "JobCancelRequested"]])
+  })
+
+  it("appendAll with one stale stream fails with ConcurrencyConflict naming it and writes nothing", async () => {
+    const [fresh, existing] = [randomUUID(), randomUUID()]
+    await services.handle(existing, cmd.enqueue(), at(0))
+    await assert.rejects(
+      services.run(EventStore.use((store) => store.appendAll([
+        { jobId: fresh, expectedVersion: 0, events: [ev.queued()], occurredAt: at(1) },
+        { jobId: existing, expectedVersion: 0, events: [ev.queued()], occurredAt: at(1) }
+      ]))),
+      { _tag: "ConcurrencyConflict", jobId: existing, expectedVersion: 0 }
+    )
+    assert.equal((await eventRows(fresh)).length, 0)
+    assert.equal((await db.sql`select id from jobs where id = ${fresh}`).length, 0)
+  })
 })
 
 describe("CommandHandler under concurrency", () => {

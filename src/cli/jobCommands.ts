@@ -66,7 +66,13 @@ export const BUDGET_HELP: ReadonlyArray<OptionHelp> = [
 ]
 
 /** The most `--max-cost` takes, US dollars: a typo's guard, not a policy. */
-const MAX_COST_USD = 100_000
+export const MAX_COST_USD = 100_000
+
+/** How `--max-cost` is written: decimal dollars with at most 4 decimals (`0.50`, `.5`, `12`). */
+export const DOLLARS = /^(?:\d+(?:\.\d{1,4})?|\.\d{1,4})$/
+
+/** Ends "--max-cost must be": what a valid amount is. */
+export const DOLLARS_EXPECTED = `an amount of US dollars above 0 and up to ${MAX_COST_USD}, with at most 4 decimals (e.g. --max-cost 0.50)`
 
 /**
  * A new job's budget from `--max-cost` (text: decimal dollars, up to 4 decimals) and
@@ -77,11 +83,15 @@ export const jobBudget = (provider: Provider, maxCost: string | undefined, maxTu
   let maxCostUsd: number | undefined
   if (maxCost !== undefined) {
     maxCostUsd = Number(maxCost.trim())
-    if (!/^(?:\d+(?:\.\d{1,4})?|\.\d{1,4})$/.test(maxCost.trim()) || !(maxCostUsd > 0) || maxCostUsd > MAX_COST_USD) {
-      throw new UsageError(`--max-cost must be an amount of US dollars above 0 and up to ${MAX_COST_USD}, with at most 4 decimals (e.g. --max-cost 0.50); got ${JSON.stringify(maxCost)}.`)
+    if (!DOLLARS.test(maxCost.trim()) || !(maxCostUsd > 0) || maxCostUsd > MAX_COST_USD) {
+      throw new UsageError(`--max-cost must be ${DOLLARS_EXPECTED}; got ${JSON.stringify(maxCost)}.`)
     }
   }
-  const budget: Budget = { maxCostUsd, maxTurns: intFlag("max-turns", maxTurns, 1, 10_000) }
+  return heldBudget(provider, { maxCostUsd, maxTurns: intFlag("max-turns", maxTurns, 1, 10_000) })
+}
+
+/** `budget`, when `provider` can be held to it; throws UsageError (budgetRefusal's sentence) otherwise. */
+export const heldBudget = (provider: Provider, budget: Budget): Budget => {
   const refusal = budgetRefusal(provider, budget)
   if (refusal !== undefined) throw new UsageError(refusal)
   return budget

@@ -1,9 +1,8 @@
 /**
  * `aidp jobs` and its subcommands (DESIGN.md, Command line): the monitor, list, show,
- * logs, retry, cancel, enqueue; `replay` lives in replay.ts, `prune` in prune.ts.
+ * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts.
  */
-import { readFile, stat } from "node:fs/promises"
-import { PERMISSIONS, PROVIDERS, JOB_STATUSES } from "../domain/job.js"
+import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
 import { findStep, STEPS } from "../domain/steps.js"
 import { getJob, listJobs } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
@@ -12,7 +11,8 @@ import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
-import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { runEnqueue } from "./enqueue.js"
+import { projectDir, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
@@ -173,120 +173,13 @@ const cancel = (argv: ReadonlyArray<string>) => {
   }, "installed")
 }
 
-const ENQUEUE_USAGE = "aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]"
-const ENQUEUE_HELP: CommandHelp = {
-  usage: ENQUEUE_USAGE,
-  about: "Queues a job that runs the provider's CLI with your prompt in a directory; prints its id. A worker runs it (aidp worker).",
-  options: [
-    ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (required)`],
-    ["--prompt TEXT", "what to ask the agent"],
-    ["--prompt-file F", "read the prompt from file F (- for stdin)"],
-    ["--cwd DIR", "the directory the agent works in (default: the current one)"],
-    ["--model M", "the provider's model name (default: the CLI's own default)"],
-    ["--priority N", `higher runs first, -1000 to 1000 (default ${JOB_DEFAULTS.priority})`],
-    ["--max-attempts N", `attempts before the job fails for good, 1 to 100 (default ${JOB_DEFAULTS.maxAttempts})`],
-    ["--timeout SECONDS", `one attempt's time limit (default ${JOB_DEFAULTS.timeoutMs / 1000}, i.e. ${JOB_DEFAULTS.timeoutMs / 60_000} min)`],
-    PERMISSIONS_HELP,
-    ...BUDGET_HELP,
-    ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
-    ["--json", "print the new job as JSON instead of its id"]
-  ]
-}
-
-const enqueue = async (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(ENQUEUE_HELP, argv, {
-    provider: { type: "string" },
-    prompt: { type: "string" },
-    promptFile: { type: "string" },
-    cwd: { type: "string" },
-    model: { type: "string" },
-    priority: { type: "number", default: JOB_DEFAULTS.priority },
-    maxAttempts: { type: "number", default: JOB_DEFAULTS.maxAttempts },
-    timeout: { type: "number", default: JOB_DEFAULTS.timeoutMs / 1000 },
-    permissions: { type: "string" },
-    maxCost: { type: "string" },
-    maxTurns: { type: "number" },
-    retryTimeouts: { type: "boolean", default: false },
-    json: { type: "boolean", default: false }
-  })
-  noMoreArgs(cli.input, 0, ENQUEUE_USAGE)
-  if (!cli.flags.provider) throw new UsageError(`Missing --provider (one of ${PROVIDERS.join(", ")}). Usage: ${ENQUEUE_USAGE}`)
-  const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
-  if ((cli.flags.prompt === undefined) === (cli.flags.promptFile === undefined)) {
-    throw new UsageError(`Give exactly one of --prompt TEXT or --prompt-file F. Usage: ${ENQUEUE_USAGE}`)
-  }
-  const prompt = cli.flags.prompt ?? await readPromptFile(cli.flags.promptFile!)
-  if (prompt.trim() === "") throw new UsageError("The prompt is empty; give the agent something to do.")
-  const cwd = await projectDir(cli.flags.cwd ?? process.cwd())
-  const cwdStat = await stat(cwd).catch(() => null)
-  if (!cwdStat?.isDirectory()) throw new UsageError(`--cwd ${cwd} is not a directory.`)
-  const priority = intFlag("priority", cli.flags.priority, -1000, 1000)!
-  const maxAttempts = intFlag("max-attempts", cli.flags.maxAttempts, 1, 100)!
-  const timeoutS = intFlag("timeout", cli.flags.timeout, 1, 7 * 24 * 3600)!
-  const model = textFlag("model", cli.flags.model)
-  const permissionsFlag = oneOf("permissions", cli.flags.permissions, PERMISSIONS)
-  const budget = jobBudget(provider, cli.flags.maxCost, cli.flags.maxTurns)
-  return withApp("quiet", async (app) => {
-    const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
-    const id = crypto.randomUUID()
-    await submitCommand(app, id, {
-      _tag: "Enqueue",
-      provider,
-      model: model ?? null,
-      prompt,
-      cwd,
-      step: null,
-      priority,
-      maxAttempts,
-      timeoutMs: timeoutS * 1000,
-      metadata: {},
-      permissions,
-      retryTimeouts: cli.flags.retryTimeouts,
-      budget
-    })
-    const details = await loadDetails(app.db.sql, id)
-    if (cli.flags.json) printJson(jobJson(details!.job))
-    else process.stdout.write(`${id}\n`)
-    return 0
-  })
-}
-
-/**
- * Reads `--prompt-file` (`-`: stdin) as UTF-8 text. A file with NUL bytes or invalid UTF-8 is
- * refused (UsageError) rather than silently changed: the prompt goes to the agent as text.
- */
-const readPromptFile = async (file: string): Promise<string> => {
-  let bytes: Buffer
-  try {
-    bytes = file === "-" ? await readStdin() : await readFile(file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === "ENOENT" ? "it does not exist" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(code ?? error)
-    throw new UsageError(`Cannot read --prompt-file ${file}: ${why}.`)
-  }
-  const notText = (why: string) =>
-    new UsageError(`--prompt-file ${file} is not UTF-8 text (${why}); --prompt-file is for text: save the prompt as UTF-8 text, or pass it with --prompt.`)
-  if (bytes.includes(0)) throw notText("it contains NUL bytes")
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
-  } catch {
-    throw notText("it contains invalid UTF-8")
-  }
-}
-
-const readStdin = async (): Promise<Buffer> => {
-  const chunks: Array<Buffer> = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}
-
 const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<number>> = {
   list,
   show,
   logs,
   retry,
   cancel,
-  enqueue,
+  enqueue: runEnqueue,
   replay: runReplay,
   prune: runPrune
 }

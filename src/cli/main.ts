@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs"
 import { sanitize } from "../terminal/sanitize.js"
 import { describeError, UsageError } from "./errors.js"
 import { HelpRequested, wantsHelp } from "./helpRequest.js"
-import { stopExitCode, stopOnLostOutput } from "./signals.js"
+import { forcedStopCode, stopExitCode, stopOnLostOutput } from "./signals.js"
 
 const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, and watch them live.
 
@@ -96,7 +96,9 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
 /** Set once a reader of stdout or stderr went away: nothing more can be written there. */
 let outputLost = false
 
-const exit = (code: number) => {
+const exit = (finished: number) => {
+  // A second signal forced the stop: 130, though the graceful stop may have finished first.
+  const code = forcedStopCode() ?? finished
   // A long-running command stopped because its reader went away did not finish its work.
   if (outputLost) process.exit(code === 0 ? stopExitCode("SIGPIPE") : code)
   if (process.stdout.destroyed) process.exit(code)

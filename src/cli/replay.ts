@@ -5,7 +5,7 @@
  * models from the log and reports whether they matched (--rebuild).
  */
 import type { RecordedEvent } from "../domain/events.js"
-import { readAllIn } from "../events/store.js"
+import { readLogIn, type UndecodableEvent } from "../events/store.js"
 import { GROUP_KEYS, type GroupKey, statsAccumulator } from "../projections/history.js"
 import { rebuildReadModels } from "../projections/rebuild.js"
 import { storyAccumulator } from "../projections/story.js"
@@ -85,6 +85,10 @@ export const describeEvent = (recorded: RecordedEvent): string => {
       return sanitize(event.data.reason)
   }
 }
+
+/** The warning for a row of the log that does not decode: its place, stream, type and the decoder's complaint. */
+export const skippedLine = (bad: UndecodableEvent): string =>
+  `Skipped event ${bad.position} (${sanitize(bad.type)}, job ${bad.jobId} v${bad.version}, ${formatTime(bad.occurredAt)}): it does not decode as an aidp event: ${sanitize(bad.problem)}`
 
 /** What replay does with the events it reads, oldest first: `add` each, then `end` once. */
 interface Reader {
@@ -181,13 +185,21 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
         ? storyReader(jobId, cli.flags.full, cli.flags.json)
         : eventsReader(cli.flags.json)
     let after = 0
+    let skipped = 0
     for (;;) {
-      const page = await readAllIn(app.db.sql, { after, limit: PAGE, since, until, jobId })
+      const page = await readLogIn(app.db.sql, { after, limit: PAGE, since, until, jobId })
       if (page.length === 0) break
-      after = page[page.length - 1]!.position
-      for (const recorded of page) await reader.add(recorded)
+      for (const row of page) {
+        if (row.ok) await reader.add(row.event)
+        else {
+          skipped += 1
+          process.stderr.write(`${skippedLine(row.undecodable)}\n`)
+        }
+        after = row.ok ? row.event.position : row.undecodable.position
+      }
     }
     await reader.end()
+    if (skipped > 0) process.stderr.write(`${countOf(skipped, "event")} of the log could not be read and ${skipped === 1 ? "was" : "were"} skipped; the figures above leave ${skipped === 1 ? "it" : "them"} out.\n`)
     return 0
   }, "installed")
 }

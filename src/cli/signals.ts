@@ -19,6 +19,12 @@ export type StopCause = "SIGINT" | "SIGTERM" | "SIGPIPE"
 /** The conventional exit code of a command stopped by `cause`: 128 + the signal's number (130 for Ctrl-C). */
 export const stopExitCode = (cause: StopCause): number => 128 + ({ SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 } as const)[cause]
 
+/** Exit code of a forced stop (a second signal), once one began; the process ends with it whoever finishes first. */
+let forcedExitCode: number | null = null
+
+/** 130 once a second signal forced the stop, else null: the exit code the process must end with. */
+export const forcedStopCode = (): number | null => forcedExitCode
+
 /** The graceful stops of the running commands' {@link stopSignal}s, for {@link stopOnLostOutput}. */
 const gracefulStops = new Set<(cause: StopCause) => void>()
 
@@ -44,6 +50,9 @@ export const stopSignal = (): { readonly signal: AbortSignal; readonly dispose: 
   let forcing = false
   const forceStop = () => {
     forcing = true
+    // The graceful stop may still win the race to the end (the killed agents were its last
+    // wait): the process ends with 130 either way.
+    forcedExitCode = 130
     killTrackedGroups()
     const deadline = Date.now() + FORCED_STOP_MS
     const check = () => {

@@ -62,6 +62,19 @@ const isVersionConflict = (error: unknown): boolean =>
   (typeof error === "object" && error !== null && (error as { code?: string }).code === "23505" &&
     (error as { constraint_name?: string }).constraint_name === "job_events_job_id_version_key")
 
+/**
+ * The ConcurrencyConflict of a version conflict (see {@link isVersionConflict}) among
+ * `inputs`: the stream a StreamVersionMismatch names, or the one the unique violation's
+ * detail names (`Key (job_id, version)=(<id>, <n>) already exists.`), else the first.
+ */
+const conflictOf = (cause: unknown, inputs: ReadonlyArray<AppendInput>): ConcurrencyConflict => {
+  const detail = (cause as { detail?: string }).detail ?? ""
+  const input = (cause instanceof StreamVersionMismatch
+    ? inputs.find((i) => i.jobId === cause.jobId)
+    : inputs.find((i) => detail.includes(i.jobId))) ?? inputs[0]!
+  return new ConcurrencyConflict({ jobId: input.jobId, expectedVersion: input.expectedVersion })
+}
+
 /** PostgreSQL's text and jsonb reject U+0000: every string of `value` with it replaced by U+FFFD. */
 const withoutNul = (value: unknown): unknown => {
   if (typeof value === "string") return value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value
@@ -80,47 +93,66 @@ const storableEvent = (event: JobEvent): JobEvent => ({ ...event, data: withoutN
 
 /**
  * Appends inside an open transaction `tx` (used by the claimer, whose row lock must cover
- * the append). Lock order, for every writer: the job's `jobs` row, then `job_events`, then
- * the read models. Throws on a version conflict: a StreamVersionMismatch when the stream's
- * committed version differs from `expectedVersion` (behind it too, which the unique
- * constraint alone would let through as a gap), or the driver's unique violation when a
- * concurrent append commits first.
+ * the append): {@link appendAllIn} with one stream.
  */
-export const appendIn = async (
+export const appendIn = (
   tx: postgres.TransactionSql,
   channel: string,
   project: Projector,
   input: AppendInput
+): Promise<ReadonlyArray<RecordedEvent>> => appendAllIn(tx, channel, project, [input])
+
+/**
+ * Appends to several streams inside an open transaction `tx`, all or nothing: one statement
+ * per table whatever the number of streams (a bulk enqueue of thousands of jobs is a handful
+ * of round trips), the projector once over every event, and one NOTIFY (DESIGN.md: at most
+ * one per transaction) naming the last event. Lock order, for every writer: the jobs' `jobs`
+ * rows (in id order, so two multi-stream appends cannot deadlock), then `job_events`, then
+ * the read models. Throws on a version conflict: a StreamVersionMismatch when a stream's
+ * committed version differs from its `expectedVersion` (behind it too, which the unique
+ * constraint alone would let through as a gap), or the driver's unique violation when a
+ * concurrent append commits first. Each stream appears at most once in `inputs`.
+ */
+export const appendAllIn = async (
+  tx: postgres.TransactionSql,
+  channel: string,
+  project: Projector,
+  inputs: ReadonlyArray<AppendInput>
 ): Promise<ReadonlyArray<RecordedEvent>> => {
   // Only what readers can decode goes into the log: one bad event would make the whole
   // stream (and every rebuild) unreadable. Throws a SchemaError naming the field.
-  for (const event of input.events) decodeEvent(event)
-  const events = input.events.map(storableEvent)
-  // Lock the stream's `jobs` row (its snapshot) before anything else, as the claimer does
+  for (const input of inputs) for (const event of input.events) decodeEvent(event)
+  const ids = inputs.map((input) => input.jobId)
+  // Lock the streams' `jobs` rows (their snapshots) before anything else, as the claimer does
   // (FOR UPDATE): writers of one job then queue on that row. Inserting the event first
   // would deadlock against a claim holding the row and inserting the same version.
-  await tx`select 1 from jobs where id = ${input.jobId} for update`
-  const [head] = await tx<Array<{ version: number }>>`
-    select coalesce(max(version), 0)::integer as version from job_events where job_id = ${input.jobId}`
-  if (head!.version !== input.expectedVersion) {
-    throw new StreamVersionMismatch(input.jobId, input.expectedVersion, head!.version)
+  await tx`select 1 from jobs where id = any(${tx.array(ids)}::uuid[]) order by id for update`
+  const heads = await tx<Array<{ job_id: string; version: number }>>`
+    select job_id, max(version)::integer as version from job_events where job_id = any(${tx.array(ids)}::uuid[]) group by job_id`
+  const headOf = new Map(heads.map((head) => [head.job_id, head.version]))
+  for (const input of inputs) {
+    const head = headOf.get(input.jobId) ?? 0
+    if (head !== input.expectedVersion) throw new StreamVersionMismatch(input.jobId, input.expectedVersion, head)
   }
-  const recorded: Array<RecordedEvent> = []
-  let version = input.expectedVersion
-  for (const event of events) {
-    version += 1
-    const [row] = await tx<Array<{ position: string }>>`
-      insert into job_events (job_id, version, type, data, occurred_at)
-      values (${input.jobId}, ${version}, ${event.type}, ${tx.json(event.data as never)}, ${input.occurredAt})
-      returning position`
-    recorded.push({ position: Number(row!.position), jobId: input.jobId, version, occurredAt: input.occurredAt, event })
-  }
-  await project(tx, recorded)
-  const last = recorded[recorded.length - 1]
-  if (last) {
-    const payload: Notification = { p: last.position, j: input.jobId, t: last.event.type }
-    await tx`select pg_notify(${channel}, ${JSON.stringify(payload)})`
-  }
+  const pending = inputs.flatMap((input) =>
+    input.events.map((event, index) => ({ jobId: input.jobId, version: input.expectedVersion + index + 1, occurredAt: input.occurredAt, event: storableEvent(event) })))
+  if (pending.length === 0) return []
+  // One JSON document for all the rows (no per-row parameters); positions are drawn in `ord`
+  // order, so they follow the order of `inputs` and their events.
+  const rows = await tx<Array<{ position: string }>>`
+    insert into job_events (job_id, version, type, data, occurred_at)
+    select t.job_id, t.version, t.type, t.data, t.occurred_at
+    from jsonb_to_recordset(${JSON.stringify(pending.map((p, ord) => ({ ord, job_id: p.jobId, version: p.version, type: p.event.type, data: p.event.data, occurred_at: p.occurredAt })))}::text::jsonb)
+         as t(ord integer, job_id uuid, version integer, type text, data jsonb, occurred_at timestamptz)
+    order by t.ord
+    returning position`
+  const positions = rows.map((row) => Number(row.position)).sort((a, b) => a - b)
+  const recorded: Array<RecordedEvent> = pending.map((p, index) => ({ ...p, position: positions[index]! }))
+  const last = recorded[recorded.length - 1]!
+  const payload: Notification = { p: last.position, j: last.jobId, t: last.event.type }
+  // NOTIFY is delivered on commit, after the projection's rows: it is sent in the same
+  // pipeline as the projection's statements instead of a round trip of its own.
+  await Promise.all([tx`select pg_notify(${channel}, ${JSON.stringify(payload)})`.execute(), project(tx, recorded)])
   return recorded
 }
 
@@ -147,22 +179,62 @@ export interface ReadAllOptions {
   readonly jobId?: string | undefined
 }
 
-/** Reads the whole log by position (see {@link ReadAllOptions}), oldest first. */
-export const readAllIn = async (sql: Queryable, options: ReadAllOptions): Promise<Array<RecordedEvent>> => {
-  const rows = await sql<Array<EventRow>>`
+/** The log's rows by position (see {@link ReadAllOptions}), oldest first, undecoded. */
+const selectLog = (sql: Queryable, options: ReadAllOptions): Promise<Array<EventRow>> =>
+  sql<Array<EventRow>>`
     select position, job_id, version, type, data, occurred_at from job_events
     where position > ${options.after}
       ${options.jobId ? sql`and job_id = ${options.jobId}` : sql``}
       ${options.since ? sql`and occurred_at >= ${options.since}` : sql``}
       ${options.until ? sql`and occurred_at < ${options.until}` : sql``}
     order by position limit ${options.limit}`
-  return rows.map(toRecorded)
+
+/** Reads the whole log by position (see {@link ReadAllOptions}), oldest first. Throws a SchemaError on a row that does not decode. */
+export const readAllIn = async (sql: Queryable, options: ReadAllOptions): Promise<Array<RecordedEvent>> =>
+  (await selectLog(sql, options)).map(toRecorded)
+
+/** A row of the log that does not decode as any event of the catalogue (corrupted, or written by a newer aidp). */
+export interface UndecodableEvent {
+  readonly position: number
+  readonly jobId: string
+  readonly version: number
+  readonly occurredAt: Date
+  readonly type: string
+  /** What the decoder said, first line. */
+  readonly problem: string
+}
+
+/** One row of the log as a reader that goes on past bad rows sees it. */
+export type LogRow = { readonly ok: true; readonly event: RecordedEvent } | { readonly ok: false; readonly undecodable: UndecodableEvent }
+
+/**
+ * As {@link readAllIn}, but a row that does not decode is returned as an {@link UndecodableEvent}
+ * instead of failing the read: `aidp jobs replay` names it and goes on.
+ */
+export const readLogIn = async (sql: Queryable, options: ReadAllOptions): Promise<Array<LogRow>> => {
+  const rows = await selectLog(sql, options)
+  return rows.map((row): LogRow => {
+    try {
+      return { ok: true, event: toRecorded(row) }
+    } catch (error) {
+      const problem = (error instanceof Error ? error.message : String(error)).split("\n")[0]!
+      return {
+        ok: false,
+        undecodable: { position: Number(row.position), jobId: row.job_id, version: row.version, occurredAt: row.occurred_at, type: row.type, problem }
+      }
+    }
+  })
 }
 
 /** Shape of {@link EventStore}. */
 export interface EventStoreShape {
   /** Appends; fails with ConcurrencyConflict when the stream moved past `expectedVersion`. */
   readonly append: (input: AppendInput) => Effect.Effect<ReadonlyArray<RecordedEvent>, ConcurrencyConflict | DatabaseError>
+  /**
+   * Appends to several streams in one transaction, all or nothing ({@link appendAllIn});
+   * fails with ConcurrencyConflict naming a stream that moved past its `expectedVersion`.
+   */
+  readonly appendAll: (inputs: ReadonlyArray<AppendInput>) => Effect.Effect<ReadonlyArray<RecordedEvent>, ConcurrencyConflict | DatabaseError>
   /** One job's events, oldest first. */
   readonly readStream: (jobId: string) => Effect.Effect<Array<RecordedEvent>, DatabaseError>
   /** The whole log by position (replay, rebuild). */
@@ -183,16 +255,18 @@ export class EventStore extends Context.Service<EventStore, EventStoreShape>()("
       EventStore,
       Effect.gen(function*() {
         const { channel, sql } = yield* SqlClient
+        const appendAll = (inputs: ReadonlyArray<AppendInput>) =>
+          Effect.tryPromise({
+            try: () => sql.begin((tx) => appendAllIn(tx, channel, project, inputs)),
+            catch: (cause) =>
+              isVersionConflict(cause)
+                ? conflictOf(cause, inputs)
+                : databaseError("Appending events")(cause)
+          })
         return EventStore.of({
           project,
-          append: (input) =>
-            Effect.tryPromise({
-              try: () => sql.begin((tx) => appendIn(tx, channel, project, input)),
-              catch: (cause) =>
-                isVersionConflict(cause)
-                  ? new ConcurrencyConflict({ jobId: input.jobId, expectedVersion: input.expectedVersion })
-                  : databaseError("Appending events")(cause)
-            }),
+          append: (input) => appendAll([input]),
+          appendAll,
           readStream: (jobId) =>
             Effect.tryPromise({ try: () => readStreamIn(sql, jobId), catch: databaseError("Reading a job's events") }),
           readAll: (options) =>

@@ -74,7 +74,20 @@ export interface CommandHandlerShape {
     command: JobCommand,
     now: Date
   ) => Effect.Effect<ReadonlyArray<RecordedEvent>, DecideError | DatabaseError>
+  /**
+   * Queues new jobs in one transaction, all or nothing (`aidp jobs enqueue --from`): each
+   * Enqueue command is decided against the empty stream of its fresh `jobId` and every
+   * JobQueued is appended at once. Fails with the first refusal (IllegalTransition) before
+   * anything is written, or DatabaseError; an id that already exists is a defect.
+   */
+  readonly enqueueAll: (
+    jobs: ReadonlyArray<{ readonly jobId: string; readonly command: EnqueueCommand }>,
+    now: Date
+  ) => Effect.Effect<ReadonlyArray<RecordedEvent>, DecideError | DatabaseError>
 }
+
+/** The command that queues a new job. */
+export type EnqueueCommand = Extract<JobCommand, { readonly _tag: "Enqueue" }>
 
 /** The command handler service; needs {@link EventStore} and {@link SqlClient}. */
 export class CommandHandler extends Context.Service<CommandHandler, CommandHandlerShape>()(
@@ -98,7 +111,18 @@ export class CommandHandler extends Context.Service<CommandHandler, CommandHandl
           Effect.catchTag("ConcurrencyConflict", (conflict) =>
             Effect.die(new Error(`Job ${conflict.jobId} kept changing while a command was applied.`)))
         )
-      return CommandHandler.of({ handle })
+      const enqueueAll = (jobs: ReadonlyArray<{ readonly jobId: string; readonly command: EnqueueCommand }>, now: Date) =>
+        Effect.gen(function*() {
+          const inputs = []
+          for (const { jobId, command } of jobs) {
+            const decision = decide(command, initialState)
+            if (Result.isFailure(decision)) return yield* Effect.fail(decision.failure)
+            inputs.push({ jobId, expectedVersion: 0, events: decision.success, occurredAt: now })
+          }
+          return yield* store.appendAll(inputs)
+        }).pipe(Effect.catchTag("ConcurrencyConflict", (conflict) =>
+          Effect.die(new Error(`Job ${conflict.jobId} already existed when it was enqueued as new.`))))
+      return CommandHandler.of({ handle, enqueueAll })
     })
   )
 }

@@ -126,25 +126,65 @@ const cancelledError = async (tx: Tx, jobId: string, version: number): Promise<s
   return row?.by ? `Cancelled by ${row.by}.` : "Cancelled."
 }
 
+/**
+ * Inserts the `jobs` row and first log line of every JobQueued in `queued`, in one statement
+ * however many there are (a bulk enqueue, a rebuild page), the rows passed as one JSON
+ * document. A JobQueued opens its stream (version 1), so its row has no earlier log line
+ * (seq 1) and carries its own stamp.
+ */
+const insertQueued = async (tx: Tx, queued: ReadonlyArray<RecordedEvent & { readonly event: EventOf<"JobQueued"> }>) => {
+  if (queued.length === 0) return
+  const rows = queued.map(({ jobId, version, position, occurredAt, event: { data: d } }) => ({
+    id: jobId,
+    provider: d.provider,
+    model: d.model,
+    step: d.step,
+    summary: promptSummary(d.prompt),
+    cwd: d.cwd,
+    priority: d.priority,
+    max_attempts: d.max_attempts,
+    timeout_ms: d.timeout_ms,
+    retry_timeouts: d.retry_timeouts === true,
+    at: occurredAt,
+    metadata: d.metadata,
+    version,
+    position,
+    permissions: d.permissions ?? DEFAULT_PERMISSIONS,
+    max_cost_usd: d.max_cost_usd ?? null,
+    max_turns: d.max_turns ?? null,
+    message: `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`
+  }))
+  // The log lines' foreign key is checked at the end of the statement, when the jobs exist.
+  await tx`
+    with t as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as t(
+        id uuid, provider text, model text, step text, summary text, cwd text, priority integer, max_attempts integer,
+        timeout_ms integer, retry_timeouts boolean, at timestamptz, metadata jsonb, version integer, position bigint,
+        permissions text, max_cost_usd numeric, max_turns integer, message text)
+    ), queued as (
+      insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
+                        timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied,
+                        max_cost_usd, max_turns)
+      select id, provider, model, 'queued', step, summary, cwd, priority, max_attempts,
+             timeout_ms, retry_timeouts, at, at, 0, metadata, version, position, permissions, 0, max_cost_usd, max_turns
+      from t
+    )
+    insert into job_logs (job_id, seq, execution_id, at, stream, level, message)
+    select id, 1, null, at, 'system', 'info', message from t`
+}
+
+const isQueued = (recorded: RecordedEvent): recorded is RecordedEvent & { readonly event: EventOf<"JobQueued"> } =>
+  recorded.event.type === "JobQueued"
+
 const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 const projectOne = async (tx: Tx, recorded: RecordedEvent): Promise<void> => {
   const { jobId, occurredAt: at } = recorded
   const event: JobEvent = recorded.event
   switch (event.type) {
-    case "JobQueued": {
-      const d = event.data
-      await tx`
-        insert into jobs (id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts,
-                          timeout_ms, retry_timeouts, run_at, created_at, attempts, metadata, version, last_position, permissions, denied,
-                          max_cost_usd, max_turns)
-        values (${jobId}, ${d.provider}, ${d.model}, 'queued', ${d.step}, ${promptSummary(d.prompt)}, ${d.cwd},
-                ${d.priority}, ${d.max_attempts}, ${d.timeout_ms}, ${d.retry_timeouts === true}, ${at}, ${at}, 0,
-                ${tx.json(d.metadata as never)}, ${recorded.version}, ${recorded.position}, ${d.permissions ?? DEFAULT_PERMISSIONS}, 0,
-                ${d.max_cost_usd ?? null}, ${d.max_turns ?? null})`
-      await insertLogs(tx, jobId, null, [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)])
+    case "JobQueued":
+      // Written beforehand, with the batch's other new jobs, by insertQueued.
       return
-    }
     case "ExecutionStarted": {
       const d = event.data
       await tx`
@@ -270,17 +310,24 @@ const projectFailure = async (tx: Tx, jobId: string, at: Date, event: EventOf<"E
 }
 
 /**
- * The projector run by the event store on every append and by rebuild: applies each event
- * in order, then records each stream's version and last position on its job row.
+ * The projector run by the event store on every append and by rebuild: inserts the batch's
+ * new jobs together (a JobQueued opens its stream, so no other event of the batch touches its
+ * rows before it), applies every other event in order, then records each stream's version and
+ * last position on its job row in one statement.
  */
 export const project: Projector = async (tx, events) => {
+  await insertQueued(tx, events.filter(isQueued))
   const last = new Map<string, RecordedEvent>()
   for (const recorded of events) {
     await projectOne(tx, recorded)
     last.set(recorded.jobId, recorded)
   }
-  // One stamp per job and batch: a rebuild page holds many events of each job.
-  for (const recorded of last.values()) {
-    await tx`update jobs set version = ${recorded.version}, last_position = ${recorded.position} where id = ${recorded.jobId}`
-  }
+  // A job whose last event here is its JobQueued already carries its stamp.
+  const stamps = [...last.values()].filter((recorded) => !isQueued(recorded))
+  if (stamps.length === 0) return
+  await tx`
+    update jobs set version = s.version, last_position = s.position
+    from unnest(${tx.array(stamps.map((r) => r.jobId))}::uuid[], ${tx.array(stamps.map((r) => r.version))}::integer[],
+                ${tx.array(stamps.map((r) => r.position))}::bigint[]) as s(id, version, position)
+    where jobs.id = s.id`
 }

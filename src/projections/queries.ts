@@ -274,6 +274,13 @@ export const getJob = async (sql: Queryable, id: string): Promise<JobRecord | nu
   return row ? toJob(row) : null
 }
 
+/** The jobs with `ids`, in the order of `ids` (an id with no job is left out). */
+export const getJobs = async (sql: Queryable, ids: ReadonlyArray<string>): Promise<Array<JobRecord>> => {
+  const rows = await sql<Array<JobRow>>`select ${jobColumns(sql)} from jobs where id = any(${sql.array([...ids])}::uuid[])`
+  const byId = new Map(rows.map((row) => [row.id as string, toJob(row)]))
+  return ids.flatMap((id) => byId.get(id) ?? [])
+}
+
 /**
  * Why a job reference did not resolve to exactly one job. `too_short` covers every
  * reference that cannot name a job: fewer than {@link MIN_PREFIX} hex digits, other
