@@ -36,7 +36,7 @@ describe("evolveRows", () => {
       priority: 2, max_attempts: 4, timeout_ms: 9_000, run_at: at(0), created_at: at(0), started_at: null, completed_at: null,
       duration_ms: null, error: null, error_kind: null, attempts: 0, current_execution_id: null, cancel_requested: false,
       progress: null, metadata: { a: [1] }, version: 1, last_position: 100, permissions: "edit", denied: 0, retry_timeouts: true,
-      retry_reason: null, max_cost_usd: 2.5, max_turns: 12
+      retry_reason: null, retry_fresh: false, max_cost_usd: 2.5, max_turns: 12
     })
     assert.deepEqual(executions, [])
     assert.deepEqual(messages(logs), [[1, "system", "info", "Job queued for gemini (step 00_PRD).", null]])
@@ -57,7 +57,8 @@ describe("evolveRows", () => {
     assert.deepEqual(executions, [{
       id: EXEC_1, job_id: JOB, attempt: 1, status: "succeeded", worker_id: "worker-a", host: "host-a", pid: 4242, argv: ["claude", "-p"],
       cli_version: "2.0", started_at: at(1000), completed_at: at(4000), duration_ms: 2_345, exit_code: 0, signal: null, error: null,
-      error_kind: null, result: "done", usage: { input_tokens: 3 }, cost_usd: 0.25, denials: [{ tool: "Bash", target: "rm -rf /" }]
+      error_kind: null, result: "done", usage: { input_tokens: 3 }, cost_usd: 0.25, denials: [{ tool: "Bash", target: "rm -rf /" }],
+      session_id: null, resumed_attempt: null, session_gone: false
     }])
     assert.deepEqual(messages(logs), [
       [1, "system", "info", "Job queued for claude.", null],
@@ -69,6 +70,24 @@ describe("evolveRows", () => {
     ])
     assert.deepEqual(logs[2]!.at, at(2_500), "an output line keeps the time aidp read it")
     assert.equal(rows.lastSeq, 6)
+  })
+
+  it("sessions: a fresh retry is remembered until the next start; a resumed start and a gone session are recorded", () => {
+    const fresh: JobEvent = { type: "JobRetryRequested", data: { requested_by: "user", run_at: at(3_000).toISOString(), fresh: true } }
+    const queuedFresh = play([ev.queued(), ev.started(EXEC_1, 1, { session_id: "s-1" }), ev.failed(EXEC_1, "network", { session_id: "s-1" }), fresh])
+    assert.equal(queuedFresh.job.retry_fresh, true)
+    assert.equal(queuedFresh.logs.at(-1)!.message, "Retry requested (fresh start).")
+    const { job, executions, logs } = play([
+      ev.queued(),
+      ev.started(EXEC_1, 1, { session_id: "s-1" }),
+      ev.failed(EXEC_1, "network"),
+      fresh,
+      ev.started(EXEC_2, 2, { session_id: "s-1", resumed_attempt: 1 }),
+      ev.succeeded(EXEC_2, { session_id: "s-2", session_gone: true })
+    ])
+    assert.equal(job.retry_fresh, false, "cleared by the next start")
+    assert.deepEqual(executions.map((e) => [e.session_id, e.resumed_attempt, e.session_gone]), [["s-1", null, false], ["s-2", 1, true]])
+    assert.ok(logs.some((l) => l.message === "Resuming attempt 1's session s-1 with a prompt to continue the task."))
   })
 
   it("a failure closes the execution and fails the job; a policy retry re-queues it keeping the error", () => {

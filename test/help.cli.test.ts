@@ -30,7 +30,7 @@ const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly 
   { words: ["jobs", "list"], args: ["--limit", "5"], says: ["aidp jobs list", "--status S", "--provider P", "--limit N", "default 50", "--json"] },
   { words: ["jobs", "show"], args: [JOB], says: ["aidp jobs show JOB", "--json"] },
   { words: ["jobs", "logs"], args: [JOB], says: ["aidp jobs logs JOB", "--follow"] },
-  { words: ["jobs", "retry"], args: [JOB], says: ["aidp jobs retry JOB", "unique prefix"] },
+  { words: ["jobs", "retry"], args: [JOB], says: ["aidp jobs retry JOB", "--fresh", "unique prefix"] },
   { words: ["jobs", "cancel"], args: [JOB], says: ["aidp jobs cancel JOB"] },
   {
     words: ["jobs", "enqueue"],

@@ -77,6 +77,8 @@ describe("aidp jobs", () => {
     assert.equal(execution.status, "succeeded")
     assert.equal(execution.exitCode, 0)
     assert.equal(execution.costUsd, 0.0123)
+    assert.match(execution.sessionId, /^[0-9a-f-]{36}$/, "the agent's session id")
+    assert.deepEqual([execution.resumedAttempt, execution.sessionGone], [null, false])
     assert.ok(execution.workerId)
     assert.ok(job.logs.some((log: any) => log.executionId === execution.id && log.stream === "stdout"))
     // The log keeps what the provider printed (invalid bytes as U+FFFD) ...

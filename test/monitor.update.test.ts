@@ -166,15 +166,22 @@ describe("moving", () => {
 describe("actions", () => {
   it("retries a failed job", () => {
     const [model, cmds] = run([loaded, key("end"), key("r")])
-    assert.deepEqual(cmds, [{ type: "retry", id: FAILED }])
+    assert.deepEqual(cmds, [{ type: "retry", id: FAILED, fresh: false }])
     assert.match(model.notice?.text ?? "", /Retrying dddd1111/)
+  })
+
+  it("retries a failed job fresh with f: no session is resumed", () => {
+    const [model, cmds] = run([loaded, key("end"), key("f")])
+    assert.deepEqual(cmds, [{ type: "retry", id: FAILED, fresh: true }])
+    assert.match(model.notice?.text ?? "", /Retrying dddd1111 fresh/)
+    assert.deepEqual(run([loaded, key("f")])[1], [], "a running job is not retried")
   })
 
   it("retries a cancelled job, as aidp jobs retry does", () => {
     const CANCELLED = ids.failed[0]!.id
     const [model, cmds] = run([loaded, key("down"), key("down"), key("down"), key("down"), key("r")])
     assert.equal(model.selectedId, CANCELLED)
-    assert.deepEqual(cmds, [{ type: "retry", id: CANCELLED }])
+    assert.deepEqual(cmds, [{ type: "retry", id: CANCELLED, fresh: false }])
     assert.match(model.notice?.text ?? "", /Retrying cccc2222/)
   })
 
@@ -224,16 +231,20 @@ describe("menu", () => {
     assert.deepEqual(items([]), ["details", "logs", "cancel", "close"])
     assert.deepEqual(items([key("down"), key("down")]), ["details", "logs", "cancel", "close"])
     assert.deepEqual(items([key("down"), key("down"), key("down")]), ["details", "logs", "close"])
-    assert.deepEqual(items([key("down"), key("down"), key("down"), key("down")]), ["details", "logs", "retry", "close"])
-    assert.deepEqual(items([key("end")]), ["details", "logs", "retry", "close"])
+    assert.deepEqual(items([key("down"), key("down"), key("down"), key("down")]), ["details", "logs", "retry", "retryFresh", "close"])
+    assert.deepEqual(items([key("end")]), ["details", "logs", "retry", "retryFresh", "close"])
   })
 
   it("moves (wrapping), runs the chosen action and closes", () => {
     const [onRetry] = run([loaded, key("end"), key("enter"), key("down"), key("down")])
     assert.ok(onRetry.overlay.kind === "menu" && onRetry.overlay.index === 2)
     const [after, cmds] = update(onRetry, key("enter"))
-    assert.deepEqual(cmds, [{ type: "retry", id: FAILED }])
+    assert.deepEqual(cmds, [{ type: "retry", id: FAILED, fresh: false }])
     assert.equal(after.overlay.kind, "none")
+    const [fresh, freshCmds] = update(update(onRetry, key("down"))[0], key("enter"))
+    assert.deepEqual(freshCmds, [{ type: "retry", id: FAILED, fresh: true }], "Retry fresh is the item after Retry")
+    assert.equal(fresh.overlay.kind, "none")
+    assert.deepEqual(update(run([loaded, key("end"), key("enter")])[0], key("f"))[1], [{ type: "retry", id: FAILED, fresh: true }])
     const [details, dcmds] = run([loaded, key("enter"), key("enter")])
     assert.equal(details.details?.jobId, RUNNING)
     assert.deepEqual(dcmds, [{ type: "loadDetails", id: RUNNING }])
@@ -335,7 +346,8 @@ describe("details", () => {
   })
 
   it("retries and cancels the open job", () => {
-    assert.deepEqual(run([loaded, key("end"), key("d"), key("r")])[1], [{ type: "retry", id: FAILED }])
+    assert.deepEqual(run([loaded, key("end"), key("d"), key("r")])[1], [{ type: "retry", id: FAILED, fresh: false }])
+    assert.deepEqual(run([loaded, key("end"), key("d"), key("f")])[1], [{ type: "retry", id: FAILED, fresh: true }])
     assert.equal(run([loaded, key("d"), key("c")])[0].overlay.kind, "confirmCancel")
   })
 })

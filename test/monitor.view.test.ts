@@ -180,7 +180,8 @@ describe("list view", () => {
     const failedMenu = text(run([loaded, key("end"), key("enter")]))
     assert.match(failedMenu, /┌─ dddd1111 /)
     assert.match(failedMenu, /› Details/)
-    assert.match(failedMenu, /Retry/)
+    assert.match(failedMenu, /Retry +r/)
+    assert.match(failedMenu, /Retry fresh +f/)
     assert.doesNotMatch(failedMenu, /Cancel +c/)
     assert.match(failedMenu, /Close/)
     const runningMenu = text(run([loaded, key("enter")]))
@@ -306,6 +307,21 @@ describe("details view", () => {
     assert.equal(row1.indexOf("SIGKILL"), header.indexOf("Exit"))
     assert.equal(row1.indexOf("$"), header.indexOf("Cost"))
     assert.equal(row2.indexOf("$"), header.indexOf("Cost"))
+  })
+
+  it("shows each execution's agent session and whether it resumed an earlier attempt's", () => {
+    const session = "3b0e5f43-58c4-4a55-9a55-1f0c2a8d7e10"
+    const resumed = details(failed, {
+      executions: [
+        execution(1, { sessionId: session }),
+        execution(2, { sessionId: session, resumedAttempt: 1 }),
+        execution(3, { sessionId: "0d6f0b3e-2d1c-4a7b-9a31-6a0c5e2f9b44", resumedAttempt: 2, sessionGone: true })
+      ]
+    })
+    const t = text(run([loaded, key("end"), key("d"), { type: "detailsLoaded", id: failed.id, details: resumed }], 80, 40), 80, 40)
+    assert.match(t, new RegExp(`^ +1  failed .*\\n {5}session ${session} *$`, "m"))
+    assert.match(t, new RegExp(`^ {5}session ${session} · resumed attempt 1's session *$`, "m"))
+    assert.match(t, /^ {5}session 0d6f0b3e-2d1c-4a7b-9a31-6a0c5e2f9b44 · fresh start: attempt 2's *\n {5}session was gone *$/m)
   })
 
   it("shows the start of a multi-megabyte log line and says how to print it whole", () => {

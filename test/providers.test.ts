@@ -110,7 +110,8 @@ describe("claude adapter", () => {
       usage: { input_tokens: 10, output_tokens: 50 },
       costUsd: 0.0123,
       cliVersion: "2.1.332",
-      denials: []
+      denials: [],
+      sessionId: "s1"
     })
     assert.deepEqual(progress, [
       "started: model claude-sonnet-4-5, claude 2.1.332",
@@ -206,7 +207,8 @@ describe("gemini adapter", () => {
       exitCode: 0,
       result: "Sure, writing it. Done.",
       usage: { total_tokens: 1234, input_tokens: 1100, output_tokens: 134, duration_ms: 3100, tool_calls: 1 },
-      denials: []
+      denials: [],
+      sessionId: "g1"
     })
     assert.deepEqual(progress, ["started: model gemini-2.5-pro", "assistant: Sure, writing it.", "tool: write_file docs/PRD.md", "warning: Loop detected, continuing", "assistant: Done."])
   })
@@ -310,13 +312,13 @@ describe("cursor adapter", () => {
 
   it("succeeds from the result event and reports tools", () => {
     const { outcome, progress } = replay(cursorAdapter, CURSOR_SUCCESS, exited(0))
-    assert.deepEqual(outcome, { kind: "succeeded", exitCode: 0, result: "All tests pass.", denials: [] })
+    assert.deepEqual(outcome, { kind: "succeeded", exitCode: 0, result: "All tests pass.", denials: [], sessionId: "c1" })
     assert.deepEqual(progress, ["started: model Claude 4.5 Sonnet", "assistant: Running the tests.", "tool: shell npm test"])
   })
 
   it("succeeds when aidp ended it after the result (it never exited)", () => {
     const { outcome } = replay(cursorAdapter, CURSOR_SUCCESS, exited(null, { signal: "SIGTERM", killedAfterTerminal: true }))
-    assert.deepEqual(outcome, { kind: "succeeded", exitCode: null, result: "All tests pass.", denials: [] })
+    assert.deepEqual(outcome, { kind: "succeeded", exitCode: null, result: "All tests pass.", denials: [], sessionId: "c1" })
   })
 
   const failures: Array<[string, ErrorKind]> = [

@@ -40,7 +40,11 @@ const history = async (id: string, days: number, end: "succeed" | "fail" | "none
   await services.handle(id, cmd.progress(exec), daysAgo(days, 2_000))
   await services.handle(id, cmd.output(exec, [output(daysAgo(days, 3_000), `{"type":"text","n":1}`), output(daysAgo(days, 3_001), "line two")]), daysAgo(days, 3_000))
   if (end === "succeed") await services.handle(id, cmd.succeed(exec), daysAgo(days, 60_000))
-  if (end === "fail") await services.handle(id, cmd.fail(exec, "auth", daysAgo(days, 60_000)), daysAgo(days, 60_000))
+  if (end === "fail") {
+    // aidp's own line inside the output (as a worker writes when a resumed session was gone): it outlives a prune.
+    await services.handle(id, cmd.output(exec, [output(daysAgo(days, 4_000), "line three"), { stream: "system", text: "claude no longer has attempt 1's session s1: starting fresh with the original prompt.", at: daysAgo(days, 4_001).toISOString() }]), daysAgo(days, 4_000))
+    await services.handle(id, cmd.fail(exec, "auth", daysAgo(days, 60_000)), daysAgo(days, 60_000))
+  }
 }
 
 const counts = async () => {
@@ -90,11 +94,11 @@ describe("aidp jobs prune", () => {
   test("--output-only removes the old finished jobs' output; their story stays; a rebuild gives the live tables", async () => {
     const before = await counts()
     const result = await runJson<any>(db, ["jobs", "prune", "--older-than", "90d", "--output-only", "--json"])
-    // Two old finished jobs had output (the cancelled one never ran).
-    assert.deepEqual([result.jobs, result.outputLines, result.logLines], [2, 4, 4])
+    // Two old finished jobs had output (the cancelled one never ran); aidp's own line is not output.
+    assert.deepEqual([result.jobs, result.outputLines, result.logLines], [2, 5, 5])
     const now = await counts()
     assert.deepEqual([now.jobs, now.events, now.executions], [before.jobs, before.events, before.executions])
-    assert.equal(now.output, before.output - 4)
+    assert.equal(now.output, before.output - 5)
     const lines = await db.sql<Array<{ job_id: string; seq: number; stream: string }>>`
       select job_id, seq, stream from job_logs where job_id in ${db.sql([ids.oldCompleted, ids.oldFailed])} order by job_id, seq`
     assert.ok(lines.length > 0 && lines.every((l) => l.stream === "system"), "only aidp's own lines stay")
@@ -104,6 +108,9 @@ describe("aidp jobs prune", () => {
     const [pruned] = await db.sql<Array<{ data: { lines: unknown[]; pruned_lines: number } }>>`
       select data from job_events where job_id = ${ids.oldCompleted} and type = 'ExecutionOutput'`
     assert.deepEqual([pruned!.data.lines, pruned!.data.pruned_lines], [[], 2])
+    const kept = await db.sql<Array<{ data: { lines: Array<{ stream: string }>; pruned_lines: number } }>>`
+      select data from job_events where job_id = ${ids.oldFailed} and type = 'ExecutionOutput' order by version`
+    assert.deepEqual(kept.map((r) => [r.data.lines.map((l) => l.stream), r.data.pruned_lines]), [[[], 2], [["system"], 1]], "aidp's own line stays in its event")
     const story = await runJson<any>(db, ["jobs", "replay", ids.oldCompleted, "--json"])
     assert.deepEqual(story.entries.map((e: any) => e.kind), ["queued", "started", "ended"])
     const rebuilt = await rebuildReadModels(db.sql)

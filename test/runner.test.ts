@@ -299,7 +299,8 @@ describe("runProvider: stopping", () => {
 
   it("cursor prints its result and never exits: succeeded after the terminal grace", async () => {
     const run = await execute("cursor", { FAKE_AGENT_MODE: "hang_after_result", FAKE_AGENT_RESULT: "done" }, { terminalGraceMs: 300, timeoutMs: 60_000 })
-    assert.deepEqual({ ...run.outcome, durationMs: 0 }, { kind: "succeeded", exitCode: null, result: "done", denials: [], durationMs: 0 })
+    assert.match(run.outcome.sessionId ?? "", /^[0-9a-f-]{36}$/, "the session cursor reported")
+    assert.deepEqual({ ...run.outcome, durationMs: 0 }, { kind: "succeeded", exitCode: null, result: "done", denials: [], durationMs: 0, sessionId: run.outcome.sessionId })
     assert.ok(run.outcome.durationMs < 30_000, `ended by the terminal grace, long before the timeout: ${run.outcome.durationMs} ms`)
     assert.ok(!alive(run.records[0]?.pid ?? 0))
   })

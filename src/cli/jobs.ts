@@ -140,17 +140,18 @@ const logs = (argv: ReadonlyArray<string>) => {
 }
 
 const RETRY_HELP: CommandHelp = {
-  usage: "aidp jobs retry JOB",
-  about: `Queues a failed or cancelled job again; a worker starts its next attempt (aidp worker, or the aidp execute that runs it). ${JOB_REF}`
+  usage: "aidp jobs retry JOB [--fresh]",
+  about: `Queues a failed or cancelled job again; a worker starts its next attempt (aidp worker, or the aidp execute that runs it). The next attempt resumes the agent's session of the last one (--resume) with a prompt to continue the task, unless --fresh. ${JOB_REF}`,
+  options: [["--fresh", "start over with the job's prompt instead of resuming the last attempt's session"]]
 }
 
 const retry = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(RETRY_HELP, argv, {})
+  const cli = parseArgs(RETRY_HELP, argv, { fresh: { type: "boolean", default: false } })
   noMoreArgs(cli.input, 1, RETRY_HELP)
   return withApp("quiet", async (app) => {
     const id = await resolveJobRef(app.db.sql, cli.input[0], usageLine(RETRY_HELP))
-    await submitCommand(app, id, { _tag: "Retry", now: new Date() })
-    process.stdout.write(`Job ${id} is queued again; a worker will start its next attempt.\n`)
+    await submitCommand(app, id, { _tag: "Retry", now: new Date(), fresh: cli.flags.fresh })
+    process.stdout.write(`Job ${id} is queued again${cli.flags.fresh ? " for a fresh start" : ""}; a worker will start its next attempt.\n`)
     return 0
   }, "installed")
 }

@@ -25,9 +25,9 @@ export const monitorSource = (app: App): MonitorSource => ({
     const details = await loadDetails(app.db.sql, id)
     return details ? toJobDetails(details) : null
   },
-  retry: async (id) => {
-    await submitCommand(app, id, { _tag: "Retry", now: new Date() })
-    app.logger.info({ jobId: id }, "retry requested from the monitor")
+  retry: async (id, fresh) => {
+    await submitCommand(app, id, { _tag: "Retry", now: new Date(), fresh })
+    app.logger.info({ jobId: id, fresh }, "retry requested from the monitor")
   },
   cancel: async (id) => {
     await submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user" })

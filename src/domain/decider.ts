@@ -8,6 +8,7 @@ import { Result, Schema } from "effect"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
 import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"
+import type { LastSession, SessionPlan } from "./session.js"
 
 /**
  * What decide needs to know about one job, folded from its events. The read models carry
@@ -30,6 +31,10 @@ export interface JobState {
   readonly abandonedInRow: number
   readonly currentExecutionId: string | null
   readonly cancelRequested: boolean
+  /** The agent session of the last execution (chosen or resumed at its start, or as the CLI reported it); null when it had none. */
+  readonly lastSession: LastSession | null
+  /** The pending retry asked for a fresh start (JobRetryRequested `fresh`); cleared when an execution starts. */
+  readonly retryFresh: boolean
 }
 
 /** Attempts of `max_attempts` spent: executions the agent ended, the running one included. */
@@ -45,8 +50,14 @@ export const initialState: JobState = {
   abandoned: 0,
   abandonedInRow: 0,
   currentExecutionId: null,
-  cancelRequested: false
+  cancelRequested: false,
+  lastSession: null,
+  retryFresh: false
 }
+
+/** The last session after an outcome: the one the CLI reported for the current attempt, else as it was. */
+const reportedSession = (state: JobState, sessionId: string | undefined): LastSession | null =>
+  sessionId === undefined ? state.lastSession : { attempt: state.attempts, sessionId }
 
 /** Folds one event into the state. Total: every stored event has a defined effect. */
 export const evolve = (state: JobState, event: JobEvent): JobState => {
@@ -65,16 +76,18 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
         status: "running",
         attempts: event.data.attempt,
         currentExecutionId: event.data.execution_id,
-        cancelRequested: false
+        cancelRequested: false,
+        lastSession: event.data.session_id === undefined ? null : { attempt: event.data.attempt, sessionId: event.data.session_id },
+        retryFresh: false
       }
     case "ExecutionOutput":
     case "ExecutionProgress":
       return next
     // An ended execution ends its pending cancel too (as the `jobs` row does).
     case "ExecutionSucceeded":
-      return { ...next, status: "completed", currentExecutionId: null, cancelRequested: false, abandonedInRow: 0 }
+      return { ...next, status: "completed", currentExecutionId: null, cancelRequested: false, abandonedInRow: 0, lastSession: reportedSession(state, event.data.session_id) }
     case "ExecutionFailed":
-      return { ...next, status: "failed", currentExecutionId: null, cancelRequested: false, abandonedInRow: 0 }
+      return { ...next, status: "failed", currentExecutionId: null, cancelRequested: false, abandonedInRow: 0, lastSession: reportedSession(state, event.data.session_id) }
     case "ExecutionAbandoned":
       return {
         ...next,
@@ -85,7 +98,7 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
         abandonedInRow: state.abandonedInRow + 1
       }
     case "JobRetryRequested":
-      return { ...next, status: "queued", cancelRequested: false }
+      return { ...next, status: "queued", cancelRequested: false, retryFresh: event.data.fresh === true }
     case "JobCancelRequested":
       return { ...next, cancelRequested: true }
     case "JobCancelled":
@@ -104,6 +117,27 @@ export const fold = (events: Iterable<JobEvent>): JobState => {
   let state = initialState
   for (const event of events) state = evolve(state, event)
   return state
+}
+
+/** What an ending execution reports about its session (optional in Succeed and Fail). */
+export interface SessionOutcome {
+  /** The session id the CLI reported. */
+  readonly sessionId?: string | undefined
+  /** A resumed session was gone and the execution started fresh instead. */
+  readonly sessionGone?: boolean | undefined
+}
+
+/** The outcome events' session fields: only those that are known. */
+const sessionFields = (command: SessionOutcome) => ({
+  ...(command.sessionId === undefined ? {} : { session_id: command.sessionId }),
+  ...(command.sessionGone === true ? { session_gone: true } : {})
+})
+
+/** ExecutionStarted's session fields for a plan: the session when known, and the attempt it resumes. */
+const startedSessionFields = (plan: SessionPlan | undefined) => {
+  if (plan === undefined) return {}
+  if (plan._tag === "Resume") return { session_id: plan.sessionId, resumed_attempt: plan.attempt }
+  return plan.sessionId === undefined ? {} : { session_id: plan.sessionId }
 }
 
 /** Commands a job accepts. `now` is the caller's clock; ids are made by the caller. */
@@ -132,6 +166,8 @@ export type JobCommand =
     readonly host: string
     readonly pid: number
     readonly argv: ReadonlyArray<string>
+    /** How the execution uses the agent's session (see session.ts planSession); absent = fresh, session unknown. */
+    readonly session?: SessionPlan | undefined
   }
   | { readonly _tag: "RecordOutput"; readonly executionId: string; readonly lines: ReadonlyArray<OutputLine> }
   | { readonly _tag: "RecordProgress"; readonly executionId: string; readonly message: string }
@@ -146,7 +182,7 @@ export type JobCommand =
     readonly cliVersion: string | null
     /** Tool calls the agent was refused (empty: none). */
     readonly denials: ReadonlyArray<Denial>
-  }
+  } & SessionOutcome
   | {
     readonly _tag: "Fail"
     readonly executionId: string
@@ -161,8 +197,9 @@ export type JobCommand =
     readonly retryHint?: RetryHint | undefined
     /** What the run had cost, USD, when the CLI reported it (a run stopped at its budget spent it). */
     readonly costUsd?: number | undefined
-  }
-  | { readonly _tag: "Retry"; readonly now: Date }
+  } & SessionOutcome
+  /** A person's retry; `fresh`: resume no session (`aidp jobs retry --fresh`). */
+  | { readonly _tag: "Retry"; readonly now: Date; readonly fresh?: boolean | undefined }
   | { readonly _tag: "RequestCancel"; readonly requestedBy: string }
   /** The worker stopped the process; `executionId` null confirms for the current execution. */
   | { readonly _tag: "ConfirmCancel"; readonly executionId: string | null }
@@ -288,7 +325,8 @@ export const decide = (
           host: command.host,
           pid: command.pid,
           argv: command.argv,
-          cli_version: null
+          cli_version: null,
+          ...startedSessionFields(command.session)
         }
       }])
     case "RecordOutput": {
@@ -317,7 +355,8 @@ export const decide = (
           cost_usd: command.costUsd,
           duration_ms: command.durationMs,
           cli_version: command.cliVersion,
-          ...(command.denials.length === 0 ? {} : { denials: command.denials })
+          ...(command.denials.length === 0 ? {} : { denials: command.denials }),
+          ...sessionFields(command)
         }
       }])
     }
@@ -334,7 +373,8 @@ export const decide = (
           error: command.error,
           duration_ms: command.durationMs,
           cli_version: command.cliVersion,
-          ...(command.costUsd === undefined ? {} : { cost_usd: command.costUsd })
+          ...(command.costUsd === undefined ? {} : { cost_usd: command.costUsd }),
+          ...sessionFields(command)
         }
       }, command))
     }
@@ -350,7 +390,10 @@ export const decide = (
       if (state.status !== "failed" && state.status !== "cancelled") {
         return illegal(`Only a failed or cancelled job can be retried; this one is ${state.status}.`)
       }
-      return Result.succeed([{ type: "JobRetryRequested", data: { requested_by: "user", run_at: command.now.toISOString() } }])
+      return Result.succeed([{
+        type: "JobRetryRequested",
+        data: { requested_by: "user", run_at: command.now.toISOString(), ...(command.fresh === true ? { fresh: true } : {}) }
+      }])
     case "RequestCancel":
       if (state.status === "queued") {
         return Result.succeed([

@@ -50,7 +50,11 @@ export const ExecutionStarted = Schema.Struct({
     pid: Schema.Int,
     /** Provider command line without the prompt (the prompt goes on stdin). */
     argv: Schema.Array(Schema.String),
-    cli_version: Schema.NullOr(Schema.String)
+    cli_version: Schema.NullOr(Schema.String),
+    /** The agent's session when aidp knows it at start: chosen up front (`--session-id`) or resumed; absent otherwise and in older events. */
+    session_id: Schema.optionalKey(Schema.String),
+    /** The attempt whose session this execution resumes (`--resume`); absent for a fresh start. */
+    resumed_attempt: Schema.optionalKey(PositiveInt)
   })
 })
 
@@ -108,7 +112,11 @@ export const ExecutionSucceeded = Schema.Struct({
     duration_ms: NonNegativeInt,
     cli_version: Schema.NullOr(Schema.String),
     /** Tool calls refused during the run (the run completed with a warning); absent when none. */
-    denials: Schema.optionalKey(Schema.Array(Denial))
+    denials: Schema.optionalKey(Schema.Array(Denial)),
+    /** The agent's session id as the CLI reported it (`init`/`result`); absent when it reported none. */
+    session_id: Schema.optionalKey(Schema.String),
+    /** The resumed session was gone, so the execution started fresh with the original prompt; absent otherwise. */
+    session_gone: Schema.optionalKey(Schema.Boolean)
   })
 })
 
@@ -125,7 +133,11 @@ export const ExecutionFailed = Schema.Struct({
     duration_ms: NonNegativeInt,
     cli_version: Schema.NullOr(Schema.String),
     /** What the run had cost when it ended, USD, as the CLI reported it (claude's `total_cost_usd`); absent when it reported none. */
-    cost_usd: Schema.optionalKey(Schema.Number)
+    cost_usd: Schema.optionalKey(Schema.Number),
+    /** The agent's session id as the CLI reported it (`init`/`result`); absent when it reported none. */
+    session_id: Schema.optionalKey(Schema.String),
+    /** The resumed session was gone, so the execution started fresh with the original prompt; absent otherwise. */
+    session_gone: Schema.optionalKey(Schema.Boolean)
   })
 })
 
@@ -137,7 +149,9 @@ export const JobRetryRequested = Schema.Struct({
     /** Earliest time the next execution may start. */
     run_at: IsoTime,
     /** Why the policy re-queued it, e.g. `rate limit, claude asked for 38 s`; absent for a person's retry and older events. */
-    reason: Schema.optionalKey(Schema.String)
+    reason: Schema.optionalKey(Schema.String),
+    /** A person asked for a fresh start (`aidp jobs retry --fresh`): the next execution resumes no session. Absent = false. */
+    fresh: Schema.optionalKey(Schema.Boolean)
   })
 })
 

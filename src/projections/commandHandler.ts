@@ -18,7 +18,8 @@ const MAX_CONFLICT_RETRIES = 20
 /**
  * Reads the decide-state of a job from its `jobs` row and its executions' statuses (an
  * abandoned execution after the last one the agent ended counts in `abandonedInRow`, as
- * `evolve` does); the empty state when there is no such job.
+ * `evolve` does; the last execution's `session_id` is `lastSession`); the empty state when
+ * there is no such job.
  */
 export const loadState = async (sql: Queryable, jobId: string): Promise<JobState> => {
   const [row] = await sql<Array<{
@@ -31,9 +32,12 @@ export const loadState = async (sql: Queryable, jobId: string): Promise<JobState
     abandoned_in_row: number
     current_execution_id: string | null
     cancel_requested: boolean
+    retry_fresh: boolean
+    last_session_id: string | null
   }>>`
     select j.version, j.status, j.max_attempts, j.retry_timeouts, j.attempts, j.current_execution_id, j.cancel_requested,
-           coalesce(e.abandoned, 0)::int as abandoned, coalesce(e.abandoned_in_row, 0)::int as abandoned_in_row
+           j.retry_fresh, coalesce(e.abandoned, 0)::int as abandoned, coalesce(e.abandoned_in_row, 0)::int as abandoned_in_row,
+           (select session_id from job_executions last where last.job_id = j.id and last.attempt = j.attempts) as last_session_id
     from jobs j
     left join lateral (
       select count(*) filter (where status = 'abandoned') as abandoned,
@@ -53,7 +57,9 @@ export const loadState = async (sql: Queryable, jobId: string): Promise<JobState
     abandoned: row.abandoned,
     abandonedInRow: row.abandoned_in_row,
     currentExecutionId: row.current_execution_id,
-    cancelRequested: row.cancel_requested
+    cancelRequested: row.cancel_requested,
+    lastSession: row.last_session_id === null ? null : { attempt: row.attempts, sessionId: row.last_session_id },
+    retryFresh: row.retry_fresh
   }
 }
 

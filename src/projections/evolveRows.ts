@@ -67,6 +67,10 @@ interface Closing {
   /** Kept from the start when the event has none. */
   readonly cliVersion?: string | null
   readonly denials?: ReadonlyArray<unknown> | undefined
+  /** The session the CLI reported; the one from the start is kept when absent. */
+  readonly sessionId?: string | undefined
+  /** The resumed session was gone (the execution started fresh). */
+  readonly sessionGone?: boolean | undefined
 }
 
 /** Thrown when an event needs a row the stream does not have (a log no decider wrote). */
@@ -88,7 +92,9 @@ const closeExecution = (rows: StreamRows, executionId: string, at: Date, c: Clos
     usage: c.usage ?? null,
     cost_usd: c.costUsd ?? null,
     cli_version: c.cliVersion ?? execution.cli_version,
-    denials: c.denials ?? null
+    denials: c.denials ?? null,
+    session_id: c.sessionId ?? execution.session_id,
+    session_gone: c.sessionGone === true
   }
 }
 
@@ -153,6 +159,7 @@ const queued = (recorded: RecordedEvent, d: EventOf<"JobQueued">["data"]): Chang
       denied: 0,
       retry_timeouts: d.retry_timeouts === true,
       retry_reason: null,
+      retry_fresh: false,
       max_cost_usd: d.max_cost_usd ?? null,
       max_turns: d.max_turns ?? null
     },
@@ -191,16 +198,23 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
         result: null,
         usage: null,
         cost_usd: null,
-        denials: null
+        denials: null,
+        session_id: d.session_id ?? null,
+        resumed_attempt: d.resumed_attempt ?? null,
+        session_gone: false
       }
       return {
         job: {
           ...job, status: "running", started_at: at, completed_at: null, duration_ms: null, error: null, error_kind: null,
-          attempts: d.attempt, current_execution_id: d.execution_id, cancel_requested: false, progress: null, denied: 0
+          attempts: d.attempt, current_execution_id: d.execution_id, cancel_requested: false, progress: null, denied: 0,
+          retry_fresh: false
         },
         execution,
         executionId: d.execution_id,
-        lines: [system(at, `Attempt ${d.attempt} started by worker ${d.worker_id} on ${d.host}: ${d.argv.join(" ")}`)]
+        lines: [
+          system(at, `Attempt ${d.attempt} started by worker ${d.worker_id} on ${d.host}: ${d.argv.join(" ")}`),
+          ...(d.resumed_attempt === undefined ? [] : [system(at, `Resuming attempt ${d.resumed_attempt}'s session ${d.session_id ?? ""} with a prompt to continue the task.`)])
+        ]
       }
     }
     case "ExecutionOutput":
@@ -220,7 +234,7 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
       const d = event.data
       const execution = closeExecution(rows, d.execution_id, at, {
         status: "succeeded", durationMs: d.duration_ms, exitCode: d.exit_code, result: d.result, usage: d.usage,
-        costUsd: d.cost_usd, cliVersion: d.cli_version, denials: d.denials
+        costUsd: d.cost_usd, cliVersion: d.cli_version, denials: d.denials, sessionId: d.session_id, sessionGone: d.session_gone
       })
       const denials = d.denials ?? []
       return {
@@ -239,7 +253,7 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
       const d = event.data
       const execution = closeExecution(rows, d.execution_id, at, {
         status: "failed", durationMs: d.duration_ms, exitCode: d.exit_code, signal: d.signal, error: d.error,
-        errorKind: d.error_kind, cliVersion: d.cli_version, costUsd: d.cost_usd
+        errorKind: d.error_kind, cliVersion: d.cli_version, costUsd: d.cost_usd, sessionId: d.session_id, sessionGone: d.session_gone
       })
       return {
         job: finishJob(job, at, "failed", execution),
@@ -266,11 +280,11 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
       const byUser = d.requested_by === "user"
       return {
         job: {
-          ...job, status: "queued", run_at: new Date(d.run_at), retry_reason: d.reason ?? null, started_at: null,
+          ...job, status: "queued", run_at: new Date(d.run_at), retry_reason: d.reason ?? null, retry_fresh: d.fresh === true, started_at: null,
           completed_at: null, duration_ms: null, error: byUser ? null : job.error, error_kind: byUser ? null : job.error_kind
         },
         executionId: null,
-        lines: [system(at, byUser ? "Retry requested." : `Retry scheduled by policy for ${d.run_at}${d.reason === undefined ? "" : `: ${d.reason}`}.`)]
+        lines: [system(at, byUser ? (d.fresh === true ? "Retry requested (fresh start)." : "Retry requested.") : `Retry scheduled by policy for ${d.run_at}${d.reason === undefined ? "" : `: ${d.reason}`}.`)]
       }
     }
     case "JobCancelRequested":

@@ -2,8 +2,8 @@
  * Retention (`aidp jobs prune`, `AIDP_RETENTION`): removes finished jobs that ended before a
  * cutoff — their whole stream and read-model rows — or only their agents' output. The one
  * exception to an append-only log (DESIGN.md, Retention): output pruning empties each
- * ExecutionOutput event's `lines` (the event and its version stay; `pruned_lines` counts what
- * went) and deletes the matching `job_logs` lines, renumbering the job's remaining lines, so a
+ * ExecutionOutput event's `lines` but aidp's own (`system`) ones (the event and its version
+ * stay; `pruned_lines` counts what went) and deletes the matching `job_logs` lines, renumbering the job's remaining lines, so a
  * rebuild still gives the live tables. Works in small batches, one transaction each, taking
  * the jobs' rows with SKIP LOCKED: a job that a worker or a person is appending to is left for
  * the next run, and nobody waits on a prune.
@@ -69,8 +69,10 @@ const measure = async (sql: postgres.Sql | postgres.TransactionSql, ids: Readonl
   const [sums] = outputOnly
     ? await sql<[Sums]>`
       select
-        (select count(*) from job_events where job_id = any(${ids}::uuid[]) and type = 'ExecutionOutput' and jsonb_array_length(data->'lines') > 0) as events,
-        (select coalesce(sum(jsonb_array_length(data->'lines')), 0) from job_events where job_id = any(${ids}::uuid[]) and type = 'ExecutionOutput') as output_lines,
+        (select count(distinct e.position) from job_events e, jsonb_array_elements(e.data->'lines') l
+          where e.job_id = any(${ids}::uuid[]) and e.type = 'ExecutionOutput' and l->>'stream' <> 'system') as events,
+        (select count(*) from job_events e, jsonb_array_elements(e.data->'lines') l
+          where e.job_id = any(${ids}::uuid[]) and e.type = 'ExecutionOutput' and l->>'stream' <> 'system') as output_lines,
         (select count(*) from job_logs where job_id = any(${ids}::uuid[]) and stream <> 'system') as log_lines,
         0 as executions,
         (select coalesce(sum(pg_column_size(data->'lines')), 0) from job_events where job_id = any(${ids}::uuid[]) and type = 'ExecutionOutput') +
@@ -90,11 +92,21 @@ const measure = async (sql: postgres.Sql | postgres.TransactionSql, ids: Readonl
 
 /** Removes the output of `ids` (locked by the caller): see the module comment. */
 const pruneOutput = async (tx: postgres.TransactionSql, ids: ReadonlyArray<string>): Promise<void> => {
+  // aidp's own lines (stream `system`, e.g. a resumed session that was gone) stay in the
+  // event, as their job_logs rows stay: a rebuild gives them back.
   await tx`
-    update job_events
-    set data = jsonb_set(data, '{lines}', '[]'::jsonb)
-      || jsonb_build_object('pruned_lines', coalesce((data->>'pruned_lines')::int, 0) + jsonb_array_length(data->'lines'))
-    where job_id = any(${ids}::uuid[]) and type = 'ExecutionOutput' and jsonb_array_length(data->'lines') > 0`
+    update job_events e
+    set data = jsonb_set(e.data, '{lines}', k.kept)
+      || jsonb_build_object('pruned_lines', coalesce((e.data->>'pruned_lines')::int, 0) + k.dropped)
+    from (
+      select e.position,
+             coalesce(jsonb_agg(l.line order by l.n) filter (where l.line->>'stream' = 'system'), '[]'::jsonb) as kept,
+             (count(*) filter (where l.line->>'stream' <> 'system'))::int as dropped
+      from job_events e, jsonb_array_elements(e.data->'lines') with ordinality as l(line, n)
+      where e.job_id = any(${ids}::uuid[]) and e.type = 'ExecutionOutput'
+      group by e.position
+    ) k
+    where e.position = k.position and k.dropped > 0`
   await tx`delete from job_logs where job_id = any(${ids}::uuid[]) and stream <> 'system'`
   // Number the remaining lines 1, 2, 3, ... per job, as a rebuild would: through negative
   // numbers, so (job_id, seq) stays unique at every step.

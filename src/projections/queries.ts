@@ -72,6 +72,12 @@ export interface ExecutionRecord {
   readonly costUsd: number | null
   /** Tool calls the agent was refused in this execution (empty: none). */
   readonly denials: ReadonlyArray<Denial>
+  /** The agent's session id (chosen up front, resumed, or as the CLI reported it); null when unknown. */
+  readonly sessionId: string | null
+  /** The attempt whose session this execution resumed; null for a fresh start. */
+  readonly resumedAttempt: number | null
+  /** The resumed session was gone, so the execution started fresh instead. */
+  readonly sessionGone: boolean
 }
 
 /** One row of `job_logs`. */
@@ -151,7 +157,10 @@ const toExecution = (r: JobRow): ExecutionRecord => ({
   result: r.result,
   usage: r.usage,
   costUsd: numOrNull(r.cost_usd),
-  denials: r.denials ?? []
+  denials: r.denials ?? [],
+  sessionId: r.session_id,
+  resumedAttempt: r.resumed_attempt,
+  sessionGone: r.session_gone
 })
 
 /**

@@ -50,6 +50,8 @@ export interface JobRow {
   readonly denied: number
   readonly retry_timeouts: boolean
   readonly retry_reason: string | null
+  /** The pending retry asked for a fresh start (`jobs retry --fresh`): the next execution resumes no session. */
+  readonly retry_fresh: boolean
   /** Most US dollars one execution may spend (JobQueued `max_cost_usd`); null: no limit. */
   readonly max_cost_usd: number | null
   /** Most agent turns one execution may take (JobQueued `max_turns`); null: no limit. */
@@ -86,6 +88,7 @@ export const JOB_COLUMNS = {
   denied: "int",
   retry_timeouts: "bool",
   retry_reason: "text",
+  retry_fresh: "bool",
   max_cost_usd: "numeric",
   max_turns: "int"
 } as const satisfies Columns<JobRow>
@@ -115,6 +118,12 @@ export interface ExecutionRow {
   readonly cost_usd: number | null
   /** `[{tool, target}]` refused during the run; null when none were reported. */
   readonly denials: unknown
+  /** The agent's session: chosen at start or resumed, then as the CLI reported it; null when unknown. */
+  readonly session_id: string | null
+  /** The attempt whose session this execution resumed; null for a fresh start. */
+  readonly resumed_attempt: number | null
+  /** The resumed session was gone, so the execution started fresh. */
+  readonly session_gone: boolean
 }
 
 /** Columns of `job_executions` and their kinds, in the order COPY writes them. */
@@ -138,7 +147,10 @@ export const EXECUTION_COLUMNS = {
   result: "text",
   usage: "json",
   cost_usd: "numeric",
-  denials: "json"
+  denials: "json",
+  session_id: "text",
+  resumed_attempt: "int",
+  session_gone: "bool"
 } as const satisfies Columns<ExecutionRow>
 
 /** A row of `job_logs`: one line of a job's log, numbered from 1 per job (`seq`). */

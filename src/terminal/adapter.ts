@@ -23,8 +23,11 @@ export interface MonitorSource {
   loadSnapshot(filter?: string): Promise<Snapshot>
   /** One job with executions and log tail; null when no such job. */
   loadDetails(id: string): Promise<JobDetails | null>
-  /** Requests a retry of a failed or cancelled job; rejects with an Error whose message is for the user. */
-  retry(id: string): Promise<void>
+  /**
+   * Requests a retry of a failed or cancelled job (`fresh`: start over instead of resuming its
+   * agent session); rejects with an Error whose message is for the user.
+   */
+  retry(id: string, fresh: boolean): Promise<void>
   /** Requests cancellation of a queued or running job; rejects like {@link retry}. */
   cancel(id: string): Promise<void>
   /**
@@ -250,7 +253,7 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
         return details.request(cmd.id)
       case "retry":
       case "cancel":
-        void source[cmd.type](cmd.id).then(
+        void (cmd.type === "retry" ? source.retry(cmd.id, cmd.fresh) : source.cancel(cmd.id)).then(
           () => dispatch({ type: "actionDone", action: cmd.type, id: cmd.id, error: null }),
           (error) => dispatch({ type: "actionDone", action: cmd.type, id: cmd.id, error: message(error) })
         )

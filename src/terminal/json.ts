@@ -47,7 +47,9 @@ export const jobJson = (job: JobRecord) => ({
 
 /**
  * An execution: {id, attempt, status, workerId, startedAt, completedAt, durationMs, exitCode,
- * error, errorKind, usage, costUsd, denials [{tool, target}]}; `usage` is {inputTokens, outputTokens, cacheReadTokens,
+ * error, errorKind, usage, costUsd, denials [{tool, target}], sessionId (the agent's session,
+ * null when unknown), resumedAttempt (the attempt whose session it resumed, null for a fresh
+ * start), sessionGone (that session was gone, so it started fresh)}; `usage` is {inputTokens, outputTokens, cacheReadTokens,
  * cacheWriteTokens} (null when the CLI reported none), `costUsd` in USD (null likewise).
  */
 export const executionJson = (execution: ExecutionRecord) => ({
@@ -66,7 +68,10 @@ export const executionJson = (execution: ExecutionRecord) => ({
   usage: usageOf(execution.usage),
   costUsd: execution.costUsd,
   cliVersion: execution.cliVersion,
-  denials: execution.denials
+  denials: execution.denials,
+  sessionId: execution.sessionId,
+  resumedAttempt: execution.resumedAttempt,
+  sessionGone: execution.sessionGone
 })
 
 /**

@@ -51,6 +51,9 @@ export type ExecutionSummary = Pick<
   | "usage"
   | "costUsd"
   | "denials"
+  | "sessionId"
+  | "resumedAttempt"
+  | "sessionGone"
 >
 
 /** One line of a job's log (`job_logs`); `executionId` groups the activity by attempt. */

@@ -47,7 +47,8 @@ export type Msg =
 export type Cmd =
   | { readonly type: "loadSnapshot"; readonly filter: string }
   | { readonly type: "loadDetails"; readonly id: string }
-  | { readonly type: "retry"; readonly id: string }
+  /** `fresh`: start over instead of resuming the last attempt's agent session. */
+  | { readonly type: "retry"; readonly id: string; readonly fresh: boolean }
   | { readonly type: "cancel"; readonly id: string }
   | { readonly type: "quit" }
 
@@ -176,6 +177,8 @@ function listKey(model: Model, key: string): Result {
       return openDetails(model, job, key === "l")
     case "r":
       return retry(model, job)
+    case "f":
+      return retry(model, job, true)
     case "c":
       return askCancel(model, job)
     case "/":
@@ -195,13 +198,13 @@ function menuItems(job: JobSummary): MenuAction[] {
   return [
     "details",
     "logs",
-    ...(retryable(job) ? (["retry"] as const) : []),
+    ...(retryable(job) ? (["retry", "retryFresh"] as const) : []),
     ...(job.status === "queued" || job.status === "running" ? (["cancel"] as const) : []),
     "close"
   ]
 }
 
-const MENU_SHORTCUTS: Readonly<Record<string, MenuAction>> = { d: "details", l: "logs", r: "retry", c: "cancel" }
+const MENU_SHORTCUTS: Readonly<Record<string, MenuAction>> = { d: "details", l: "logs", r: "retry", f: "retryFresh", c: "cancel" }
 
 function menuKey(model: Model, menu: Extract<Model["overlay"], { kind: "menu" }>, key: string): Result {
   const last = menu.items.length - 1
@@ -215,7 +218,7 @@ function menuKey(model: Model, menu: Extract<Model["overlay"], { kind: "menu" }>
   const job = findJob(model, menu.jobId)
   if (job === null) return [notify(closed, `Job ${shortId(menu.jobId)} is no longer listed.`, "error"), []]
   if (action === "details" || action === "logs") return openDetails(closed, job, action === "logs")
-  if (action === "retry") return retry(closed, job)
+  if (action === "retry" || action === "retryFresh") return retry(closed, job, action === "retryFresh")
   return [notify(closed, `Cancelling ${shortId(job.id)}…`, "info"), [{ type: "cancel", id: job.id }]]
 }
 
@@ -254,12 +257,13 @@ function openDetails(model: Model, job: JobSummary | null, follow: boolean): Res
 /** Whether `r` applies: the domain re-queues failed and cancelled jobs (as `aidp jobs retry` does). */
 const retryable = (job: JobSummary): boolean => job.status === "failed" || job.status === "cancelled"
 
-function retry(model: Model, job: JobSummary | null): Result {
+/** Retries `job` (`r`), or starts it over without resuming its agent session (`fresh`, `f`). */
+function retry(model: Model, job: JobSummary | null, fresh = false): Result {
   if (job === null) return [notify(model, "No job selected.", "info"), []]
   if (!retryable(job)) {
     return [notify(model, `Only failed or cancelled jobs can be retried; ${shortId(job.id)} is ${job.status}.`, "info"), []]
   }
-  return [notify(model, `Retrying ${shortId(job.id)}…`, "info"), [{ type: "retry", id: job.id }]]
+  return [notify(model, `Retrying ${shortId(job.id)}${fresh ? " fresh" : ""}…`, "info"), [{ type: "retry", id: job.id, fresh }]]
 }
 
 function askCancel(model: Model, job: JobSummary | null): Result {
@@ -304,6 +308,8 @@ function detailsKey(model: Model, screen: DetailsScreen, key: string): Result {
       return [{ ...model, details: { ...screen, raw: !screen.raw } }, []]
     case "r":
       return retry(model, job)
+    case "f":
+      return retry(model, job, true)
     case "c":
       return askCancel(model, job)
     case "?":

@@ -10,10 +10,12 @@ import type { ProviderLimits } from "../config/env.js"
 import type { Provider } from "../domain/job.js"
 import { decide } from "../domain/decider.js"
 import type { EventOf } from "../domain/events.js"
+import { planSession, type SessionPlan, startedPlan } from "../domain/session.js"
 import { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { appendIn, EventStore, readStreamIn } from "../events/store.js"
 import { loadState } from "../projections/commandHandler.js"
+import { adapterFor } from "./providers/index.js"
 
 /** Who is claiming: written into ExecutionStarted. */
 export interface WorkerIdentity {
@@ -29,6 +31,8 @@ export interface ClaimedJob {
   readonly executionId: string
   readonly attempt: number
   readonly job: EventOf<"JobQueued">["data"]
+  /** How the execution uses the agent's session (resume the last one, or start fresh). */
+  readonly session: SessionPlan
 }
 
 /** What to claim: any runnable job, or only the given one (`aidp execute`). */
@@ -36,8 +40,8 @@ export interface ClaimOptions {
   readonly onlyJobId?: string | undefined
   /** Providers with a limit: no job of theirs is claimed while that many of them run. */
   readonly concurrency?: ProviderLimits
-  /** The provider command line recorded in ExecutionStarted (no prompt). */
-  readonly argvFor: (job: EventOf<"JobQueued">["data"]) => ReadonlyArray<string>
+  /** The provider command line recorded in ExecutionStarted (no prompt), for the execution's session plan. */
+  readonly argvFor: (job: EventOf<"JobQueued">["data"], session: SessionPlan) => ReadonlyArray<string>
 }
 
 /**
@@ -77,13 +81,20 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions, execu
           if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${row.id} has no JobQueued event.`)
           const job = queued.event.data
           const state = await loadState(tx, row.id)
+          const session = planSession({
+            support: adapterFor(job.provider).sessions,
+            last: state.lastSession,
+            fresh: state.retryFresh,
+            newSessionId: crypto.randomUUID()
+          })
           const decision = decide({
             _tag: "Start",
             executionId,
             workerId: identity.workerId,
             host: identity.host,
             pid: identity.pid,
-            argv: options.argvFor(job)
+            argv: options.argvFor(job, session),
+            session
           }, state)
           if (Result.isFailure(decision)) throw new Error(decision.failure.message)
           await appendIn(tx, channel, store.project, {
@@ -92,7 +103,7 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions, execu
             events: decision.success,
             occurredAt: now
           })
-          return { jobId: row.id, executionId, attempt: state.attempts + 1, job }
+          return { jobId: row.id, executionId, attempt: state.attempts + 1, job, session }
         }),
       catch: (cause) =>
         new DatabaseError({ message: `Claiming a job failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
@@ -110,13 +121,19 @@ export const confirmClaim = (workerId: string, executionId: string) =>
     const { sql } = yield* SqlClient
     return yield* Effect.tryPromise({
       try: async (): Promise<ClaimedJob | null> => {
-        const [execution] = await sql<Array<{ job_id: string; attempt: number }>>`
-          select job_id, attempt from job_executions
+        const [execution] = await sql<Array<{ job_id: string; attempt: number; session_id: string | null; resumed_attempt: number | null }>>`
+          select job_id, attempt, session_id, resumed_attempt from job_executions
           where id = ${executionId} and worker_id = ${workerId} and status = 'running'`
         if (!execution) return null
         const [queued] = await readStreamIn(sql, execution.job_id, 0, 1)
         if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${execution.job_id} has no JobQueued event.`)
-        return { jobId: execution.job_id, executionId, attempt: execution.attempt, job: queued.event.data }
+        return {
+          jobId: execution.job_id,
+          executionId,
+          attempt: execution.attempt,
+          job: queued.event.data,
+          session: startedPlan(execution.session_id, execution.resumed_attempt)
+        }
       },
       catch: (cause) =>
         new DatabaseError({ message: `Confirming a claim failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })

@@ -11,6 +11,7 @@
  */
 import { Cause, Deferred, Effect, Schedule } from "effect"
 import type { JobCommand } from "../domain/decider.js"
+import { continuePrompt, freshPlan, sessionGoneLine, type SessionPlan } from "../domain/session.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { CommandHandler } from "../projections/commandHandler.js"
 import type { Logger } from "../config/logger.js"
@@ -58,9 +59,15 @@ export const abandonOnShutdown = (claimed: ClaimedJob) =>
     })
   }).pipe(Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS), Effect.ignore)
 
+/**
+ * A run's outcome, and whether it is the fresh start that followed a resume whose session
+ * was gone (then `session` is that fresh start's plan).
+ */
+type SessionRunOutcome = { readonly outcome: RunOutcome; readonly sessionGone: boolean; readonly session: SessionPlan }
+
 /** How the provider's run ended, seen from the execution. */
 type RunEnd =
-  | { readonly _tag: "Ran"; readonly outcome: RunOutcome }
+  | ({ readonly _tag: "Ran" } & SessionRunOutcome)
   | { readonly _tag: "Stopped"; readonly reason: StopReason }
   | { readonly _tag: "Crashed"; readonly cause: Cause.Cause<unknown> }
 
@@ -126,16 +133,20 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         Effect.asVoid
       )
 
-    const options = argvOptions(job)
-    const runner = runProvider(adapter, {
+    const { budget } = argvOptions(job)
+    /**
+     * One run of the provider in session `session` (the job's prompt, or the continue prompt
+     * when resuming) with `timeoutMs` of the job's time limit left.
+     */
+    const run = (session: SessionPlan, timeoutMs: number) => runProvider(adapter, {
       provider: job.provider,
       bin: resolveBin(adapter, env),
-      args: adapter.argv(options),
-      budget: options.budget,
-      prompt: job.prompt,
+      args: adapter.argv(argvOptions(job, session)),
+      budget,
+      prompt: session._tag === "Resume" ? continuePrompt(session.attempt) : job.prompt,
       cwd: job.cwd,
       env,
-      timeoutMs: job.timeout_ms,
+      timeoutMs,
       cancel: abort.signal
     }, {
       onStart: (pid) => Effect.sync(() => {
@@ -149,10 +160,34 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
           discard: true
         })
     })
+    /** A line of aidp's own in the execution's log. */
+    const systemLine = (text: string) =>
+      record({ _tag: "RecordOutput", executionId, lines: [{ stream: "system", text, at: new Date().toISOString() }] })
+
+    // The planned run; a resume the CLI answers with "no such session" is followed, in the
+    // same execution, by a fresh start with the job's own prompt.
+    const runner = Effect.gen(function*() {
+      const planned = claimed.session
+      if (planned._tag === "Fresh" && planned.notResumed !== undefined) yield* systemLine(planned.notResumed)
+      const first = yield* run(planned, job.timeout_ms)
+      if (planned._tag !== "Resume" || first.kind !== "failed" || !adapter.sessionGone(first.error)) {
+        return { outcome: first, sessionGone: false, session: planned }
+      }
+      log.warn({ sessionId: planned.sessionId }, "the resumed session is gone; starting fresh")
+      yield* Effect.sync(() => {
+        if (childPid !== undefined) untrackGroup(schema, childPid)
+        childPid = undefined
+      })
+      yield* systemLine(sessionGoneLine(job.provider, planned))
+      const fresh = freshPlan(adapter.sessions, crypto.randomUUID())
+      // One execution, one time limit: the fresh start gets what the refused resume left.
+      const second = yield* run(fresh, Math.max(1, job.timeout_ms - first.durationMs))
+      return { outcome: { ...second, durationMs: first.durationMs + second.durationMs }, sessionGone: true, session: fresh }
+    })
 
     // Whichever ends first: the run, or a hard stop (which interrupts the run: its process group is killed).
     const end: RunEnd = yield* Effect.raceFirst(
-      runner.pipe(Effect.map((outcome): RunEnd => ({ _tag: "Ran", outcome }))),
+      runner.pipe(Effect.map((ran): RunEnd => ({ _tag: "Ran", ...ran }))),
       Deferred.await(hardStop).pipe(Effect.map((reason): RunEnd => ({ _tag: "Stopped", reason })))
     ).pipe(
       Effect.catchCause((cause) =>
@@ -185,6 +220,9 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     }
     if (end._tag !== "Ran") return
     const outcome = end.outcome
+    // The session the CLI reported, else the one aidp chose for the run that ended.
+    const sessionId = outcome.sessionId ?? (end.session._tag === "Fresh" && end.sessionGone ? end.session.sessionId : undefined)
+    const session = { sessionId, sessionGone: end.sessionGone }
     // A cancel that arrived while the process was already ending another way (a timeout's
     // grace, a crash) still ends the job cancelled: that is what the user asked for.
     if (outcome.kind === "failed" && (outcome.errorKind === "cancelled" || stopReason?._tag === "Cancel")) {
@@ -215,7 +253,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         costUsd: outcome.costUsd ?? null,
         durationMs: outcome.durationMs,
         cliVersion: outcome.cliVersion ?? null,
-        denials: outcome.denials
+        denials: outcome.denials,
+        ...session
       })
     }
     log.warn({ errorKind: outcome.errorKind, error: outcome.error }, "execution failed")
@@ -230,7 +269,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       cliVersion: outcome.cliVersion ?? null,
       now: new Date(),
       retryHint: outcome.retryHint,
-      costUsd: outcome.costUsd
+      costUsd: outcome.costUsd,
+      ...session
     })
   }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)
 }

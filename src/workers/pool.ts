@@ -12,6 +12,7 @@ import { Cause, Effect, Queue, Schedule } from "effect"
 import type { ProviderLimits } from "../config/env.js"
 import type { Logger } from "../config/logger.js"
 import type { EventOf } from "../domain/events.js"
+import type { SessionPlan } from "../domain/session.js"
 import { listen } from "../events/listener.js"
 import type { DatabaseError } from "../events/errors.js"
 import { SqlClient } from "../events/sqlClient.js"
@@ -45,9 +46,9 @@ export interface PoolOptions {
 }
 
 /** The command line recorded for a job: executable and arguments, never the prompt. */
-const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"]): ReadonlyArray<string> => {
+const argvFor = (env: NodeJS.ProcessEnv) => (job: EventOf<"JobQueued">["data"], session: SessionPlan): ReadonlyArray<string> => {
   const adapter = adapterFor(job.provider)
-  return [resolveBin(adapter, env), ...adapter.argv(argvOptions(job))]
+  return [resolveBin(adapter, env), ...adapter.argv(argvOptions(job, session))]
 }
 
 /**

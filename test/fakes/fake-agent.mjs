@@ -13,6 +13,16 @@
 //                        budget (claude: turns of rising cost that stop at the --max-budget-usd
 //                        and --max-turns it was given, see budgetRun);
 //                        plus the modifier leave_child (a grandchild that sleeps forever).
+//   FAKE_AGENT_RESUME_MODE  the scenarios of a run given `--resume <id>` (default: FAKE_AGENT_MODE),
+//                        plus session_gone: the CLI does not have that session and says so on
+//                        stderr — claude `No conversation found with session ID: <id>`, exit 1
+//                        (PROVIDERS.md); gemini `Error resuming session: Invalid session
+//                        identifier "<id>". ...`, exit 42 (gemini-cli's source); cursor-agent
+//                        `Error: Chat not found: <id>`, exit 1 (assumed, see
+//                        src/workers/providers/session.ts).
+// Sessions (PROVIDERS.md): every run has a session id, reported as the real CLIs do (claude and
+// cursor in init, result and other lines; gemini in init): the one given by `--session-id`
+// (claude, gemini) or `--resume`, else a new random UUID.
 //   FAKE_AGENT_RECORD    file to append one JSON line {flavor, argv, cwd, envKeys, stdin, prompt,
 //                        pid, grandchildPid} to, after stdin was read to EOF.
 //   FAKE_AGENT_WRITE     file (relative to cwd) the success scenario writes, as an edit tool would;
@@ -29,23 +39,25 @@
 //   FAKE_AGENT_TURNS     turns of the `budget` scenario when no limit stops it (default 5).
 //   FAKE_AGENT_TURN_COST_USD  what each turn of `budget` adds to total_cost_usd (default 0.2).
 import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 
 const [flavor = "claude", ...argv] = process.argv.slice(2)
 const env = process.env
-const modes = new Set((env.FAKE_AGENT_MODE || "success").split(",").map((mode) => mode.trim()).filter(Boolean))
+/** The value after `flag` in the CLI's argv (the real CLIs echo some of them, e.g. claude's permission mode in init). */
+const argAfter = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined)
+const resuming = argAfter("--resume")
+const modes = new Set(((resuming !== undefined && env.FAKE_AGENT_RESUME_MODE) || env.FAKE_AGENT_MODE || "success").split(",").map((mode) => mode.trim()).filter(Boolean))
 const MODIFIERS = new Set(["leave_child"])
 const scenario = [...modes].find((mode) => !MODIFIERS.has(mode)) ?? "success"
 const cwd = process.cwd()
-const sessionId = "9f1c2e4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+const sessionId = argAfter("--session-id") ?? resuming ?? randomUUID()
 const model = env.FAKE_AGENT_MODEL || { claude: "claude-sonnet-4-5-20250929", gemini: "gemini-2.5-pro", "cursor-agent": "Claude 4.5 Sonnet" }[flavor]
 /** The file the success scenario writes (set in main, once the prompt is read). */
 let writeTarget = env.FAKE_AGENT_WRITE || "notes.md"
 const apiExit = env.FAKE_AGENT_EXIT === undefined ? 1 : Number(env.FAKE_AGENT_EXIT)
 
-/** The value after `flag` in the CLI's argv (the real CLIs echo some of them, e.g. claude's permission mode in init). */
-const argAfter = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined)
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
 const hang = () => setInterval(() => {}, 1 << 30)
 const now = () => new Date().toISOString()
@@ -383,6 +395,13 @@ const FAILURES = {
   }
 }
 
+/** Each CLI's answer to `--resume` with a session it does not have (see FAKE_AGENT_RESUME_MODE). */
+const SESSION_GONE = {
+  claude: () => failWith(`No conversation found with session ID: ${resuming}\n`, 1),
+  gemini: () => failWith(`Error resuming session: Invalid session identifier "${resuming}".\n  Searched for sessions in ${env.HOME ?? "~"}/.gemini/tmp/0f3a/chats.\n  Use --list-sessions to see available sessions, then use --resume {number}, --resume {uuid}, or --resume latest.\n`, 42),
+  "cursor-agent": () => failWith(`Error: Chat not found: ${resuming}\n`, 1)
+}
+
 /** What each real CLI prints for `--version` (the versions PROVIDERS.md was observed with). */
 const VERSIONS = { claude: "2.1.332 (Claude Code)", gemini: "0.61.0", "cursor-agent": "2025.11.25-8d7f2ab" }
 
@@ -408,6 +427,8 @@ async function main() {
     case "overloaded":
     case "quota":
       return FAILURES[scenario][flavor](prompt)
+    case "session_gone":
+      return SESSION_GONE[flavor]()
     case "crash":
       await out(initLine())
       await err(STACK)

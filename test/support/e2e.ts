@@ -132,7 +132,7 @@ export const assertCliError = (result: CliResult, code: number, ...patterns: Rea
 /** The keys of a job in `--json` output (DESIGN.md, Command line). */
 export const JOB_KEYS = ["id", "provider", "status", "step", "createdAt", "startedAt", "completedAt", "durationMs", "error", "errorKind", "attempts", "maxAttempts", "priority", "timeoutMs", "retryTimeouts", "maxCostUsd", "maxTurns", "metadata"] as const
 /** The keys of an execution in `jobs show --json`. */
-export const EXECUTION_KEYS = ["id", "attempt", "status", "workerId", "startedAt", "completedAt", "durationMs", "exitCode", "error", "errorKind", "usage", "costUsd"] as const
+export const EXECUTION_KEYS = ["id", "attempt", "status", "workerId", "startedAt", "completedAt", "durationMs", "exitCode", "error", "errorKind", "usage", "costUsd", "sessionId", "resumedAttempt", "sessionGone"] as const
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
 

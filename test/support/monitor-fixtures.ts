@@ -48,6 +48,9 @@ export function execution(attempt: number, fields: Partial<ExecutionSummary> = {
     usage: null,
     costUsd: null,
     denials: [],
+    sessionId: null,
+    resumedAttempt: null,
+    sessionGone: false,
     ...fields
   }
 }

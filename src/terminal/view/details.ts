@@ -5,6 +5,7 @@
 import { type DetailsScreen, layout, type Model } from "../model.js"
 import { sanitize, sanitizeLines } from "../sanitize.js"
 import type { ExecutionStatus, Permissions } from "../../domain/job.js"
+import { sessionNote } from "../../domain/session.js"
 import { usageOf } from "../../domain/usage.js"
 import { usageTotals } from "../totals.js"
 import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
@@ -119,7 +120,15 @@ function executionLines(e: ExecutionSummary, jobId: string, now: Date, width: nu
   const tokens = usage === null ? [] : block(`tokens: ${formatUsage(usage)}`, showCommand(jobId), width, 5, "dim")
   const error = e.error === null ? [] : block(errorText(e.error, e.errorKind), showCommand(jobId), width, 5, e.status === "cancelled" ? "dim" : "error")
   const denied = e.denials.flatMap((denial) => block(`denied: ${denialLabel(denial)}`, showCommand(jobId), width, 5, "error"))
-  return [fitLine(row, width), ...tokens, ...error, ...denied]
+  return [fitLine(row, width), ...tokens, ...error, ...denied, ...sessionLines(e, jobId, width)]
+}
+
+/** `session 3b0e5f43-… · resumed attempt 1's session` under an execution whose session is known. */
+function sessionLines(e: ExecutionSummary, jobId: string, width: number): Line[] {
+  const note = sessionNote(e.resumedAttempt, e.sessionGone)
+  if (e.sessionId === null && note === undefined) return []
+  const text = [e.sessionId === null ? undefined : `session ${e.sessionId}`, note].filter((part) => part !== undefined).join(" · ")
+  return block(text, showCommand(jobId), width, 5, "dim")
 }
 
 const STREAM_STYLE: Record<LogLine["stream"], StyleName | null> = { stdout: null, stderr: "error", system: "dim" }

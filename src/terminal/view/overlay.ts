@@ -7,6 +7,7 @@ const MENU_LABELS: Record<MenuAction, readonly [string, string]> = {
   details: ["Details", "d"],
   logs: ["Follow log", "l"],
   retry: ["Retry", "r"],
+  retryFresh: ["Retry fresh", "f"],
   cancel: ["Cancel", "c"],
   close: ["Close", "esc"]
 }
@@ -20,6 +21,7 @@ const HELP: ReadonlyArray<readonly [string, string]> = [
   ["l", "details, following the log"],
   ["v", "log: agent activity / stored lines"],
   ["r", "retry a failed or cancelled job"],
+  ["f", "retry fresh: start over without resuming"],
   ["c", "cancel a queued or running job"],
   ["/", "filter: id, provider, status, step, project, error"],
   ["esc", "clear the filter, close, go back"],

@@ -9,6 +9,7 @@ import type { Budget, Permissions } from "../../domain/job.js"
 import { type BudgetLimit, decideOutcome, joinTexts } from "./outcome.js"
 import { arr, isObject, num, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, denial, summary, toolProgress } from "./parse.js"
+import { CLAUDE_SESSION_GONE, sessionArgs, withSession } from "./session.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Claude's final `result` event, as far as aidp uses it. */
@@ -33,6 +34,8 @@ export interface ClaudeState {
   readonly retryDelayMs?: number
   /** The job's limits given as `--max-budget-usd` / `--max-turns`. */
   readonly budget?: Budget
+  /** `session_id` of the init or result event. */
+  readonly sessionId?: string
   readonly plain: string
 }
 
@@ -64,6 +67,9 @@ const PERMISSION_MODE: { readonly [P in Permissions]: string } = {
   edit: "acceptEdits",
   full: "bypassPermissions"
 }
+
+/** Claude's session flags: `--session-id <uuid>` starts one with aidp's id, `--resume <id>` continues one. */
+const claudeSessions = { choose: true }
 
 /** The `result` subtypes that say claude stopped at a limit it was given (PROVIDERS.md). */
 const LIMIT_SUBTYPES: Readonly<Record<string, BudgetLimit>> = {
@@ -108,7 +114,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
   defaultBin: "claude",
   installHint: "npm install -g @anthropic-ai/claude-code",
   promptVia: "stdin",
-  argv: ({ model, permissions, budget }) => [
+  argv: ({ model, permissions, budget, session }) => [
     "-p",
     "--output-format",
     "stream-json",
@@ -116,8 +122,11 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
     ...(model === undefined ? [] : ["--model", model]),
     "--permission-mode",
     PERMISSION_MODE[permissions],
-    ...budgetArgs(budget)
+    ...budgetArgs(budget),
+    ...sessionArgs("claude", claudeSessions, session)
   ],
+  sessions: claudeSessions,
+  sessionGone: (error) => CLAUDE_SESSION_GONE.test(error),
   initial: (budget) => (budget === undefined ? { plain: "" } : { plain: "", budget }),
   onLine(state, line, stream) {
     if (stream === "stderr") return { state }
@@ -130,7 +139,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
           const cwd = str(event, "cwd")
           const model = str(event, "model")
           return {
-            state: { ...state, ...(cliVersion === undefined ? {} : { cliVersion }), ...(cwd === undefined ? {} : { cwd }) },
+            state: { ...withSession(state, event), ...(cliVersion === undefined ? {} : { cliVersion }), ...(cwd === undefined ? {} : { cwd }) },
             progress: [summary(`started: model ${model ?? "default"}${cliVersion === undefined ? "" : `, claude ${cliVersion}`}`)]
           }
         }
@@ -147,7 +156,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
       case "assistant":
         return { state, progress: assistantProgress(event, state.cwd) }
       case "result":
-        return { state: { ...state, result: readResult(event, state.cwd) }, terminal: true }
+        return { state: { ...withSession(state, event), result: readResult(event, state.cwd) }, terminal: true }
       default:
         return { state }
     }
@@ -159,6 +168,7 @@ export const claudeAdapter: ProviderAdapter<ClaudeState> = {
       cliVersion: state.cliVersion,
       retryDelayMs: state.retryDelayMs,
       budget: state.budget,
+      sessionId: state.sessionId,
       fallbackText: joinTexts(exit.stderrTail, state.plain),
       terminal:
         result === undefined

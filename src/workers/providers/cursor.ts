@@ -9,6 +9,7 @@ import { type Permissions, permissionsRefusal } from "../../domain/job.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
 import { arr, isObject, obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, summary, toolProgress } from "./parse.js"
+import { CURSOR_SESSION_GONE, sessionArgs, withSession } from "./session.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Parser state: the workspace from init, the final result, non-JSON stdout (max 4 KiB). */
@@ -16,6 +17,8 @@ export interface CursorState {
   readonly cwd?: string
   readonly result?: { readonly ok: boolean; readonly text: string; readonly usage: JsonObject | undefined }
   readonly plain: string
+  /** `session_id` (the chat id) of the init or result event. */
+  readonly sessionId?: string
 }
 
 const PLAIN_TAIL_CHARS = 4096
@@ -35,6 +38,9 @@ function assistantProgress(event: JsonObject): string[] {
     .join("")
   return text.trim() === "" ? [] : [summary(`assistant: ${text}`)]
 }
+
+/** Cursor's session flags: `--resume <chatId>` continues a chat; it names new chats itself. */
+const cursorSessions = { choose: false }
 
 /** `--force` at level `full`, nothing at `edit`; throws at `plan` (see {@link cursorAdapter}). */
 function forceFlag(permissions: Permissions): string[] {
@@ -57,16 +63,19 @@ export const cursorAdapter: ProviderAdapter<CursorState> = {
   defaultBin: "cursor-agent",
   installHint: "curl https://cursor.com/install -fsS | bash",
   promptVia: "stdin",
-  argv: ({ model, cwd, permissions }) => [
+  argv: ({ model, cwd, permissions, session }) => [
     "-p",
     "--output-format",
     "stream-json",
     "--trust",
     ...forceFlag(permissions),
     ...(model === undefined ? [] : ["--model", model]),
+    ...sessionArgs("cursor", cursorSessions, session),
     "--workspace",
     cwd
   ],
+  sessions: cursorSessions,
+  sessionGone: (error) => CURSOR_SESSION_GONE.test(error),
   initial: () => ({ plain: "" }),
   onLine(state, line, stream) {
     if (stream === "stderr") return { state }
@@ -77,7 +86,7 @@ export const cursorAdapter: ProviderAdapter<CursorState> = {
         if (str(event, "subtype") !== "init") return { state }
         const cwd = str(event, "cwd")
         return {
-          state: cwd === undefined ? state : { ...state, cwd },
+          state: withSession(cwd === undefined ? state : { ...state, cwd }, event),
           progress: [summary(`started: model ${str(event, "model") ?? "default"}`)]
         }
       }
@@ -88,7 +97,7 @@ export const cursorAdapter: ProviderAdapter<CursorState> = {
       case "result":
         return {
           state: {
-            ...state,
+            ...withSession(state, event),
             result: {
               ok: str(event, "subtype") === "success" && event["is_error"] !== true,
               text: str(event, "result") ?? "",
@@ -105,6 +114,7 @@ export const cursorAdapter: ProviderAdapter<CursorState> = {
     const result = state.result
     return decideOutcome(exit, {
       provider: "cursor",
+      sessionId: state.sessionId,
       fallbackText: joinTexts(exit.stderrTail, state.plain),
       terminal:
         result === undefined

@@ -11,6 +11,7 @@ import { classifyHttpStatus } from "../classify.js"
 import { decideOutcome, joinTexts } from "./outcome.js"
 import { obj, parseJsonObject, str, type JsonObject } from "../../domain/json.js"
 import { appendTail, denial, summary, toolProgress } from "./parse.js"
+import { GEMINI_SESSION_GONE, sessionArgs, withSession } from "./session.js"
 import type { ProviderAdapter } from "./types.js"
 
 /** Parser state. `pending` is assistant text not yet reported as progress. */
@@ -25,6 +26,8 @@ export interface GeminiState {
   readonly calls: Readonly<Record<string, Denial>>
   /** Tool calls refused so far. */
   readonly denials: ReadonlyArray<Denial>
+  /** `session_id` of the init event. */
+  readonly sessionId?: string
 }
 
 const PLAIN_TAIL_CHARS = 4096
@@ -67,6 +70,13 @@ export function settleToolCall(state: GeminiState, event: JsonObject): GeminiSta
   return { ...state, calls, denials: refused ? [...state.denials, call ?? { tool: "unknown", target: "" }] : state.denials }
 }
 
+/**
+ * Gemini's session flags: `--session-id <uuid>` starts one with aidp's id; `-r/--resume`
+ * takes `latest`, an index from `--list-sessions` or a session's UUID. aidp resumes by UUID
+ * only: `latest` may be another job's session when jobs share a folder.
+ */
+const geminiSessions = { choose: true }
+
 /** Reports assistant text gathered since the last progress message, if any. */
 function flushPending(state: GeminiState): { state: GeminiState; progress: string[] } {
   if (state.pending.trim() === "") return { state: { ...state, pending: "" }, progress: [] }
@@ -77,7 +87,7 @@ function flushPending(state: GeminiState): { state: GeminiState; progress: strin
 function onEvent(state: GeminiState, event: JsonObject): { state: GeminiState; progress: string[]; terminal?: boolean } {
   switch (str(event, "type")) {
     case "init":
-      return { state, progress: [summary(`started: model ${str(event, "model") ?? "default"}`)] }
+      return { state: withSession(state, event), progress: [summary(`started: model ${str(event, "model") ?? "default"}`)] }
     case "tool_use": {
       const name = str(event, "tool_name") ?? "unknown"
       const call = denial(name, obj(event, "parameters"), undefined)
@@ -122,16 +132,19 @@ export const geminiAdapter: ProviderAdapter<GeminiState> = {
   defaultBin: "gemini",
   installHint: "npm install -g @google/gemini-cli",
   promptVia: "stdin",
-  argv: ({ model, permissions }) => [
+  argv: ({ model, permissions, session }) => [
     "-o",
     "stream-json",
     ...(model === undefined ? [] : ["-m", model]),
     "--approval-mode",
     APPROVAL_MODE[permissions],
+    ...sessionArgs("gemini", geminiSessions, session),
     "--skip-trust",
     "-p",
     ""
   ],
+  sessions: geminiSessions,
+  sessionGone: (error) => GEMINI_SESSION_GONE.test(error),
   initial: () => ({ answer: "", pending: "", lastError: "", plain: "", calls: {}, denials: [] }),
   onLine(state, line, stream) {
     if (stream === "stderr") return { state }
@@ -152,6 +165,7 @@ export const geminiAdapter: ProviderAdapter<GeminiState> = {
       provider: "gemini",
       fallbackText: joinTexts(state.lastError, exit.stderrTail, state.plain),
       exitKind: geminiExitKind,
+      sessionId: state.sessionId,
       terminal:
         result === undefined
           ? undefined

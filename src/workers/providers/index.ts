@@ -4,6 +4,7 @@
  */
 import type { EventOf } from "../../domain/events.js"
 import { DEFAULT_PERMISSIONS, type Provider } from "../../domain/job.js"
+import type { SessionPlan } from "../../domain/session.js"
 import { claudeAdapter } from "./claude.js"
 import { cursorAdapter } from "./cursor.js"
 import { geminiAdapter } from "./gemini.js"
@@ -33,13 +34,15 @@ export function resolveBin(adapter: ProviderAdapter<unknown>, env: NodeJS.Proces
 
 /**
  * The command-line options of a queued job: its model, cwd, permissions (`edit` when its
- * event names none) and budget (`max_cost_usd`, `max_turns`; absent ones are no limit).
+ * event names none) and budget (`max_cost_usd`, `max_turns`; absent ones are no limit), and
+ * the execution's session plan (none: the CLI's default).
  */
-export function argvOptions(job: EventOf<"JobQueued">["data"]): ArgvOptions {
+export function argvOptions(job: EventOf<"JobQueued">["data"], session?: SessionPlan): ArgvOptions {
   return {
     model: job.model ?? undefined,
     cwd: job.cwd,
     permissions: job.permissions ?? DEFAULT_PERMISSIONS,
-    budget: { maxCostUsd: job.max_cost_usd, maxTurns: job.max_turns }
+    budget: { maxCostUsd: job.max_cost_usd, maxTurns: job.max_turns },
+    ...(session === undefined ? {} : { session })
   }
 }

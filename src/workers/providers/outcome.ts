@@ -43,6 +43,8 @@ export interface RunReport {
   readonly exitKind?: ((exitCode: number) => ErrorKind | undefined) | undefined
   /** The delay the CLI last announced before retrying an API call itself, ms (claude `system/api_retry` `retry_delay_ms`). */
   readonly retryDelayMs?: number | undefined
+  /** The session id the CLI reported (`init`/`result`). */
+  readonly sessionId?: string | undefined
   /** The job's limits the CLI was given, to name the one that stopped the run. */
   readonly budget?: Budget | undefined
 }
@@ -88,7 +90,10 @@ export function joinTexts(...texts: ReadonlyArray<string>): string {
  */
 export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
   const { provider, terminal, cliVersion } = report
-  const version = cliVersion === undefined ? {} : { cliVersion }
+  const identity = {
+    ...(cliVersion === undefined ? {} : { cliVersion }),
+    ...(report.sessionId === undefined ? {} : { sessionId: report.sessionId })
+  }
   // `text`: the CLI's error text, when the CLI reported the failure (not aidp's stop or a crash);
   // a time it names, else claude's last announced retry delay, becomes the retry hint.
   const fail = (errorKind: ErrorKind, error: string, text?: string): Outcome => {
@@ -100,7 +105,7 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
       signal: exit.signal,
       errorKind,
       error: truncate(error),
-      ...version,
+      ...identity,
       ...(hint === undefined ? {} : { retryHint: hint }),
       ...(terminal?.costUsd === undefined ? {} : { costUsd: terminal.costUsd })
     }
@@ -127,7 +132,7 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
         denials: terminal.denials ?? [],
         ...(terminal.usage === undefined ? {} : { usage: terminal.usage }),
         ...(terminal.costUsd === undefined ? {} : { costUsd: terminal.costUsd }),
-        ...version
+        ...identity
       }
     }
     const kind = classifyError({ structured: exitKind, text: report.fallbackText })

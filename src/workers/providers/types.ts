@@ -5,6 +5,7 @@
 import type { Denial } from "../../domain/events.js"
 import type { Budget, ErrorKind, LogStream, Permissions, Provider } from "../../domain/job.js"
 import type { RetryHint } from "../../domain/retryPolicy.js"
+import type { SessionPlan, SessionSupport } from "../../domain/session.js"
 
 /** The child's output streams (the `system` stream is aidp's own). */
 export type ChildStream = Extract<LogStream, "stdout" | "stderr">
@@ -17,6 +18,8 @@ export interface ArgvOptions {
   readonly permissions: Permissions
   /** The job's limits on one execution (claude's `--max-budget-usd`, `--max-turns`); none when absent. */
   readonly budget?: Budget | undefined
+  /** How the run uses the agent's session (resume one, or start one with a chosen id); absent = the CLI's default. */
+  readonly session?: SessionPlan | undefined
 }
 
 /** What one parsed line contributed. `progress`: short one-line messages for the monitor. */
@@ -55,6 +58,8 @@ export interface Succeeded {
   readonly cliVersion?: string
   /** Tool calls the agent was refused (empty: none); the run still succeeded, with a warning. */
   readonly denials: ReadonlyArray<Denial>
+  /** The session id the CLI reported (`init`/`result`). */
+  readonly sessionId?: string
 }
 
 /** A failed execution. `error` is the CLI's own message, one line, at most ~300 chars. */
@@ -69,6 +74,8 @@ export interface Failed {
   readonly retryHint?: RetryHint
   /** What the run had cost, USD, when its final event said (claude's `total_cost_usd`). */
   readonly costUsd?: number
+  /** The session id the CLI reported (`init`/`result`). */
+  readonly sessionId?: string
 }
 
 /** The judged end of one execution. */
@@ -98,6 +105,10 @@ export interface ProviderAdapter<S> {
    * such jobs when they are queued).
    */
   argv(options: ArgvOptions): string[]
+  /** What the CLI can do with sessions; {@link argv} honours a plan only as far as this allows. */
+  readonly sessions: SessionSupport
+  /** Whether a failed run's error line is the CLI saying the session it was asked to resume does not exist. */
+  sessionGone(error: string): boolean
   /**
    * Parser state before the first line. `budget` is the job's (as given to {@link argv}), kept
    * by an adapter whose CLI stops at it, to name the limit when it does.
