@@ -22,12 +22,12 @@ const log = recorded(
   [3_000, ev.output(EXEC_1, [claudeLine(2_500, text("Reading the PRD.")), claudeLine(2_600, toolUse("Read", { file_path: "docs/PRD.md" })), claudeLine(2_700, toolUse("Bash", { command: "ls" }))])],
   [40_000, ev.failed(EXEC_1, "rate_limit", { error: "API Error: Rate limit reached", duration_ms: 38_000 })],
   [40_000, ev.retry("policy", at(100_000), "rate limit, claude asked for 60 s")],
-  [103_000, ev.started(EXEC_2, 2, { worker_id: "w-2", host: "host-b" })],
+  [103_000, ev.started(EXEC_2, 2, { worker_id: "w-2", host: "host-b", session_id: "s-1", resumed_attempt: 1 })],
   [110_000, ev.abandoned(EXEC_2, "lost (no heartbeat for 30 s)")],
   [111_000, ev.retry("user", at(111_000))],
   [111_500, ev.started(EXEC_3, 3)],
   [112_000, ev.output(EXEC_3, [claudeLine(111_800, text("Continuing."))])],
-  [120_000, ev.succeeded(EXEC_3, { duration_ms: 8_500, cost_usd: 0.25, usage: { input_tokens: 1_000, output_tokens: 200 }, denials: [{ tool: "Bash", target: "rm -rf /" }] })]
+  [120_000, ev.succeeded(EXEC_3, { duration_ms: 8_500, cost_usd: 0.25, usage: { input_tokens: 1_000, output_tokens: 200 }, denials: [{ tool: "Bash", target: "rm -rf /" }], session_gone: true })]
 )
 
 const storyOf = (events: ReadonlyArray<RecordedEvent>, full = false) => {
@@ -118,7 +118,8 @@ describe("renderStory", () => {
     assert.match(lines[4]!, /^\+40s {6}retry requested by the retry policy, to run at \d\d:\d\d:\d\d: rate limit, claude asked for 60 s$/)
     assert.match(lines[6]!, /^\+1m50s {4}attempt 2 was abandoned after 7\.0s: worker_lost: lost \(no heartbeat for 30 s\) — 0 tool calls, 0 messages$/)
     assert.match(lines[7]!, /retry requested by a person/)
-    assert.match(lines[9]!, /attempt 3 succeeded after 8\.5s — 0 tool calls, 1 message; 1 tool call denied; tokens 1,000 in · 200 out/)
+    assert.match(lines[5]!, /attempt 2 started on worker w-2 \(host host-b\), after 3\.0s in the queue, resuming attempt 1's session$/)
+    assert.match(lines[9]!, /attempt 3 succeeded after 8\.5s \(its session was gone: it started fresh\) — 0 tool calls, 1 message; 1 tool call denied; tokens 1,000 in · 200 out/)
     assert.match(lines.at(-1)!, /^In all: completed after 3 executions; tokens 1,000 in · 200 out · 0 cache read · 0 cache write; \$0\.2500$/)
   })
 

@@ -38,6 +38,8 @@ export type StoryEntry = { readonly at: Date; readonly offsetMs: number } & (
     readonly host: string
     /** From when the job could run (queued, or its retry's `run_at`) to this start; null when unseen. */
     readonly waitedMs: number | null
+    /** The attempt whose agent session it resumes; null for a fresh start. */
+    readonly resumedAttempt: number | null
   }
   /** What the agent did (only with `full`), as `aidp jobs logs` renders it. */
   | { readonly kind: "activity"; readonly entry: ActivityEntry }
@@ -54,6 +56,8 @@ export type StoryEntry = { readonly at: Date; readonly offsetMs: number } & (
     readonly tokens: Usage | null
     readonly costUsd: number | null
     readonly denials: number
+    /** The session it was to resume was gone, so it started fresh. */
+    readonly sessionGone: boolean
   }
   | { readonly kind: "retry"; readonly requestedBy: "user" | "policy"; readonly runAt: Date; readonly reason: string | null }
   | { readonly kind: "cancelRequested"; readonly requestedBy: string }
@@ -133,6 +137,7 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
     usage?: unknown
     costUsd?: number | null
     denials?: number
+    sessionGone?: boolean | undefined
   }) => {
     flushActivity()
     const run = open.get(executionId)
@@ -152,7 +157,8 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
       messages: run?.messages ?? 0,
       tokens: usage,
       costUsd: fields.costUsd ?? null,
-      denials: fields.denials ?? 0
+      denials: fields.denials ?? 0,
+      sessionGone: fields.sessionGone === true
     })
   }
 
@@ -190,7 +196,8 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
             executionId: event.data.execution_id,
             workerId: event.data.worker_id,
             host: event.data.host,
-            waitedMs: runnableAt === null ? null : Math.max(0, at.getTime() - runnableAt)
+            waitedMs: runnableAt === null ? null : Math.max(0, at.getTime() - runnableAt),
+            resumedAttempt: event.data.resumed_attempt ?? null
           })
           runnableAt = null
           break
@@ -209,7 +216,8 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
             durationMs: event.data.duration_ms,
             usage: event.data.usage,
             costUsd: event.data.cost_usd,
-            denials: event.data.denials?.length ?? 0
+            denials: event.data.denials?.length ?? 0,
+            sessionGone: event.data.session_gone
           })
           break
         case "ExecutionFailed":
@@ -217,7 +225,8 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
             durationMs: event.data.duration_ms,
             errorKind: event.data.error_kind,
             error: event.data.error,
-            costUsd: event.data.cost_usd ?? null
+            costUsd: event.data.cost_usd ?? null,
+            sessionGone: event.data.session_gone
           })
           break
         case "ExecutionAbandoned":

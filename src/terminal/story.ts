@@ -33,7 +33,8 @@ const describe = (entry: StoryEntry): string | null => {
         `priority ${entry.priority}, permissions ${entry.permissions}`
     case "started":
       return `attempt ${entry.attempt} started on worker ${sanitize(entry.workerId)} (host ${sanitize(entry.host)})` +
-        `${entry.waitedMs === null ? "" : `, after ${formatDuration(entry.waitedMs)} in the queue`}`
+        `${entry.waitedMs === null ? "" : `, after ${formatDuration(entry.waitedMs)} in the queue`}` +
+        `${entry.resumedAttempt === null ? "" : `, resuming attempt ${entry.resumedAttempt}'s session`}`
     case "ended": {
       const what = [
         `${countOf(entry.toolCalls, "tool call")}, ${countOf(entry.messages, "message")}`,
@@ -42,7 +43,8 @@ const describe = (entry: StoryEntry): string | null => {
         ...(entry.costUsd !== null ? [formatCost(entry.costUsd)] : [])
       ].join("; ")
       const error = entry.error === null ? "" : `: ${sanitize(errorText(entry.error, entry.errorKind))}`
-      return `attempt ${entry.attempt ?? "?"} ${ENDED[entry.ending]}${entry.durationMs === null ? "" : ` after ${formatDuration(entry.durationMs)}`}${error} — ${what}`
+      const gone = entry.sessionGone ? " (its session was gone: it started fresh)" : ""
+      return `attempt ${entry.attempt ?? "?"} ${ENDED[entry.ending]}${entry.durationMs === null ? "" : ` after ${formatDuration(entry.durationMs)}`}${gone}${error} — ${what}`
     }
     case "retry":
       return `retry requested by ${entry.requestedBy === "user" ? "a person" : "the retry policy"}, to run at ${formatClock(entry.runAt)}` +
