@@ -19,9 +19,9 @@ Usage
   aidp jobs                          live monitor (a plain table when not a terminal)
   aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]
   aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow] [--raw | --json]
-  aidp jobs retry JOB                aidp jobs cancel JOB
+  aidp jobs retry JOB [--fresh]      aidp jobs cancel JOB
   aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]
-  aidp jobs replay [JOB [--full]] [--events] [--since T] [--until T] [--stats [--by KEY]]
+  aidp jobs replay [JOB [--full]] [--events] [--at T] [--since T] [--until T] [--stats [--by KEY]]
                    [--rebuild] [--json]
   aidp jobs prune --older-than T [--output-only] [--dry-run] [--json]
   aidp worker [--count N]            workers until SIGINT/SIGTERM
