@@ -80,7 +80,8 @@ export interface HistoryStats {
   readonly days: ReadonlyArray<DayCount>
 }
 
-const STATUS_AFTER: Partial<Record<RecordedEvent["event"]["type"], JobStatus>> = {
+/** A job's status after an event of each type that sets one (the others leave it as it was). */
+export const STATUS_AFTER: Partial<Record<RecordedEvent["event"]["type"], JobStatus>> = {
   JobQueued: "queued",
   ExecutionStarted: "running",
   ExecutionSucceeded: "completed",

@@ -11,6 +11,7 @@ import type { RecordedEvent } from "../domain/events.js"
 import type { JobStatus, Provider } from "../domain/job.js"
 import { DEFAULT_PERMISSIONS } from "../domain/job.js"
 import { addUsage, type Usage, usageOf } from "../domain/usage.js"
+import { STATUS_AFTER } from "./history.js"
 
 /** How an execution ended. */
 export type ExecutionEnding = "succeeded" | "failed" | "abandoned" | "cancelled"
@@ -85,15 +86,6 @@ interface Open {
   messages: number
 }
 
-const STATUS_AFTER: Partial<Record<RecordedEvent["event"]["type"], JobStatus>> = {
-  JobQueued: "queued",
-  ExecutionStarted: "running",
-  ExecutionSucceeded: "completed",
-  ExecutionFailed: "failed",
-  ExecutionAbandoned: "failed",
-  JobRetryRequested: "queued",
-  JobCancelled: "cancelled"
-}
 
 /**
  * An accumulator for one job: `add` its events oldest first, then `story()`. With `full`, the
