@@ -37,7 +37,7 @@ const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly 
     args: ["--provider", "claude", "--prompt", "hello"],
     says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--metadata JSON", "--from FILE", "JSON Lines", "--json"]
   },
-  { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--full", "--events", "--at T", "--since T", "--until T", "--stats", "--by KEY", "--rebuild", "--json"] },
+  { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--full", "--events", "--at T", "--since T", "--until T", "--stats", "--by KEY", "--rebuild", "--apply", "--json"] },
   { words: ["jobs", "prune"], args: ["--older-than", "90d"], says: ["aidp jobs prune", "--older-than T", "--output-only", "--dry-run", "--json", "AIDP_RETENTION"] },
   { words: ["worker"], args: ["--count", "2"], says: ["aidp worker", "--count N", "QUE_WORKER_COUNT"] },
   { words: ["db"], says: ["aidp db migrate", "aidp db status", "aidp db stop"] },

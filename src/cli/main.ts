@@ -22,7 +22,7 @@ Usage
   aidp jobs retry JOB [--fresh]      aidp jobs cancel JOB
   aidp jobs enqueue --provider P (--prompt TEXT | --prompt-file F) [options]
   aidp jobs replay [JOB [--full]] [--events] [--at T] [--since T] [--until T] [--stats [--by KEY]]
-                   [--rebuild] [--json]
+                   [--rebuild [--apply]] [--json]
   aidp jobs prune --older-than T [--output-only] [--dry-run] [--json]
   aidp worker [--count N]            workers until SIGINT/SIGTERM
   aidp db migrate | status | stop    aidp doctor

@@ -13,6 +13,7 @@ import { jobsAtAccumulator } from "../projections/timeTravel.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { renderGroups } from "../terminal/plain.js"
 import { sanitize } from "../terminal/sanitize.js"
+import { renderRebuild } from "../terminal/rebuild.js"
 import { renderStats } from "../terminal/stats.js"
 import { renderStory } from "../terminal/story.js"
 import { countOf, formatDuration, formatTime, shortId } from "../terminal/view/format.js"
@@ -23,7 +24,7 @@ import { resolveJobRef } from "./jobRef.js"
 import { outputColumns } from "./logs.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, timeFlag } from "./parse.js"
 
-const USAGE = "aidp jobs replay [JOB [--full]] [--events] [--at T] [--since T] [--until T] [--stats [--by provider|step|project|day]] [--rebuild] [--json]"
+const USAGE = "aidp jobs replay [JOB [--full]] [--events] [--at T] [--since T] [--until T] [--stats [--by provider|step|project|day]] [--rebuild [--apply]] [--json]"
 const HELP: CommandHelp = {
   usage: USAGE,
   about: `The history as recorded in the event log, oldest first. With JOB (a full id or a unique
@@ -38,7 +39,8 @@ retry and cancel — at offsets from its first event. Without: every event.`,
     ["--until T", "only events before T"],
     ["--stats", "summarise: jobs, success on the first attempt and in the end, attempts, run time and queue wait (p50/p95), failures by kind with the error seen most, tokens, cost; jobs and failures per day"],
     ["--by KEY", "group --stats by provider (default), step, project (the cwd's last folder) or day"],
-    ["--rebuild", "rebuild jobs, job_executions and job_logs from the log and report whether they matched (exit 1 if not)"],
+    ["--rebuild", "rebuild jobs, job_executions and job_logs from the log and compare them row by row with the live ones: each difference (table, key, column, both values), exit 1 if any; nothing is changed"],
+    ["--apply", "with --rebuild: replace the live read models with the rebuilt ones, in one transaction (workers and monitors wait for it)"],
     ["--json", "one JSON document"]
   ]
 }
@@ -170,6 +172,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
     events: { type: "boolean", default: false },
     at: { type: "string" },
     rebuild: { type: "boolean", default: false },
+    apply: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
   noMoreArgs(cli.input, 1, USAGE)
@@ -188,24 +191,20 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
   if (at && (cli.input[0] || since || until || cli.flags.stats || cli.flags.events || cli.flags.full || cli.flags.rebuild || by)) {
     throw new UsageError("--at shows every job at one moment from the whole log before it; it takes no JOB, --since, --until, --stats, --events, --full or --rebuild.")
   }
+  if (cli.flags.apply && !cli.flags.rebuild) throw new UsageError("--apply keeps what --rebuild builds; add --rebuild.")
   if (cli.flags.stats && cli.flags.events) throw new UsageError("--stats summarises the events and --events lists them; choose one.")
   if (cli.flags.full && (!cli.input[0] || cli.flags.events || cli.flags.stats)) {
     throw new UsageError("--full shows a job's activity in its story: give a JOB, without --events or --stats.")
   }
   return withApp("quiet", async (app) => {
     if (cli.flags.rebuild) {
-      const report = await rebuildReadModels(app.db.sql).catch((error: unknown) => {
+      const report = await rebuildReadModels(app.db.sql, { apply: cli.flags.apply, differences: true }).catch((error: unknown) => {
         throw error instanceof RebuildRefused ? new UserError(error.message) : error
       })
       if (cli.flags.json) printJson(report)
-      else {
-        process.stdout.write(`Replayed ${countOf(report.events, "event")}.\n`)
-        for (const t of report.tables) {
-          process.stdout.write(`${t.table.padEnd(15)} ${String(t.rows).padStart(8)} rows  ${t.identical ? "identical to the live table" : "DIFFERED from the live table (now rebuilt)"}\n`)
-        }
-      }
-      if (report.tables.some((t) => !t.identical)) {
-        throw new UserError("The rebuilt read models differed from the live ones; they now match the event log.")
+      else await write(renderRebuild(report))
+      if (report.tables.some((t) => !t.identical) && !report.applied) {
+        throw new UserError("The read models differ from what the event log gives (listed above); nothing was changed. Run aidp jobs replay --rebuild --apply to replace them.")
       }
       return 0
     }

@@ -24,10 +24,77 @@ type Tx = postgres.TransactionSql
 /** Read-model tables in dependency order (children first). */
 const TABLES = ["job_logs", "job_executions", "jobs"] as const
 
-/** Result of a rebuild: events replayed, and per table whether its rows changed. */
+/** One column of one row that the rebuild gives differently from the live table (values as JSON). */
+export interface RowDifference {
+  readonly table: string
+  /** The row's key: `id`, or `job_id/seq` for job_logs. */
+  readonly key: string
+  /** The column, or `(row)` when the row is only in the live table or only in the rebuilt one. */
+  readonly column: string
+  readonly live: unknown
+  readonly rebuilt: unknown
+}
+
+/**
+ * Result of a rebuild: events replayed; per table its rows, whether they were identical and
+ * (when asked for) how many rows differ; the first differences column by column; whether the
+ * rebuilt rows replaced the live ones.
+ */
 export interface RebuildReport {
   readonly events: number
-  readonly tables: ReadonlyArray<{ readonly table: string; readonly rows: number; readonly identical: boolean }>
+  readonly tables: ReadonlyArray<{ readonly table: string; readonly rows: number; readonly identical: boolean; readonly differingRows?: number }>
+  readonly differences: ReadonlyArray<RowDifference>
+  readonly applied: boolean
+}
+
+/** What a rebuild does besides rebuilding. */
+export interface RebuildOptions {
+  /** Keep the rebuilt rows (default); false: compare only, and roll back, changing nothing. */
+  readonly apply?: boolean
+  /** Compare row by row and report the differences (costs a copy of the live tables). */
+  readonly differences?: boolean
+}
+
+/** Most rows whose differences are listed (all are counted). */
+export const MAX_LISTED_ROWS = 100
+
+/** Each table's key columns, to pair a live row with its rebuilt one. */
+const KEYS: Readonly<Record<(typeof TABLES)[number], ReadonlyArray<string>>> = {
+  jobs: ["id"],
+  job_executions: ["id"],
+  job_logs: ["job_id", "seq"]
+}
+
+/** The live rows of `table`, copied before the rebuild replaces them (dropped at commit or rollback). */
+const beforeTable = (table: string) => `pg_temp.before_${table}`
+
+/**
+ * Row by row, `table` (rebuilt) against its copy made before the rebuild: how many rows
+ * differ, and the first {@link MAX_LISTED_ROWS} of them column by column.
+ */
+const compareRows = async (tx: Tx, table: (typeof TABLES)[number]): Promise<{ count: number; differences: RowDifference[] }> => {
+  const keys = KEYS[table]
+  const on = keys.map((k) => `a.${k} = b.${k}`).join(" and ")
+  const differ = `from ${table} a full join ${beforeTable(table)} b on ${on} where to_jsonb(a) is distinct from to_jsonb(b)`
+  const [counted] = await tx.unsafe<Array<{ n: string }>>(`select count(*) as n ${differ}`)
+  const rows = await tx.unsafe<Array<{ live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null }>>(
+    `select to_jsonb(b) as live, to_jsonb(a) as rebuilt ${differ} order by ${keys.map((k) => `coalesce(a.${k}, b.${k})`).join(", ")} limit ${MAX_LISTED_ROWS}`
+  )
+  const differences = rows.flatMap(({ live, rebuilt }) => {
+    const key = keys.map((k) => String((live ?? rebuilt)![k])).join("/")
+    if (live === null || rebuilt === null) return [{ table, key, column: "(row)", live, rebuilt }]
+    return Object.keys({ ...live, ...rebuilt })
+      .filter((column) => JSON.stringify(live[column]) !== JSON.stringify(rebuilt[column]))
+      .map((column) => ({ table, key, column, live: live[column] ?? null, rebuilt: rebuilt[column] ?? null }))
+  })
+  return { count: Number(counted!.n), differences }
+}
+
+/** Thrown to roll a compare-only rebuild back; carries its report out of the transaction. */
+class RolledBack extends Error {
+  constructor(readonly report: RebuildReport) {
+    super("rolled back")
+  }
 }
 
 /** Events read and folded per page. */
@@ -190,9 +257,10 @@ function* executionRows(streams: Map<string, StreamRows>): Generator<ExecutionRo
  * when any step fails, e.g. an event its stream cannot take (evolveRows) or a role that does
  * not own the tables.
  */
-export const rebuildReadModels = async (sql: postgres.Sql): Promise<RebuildReport> => {
+export const rebuildReadModels = async (sql: postgres.Sql, options: RebuildOptions = {}): Promise<RebuildReport> => {
   // A pool of one would wait forever for the reader's connection.
   if (sql.options.max < 2) throw new Error(`Rebuild needs a connection pool of at least 2; this one has ${sql.options.max}.`)
+  const apply = options.apply ?? true
   return sql.begin(async (tx) => {
     // Appends lock a `jobs` row, then insert into job_events, then write the other read
     // models: take the tables in that order too, or a rebuild and an append can deadlock.
@@ -200,6 +268,9 @@ export const rebuildReadModels = async (sql: postgres.Sql): Promise<RebuildRepor
     await tx`lock table job_events in share mode`
     const before = new Map<string, { rows: number; hash: string }>()
     for (const table of TABLES) before.set(table, await digest(tx, table))
+    if (options.differences) {
+      for (const table of TABLES) await tx.unsafe(`create temp table ${beforeTable(table).slice("pg_temp.".length)} on commit drop as table ${table}`)
+    }
     // The log is read on a second connection, in this transaction's snapshot (appends are
     // locked out, so it is the whole log).
     const [exported] = await tx<Array<{ id: string }>>`select pg_export_snapshot() as id`
@@ -216,10 +287,23 @@ export const rebuildReadModels = async (sql: postgres.Sql): Promise<RebuildRepor
     await tx`set local maintenance_work_mem = '256MB'`
     for (const d of dropped) await tx.unsafe(d.add)
     const tables = []
+    const differences: RowDifference[] = []
     for (const table of [...TABLES].reverse()) {
       const now = await digest(tx, table)
-      tables.push({ table, rows: now.rows, identical: now.hash === before.get(table)!.hash && now.rows === before.get(table)!.rows })
+      const identical = now.hash === before.get(table)!.hash && now.rows === before.get(table)!.rows
+      if (!options.differences) {
+        tables.push({ table, rows: now.rows, identical })
+        continue
+      }
+      const compared = identical ? { count: 0, differences: [] } : await compareRows(tx, table)
+      tables.push({ table, rows: now.rows, identical, differingRows: compared.count })
+      differences.push(...compared.differences)
     }
-    return { events, tables }
+    const report: RebuildReport = { events, tables, differences, applied: apply }
+    if (!apply) throw new RolledBack(report)
+    return report
+  }).catch((error: unknown) => {
+    if (error instanceof RolledBack) return error.report
+    throw error
   })
 }
