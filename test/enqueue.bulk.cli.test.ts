@@ -109,6 +109,7 @@ describe("aidp jobs enqueue --from", () => {
       { name: "an unknown provider", lines: [good, line({ provider: "copilot", prompt: "x" })], says: ["Line 2 of", '"provider" must be one of claude, gemini, cursor', "copilot"] },
       { name: "a missing prompt", lines: [good, "", line({ provider: "claude" })], says: ["Line 3 of", '"prompt" or "promptFile"'] },
       { name: "a missing provider with no --provider", lines: [line({ prompt: "x" })], says: ["Line 1 of", 'missing "provider"', "--provider"] },
+      { name: "a prompt with a NUL character", lines: [good, line({ provider: "claude", prompt: "nul \u0000 x" })], says: ["Line 2 of", '"prompt" must be text without NUL characters'] },
       { name: "a bad priority", lines: [good, line({ provider: "claude", prompt: "x", priority: 5000 })], says: ["Line 2 of", '"priority" must be a whole number from -1000 to 1000'] },
       { name: "a folder that does not exist", lines: [good, line({ provider: "claude", prompt: "x", cwd: "/nonexistent/dir" })], says: ["Line 2 of", "/nonexistent/dir", "not a directory"] },
       { name: "a prompt file that does not exist", lines: [line({ provider: "claude", promptFile: "missing.md" })], says: ["Line 1 of", "missing.md", "does not exist"] },

@@ -112,7 +112,10 @@ describe("timeFlag", () => {
     ["1000000w", /^--since 1000000w reaches back before the year 1/],
     ["+275760-09-13", /^--since "\+275760-09-13" is outside the years 1 to 9999/],
     ["yesterday", /^--since must be an ISO 8601 time .* or a local time \(15:00, yesterday 15:00\); got "yesterday"\.$/],
-    ["25:00", /^--since must be an ISO 8601 time .* got "25:00"\.$/]
+    ["25:00", /^--since must be an ISO 8601 time .* got "25:00"\.$/],
+    ["0d", /^--since 0d is not a span: a span ago is a positive number and a unit/],
+    ["2026-02-30T00:00Z", /^--since 2026-02-30T00:00Z names a day the calendar does not have/],
+    ["2026-13-01", /^--since 2026-13-01 names a day the calendar does not have/]
   ]
   for (const [value, sentence] of refused) {
     test(`refuses ${value} as a usage error naming the flag`, () => {

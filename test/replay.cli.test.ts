@@ -88,11 +88,14 @@ test("--at T: every job as it was then, from the events alone (ISO times and spa
   assert.match(text.stdout, /^Jobs as they were at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n\nRunning \(\d+\)\nID\s+Provider\s+Status/)
   assert.match(text.stdout, new RegExp(`^${job.slice(0, 8)}\\s+gemini\\s+running`, "m"))
   // The job whose JobQueued does not decode cannot be projected: named and left out.
-  const later = await runCli(db, ["jobs", "replay", "--at", new Date(Date.now() + 60_000).toISOString()])
+  const later = await runCli(db, ["jobs", "replay", "--at", new Date(Date.now() - 1).toISOString()])
   assert.equal(later.code, 0, later.stderr)
   assert.match(later.stderr, new RegExp(`^Left out job ${bad}: its events do not project: `, "m"))
   assert.match(later.stdout, new RegExp(`^${good.slice(0, 8)}\\s`, "m"))
 
+  const future = await runCli(db, ["jobs", "replay", "--at", new Date(Date.now() + 3_600_000).toISOString()])
+  assert.equal(future.code, 2)
+  assert.match(future.stderr, /is in the future/)
   const refused = await runCli(db, ["jobs", "replay", "--at", "1h", "--stats"])
   assert.equal(refused.code, 2)
   assert.match(refused.stderr, /--at shows every job at one moment/)

@@ -12,6 +12,7 @@ const accepted: ReadonlyArray<readonly [NodeJS.ProcessEnv, Partial<Settings>]> =
   [{ AIDP_RETENTION: "90d" }, { retentionMs: 90 * 86_400_000 }],
   [{ AIDP_RETENTION: "2w" }, { retentionMs: 14 * 86_400_000 }],
   [{ AIDP_RETENTION: "24h" }, { retentionMs: 86_400_000 }],
+  [{ AIDP_RETENTION: "36500d" }, { retentionMs: 36_500 * 86_400_000 }],
   [{ QUE_WORKER_COUNT: "4" }, { workerCount: 4 }],
   [{ QUE_WORKER_COUNT: "1" }, { workerCount: 1 }],
   [{ QUE_WORKER_COUNT: String(MAX_WORKER_COUNT) }, { workerCount: MAX_WORKER_COUNT }],
@@ -30,8 +31,8 @@ const refused: ReadonlyArray<readonly [string, string, RegExp]> = [
   ...["1", "1999", "0x7d0", "2e3", "30000.5", "-30000", "86400001", ""].map(
     (value) => ["AIDP_WORKER_LEASE_MS", value, /expected milliseconds from 2000 to 86400000 in decimal digits, e\.g\. AIDP_WORKER_LEASE_MS=30000\.$/] as const
   ),
-  ...["23h", "0d", "90", "90 days", " 90d", "-5d", "1.5d", ""].map(
-    (value) => ["AIDP_RETENTION", value, /expected a span of at least a day, a whole number and a unit \(h, d, w\), e\.g\. AIDP_RETENTION=90d\.$/] as const
+  ...["23h", "0d", "90", "90 days", " 90d", "-5d", "1.5d", "", "1440m", "99999999d", "36501d"].map(
+    (value) => ["AIDP_RETENTION", value, /expected a span from a day to 100 years, a whole number and a unit \(h, d, w\), e\.g\. AIDP_RETENTION=90d\.$/] as const
   ),
   // Only the documented values: "true" would read as on while "yes" is refused.
   ...["true", "false", "yes", "2", ""].map((value) => ["AIDP_DEBUG", value, /expected 1 \(debug logging\) or 0, or leave it unset\.$/] as const)

@@ -98,6 +98,25 @@ describe("storyAccumulator", () => {
     assert.equal(late.entries[0]!.offsetMs, 0)
   })
 
+  it("a fresh retry, output pruned and no reported cost are said as such", () => {
+    const fresh: JobEvent = { type: "JobRetryRequested", data: { requested_by: "user", run_at: at(2_000).toISOString(), fresh: true } }
+    const pruned: JobEvent = { type: "ExecutionOutput", data: { execution_id: EXEC_2, lines: [], pruned_lines: 12 } }
+    const story = storyOf(recorded(
+      [0, ev.queued({ provider: "gemini" })],
+      [1_000, ev.started(EXEC_1)],
+      [1_500, ev.failed(EXEC_1, "network")],
+      [2_000, fresh],
+      [3_000, ev.started(EXEC_2, 2)],
+      [3_500, pruned],
+      [4_000, ev.succeeded(EXEC_2)]
+    ))
+    assert.equal(story.costUsd, null)
+    const text = renderStory(story, 100)
+    assert.match(text, /retry requested by a person \(fresh start\), to run at/)
+    assert.match(text, /attempt 2 succeeded after 1\.0s — its output was pruned \(12 lines\)$/m)
+    assert.match(text, /^In all: completed after 2 executions; no cost reported$/m)
+  })
+
   it("ignores other jobs' events", () => {
     const other = { ...log[0]!, jobId: "another" }
     assert.deepEqual(storyOf([other]).entries, [])

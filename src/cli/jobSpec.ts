@@ -63,7 +63,13 @@ export const ENQUEUE_FIELDS = {
     schema: AnyCase(ProviderSchema),
     expected: `one of ${PROVIDERS.join(", ")}`
   }),
-  prompt: field({ type: "string", help: ["--prompt TEXT", "what to ask the agent"], schema: Schema.String, expected: "text" }),
+  prompt: field({
+    type: "string",
+    help: ["--prompt TEXT", "what to ask the agent"],
+    // PostgreSQL cannot store U+0000: refused rather than altered, as in a prompt file.
+    schema: Schema.String.check(Schema.makeFilter((text: string) => !text.includes("\u0000"))),
+    expected: "text without NUL characters (\\u0000)"
+  }),
   promptFile: field({
     type: "string",
     help: ["--prompt-file F", "read the prompt from file F (- for stdin), relative to the current folder"],

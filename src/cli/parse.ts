@@ -194,6 +194,13 @@ export const noMoreArgs = (input: ReadonlyArray<string>, expected: number, usage
 const EARLIEST_TIME = Date.parse("0001-01-01T00:00:00Z")
 const LATEST_TIME = Date.parse("9999-12-31T23:59:59.999Z")
 
+/** Whether year-month-day is a day of the calendar (not February 30, not month 13). */
+const realDay = (year: number, month: number, day: number): boolean => {
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+}
+
 /**
  * Reads a time flag: ISO 8601 (`2026-11-29`, `2026-11-29T10:00Z`), a span before `now`
  * (`30m`, `2h`, `7d`) or a local clock time (`15:00`, `yesterday 15:00`). Throws UsageError
@@ -205,6 +212,11 @@ export const timeFlag = (name: string, value: string | undefined, now: Date): Da
     throw new UsageError(`--${name} ${value.trim()} is not a span: a span ago is a positive number and a unit, e.g. --${name} ${value.trim().slice(1)}.`)
   }
   const relative = spanMs(value)
+  if (relative === 0) throw new UsageError(`--${name} ${value.trim()} is not a span: a span ago is a positive number and a unit, e.g. --${name} 1h.`)
+  const calendar = /^(\d{4})-(\d{2})-(\d{2})/.exec(value.trim())
+  if (calendar && !realDay(Number(calendar[1]), Number(calendar[2]), Number(calendar[3]))) {
+    throw new UsageError(`--${name} ${value.trim()} names a day the calendar does not have; write a real date, e.g. ${calendar[1]}-${calendar[2]}-01.`)
+  }
   const date = relative !== null ? new Date(now.getTime() - relative) : localClockTime(value, now) ?? new Date(value)
   if (relative !== null && !(date.getTime() >= EARLIEST_TIME)) {
     throw new UsageError(`--${name} ${value.trim()} reaches back before the year 1; write a shorter span (30m, 2h, 7d) or an ISO 8601 time.`)

@@ -19,7 +19,7 @@ log lines and job rows; running and queued jobs are never touched. With --output
 agents' output lines go; each job's story, outcome, usage and cost stay. Works in small batches;
 a job a worker is writing to is left for the next run.`,
   options: [
-    ["--older-than T", "jobs that ended before T: a span ago (90d, 12h) or an ISO 8601 time"],
+    ["--older-than T", "jobs that ended before T: a span ago (90d, 12h), an ISO 8601 time or a local time (yesterday 15:00)"],
     ["--output-only", "remove only the output lines (stdout, stderr) of those jobs"],
     ["--dry-run", "count what would go; change nothing"],
     ["--json", "the counts as one JSON object"]

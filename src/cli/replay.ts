@@ -35,7 +35,7 @@ retry and cancel — at offsets from its first event. Without: every event.`,
     ["--full", "with JOB: the agent's activity under each attempt, as aidp jobs logs prints it"],
     ["--events", "list the events themselves (the default without JOB)"],
     ["--at T", "every job as it was at T, in the monitor's groups, from the events alone"],
-    ["--since T", "only events at or after T (ISO 8601, or a span ago: 30m, 2h, 7d)"],
+    ["--since T", "only events at or after T: ISO 8601, a span ago (30m, 2h, 7d) or a local time (15:00, yesterday 15:00)"],
     ["--until T", "only events before T"],
     ["--stats", "summarise: jobs, success on the first attempt and in the end, attempts, run time and queue wait (p50/p95), failures by kind with the error seen most, tokens, cost; jobs and failures per day"],
     ["--by KEY", "group --stats by provider (default), step, project (the cwd's last folder) or day"],
@@ -81,7 +81,7 @@ export const describeEvent = (recorded: RecordedEvent): string => {
     case "ExecutionFailed":
       return `${event.data.error_kind}: ${sanitize(event.data.error)}`
     case "JobRetryRequested":
-      return `by ${event.data.requested_by}, runs at ${event.data.run_at}${event.data.reason === undefined ? "" : `: ${sanitize(event.data.reason)}`}`
+      return `by ${event.data.requested_by}${event.data.fresh === true ? " (fresh start)" : ""}, runs at ${event.data.run_at}${event.data.reason === undefined ? "" : `: ${sanitize(event.data.reason)}`}`
     case "JobCancelRequested":
       return `by ${sanitize(event.data.requested_by)}`
     case "JobCancelled":
@@ -188,6 +188,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
     throw new UsageError("--rebuild replays the whole log; it takes no JOB, --since, --until, --stats, --events or --full.")
   }
   const at = timeFlag("at", cli.flags.at, now)
+  if (at && at > now) throw new UsageError(`--at ${cli.flags.at} is in the future; the log can only tell what has been. Give a past time (15:00, yesterday 15:00, 2h).`)
   if (at && (cli.input[0] || since || until || cli.flags.stats || cli.flags.events || cli.flags.full || cli.flags.rebuild || by)) {
     throw new UsageError("--at shows every job at one moment from the whole log before it; it takes no JOB, --since, --until, --stats, --events, --full or --rebuild.")
   }

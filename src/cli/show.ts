@@ -3,6 +3,7 @@ import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queri
 import type { JobDetails } from "../terminal/types.js"
 import { detailsContent } from "../terminal/view/details.js"
 import { lineText } from "../terminal/view/text.js"
+import { outputColumns } from "./logs.js"
 
 /** Shapes loaded rows as the monitor's {@link JobDetails}. */
 export const toJobDetails = (details: {
@@ -20,7 +21,7 @@ export const printJobDetails = (
   details: { job: JobRecord; executions: ReadonlyArray<ExecutionRecord>; logs: ReadonlyArray<LogRecord> },
   now: Date
 ): void => {
-  const width = process.stdout.isTTY ? process.stdout.columns : 100
+  const width = outputColumns()
   const screen = { jobId: details.job.id, data: toJobDetails(details), loading: false, error: null, scroll: 0, follow: false, raw: false }
   const text = detailsContent(screen, now, width).map((line) => lineText(line).trimEnd()).join("\n")
   process.stdout.write(`${text}\n`)

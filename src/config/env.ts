@@ -5,7 +5,7 @@
  */
 import { Schema, SchemaGetter } from "effect"
 import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider } from "../domain/job.js"
-import { SPAN, spanMs } from "../domain/span.js"
+import { spanMs } from "../domain/span.js"
 
 /** Settings read from the environment (besides the database's). */
 export interface Settings {
@@ -65,9 +65,14 @@ const Concurrency = DecimalInt(1, MAX_CONCURRENCY)
 const LeaseMs = DecimalInt(MIN_LEASE_MS, MAX_LEASE_MS)
 /** Shortest AIDP_RETENTION, ms: a day (a prune is meant for old history, not the day's work). */
 export const MIN_RETENTION_MS = 86_400_000
-/** A span of at least a day, e.g. `90d`, `12w`, `48h`, as ms. */
+/** Longest AIDP_RETENTION, ms: 100 years (a longer one would reach back before the year 1). */
+export const MAX_RETENTION_MS = 36_500 * 86_400_000
+/** A span from a day to 100 years in hours, days or weeks, e.g. `90d`, `12w`, `48h`, as ms. */
 const Retention = Schema.String.pipe(
-  Schema.check(Schema.isPattern(SPAN), Schema.makeFilter((text: string) => (spanMs(text) ?? 0) >= MIN_RETENTION_MS)),
+  Schema.check(
+    Schema.isPattern(/^\d+[hdw]$/),
+    Schema.makeFilter((text: string) => (spanMs(text) ?? 0) >= MIN_RETENTION_MS && (spanMs(text) ?? 0) <= MAX_RETENTION_MS)
+  ),
   Schema.decodeTo(Schema.Number, {
     decode: SchemaGetter.transform((text: string) => spanMs(text)!),
     encode: SchemaGetter.transform((ms: number) => `${ms / 1_000}s`)
@@ -106,7 +111,7 @@ export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
     leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000,
     permissions: read(env, "AIDP_PERMISSIONS", PermissionsSchema, `one of ${PERMISSIONS.join(", ")}`) ?? DEFAULT_PERMISSIONS,
     concurrency: readLimits(env),
-    retentionMs: read(env, "AIDP_RETENTION", Retention, "a span of at least a day, a whole number and a unit (h, d, w), e.g. AIDP_RETENTION=90d") ?? null
+    retentionMs: read(env, "AIDP_RETENTION", Retention, "a span from a day to 100 years, a whole number and a unit (h, d, w), e.g. AIDP_RETENTION=90d") ?? null
   }
 }
 

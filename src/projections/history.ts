@@ -52,7 +52,8 @@ export interface GroupStats {
   /** Most frequent kind first. */
   readonly failures: ReadonlyArray<KindFailures>
   readonly tokens: Usage
-  readonly costUsd: number
+  /** What the executions that reported a cost spent, USD; null when none reported one (gemini, cursor-agent). */
+  readonly costUsd: number | null
 }
 
 /** Jobs queued and executions that failed on one local calendar day (YYYY-MM-DD). */
@@ -115,6 +116,8 @@ interface GroupAccumulator {
   readonly errors: Map<string, Map<string, number>>
   tokens: Usage
   costUsd: number
+  /** Executions that reported a cost. */
+  costReported: number
 }
 
 /** What the fold keeps of one job. */
@@ -131,7 +134,14 @@ interface JobRecord {
   firstEnded: "succeeded" | "failed" | null
 }
 
-const emptyGroup = (): GroupAccumulator => ({ jobs: new Set(), executions: 0, runMs: [], waitMs: [], errors: new Map(), tokens: NO_USAGE, costUsd: 0 })
+const emptyGroup = (): GroupAccumulator => ({ jobs: new Set(), executions: 0, runMs: [], waitMs: [], errors: new Map(), tokens: NO_USAGE, costUsd: 0, costReported: 0 })
+
+/** Adds an execution's reported cost (USD) to `group`; an unreported one (null or absent) adds nothing. */
+const spend = (group: GroupAccumulator, costUsd: number | null | undefined): void => {
+  if (costUsd === null || costUsd === undefined) return
+  group.costUsd += costUsd
+  group.costReported += 1
+}
 
 const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole)
 
@@ -233,7 +243,7 @@ export const statsAccumulator = (by: GroupKey = "provider") => {
       waitMs: spread(group.waitMs),
       failures: kindFailures(group.errors),
       tokens: group.tokens,
-      costUsd: group.costUsd
+      costUsd: group.costReported === 0 ? null : group.costUsd
     }
   }
 
@@ -267,7 +277,7 @@ export const statsAccumulator = (by: GroupKey = "provider") => {
           const usage = usageOf(event.data.usage)
           for (const target of targets(record)) {
             target.runMs.push(event.data.duration_ms)
-            target.costUsd += event.data.cost_usd ?? 0
+            spend(target, event.data.cost_usd)
             if (usage) target.tokens = addUsage(target.tokens, usage)
           }
           break
@@ -277,7 +287,7 @@ export const statsAccumulator = (by: GroupKey = "provider") => {
           for (const target of targets(record)) {
             target.runMs.push(event.data.duration_ms)
             // A failed run costs what it spent too (a run stopped at its budget spent all of it).
-            target.costUsd += event.data.cost_usd ?? 0
+            spend(target, event.data.cost_usd)
           }
           failure(record, event.data.error_kind, event.data.error)
           dayOf(occurredAt).failures += 1

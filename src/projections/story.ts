@@ -59,8 +59,17 @@ export type StoryEntry = { readonly at: Date; readonly offsetMs: number } & (
     readonly denials: number
     /** The session it was to resume was gone, so it started fresh. */
     readonly sessionGone: boolean
+    /** Output lines removed by `aidp jobs prune --output-only` (its activity is no longer counted). */
+    readonly prunedLines: number
   }
-  | { readonly kind: "retry"; readonly requestedBy: "user" | "policy"; readonly runAt: Date; readonly reason: string | null }
+  | {
+    readonly kind: "retry"
+    readonly requestedBy: "user" | "policy"
+    readonly runAt: Date
+    readonly reason: string | null
+    /** A person asked for a fresh start (`jobs retry --fresh`): no session resumed. */
+    readonly fresh: boolean
+  }
   | { readonly kind: "cancelRequested"; readonly requestedBy: string }
   /** A cancel of a job that was not running (a running one's ends its execution). */
   | { readonly kind: "cancelled" }
@@ -74,7 +83,8 @@ export interface JobStory {
   readonly status: JobStatus | null
   readonly executions: number
   readonly tokens: Usage | null
-  readonly costUsd: number
+  /** What the executions that reported a cost spent, USD; null when none reported one. */
+  readonly costUsd: number | null
   readonly entries: ReadonlyArray<StoryEntry>
 }
 
@@ -84,6 +94,7 @@ interface Open {
   readonly startedAt: Date
   toolCalls: number
   messages: number
+  prunedLines: number
 }
 
 
@@ -102,7 +113,7 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
   let runnableAt: number | null = null
   let executions = 0
   let tokens: Usage | null = null
-  let costUsd = 0
+  let costUsd: number | null = null
 
   const push = (at: Date, entry: DistributiveOmit<StoryEntry, "at" | "offsetMs">) =>
     entries.push({ ...entry, at, offsetMs: at.getTime() - firstAt!.getTime() } as StoryEntry)
@@ -136,7 +147,7 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
     open.delete(executionId)
     const usage = usageOf(fields.usage ?? null)
     if (usage) tokens = tokens ? addUsage(tokens, usage) : usage
-    costUsd += fields.costUsd ?? 0
+    if (fields.costUsd !== undefined && fields.costUsd !== null) costUsd = (costUsd ?? 0) + fields.costUsd
     push(at, {
       kind: "ended",
       attempt: run?.attempt ?? null,
@@ -150,7 +161,8 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
       tokens: usage,
       costUsd: fields.costUsd ?? null,
       denials: fields.denials ?? 0,
-      sessionGone: fields.sessionGone === true
+      sessionGone: fields.sessionGone === true,
+      prunedLines: run?.prunedLines ?? 0
     })
   }
 
@@ -181,7 +193,7 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
         case "ExecutionStarted":
           flushActivity()
           executions += 1
-          open.set(event.data.execution_id, { attempt: event.data.attempt, startedAt: at, toolCalls: 0, messages: 0 })
+          open.set(event.data.execution_id, { attempt: event.data.attempt, startedAt: at, toolCalls: 0, messages: 0, prunedLines: 0 })
           push(at, {
             kind: "started",
             attempt: event.data.attempt,
@@ -194,6 +206,8 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
           runnableAt = null
           break
         case "ExecutionOutput": {
+          const run = open.get(event.data.execution_id)
+          if (run) run.prunedLines += event.data.pruned_lines ?? 0
           if (provider === null) break
           activity ??= startActivity(provider)
           for (const line of event.data.lines) {
@@ -227,7 +241,7 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
         case "JobRetryRequested": {
           const runAt = new Date(event.data.run_at)
           runnableAt = Math.max(at.getTime(), runAt.getTime())
-          push(at, { kind: "retry", requestedBy: event.data.requested_by, runAt, reason: event.data.reason ?? null })
+          push(at, { kind: "retry", requestedBy: event.data.requested_by, runAt, reason: event.data.reason ?? null, fresh: event.data.fresh === true })
           break
         }
         case "JobCancelRequested":

@@ -33,7 +33,7 @@ const COLUMNS: ReadonlyArray<readonly [string, (g: GroupStats) => string]> = [
   ["wait p50", (g) => formatDuration(g.waitMs.p50)],
   ["wait p95", (g) => formatDuration(g.waitMs.p95)],
   ["tokens in/out", (g) => `${compactCount(g.tokens.inputTokens + g.tokens.cacheReadTokens + g.tokens.cacheWriteTokens)}/${compactCount(g.tokens.outputTokens)}`],
-  ["cost", (g) => formatCost(g.costUsd)],
+  ["cost", (g) => (g.costUsd === null ? "-" : formatCost(g.costUsd))],
   ["most failures", (g) => (g.failures[0] ? `${g.failures[0].count} ${g.failures[0].kind}` : "-")]
 ]
 

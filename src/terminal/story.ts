@@ -37,7 +37,9 @@ const describe = (entry: StoryEntry): string | null => {
         `${entry.resumedAttempt === null ? "" : `, resuming attempt ${entry.resumedAttempt}'s session`}`
     case "ended": {
       const what = [
-        `${countOf(entry.toolCalls, "tool call")}, ${countOf(entry.messages, "message")}`,
+        entry.prunedLines > 0 && entry.toolCalls === 0 && entry.messages === 0
+          ? `its output was pruned (${countOf(entry.prunedLines, "line")})`
+          : `${countOf(entry.toolCalls, "tool call")}, ${countOf(entry.messages, "message")}`,
         ...(entry.denials > 0 ? [`${countOf(entry.denials, "tool call")} denied`] : []),
         ...(entry.tokens ? [`tokens ${formatUsage(entry.tokens)}`] : []),
         ...(entry.costUsd !== null ? [formatCost(entry.costUsd)] : [])
@@ -47,7 +49,7 @@ const describe = (entry: StoryEntry): string | null => {
       return `attempt ${entry.attempt ?? "?"} ${ENDED[entry.ending]}${entry.durationMs === null ? "" : ` after ${formatDuration(entry.durationMs)}`}${gone}${error} — ${what}`
     }
     case "retry":
-      return `retry requested by ${entry.requestedBy === "user" ? "a person" : "the retry policy"}, to run at ${formatClock(entry.runAt)}` +
+      return `retry requested by ${entry.requestedBy === "user" ? "a person" : "the retry policy"}${entry.fresh ? " (fresh start)" : ""}, to run at ${formatClock(entry.runAt)}` +
         `${entry.reason === null ? "" : `: ${sanitize(entry.reason)}`}`
     case "cancelRequested":
       return `cancel requested by ${sanitize(entry.requestedBy)}`
@@ -76,7 +78,7 @@ export function renderStory(story: JobStory, width: number): string {
   const totals = [
     `${story.status ?? "status unknown"} after ${countOf(story.executions, "execution")}`,
     ...(story.tokens ? [`tokens ${formatUsage(story.tokens)}`] : []),
-    formatCost(story.costUsd)
+    story.costUsd === null ? "no cost reported" : formatCost(story.costUsd)
   ]
   lines.push(`In all: ${totals.join("; ")}`)
   return `${lines.join("\n")}\n`
