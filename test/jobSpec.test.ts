@@ -46,6 +46,8 @@ describe("parseJobLines", () => {
     ["a blank model", '{"model": "  "}', ['"model" must be a model name']],
     ["retryTimeouts as text", '{"retryTimeouts": "yes"}', ['"retryTimeouts" must be true or false']],
     ["metadata not an object", '{"metadata": [1]}', ['"metadata" must be a JSON object']],
+    ["metadata nested 33 deep", `{"metadata": ${'{"a":'.repeat(33)}1${"}".repeat(33)}}`, ['"metadata" must be a JSON object nested at most 32 deep', "…"]],
+    ["a NUL in the prompt", '{"prompt": "a\\u0000b"}', ['"prompt" must be text without NUL characters']],
     ["a maxCost of 0", '{"maxCost": 0}', ['"maxCost" must be an amount of US dollars above 0', "got 0."]],
     ["a maxCost with 5 decimals", '{"maxCost": 0.00001}', ['"maxCost" must be', "at most 4 decimals"]],
     ["a maxTurns of 0", '{"maxTurns": 0}', ['"maxTurns" must be a whole number from 1 to 10000', "got 0."]],

@@ -37,7 +37,35 @@ const AnyCase = <L extends Schema.Top & { readonly Encoded: string }>(literals: 
 
 const Whole = (minimum: number, maximum: number) => Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum, maximum }))
 const NotBlank = Schema.String.check(Schema.isPattern(/\S/))
-const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
+/** Longest value quoted back in an error, characters. */
+const SHOWN_CHARS = 80
+
+/** A value as an error quotes it: JSON, cut to {@link SHOWN_CHARS} characters. */
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS - 1)}…` : text
+}
+
+/** Deepest nesting of `metadata`: objects and arrays inside one another (deeper ones overflow the stack of whatever walks them). */
+export const MAX_METADATA_DEPTH = 32
+
+/** How deeply `value` nests objects and arrays, counted up to `limit + 1` (an iterative walk: no recursion). */
+const depthOf = (value: unknown, limit: number): number => {
+  let deepest = 0
+  const stack: Array<readonly [unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!
+    if (typeof item !== "object" || item === null) continue
+    deepest = Math.max(deepest, depth)
+    if (deepest > limit) return deepest
+    for (const child of Object.values(item)) stack.push([child, depth + 1])
+  }
+  return deepest
+}
+
+const JsonObject = Schema.Record(Schema.String, Schema.Unknown).check(
+  Schema.makeFilter((value: Readonly<Record<string, unknown>>) => depthOf(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH)
+)
 /** `--max-cost`: a JSON number, or decimal text as the flag gives it; above 0, at most 4 decimals. */
 const Dollars = Schema.Union([
   Schema.Number,
@@ -122,7 +150,7 @@ export const ENQUEUE_FIELDS = {
     type: "string",
     help: ["--metadata JSON", "a JSON object stored with the job, shown by jobs show (default {})"],
     schema: JsonObject,
-    expected: "a JSON object, e.g. {\"ticket\": \"ABC-1\"}",
+    expected: `a JSON object nested at most ${MAX_METADATA_DEPTH} deep, e.g. {"ticket": "ABC-1"}`,
     fromFlag: (text) => {
       try {
         return JSON.parse(text)
@@ -189,7 +217,7 @@ const decodeSpec = (raw: Readonly<Record<string, unknown>>, source: SpecSource):
     const name = key as FieldName
     const result = Schema.decodeUnknownResult(ENQUEUE_FIELDS[name].schema as never)(value)
     if (result._tag === "Failure") {
-      throw new UsageError(`${source.spell(name)} must be ${ENQUEUE_FIELDS[name].expected}${source.shows(name) ? `; got ${JSON.stringify(value)}` : ""}.`)
+      throw new UsageError(`${source.spell(name)} must be ${ENQUEUE_FIELDS[name].expected}${source.shows(name) ? `; got ${shown(value)}` : ""}.`)
     }
     spec[name] = result.success
   }
