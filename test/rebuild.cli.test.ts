@@ -1,15 +1,17 @@
 /**
  * `aidp jobs replay --rebuild [--apply]`: a hand-edited read-model row is reported column by
  * column (table, key, both values) with exit 1 and nothing changed; --apply replaces the live
- * rows, after which a rebuild finds nothing.
+ * rows, after which a rebuild finds nothing; --apply while a worker runs jobs: the worker
+ * waits for it and goes on, every job completes, no event is lost.
  */
 import assert from "node:assert/strict"
 import { randomUUID } from "node:crypto"
 import { after, before, test } from "node:test"
-import { runCli } from "./support/cli.js"
+import { finished, runCli, runJson, startCli } from "./support/cli.js"
 import { cmd } from "./support/commandBuilders.js"
 import { createTestDb, type TestDb } from "./support/db.js"
 import { type ServicesRuntime, testServices } from "./support/layers.js"
+import { waitFor } from "./support/wait.js"
 
 let db: TestDb
 let services: ServicesRuntime
@@ -65,3 +67,33 @@ test("a hand-edited row: each difference reported, exit 1, nothing changed; --ap
   assert.equal(usage.code, 2)
   assert.match(usage.stderr, /--apply keeps what --rebuild builds/)
 })
+
+test("--apply while a worker runs slow jobs: the worker waits and goes on, every job completes, nothing is lost", { timeout: 120_000 }, async () => {
+  const ids: string[] = []
+  for (let i = 0; i < 6; i++) {
+    ids.push((await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", `job ${i}`, "--json"])).id)
+  }
+  const worker = startCli(db, ["worker"], { env: { QUE_WORKER_COUNT: "2", FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "150" } })
+  const result = finished(worker, { timeoutMs: 110_000 })
+  try {
+    await waitFor("a job to run", async () => (await db.sql`select 1 from jobs where status = 'running'`).length > 0, 30_000)
+    for (let i = 0; i < 3; i++) {
+      const applied = await runCli(db, ["jobs", "replay", "--rebuild", "--apply"])
+      assert.equal(applied.code, 0, applied.stderr)
+    }
+    await waitFor("every job to complete", async () =>
+      (await db.sql<Array<{ n: number }>>`select count(*)::int as n from jobs where id in ${db.sql(ids)} and status = 'completed'`)[0]!.n === ids.length, 90_000)
+  } finally {
+    worker.kill("SIGTERM")
+  }
+  const stopped = await result
+  assert.equal(stopped.code, 0, stopped.stderr.slice(-2000))
+  assert.doesNotMatch(stopped.stderr, /ERROR|Unexpected|deadlock/i)
+  const clean = await runCli(db, ["jobs", "replay", "--rebuild"])
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr)
+  const [gaps] = await db.sql<Array<{ n: number }>>`
+    select count(*)::int as n from (select job_id, version, lag(version) over (partition by job_id order by version) as before from job_events) v
+    where before is not null and version <> before + 1`
+  assert.equal(gaps!.n, 0, "every stream's versions follow one another")
+})
+
