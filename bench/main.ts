@@ -33,6 +33,7 @@ import {
   spawnsAlone
 } from "./peers.js"
 import { rebuildFigure } from "./rebuild.js"
+import { replayStatsFigure } from "./replayStats.js"
 import { startupFigures } from "./startup.js"
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000)
@@ -170,12 +171,17 @@ const engineRows = async (): Promise<Array<Row>> => {
   }
 }
 
-/** Rebuild of the read models over a generated history of {@link REBUILD_EVENTS} events (bench/rebuild.ts). */
+/** Rebuild of the read models, and replay --stats, over a generated history of {@link REBUILD_EVENTS} events (bench/rebuild.ts, bench/replayStats.ts). */
 const rebuildRows = async (): Promise<Array<Row>> => {
-  const figure = await withDb((db) => rebuildFigure(db, REBUILD_EVENTS))
+  const { figure, stats } = await withDb(async (db) => {
+    const figure = await rebuildFigure(db, REBUILD_EVENTS)
+    return { figure, stats: replayStatsFigure(db, figure.events) }
+  })
   return [
     { figure: `rebuild over ${figure.events} events, replacing (identical: ${figure.identical})`, unit: "events/s", aidp: figure.perSecond },
-    { figure: `rebuild over ${figure.events} events, into empty tables`, unit: "events/s", aidp: figure.firstPerSecond }
+    { figure: `rebuild over ${figure.events} events, into empty tables`, unit: "events/s", aidp: figure.firstPerSecond },
+    { figure: `replay --stats over ${figure.events} events, whole command`, unit: "events/s", aidp: stats.perSecond },
+    ...(stats.peakRssMb === null ? [] : [{ figure: "  its peak RSS (target: under 200)", unit: "MB", aidp: stats.peakRssMb }])
   ]
 }
 

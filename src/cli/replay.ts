@@ -97,6 +97,8 @@ export const skippedLine = (bad: UndecodableEvent): string =>
 
 /** What replay does with the events it reads, oldest first: `add` each, then `end` once. */
 interface Reader {
+  /** It never looks at the agents' output lines: they need not be read. */
+  readonly withoutOutput: boolean
   readonly add: (recorded: RecordedEvent) => void | Promise<void>
   readonly end: () => Promise<void>
 }
@@ -105,6 +107,7 @@ interface Reader {
 const eventsReader = (json: boolean): Reader => {
   let first = true
   return {
+    withoutOutput: false,
     add: async (recorded) => {
       if (json) await write(`${first ? "[\n" : ",\n"}${JSON.stringify(eventJson(recorded))}`)
       else await write(`${formatTime(recorded.occurredAt)}  ${shortId(recorded.jobId)}  v${String(recorded.version).padEnd(3)} ${recorded.event.type.padEnd(19)} ${describeEvent(recorded)}\n`)
@@ -120,6 +123,7 @@ const eventsReader = (json: boolean): Reader => {
 const statsReader = (by: GroupKey | undefined, json: boolean): Reader => {
   const accumulator = statsAccumulator(by)
   return {
+    withoutOutput: true,
     add: (recorded) => accumulator.add(recorded),
     end: async () => {
       if (json) printJson(accumulator.stats())
@@ -132,6 +136,7 @@ const statsReader = (by: GroupKey | undefined, json: boolean): Reader => {
 const atReader = (at: Date, json: boolean): Reader => {
   const accumulator = jobsAtAccumulator()
   return {
+    withoutOutput: true,
     add: (recorded) => accumulator.add(recorded),
     end: async () => {
       const { broken, ...groups } = accumulator.jobs()
@@ -153,6 +158,7 @@ const atReader = (at: Date, json: boolean): Reader => {
 const storyReader = (jobId: string, full: boolean, json: boolean): Reader => {
   const accumulator = storyAccumulator(jobId, full)
   return {
+    withoutOutput: false,
     add: (recorded) => accumulator.add(recorded),
     end: async () => {
       if (json) printJson(accumulator.story())
@@ -220,7 +226,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
     let after = 0
     let skipped = 0
     for (;;) {
-      const page = await readLogIn(app.db.sql, { after, limit: PAGE, since, until: at ?? until, jobId })
+      const page = await readLogIn(app.db.sql, { after, limit: PAGE, since, until: at ?? until, jobId, withoutOutput: reader.withoutOutput })
       if (page.length === 0) break
       for (const row of page) {
         if (row.ok) await reader.add(row.event)

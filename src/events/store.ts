@@ -177,12 +177,20 @@ export interface ReadAllOptions {
   readonly since?: Date | undefined
   readonly until?: Date | undefined
   readonly jobId?: string | undefined
+  /**
+   * Read ExecutionOutput events without their lines (`lines: []`), for readers that do not
+   * look at the agents' output (`replay --stats`, `--at`): most of the log's bytes stay in the
+   * database.
+   */
+  readonly withoutOutput?: boolean | undefined
 }
 
 /** The log's rows by position (see {@link ReadAllOptions}), oldest first, undecoded. */
 const selectLog = (sql: Queryable, options: ReadAllOptions): Promise<Array<EventRow>> =>
   sql<Array<EventRow>>`
-    select position, job_id, version, type, data, occurred_at from job_events
+    select position, job_id, version, type,
+      ${options.withoutOutput ? sql`case when type = 'ExecutionOutput' then jsonb_set(data, '{lines}', '[]'::jsonb) else data end as data` : sql`data`},
+      occurred_at from job_events
     where position > ${options.after}
       ${options.jobId ? sql`and job_id = ${options.jobId}` : sql``}
       ${options.since ? sql`and occurred_at >= ${options.since}` : sql``}
