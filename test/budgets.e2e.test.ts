@@ -41,6 +41,7 @@ describe("budgets end to end", () => {
     assert.equal(job.executions.length, 1)
     assert.equal(job.executions[0].errorKind, "budget")
     assert.equal(job.executions[0].costUsd, 0.6)
+    assert.ok(job.executions[0].usage && job.executions[0].usage.outputTokens > 0, `the tokens the stopped run used are kept: ${JSON.stringify(job.executions[0].usage)}`)
     assert.equal(await eventCount(suite.db, "JobRetryRequested"), retriesBefore)
     const shown = (await runCli(suite.db, ["jobs", "show", id])).stdout
     assert.match(shown, /^Limits +3 attempts at most · timeout 30m00s, cost \$0\.5000, 10 turns each · priority 0$/m)

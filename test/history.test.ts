@@ -125,11 +125,12 @@ describe("statsAccumulator", () => {
     close(stats.overall.costUsd, 1.85)
   })
 
-  it("counts what a failed run spent (a run stopped at its budget) in the cost", () => {
-    const spent = statsOf(history(["b1", [ev.queued({ provider: "claude", max_cost_usd: 0.5 }), ev.started("b1e"), ev.failed("b1e", "budget", { cost_usd: 0.6 })]]))
+  it("counts what a failed run spent (a run stopped at its budget) in the cost and the tokens", () => {
+    const spent = statsOf(history(["b1", [ev.queued({ provider: "claude", max_cost_usd: 0.5 }), ev.started("b1e"), ev.failed("b1e", "budget", { cost_usd: 0.6, usage: { input_tokens: 40, output_tokens: 9 } })]]))
     close(spent.overall.costUsd, 0.6)
     close(group(spent, "claude").costUsd, 0.6)
     assert.deepEqual(spent.overall.failures.map((f) => [f.kind, f.count]), [["budget", 1]])
+    assert.deepEqual([spent.overall.tokens.inputTokens, spent.overall.tokens.outputTokens], [40, 9], "and the tokens it used")
   })
 
   it("groups by provider, most jobs first; a job queued before the window is its own group", () => {

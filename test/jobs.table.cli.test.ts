@@ -123,8 +123,9 @@ describe("aidp jobs list and show: steps, projects, cancellations, usage", () =>
     const job = await showJob(db, ids.prd)
     assert.equal(job.executions.length, 2)
     const [first, second] = job.executions
-    // claude's failed result says what the attempt cost ($0: the API refused it); gemini's says nothing.
-    assert.deepEqual([first.status, first.usage, first.costUsd], ["failed", null, 0])
+    // claude's failed result says what the attempt cost and used ($0, no tokens: the API refused it); gemini's says no cost.
+    const none = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }
+    assert.deepEqual([first.status, first.usage, first.costUsd], ["failed", none, 0])
     const usage = { inputTokens: 10, outputTokens: 50, cacheReadTokens: 0, cacheWriteTokens: 0 }
     assert.deepEqual([second.status, second.usage, second.costUsd], ["succeeded", usage, 0.0123])
     assert.deepEqual([job.totalUsage, job.totalCostUsd], [usage, 0.0123])
@@ -139,10 +140,11 @@ describe("aidp jobs list and show: steps, projects, cancellations, usage", () =>
   test("show of a gemini job: its stats as tokens, no cost reported", async () => {
     const job = await showJob(db, ids.nfrs)
     const usage = { inputTokens: 1100, outputTokens: 134, cacheReadTokens: 0, cacheWriteTokens: 0 }
-    assert.deepEqual(job.executions.map((e: any) => [e.status, e.usage, e.costUsd]), [["failed", null, null], ["succeeded", usage, null]])
-    assert.deepEqual([job.totalUsage, job.totalCostUsd], [usage, null])
+    // The failed attempt's result reported its stats too: the tokens it used count.
+    assert.deepEqual(job.executions.map((e: any) => [e.status, e.usage, e.costUsd]), [["failed", usage, null], ["succeeded", usage, null]])
+    assert.deepEqual([job.totalUsage, job.totalCostUsd], [{ ...usage, inputTokens: 2200, outputTokens: 268 }, null])
     const text = (await runCli(db, ["jobs", "show", ids.nfrs])).stdout
-    assert.match(text, /^Tokens +1,100 in · 134 out · 0 cache read · 0 cache write \(2 attempts\)$/m)
+    assert.match(text, /^Tokens +2,200 in · 268 out · 0 cache read · 0 cache write \(2 attempts\)$/m)
     assert.match(text, /^Cost +-$/m)
   })
 

@@ -197,6 +197,8 @@ export type JobCommand =
     readonly retryHint?: RetryHint | undefined
     /** What the run had cost, USD, when the CLI reported it (a run stopped at its budget spent it). */
     readonly costUsd?: number | undefined
+    /** Token counts, when the CLI reported them (shape differs per provider). */
+    readonly usage?: Record<string, unknown> | undefined
   } & SessionOutcome
   /** A person's retry; `fresh`: resume no session (`aidp jobs retry --fresh`). */
   | { readonly _tag: "Retry"; readonly now: Date; readonly fresh?: boolean | undefined }
@@ -374,6 +376,7 @@ export const decide = (
           duration_ms: command.durationMs,
           cli_version: command.cliVersion,
           ...(command.costUsd === undefined ? {} : { cost_usd: command.costUsd }),
+          ...(command.usage === undefined ? {} : { usage: command.usage }),
           ...sessionFields(command)
         }
       }, command))

@@ -134,6 +134,8 @@ export const ExecutionFailed = Schema.Struct({
     cli_version: Schema.NullOr(Schema.String),
     /** What the run had cost when it ended, USD, as the CLI reported it (claude's `total_cost_usd`); absent when it reported none. */
     cost_usd: Schema.optionalKey(Schema.Number),
+    /** Token counts its final event reported (shape differs per provider); absent when it reported none. */
+    usage: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
     /** The agent's session id as the CLI reported it (`init`/`result`); absent when it reported none. */
     session_id: Schema.optionalKey(Schema.String),
     /** The resumed session was gone, so the execution started fresh with the original prompt; absent otherwise. */

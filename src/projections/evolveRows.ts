@@ -253,7 +253,7 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
       const d = event.data
       const execution = closeExecution(rows, d.execution_id, at, {
         status: "failed", durationMs: d.duration_ms, exitCode: d.exit_code, signal: d.signal, error: d.error,
-        errorKind: d.error_kind, cliVersion: d.cli_version, costUsd: d.cost_usd, sessionId: d.session_id, sessionGone: d.session_gone
+        errorKind: d.error_kind, cliVersion: d.cli_version, costUsd: d.cost_usd, usage: d.usage, sessionId: d.session_id, sessionGone: d.session_gone
       })
       return {
         job: finishJob(job, at, "failed", execution),

@@ -284,10 +284,12 @@ export const statsAccumulator = (by: GroupKey = "provider") => {
         }
         case "ExecutionFailed":
           ended(record, event.data.execution_id, "failed")
+          const usage = usageOf(event.data.usage ?? null)
           for (const target of targets(record)) {
             target.runMs.push(event.data.duration_ms)
             // A failed run costs what it spent too (a run stopped at its budget spent all of it).
             spend(target, event.data.cost_usd)
+            if (usage) target.tokens = addUsage(target.tokens, usage)
           }
           failure(record, event.data.error_kind, event.data.error)
           dayOf(occurredAt).failures += 1

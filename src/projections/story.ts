@@ -232,6 +232,7 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
             errorKind: event.data.error_kind,
             error: event.data.error,
             costUsd: event.data.cost_usd ?? null,
+            usage: event.data.usage,
             sessionGone: event.data.session_gone
           })
           break

@@ -270,6 +270,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       now: new Date(),
       retryHint: outcome.retryHint,
       costUsd: outcome.costUsd,
+      usage: outcome.usage,
       ...session
     })
   }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)

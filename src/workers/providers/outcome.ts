@@ -107,7 +107,8 @@ export function decideOutcome(exit: ExitInfo, report: RunReport): Outcome {
       error: truncate(error),
       ...identity,
       ...(hint === undefined ? {} : { retryHint: hint }),
-      ...(terminal?.costUsd === undefined ? {} : { costUsd: terminal.costUsd })
+      ...(terminal?.costUsd === undefined ? {} : { costUsd: terminal.costUsd }),
+      ...(terminal?.usage === undefined ? {} : { usage: terminal.usage })
     }
   }
   const exitKind = exit.exitCode === null ? undefined : report.exitKind?.(exit.exitCode)

@@ -74,6 +74,8 @@ export interface Failed {
   readonly retryHint?: RetryHint
   /** What the run had cost, USD, when its final event said (claude's `total_cost_usd`). */
   readonly costUsd?: number
+  /** Token counts, when its final event reported them (a run stopped at its budget used them). */
+  readonly usage?: Record<string, unknown>
   /** The session id the CLI reported (`init`/`result`). */
   readonly sessionId?: string
 }
