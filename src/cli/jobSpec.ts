@@ -6,6 +6,7 @@
  */
 import { Schema, SchemaGetter } from "effect"
 import { type Budget, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
+import { truncate } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"
 import { BUDGET_HELP, DOLLARS, DOLLARS_EXPECTED, JOB_DEFAULTS, MAX_COST_USD, PERMISSIONS_HELP } from "./jobCommands.js"
 import type { OptionHelp } from "./parse.js"
@@ -37,14 +38,11 @@ const AnyCase = <L extends Schema.Top & { readonly Encoded: string }>(literals: 
 
 const Whole = (minimum: number, maximum: number) => Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum, maximum }))
 const NotBlank = Schema.String.check(Schema.isPattern(/\S/))
-/** Longest value quoted back in an error, characters. */
-const SHOWN_CHARS = 80
+/** Widest value quoted back in an error, columns. */
+const QUOTED_COLUMNS = 80
 
-/** A value as an error quotes it: JSON, cut to {@link SHOWN_CHARS} characters. */
-const shown = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS - 1)}…` : text
-}
+/** A value as an error quotes it: JSON, cut to {@link QUOTED_COLUMNS} columns. */
+const shown = (value: unknown): string => truncate(JSON.stringify(value) ?? String(value), QUOTED_COLUMNS)
 
 /** Deepest nesting of `metadata`: objects and arrays inside one another (deeper ones overflow the stack of whatever walks them). */
 export const MAX_METADATA_DEPTH = 32

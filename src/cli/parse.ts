@@ -230,6 +230,15 @@ export const timeFlag = (name: string, value: string | undefined, now: Date): Da
   return date
 }
 
+/** As {@link timeFlag}, for a flag that names a moment already past (`--at`, `--older-than`): a future one is a UsageError. */
+export const pastTimeFlag = (name: string, value: string | undefined, now: Date): Date | undefined => {
+  const date = timeFlag(name, value, now)
+  if (date !== undefined && date > now) {
+    throw new UsageError(`--${name} ${value!.trim()} is in the future; give a past time: a span ago (2h, 90d), an ISO 8601 time or a local time (15:00, yesterday 15:00).`)
+  }
+  return date
+}
+
 /** Reads an optional text flag that must not be blank (e.g. --model); throws UsageError naming it. */
 export const textFlag = (name: string, value: string | undefined): string | undefined => {
   if (value === undefined) return undefined

@@ -9,7 +9,7 @@ import { printJson } from "../terminal/json.js"
 import { countOf } from "../terminal/view/format.js"
 import { withApp } from "./app.js"
 import { UsageError } from "./errors.js"
-import { type CommandHelp, noMoreArgs, parseArgs, timeFlag } from "./parse.js"
+import { type CommandHelp, noMoreArgs, parseArgs, pastTimeFlag } from "./parse.js"
 
 const USAGE = "aidp jobs prune --older-than T [--output-only] [--dry-run] [--json]"
 const HELP: CommandHelp = {
@@ -58,9 +58,8 @@ export const runPrune = (argv: ReadonlyArray<string>): Promise<number> => {
   })
   noMoreArgs(cli.input, 0, USAGE)
   const now = new Date()
-  const endedBefore = timeFlag("older-than", cli.flags.olderThan, now)
+  const endedBefore = pastTimeFlag("older-than", cli.flags.olderThan, now)
   if (endedBefore === undefined) throw new UsageError(`--older-than is required: say which finished jobs go, e.g. --older-than 90d. Usage: ${USAGE}`)
-  if (endedBefore > now) throw new UsageError(`--older-than ${cli.flags.olderThan} is in the future; give a span ago (90d) or a past time.`)
   return withApp("quiet", async (app) => {
     const report = await prune(app.db.sql, { endedBefore, outputOnly: cli.flags.outputOnly, dryRun: cli.flags.dryRun })
     if (cli.flags.json) printJson({ ...report, endedBefore: endedBefore.toISOString(), outputOnly: cli.flags.outputOnly, dryRun: cli.flags.dryRun })

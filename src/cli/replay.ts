@@ -22,7 +22,7 @@ import { withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { resolveJobRef } from "./jobRef.js"
 import { outputColumns } from "./logs.js"
-import { type CommandHelp, noMoreArgs, oneOf, parseArgs, timeFlag } from "./parse.js"
+import { type CommandHelp, noMoreArgs, oneOf, parseArgs, pastTimeFlag, timeFlag } from "./parse.js"
 
 const USAGE = "aidp jobs replay [JOB [--full]] [--events] [--at T] [--since T] [--until T] [--stats [--by provider|step|project|day]] [--rebuild [--apply]] [--json]"
 const HELP: CommandHelp = {
@@ -193,8 +193,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
   if (cli.flags.rebuild && (cli.input[0] || since || until || cli.flags.stats || cli.flags.events || cli.flags.full)) {
     throw new UsageError("--rebuild replays the whole log; it takes no JOB, --since, --until, --stats, --events or --full.")
   }
-  const at = timeFlag("at", cli.flags.at, now)
-  if (at && at > now) throw new UsageError(`--at ${cli.flags.at} is in the future; the log can only tell what has been. Give a past time (15:00, yesterday 15:00, 2h).`)
+  const at = pastTimeFlag("at", cli.flags.at, now)
   if (at && (cli.input[0] || since || until || cli.flags.stats || cli.flags.events || cli.flags.full || cli.flags.rebuild || by)) {
     throw new UsageError("--at shows every job at one moment from the whole log before it; it takes no JOB, --since, --until, --stats, --events, --full or --rebuild.")
   }
@@ -234,7 +233,7 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
           skipped += 1
           process.stderr.write(`${skippedLine(row.undecodable)}\n`)
         }
-        after = row.ok ? row.event.position : row.undecodable.position
+        after = row.position
       }
     }
     await reader.end()

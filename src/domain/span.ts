@@ -5,7 +5,7 @@
  */
 
 /** A span's spelling: digits, then one unit letter. */
-export const SPAN = /^(\d+)(s|m|h|d|w)$/
+const SPAN = /^(\d+)(s|m|h|d|w)$/
 
 /** Each unit in ms. */
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }

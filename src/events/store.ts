@@ -213,7 +213,10 @@ export interface UndecodableEvent {
 }
 
 /** One row of the log as a reader that goes on past bad rows sees it. */
-export type LogRow = { readonly ok: true; readonly event: RecordedEvent } | { readonly ok: false; readonly undecodable: UndecodableEvent }
+export type LogRow = { readonly position: number } & (
+  | { readonly ok: true; readonly event: RecordedEvent }
+  | { readonly ok: false; readonly undecodable: UndecodableEvent }
+)
 
 /**
  * As {@link readAllIn}, but a row that does not decode is returned as an {@link UndecodableEvent}
@@ -223,10 +226,11 @@ export const readLogIn = async (sql: Queryable, options: ReadAllOptions): Promis
   const rows = await selectLog(sql, options)
   return rows.map((row): LogRow => {
     try {
-      return { ok: true, event: toRecorded(row) }
+      return { position: Number(row.position), ok: true, event: toRecorded(row) }
     } catch (error) {
       const problem = (error instanceof Error ? error.message : String(error)).split("\n")[0]!
       return {
+        position: Number(row.position),
         ok: false,
         undecodable: { position: Number(row.position), jobId: row.job_id, version: row.version, occurredAt: row.occurred_at, type: row.type, problem }
       }

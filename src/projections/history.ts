@@ -206,12 +206,23 @@ export const statsAccumulator = (by: GroupKey = "provider") => {
     if (!day) days.set(key, (day = { jobs: 0, failures: 0 }))
     return day
   }
-  const failure = (record: JobRecord, kind: string, line: string) => {
+  /** An execution that ran to an outcome: its run time, and what it reported spending and using. */
+  const ran = (record: JobRecord, durationMs: number, costUsd: number | null | undefined, reported: unknown) => {
+    const usage = usageOf(reported ?? null)
+    for (const target of targets(record)) {
+      target.runMs.push(durationMs)
+      spend(target, costUsd)
+      if (usage) target.tokens = addUsage(target.tokens, usage)
+    }
+  }
+  /** A failed or abandoned execution: its error line under its kind, and a failure on the day it happened. */
+  const failure = (record: JobRecord, kind: string, line: string, at: Date) => {
     for (const target of targets(record)) {
       let lines = target.errors.get(kind)
       if (!lines) target.errors.set(kind, (lines = new Map()))
       lines.set(line, (lines.get(line) ?? 0) + 1)
     }
+    dayOf(at).failures += 1
   }
   const ended = (record: JobRecord, executionId: string, how: "succeeded" | "failed") => {
     if (record.firstExecutionId === executionId && record.firstEnded === null) record.firstEnded = how
@@ -272,32 +283,19 @@ export const statsAccumulator = (by: GroupKey = "provider") => {
           record.runnableAt = null
           break
         }
-        case "ExecutionSucceeded": {
+        case "ExecutionSucceeded":
           ended(record, event.data.execution_id, "succeeded")
-          const usage = usageOf(event.data.usage)
-          for (const target of targets(record)) {
-            target.runMs.push(event.data.duration_ms)
-            spend(target, event.data.cost_usd)
-            if (usage) target.tokens = addUsage(target.tokens, usage)
-          }
+          ran(record, event.data.duration_ms, event.data.cost_usd, event.data.usage)
           break
-        }
         case "ExecutionFailed":
           ended(record, event.data.execution_id, "failed")
-          const usage = usageOf(event.data.usage ?? null)
-          for (const target of targets(record)) {
-            target.runMs.push(event.data.duration_ms)
-            // A failed run costs what it spent too (a run stopped at its budget spent all of it).
-            spend(target, event.data.cost_usd)
-            if (usage) target.tokens = addUsage(target.tokens, usage)
-          }
-          failure(record, event.data.error_kind, event.data.error)
-          dayOf(occurredAt).failures += 1
+          // A failed run costs what it spent too (a run stopped at its budget spent all of it).
+          ran(record, event.data.duration_ms, event.data.cost_usd, event.data.usage)
+          failure(record, event.data.error_kind, event.data.error, occurredAt)
           break
         case "ExecutionAbandoned":
           ended(record, event.data.execution_id, "failed")
-          failure(record, "worker_lost", event.data.reason)
-          dayOf(occurredAt).failures += 1
+          failure(record, "worker_lost", event.data.reason, occurredAt)
           break
         case "JobRetryRequested":
           retries[event.data.requested_by] += 1

@@ -214,7 +214,7 @@ const foldLog = async (tx: Tx, reader: Tx, streams: Map<string, StreamRows>): Pr
       const page = await pending
       if (page.length === 0) break
       const last = page[page.length - 1]!
-      pending = read(last.ok ? last.event.position : last.undecodable.position)
+      pending = read(last.position)
       const lines: Array<LogRow> = []
       for (const row of page) {
         if (!row.ok) {

@@ -97,7 +97,6 @@ interface Open {
   prunedLines: number
 }
 
-
 /**
  * An accumulator for one job: `add` its events oldest first, then `story()`. With `full`, the
  * agent's activity entries are kept in the story (memory grows with the output); without, only

@@ -12,7 +12,7 @@ import { decide } from "../domain/decider.js"
 import type { EventOf } from "../domain/events.js"
 import { planSession, type SessionPlan, startedPlan } from "../domain/session.js"
 import { DatabaseError } from "../events/errors.js"
-import { SqlClient } from "../events/sqlClient.js"
+import { type Queryable, SqlClient } from "../events/sqlClient.js"
 import { appendIn, EventStore, readStreamIn } from "../events/store.js"
 import { loadState } from "../projections/commandHandler.js"
 import { adapterFor } from "./providers/index.js"
@@ -42,6 +42,13 @@ export interface ClaimOptions {
   readonly concurrency?: ProviderLimits
   /** The provider command line recorded in ExecutionStarted (no prompt), for the execution's session plan. */
   readonly argvFor: (job: EventOf<"JobQueued">["data"], session: SessionPlan) => ReadonlyArray<string>
+}
+
+/** A job's definition: the data of its stream's first event, JobQueued. Throws when the stream has none. */
+const jobDefinition = async (sql: Queryable, jobId: string): Promise<ClaimedJob["job"]> => {
+  const [queued] = await readStreamIn(sql, jobId, 0, 1)
+  if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${jobId} has no JobQueued event.`)
+  return queued.event.data
 }
 
 /**
@@ -77,9 +84,7 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions, execu
             for update skip locked
             limit 1`
           if (!row) return null
-          const [queued] = await readStreamIn(tx, row.id, 0, 1)
-          if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${row.id} has no JobQueued event.`)
-          const job = queued.event.data
+          const job = await jobDefinition(tx, row.id)
           const state = await loadState(tx, row.id)
           const session = planSession({
             support: adapterFor(job.provider).sessions,
@@ -125,13 +130,11 @@ export const confirmClaim = (workerId: string, executionId: string) =>
           select job_id, attempt, session_id, resumed_attempt from job_executions
           where id = ${executionId} and worker_id = ${workerId} and status = 'running'`
         if (!execution) return null
-        const [queued] = await readStreamIn(sql, execution.job_id, 0, 1)
-        if (!queued || queued.event.type !== "JobQueued") throw new Error(`Job ${execution.job_id} has no JobQueued event.`)
         return {
           jobId: execution.job_id,
           executionId,
           attempt: execution.attempt,
-          job: queued.event.data,
+          job: await jobDefinition(sql, execution.job_id),
           session: startedPlan(execution.session_id, execution.resumed_attempt)
         }
       },
