@@ -76,9 +76,9 @@ const compareRows = async (tx: Tx, table: (typeof TABLES)[number]): Promise<{ co
   const keys = KEYS[table]
   const on = keys.map((k) => `a.${k} = b.${k}`).join(" and ")
   const differ = `from ${table} a full join ${beforeTable(table)} b on ${on} where to_jsonb(a) is distinct from to_jsonb(b)`
-  const [counted] = await tx.unsafe<Array<{ n: string }>>(`select count(*) as n ${differ}`)
-  const rows = await tx.unsafe<Array<{ live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null }>>(
-    `select to_jsonb(b) as live, to_jsonb(a) as rebuilt ${differ} order by ${keys.map((k) => `coalesce(a.${k}, b.${k})`).join(", ")} limit ${MAX_LISTED_ROWS}`
+  // One pass: the window counts every differing row before the limit keeps the first ones.
+  const rows = await tx.unsafe<Array<{ live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null; n: string }>>(
+    `select to_jsonb(b) as live, to_jsonb(a) as rebuilt, count(*) over () as n ${differ} order by ${keys.map((k) => `coalesce(a.${k}, b.${k})`).join(", ")} limit ${MAX_LISTED_ROWS}`
   )
   const differences = rows.flatMap(({ live, rebuilt }) => {
     const key = keys.map((k) => String((live ?? rebuilt)![k])).join("/")
@@ -87,7 +87,7 @@ const compareRows = async (tx: Tx, table: (typeof TABLES)[number]): Promise<{ co
       .filter((column) => JSON.stringify(live[column]) !== JSON.stringify(rebuilt[column]))
       .map((column) => ({ table, key, column, live: live[column] ?? null, rebuilt: rebuilt[column] ?? null }))
   })
-  return { count: Number(counted!.n), differences }
+  return { count: Number(rows[0]?.n ?? 0), differences }
 }
 
 /** Thrown to roll a compare-only rebuild back; carries its report out of the transaction. */
