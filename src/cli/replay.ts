@@ -18,6 +18,7 @@ import { renderStats } from "../terminal/stats.js"
 import { renderStory } from "../terminal/story.js"
 import { countOf, formatDuration, formatTime, shortId } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
+import { collectGarbage, EVENTS_PER_COLLECTION } from "./heap.js"
 import { withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { resolveJobRef } from "./jobRef.js"
@@ -224,9 +225,15 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
         : eventsReader(cli.flags.json)
     let after = 0
     let skipped = 0
+    let sinceCollection = 0
     for (;;) {
       const page = await readLogIn(app.db.sql, { after, limit: PAGE, since, until: at ?? until, jobId, withoutOutput: reader.withoutOutput })
       if (page.length === 0) break
+      sinceCollection += page.length
+      if (sinceCollection >= EVENTS_PER_COLLECTION) {
+        collectGarbage()
+        sinceCollection = 0
+      }
       for (const row of page) {
         if (row.ok) await reader.add(row.event)
         else {
