@@ -52,11 +52,11 @@ test("db stop --help leaves the server running; db stop counts the aidp processe
     const pids = workers.map((worker) => String(worker.pid))
     const connections = await waitFor("both workers to be connected", async () => {
       const rows = await sql<Array<{ name: string }>>`
-        select application_name as name from pg_stat_activity where application_name ~ '^aidp [0-9]+ '`
-      const mine = rows.filter((row) => pids.includes(row.name.split(" ")[1]!))
+        select application_name as name from pg_stat_activity where application_name ~ '^aidp [0-9]+@'`
+      const mine = rows.filter((row) => pids.includes(row.name.split(" ")[1]!.split("@")[0]!))
       return new Set(mine.map((row) => row.name)).size === 2 && mine.length > 2 ? mine : undefined
     }, 60_000)
-    assert.ok(connections.every((c) => /^aidp \d+ worker$/.test(c.name)), connections.map((c) => c.name).join(", "))
+    assert.ok(connections.every((c) => /^aidp \d+@\S+ worker$/.test(c.name)), connections.map((c) => c.name).join(", "))
   } finally {
     await sql.end({ timeout: 1 })
   }

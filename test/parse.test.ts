@@ -130,14 +130,17 @@ describe("timeFlag", () => {
 
 describe("applicationName", () => {
   const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
-    [["jobs", "list", "--json"], "aidp 42 jobs list"],
-    [["worker", "--count", "2"], "aidp 42 worker"],
-    [["jobs", "retry", "123456"], "aidp 42 jobs retry"],
-    [["execute", "00_PRD"], "aidp 42 execute"],
-    [[], "aidp 42"],
-    [["jöbs"], "aidp 42"]
+    [["jobs", "list", "--json"], "aidp 42@box jobs list"],
+    [["worker", "--count", "2"], "aidp 42@box worker"],
+    [["jobs", "retry", "123456"], "aidp 42@box jobs retry"],
+    [["execute", "00_PRD"], "aidp 42@box execute"],
+    [[], "aidp 42@box"],
+    [["jöbs"], "aidp 42@box"]
   ]
   for (const [argv, expected] of cases) {
-    test(`${JSON.stringify(argv)} -> ${expected}`, () => assert.equal(applicationName(42, argv), expected))
+    test(`${JSON.stringify(argv)} -> ${expected}`, () => assert.equal(applicationName(42, argv, "box"), expected))
   }
+  test("a long or non-ASCII host is cut to 32 printable bytes without spaces", () => {
+    assert.equal(applicationName(7, ["worker"], `büro ${"x".repeat(40)}`), `aidp 7@b?ro?${"x".repeat(27)} worker`)
+  })
 })

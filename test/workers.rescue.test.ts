@@ -12,13 +12,18 @@
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import os, { tmpdir } from "node:os"
 import { join } from "node:path"
 import { after, before, beforeEach, test, type TestContext } from "node:test"
+import postgres from "postgres"
+import { processTag } from "../src/config/database.js"
 import { BASE_BACKOFF_MS } from "../src/domain/retryPolicy.js"
 import { finished, runJson, startCli, type CliResult } from "./support/cli.js"
+import { cmd } from "./support/commandBuilders.js"
 import { createTestDb, type TestDb } from "./support/db.js"
+import { testServices } from "./support/layers.js"
 import { startDbProxy } from "./support/proxy.js"
 import { exited, isRunning, killChild, killFakeRun, readRecords, waitFor, waitForRuns } from "./support/wait.js"
 
@@ -195,7 +200,18 @@ test("a worker cut off from the database stops its provider before the job can r
     await waitFor("the cut-off worker to stop its provider", () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), LEASE_MS + 3_000, 50)
     const stoppedAt = Date.now()
 
-    await waitFor("the job to complete on the healthy worker", async () => (await job(id)).status === "completed", RERUN_MS)
+    await waitFor("the job to complete on the healthy worker", async () => (await job(id)).status === "completed", RERUN_MS).catch(async (error: Error) => {
+      // What the job and both workers went through, to tell a slow machine from a stuck rescue.
+      const events = await db.sql<Array<{ type: string; at: Date }>>`select type, occurred_at as at from job_events where job_id = ${id} order by version`
+      const sessions = await db.sql`
+        select pid, application_name as app, state, wait_event_type as wait_type, wait_event as wait, pg_blocking_pids(pid) as blocked_by,
+               xact_start, state_change, left(query, 160) as query
+        from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`
+      healthy.child.kill("SIGTERM")
+      cutOff.child.kill("SIGKILL")
+      const [healthyEnd, cutOffEnd] = await Promise.all([healthy.result, cutOff.result])
+      throw new Error(`${error.message}\njob: ${JSON.stringify(await job(id))}\nexecutions: ${JSON.stringify(await executions(id))}\nevents (partition at ${new Date(partitionedAt).toISOString()}): ${events.map((e) => `${e.type}@${e.at.toISOString()}`).join(" ")}\nsessions: ${JSON.stringify(sessions)}\nhealthy worker: ${healthyEnd.stderr.slice(-3000)}\ncut-off worker: ${cutOffEnd.stderr.slice(-2000)}`)
+    })
     const rows = await db.sql<Array<{ attempt: number; status: string; started_at: Date }>>`
       select attempt, status, started_at from job_executions where job_id = ${id} order by attempt`
     assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "abandoned"], [2, "succeeded"]])
@@ -336,4 +352,35 @@ test("after an outage longer than the lease the worker renews before it claims: 
     proxy.heal()
     await proxy.close()
   }
+})
+
+test("a lost worker's session stuck inside a statement holding its job's lock is ended, so the job is rescued and runs again", { timeout: TEST_MS }, async (t) => {
+  // What a partition in the middle of a pipelined statement leaves on the server: a session
+  // that holds the job's row lock and that no timeout ends (here: a statement that sleeps).
+  const services = testServices(db)
+  t.after(() => services.dispose())
+  const id = randomUUID()
+  const lostPid = 4_000_000
+  await db.sql`insert into workers (id, host, pid, started_at, heartbeat_at) values ('lost', ${os.hostname()}, ${lostPid}, now() - interval '1 hour', now() - interval '1 hour')`
+  await services.handle(id, cmd.enqueue({ cwd: dir }), new Date())
+  await services.handle(id, cmd.start(randomUUID(), { workerId: "lost", host: os.hostname(), pid: lostPid }), new Date())
+  const stuck = postgres(db.url, { max: 1, onnotice: () => {}, connection: { application_name: `aidp ${processTag(lostPid, os.hostname())} worker`, search_path: db.schema } })
+  t.after(() => stuck.end({ timeout: 1 }))
+  // One simple-protocol message: the transaction takes the row lock, then sleeps inside it.
+  const held = stuck.unsafe(`begin; select 1 from jobs where id = '${id}' for update; select pg_sleep(3600)`).simple()
+  held.catch(() => undefined)
+  await waitFor("the stuck session to hold the job's lock", async () =>
+    (await db.sql`select 1 from pg_stat_activity where application_name = ${`aidp ${processTag(lostPid, os.hostname())} worker`} and query like '%pg_sleep%' and wait_event = 'PgSleep'`).length > 0)
+
+  const healthy = worker(t, { FAKE_AGENT_MODE: "success" })
+  await waitFor("the job to complete on the healthy worker", async () => (await job(id)).status === "completed", RERUN_MS)
+  await assert.rejects(held, "the stuck session's statement never ends by itself")
+  assert.equal((await db.sql`select pid from pg_stat_activity where application_name = ${`aidp ${processTag(lostPid, os.hostname())} worker`}`).length, 0, "the rescuer ended the stuck session")
+  const rows = await executions(id)
+  assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "abandoned"], [2, "succeeded"]])
+  assert.match(rows[0]!.error ?? "", /lost \(no heartbeat/)
+  healthy.child.kill("SIGTERM")
+  const stopped = await healthy.result
+  assert.equal(stopped.code, 0)
+  assert.match(stopped.stderr, /ended the database sessions of lost workers/)
 })

@@ -1,5 +1,6 @@
 /** `aidp db migrate | status | stop`: the database behind aidp. */
-import { databaseSettings, databaseStatus, migrateDatabase, openSql } from "../config/database.js"
+import os from "node:os"
+import { databaseSettings, databaseStatus, migrateDatabase, openSql, processTag } from "../config/database.js"
 import { embeddedStatus, stopEmbedded } from "../config/embedded.js"
 import { printJson } from "../terminal/json.js"
 import { UsageError, UserError } from "./errors.js"
@@ -89,7 +90,7 @@ const stopCommand = async (argv: ReadonlyArray<string>) => {
 
 /**
  * The other aidp processes connected to the running embedded server, one entry per process
- * (`worker`, `jobs`, ...), from the `aidp <pid> <command>` application_name of their
+ * (`worker`, `jobs`, ...), from the `aidp <pid>@<host> <command>` application_name of their
  * connections (see applicationName); empty when it is not running or cannot be asked.
  */
 const otherProcesses = async (): Promise<ReadonlyArray<string>> => {
@@ -98,10 +99,10 @@ const otherProcesses = async (): Promise<ReadonlyArray<string>> => {
   const sql = openSql(status.url, "aidp", { max: 1 })
   try {
     const rows = await sql<Array<{ command: string | null }>>`
-      select min(substring(application_name from '^aidp [0-9]+ ?(.*)$')) as command
+      select min(substring(application_name from '^aidp [0-9]+@[^ ]* ?(.*)$')) as command
       from pg_stat_activity
-      where backend_type = 'client backend' and application_name ~ '^aidp [0-9]+'
-        and split_part(application_name, ' ', 2) <> ${String(process.pid)}
+      where backend_type = 'client backend' and application_name ~ '^aidp [0-9]+@'
+        and split_part(application_name, ' ', 2) <> ${processTag(process.pid, os.hostname())}
       group by split_part(application_name, ' ', 2)
       order by 1`
     return rows.map((row) => row.command || "aidp")

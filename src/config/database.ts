@@ -2,6 +2,7 @@
  * The database connection: which server (AIDP_DATABASE_URL, DATABASE_URL or the embedded one),
  * which schema (AIDP_DB_SCHEMA), a postgres.js client on that schema, and migrations on first use.
  */
+import os from "node:os"
 import postgres, { type Sql } from "postgres"
 import { embeddedStatus, startEmbedded, type EmbeddedStatus } from "./embedded.js"
 import { withDeadline } from "./liveness.js"
@@ -223,16 +224,23 @@ export async function databaseStatus(options: Omit<ConnectOptions, "migrate" | "
 }
 
 /**
- * The application_name of this process's connections: `aidp <pid> <command>` (e.g.
- * `aidp 4242 jobs list`), printable ASCII, at most 63 bytes (PostgreSQL cuts longer names).
- * `aidp db stop` counts distinct pids among them: processes, not pool connections.
+ * A process's tag in application_name: `<pid>@<host>` (the host printable ASCII without
+ * spaces, at most 32 bytes), which tells processes apart across hosts.
  */
-export function applicationName(pid: number = process.pid, argv: ReadonlyArray<string> = process.argv.slice(2)): string {
+export const processTag = (pid: number, host: string): string => `${pid}@${host.replace(/[^\x21-\x7e]/g, "?").slice(0, 32)}`
+
+/**
+ * The application_name of this process's connections: `aidp <pid>@<host> <command>` (e.g.
+ * `aidp 4242@box jobs list`), printable ASCII, at most 63 bytes (PostgreSQL cuts longer names).
+ * `aidp db stop` counts distinct processes among them, not pool connections; a rescuer ends
+ * the sessions of a worker it found lost by the `aidp <pid>@<host> ` prefix (rescuer.ts).
+ */
+export function applicationName(pid: number = process.pid, argv: ReadonlyArray<string> = process.argv.slice(2), host: string = os.hostname()): string {
   // The command's words (`jobs list`), not its arguments or flag values.
   const words = argv.slice(0, 2)
   const end = words.findIndex((word) => !/^[a-z]+$/.test(word))
   const command = (end === -1 ? words : words.slice(0, end)).join(" ")
-  return `aidp ${pid} ${command}`.replace(/[^\x20-\x7e]/g, "?").slice(0, 63).trim()
+  return `aidp ${processTag(pid, host)} ${command}`.replace(/[^\x20-\x7e]/g, "?").slice(0, 63).trim()
 }
 
 /**

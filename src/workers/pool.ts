@@ -121,8 +121,10 @@ export const runPool = (options: PoolOptions) =>
       const reaped = reapOrphans(schema)
       if (reaped.length > 0) logger.warn({ processGroups: reaped }, "stopped provider processes left by dead workers on this host")
       yield* canceller.sweep
-      const rescued = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: (id) => canceller.runs(id) || inDoubt.has(id) })
-      if (rescued > 0) logger.warn({ rescued }, "abandoned executions of lost workers")
+      const pass = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: (id) => canceller.runs(id) || inDoubt.has(id) })
+      if (pass.endedSessions > 0) logger.warn({ sessions: pass.endedSessions }, "ended the database sessions of lost workers (they could hold their jobs' locks)")
+      for (const failure of pass.fenceFailures) logger.warn(failure)
+      if (pass.rescued > 0) logger.warn({ rescued: pass.rescued }, "abandoned executions of lost workers")
     }).pipe(
       Effect.catch((error) => Effect.sync(() => outage.failed(error.message))),
       Effect.repeat(Schedule.spaced(Math.max(250, Math.floor(leaseMs / 2))))

@@ -14,6 +14,7 @@
  */
 import os from "node:os"
 import { Effect } from "effect"
+import { processTag } from "../config/database.js"
 import { databaseError } from "../events/store.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { CommandHandler } from "../projections/commandHandler.js"
@@ -61,7 +62,39 @@ const lostBecause = (run: Running, leaseMs: number, host: string, self: RescuerS
 }
 
 /**
- * One rescue pass of worker `self`: abandons every orphaned execution, returning how many.
+ * Ends the database sessions of a lost worker (pid `pid` on `host`, told by their
+ * application_name, see applicationName) that are inside a statement or a transaction: cut off
+ * in the middle of a pipelined statement, such a session holds its job's row lock with no
+ * timeout to end it (idle_in_transaction_session_timeout only counts once the server has
+ * answered; TCP keepalives take hours, and never fire while a proxy or NAT keeps the
+ * connection up), so no Abandon could ever be appended. A worker that lost its lease has
+ * already stopped its executions (pool.ts), so nothing of its own is lost. Best effort: a role
+ * that may not end those sessions is reported (RescuePass.fenceFailures), and the Abandon then
+ * waits as before. Resolves to the number of sessions ended.
+ */
+const fenceSessions = (sql: SqlClient["Service"]["sql"], pid: number, host: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      const [row] = await sql<Array<{ ended: number }>>`
+        select count(*) filter (where pg_terminate_backend(pid))::int as ended
+        from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'
+          and starts_with(application_name, ${`aidp ${processTag(pid, host)} `})`
+      return row!.ended
+    },
+    catch: databaseError(`Ending the database sessions of lost worker ${pid} on ${host}`)
+  })
+
+/** What one rescue pass did: executions abandoned, sessions of lost workers ended, and why ending some failed. */
+export interface RescuePass {
+  readonly rescued: number
+  readonly endedSessions: number
+  readonly fenceFailures: ReadonlyArray<string>
+}
+
+/**
+ * One rescue pass of worker `self`: ends the lost workers' sessions that may hold their jobs'
+ * locks, then abandons every orphaned execution (see {@link RescuePass}).
  * Fails with DatabaseError when the scan fails; a job that changed meanwhile is skipped.
  */
 export const rescueOnce = (leaseMs: number, self: RescuerSelf) =>
@@ -83,9 +116,16 @@ export const rescueOnce = (leaseMs: number, self: RescuerSelf) =>
     })
     const host = os.hostname()
     let rescued = 0
+    let endedSessions = 0
+    const fenceFailures: Array<string> = []
     for (const orphan of running) {
       const reason = lostBecause(orphan, leaseMs, host, self)
       if (reason === null) continue
+      if (orphan.expired && orphan.worker_id !== self.workerId && orphan.pid !== null) {
+        const fenced = yield* Effect.result(fenceSessions(sql, orphan.pid, orphan.host))
+        if (fenced._tag === "Success") endedSessions += fenced.success
+        else fenceFailures.push(fenced.failure.message)
+      }
       const applied = yield* handler.handle(orphan.job_id, {
         _tag: "Abandon",
         executionId: orphan.execution_id,
@@ -97,5 +137,5 @@ export const rescueOnce = (leaseMs: number, self: RescuerSelf) =>
       )
       if (applied) rescued += 1
     }
-    return rescued
+    return { rescued, endedSessions, fenceFailures } satisfies RescuePass
   })
