@@ -171,8 +171,12 @@ describe("aidp jobs prune", () => {
     await history(old, 40, "succeed")
     const worker = startCli(db, ["worker"], { env: { AIDP_RETENTION: "30d" } })
     const result = finished(worker, { timeoutMs: 60_000 })
+    // The log line comes after the last batch: wait for it, not only for the job to go.
+    let logged = ""
+    worker.stderr!.on("data", (chunk: string) => (logged += chunk))
     try {
-      await waitFor("the old job to be pruned", async () => !(await present()).includes(old), 30_000)
+      await waitFor("the worker to log its prune", () => logged.includes("pruned finished jobs past AIDP_RETENTION"), 30_000)
+      assert.ok(!(await present()).includes(old), "the old job is gone")
       assert.ok((await present()).includes(ids.recentCompleted), "a job that ended 2 days ago stays")
     } finally {
       worker.kill("SIGTERM")
