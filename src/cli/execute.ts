@@ -8,49 +8,57 @@ import path from "node:path"
 import { Effect } from "effect"
 import { type Budget, PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
-import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
+import { completedSteps, getJob, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
-import { formatClock, formatDuration } from "../terminal/view/format.js"
+import { formatDuration } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
 import { displayWidth, padRight } from "../terminal/view/text.js"
+import { getWorkflow } from "../projections/workflows.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
-import { outputColumns, sendAfter, textSink } from "./logs.js"
+import { executeAll, workflowJson } from "./executeAll.js"
+import { cancelWorkflow, pauseWorkflow, resumeWorkflow } from "./workflow.js"
+import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
 import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP|all [--from STEP] [--until STEP] [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json] | aidp execute pause|resume|cancel | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
     "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
     "aidp execute STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute all [--from STEP] [--until STEP] [...same]",
+    "aidp execute pause|resume|cancel [--json]",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
 completed job. Each step asks the agent for one document under docs/. Without --detach the
 job runs in this process, its progress printed, until it ends (exit 0 only if it completed);
-Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).`,
+Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).
+"all" starts a workflow of the steps not yet completed: each step is queued when the one
+before completed, by this command or any aidp worker; a failed step pauses it and retrying
+that step's job (aidp jobs retry) resumes it. Without --detach it runs here until every step
+completed (exit 0) or it paused (exit 1). pause, resume and cancel steer the project's workflow.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
     PERMISSIONS_HELP,
     ...BUDGET_HELP,
     ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
-    ["--detach", "only queue the job and print its id; aidp worker runs it"],
+    ["--from STEP", "execute all: start at this step (default: the first)"],
+    ["--until STEP", "execute all: stop after this step (default: the last)"],
+    ["--detach", "only queue the job (all: start the workflow) and print its id; aidp worker runs it"],
     ["--list", "list the steps with the status of their latest job instead"],
     ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
   ],
   notes: `Steps: ${STEPS.map((s) => s.name).join(", ")}`
 }
 
-
-/** `text` ending with a full stop (or its own ! or ?), so another sentence can follow it. */
-const asSentence = (text: string): string => /[.!?]["')\]]*$/.test(text.trim()) ? text.trim() : `${text.trim()}.`
 
 /** The steps of `cwd` with the status of their latest job. */
 const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> => {
@@ -135,47 +143,6 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider
   }
 }
 
-/**
- * "Attempt N of M" for a job's latest execution (`executions` in attempt order): N counts the
- * executions the agent ran or ended; one ended on aidp's side (`abandoned`: shutdown, lost
- * worker) spends no attempt, so such executions are named besides.
- */
-export const attemptLabel = (executions: ReadonlyArray<Pick<ExecutionRecord, "status">>, maxAttempts: number): string => {
-  const spent = executions.filter((e) => e.status !== "abandoned").length
-  const free = executions.length - spent
-  return `Attempt ${spent} of ${maxAttempts}${free > 0 ? ` (execution ${executions.length}; ${free} ended on aidp's side and spent no attempt)` : ""}`
-}
-
-/**
- * Prints what changed about a job since the last call: "Attempt N of M started.", the agent's
- * activity as its log lines arrive (as `aidp jobs logs --follow` prints it, without aidp's own
- * lines, which these sentences replace) and the retry after an execution that failed.
- */
-const progressPrinter = (app: App, id: string, provider: Provider) => {
-  const sink = textSink(provider, id, outputColumns(), (entry) => entry.kind !== "attempt" && !(entry.kind === "raw" && entry.stream === "system"))
-  let last = { status: "", attempts: 0 }
-  let seq = 0
-  return async (job: JobRecord) => {
-    if (job.attempts !== last.attempts && job.status === "running") {
-      process.stdout.write(`${attemptLabel(await getExecutions(app.db.sql, id), job.maxAttempts)} started.\n`)
-    }
-    seq = await sendAfter(app, id, seq, sink)
-    // Text still being joined belongs to an attempt that is over.
-    if (job.status !== "running") sink.flush()
-    if (job.status === "queued" && last.status === "running" && job.error) {
-      const executions = await getExecutions(app.db.sql, id)
-      const because = job.retryReason === null ? "" : ` (${sanitize(job.retryReason)})`
-      const why = `(${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}${because}.`
-      process.stdout.write(
-        executions.at(-1)?.status === "abandoned"
-          ? `Execution ${executions.length} ended on aidp's side, spending no attempt ${why}\n`
-          : `${attemptLabel(executions, job.maxAttempts)} failed ${why}\n`
-      )
-    }
-    last = { status: job.status, attempts: job.attempts }
-  }
-}
-
 /** When `file` was last modified (ms), or null when there is no such file. */
 const modifiedAt = async (file: string): Promise<number | null> => (await stat(file).catch(() => null))?.mtimeMs ?? null
 
@@ -202,7 +169,7 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
     // This command reports the job's progress and outcome itself: the workers' own warnings
     // ("execution failed") would only repeat them on stderr, so only their errors show.
     const logger = app.settings.debug ? app.logger : app.logger.child({}, { level: "error" })
-    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, concurrency: app.settings.concurrency, onlyJobId: id, env: app.env, logger })
+    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, concurrency: app.settings.concurrency, onlyJobIds: [id], env: app.env, logger })
     const job = await app.run(Effect.raceFirst(
       watchJob(app, id, json ? () => undefined : progressPrinter(app, id, provider)),
       pool.pipe(Effect.andThen(Effect.never))
@@ -230,6 +197,15 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
   }
 }
 
+/** `aidp execute pause|resume|cancel` of the project's unfinished workflow: one line saying what was done. */
+const controlWorkflow = async (app: App, cwd: string, command: "pause" | "resume" | "cancel", json: boolean): Promise<number> => {
+  const act = { pause: pauseWorkflow, resume: resumeWorkflow, cancel: cancelWorkflow }[command]
+  const workflow = await act(app, cwd)
+  if (json) printJson(await workflowJson(app, (await getWorkflow(app.db.sql, workflow.id))!))
+  else process.stdout.write(`Workflow ${workflow.id} ${{ pause: "paused", resume: "resumed", cancel: "cancelled" }[command]}.\n`)
+  return 0
+}
+
 /** Runs `aidp execute`; returns the exit code. */
 export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   const cli = parseArgs(HELP, argv, {
@@ -240,6 +216,8 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     maxCost: { type: "string" },
     maxTurns: { type: "number" },
     retryTimeouts: { type: "boolean", default: false },
+    from: { type: "string" },
+    until: { type: "string" },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -252,10 +230,29 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     if (cli.input.length === 0) throw new UsageError(`Say which step to run: next, or one of ${STEPS.map((s) => s.name).join(", ")}. Usage: ${USAGE}`)
     noMoreArgs(cli.input, 1, USAGE)
   }
+  const command = cli.flags.list ? "--list" : cli.input[0]!.toLowerCase()
+  if ((cli.flags.from !== undefined || cli.flags.until !== undefined) && command !== "all") {
+    throw new UsageError(`--from and --until go with aidp execute all. Usage: ${USAGE}`)
+  }
   return withApp("quiet", async (app) => {
     const cwd = await projectDir(process.cwd())
     if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
+    if (command === "pause" || command === "resume" || command === "cancel") return controlWorkflow(app, cwd, command, cli.flags.json)
     const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
+    if (command === "all") {
+      const steps = STEPS.map((step) => ({ name: step.name, document: step.document, prompt: stepPrompt(step), provider, model: model ?? null, permissions }))
+      return executeAll(app, cwd, steps, {
+        from: textFlag("from", cli.flags.from),
+        until: textFlag("until", cli.flags.until),
+        detach: cli.flags.detach,
+        json: cli.flags.json,
+        provider,
+        model: model ?? null,
+        permissions,
+        retryTimeouts: cli.flags.retryTimeouts,
+        budget
+      })
+    }
     const step = await chooseStep(app, cwd, cli.input[0]!)
     if (!step) {
       if (cli.flags.json) printJson(null)
