@@ -13,6 +13,7 @@ import { appendWorkflowIn, lockWorkflowIn } from "../events/workflowStore.js"
 import { loadState } from "../projections/commandHandler.js"
 import { project } from "../projections/project.js"
 import { stepJobs, type WorkflowRecord, workflowsOf } from "../projections/workflows.js"
+import { advanceWorkflow } from "../workers/processManager.js"
 import type { App } from "./app.js"
 import { UserError } from "./errors.js"
 import { submitCommand } from "./jobCommands.js"
@@ -37,7 +38,8 @@ export const unfinishedWorkflow = async (app: App, cwd: string): Promise<Workflo
   (await workflowsOf(app.db.sql, cwd, 1)).find((w) => w.status === "running" || w.status === "paused") ?? null
 
 /**
- * Starts a workflow of `data.cwd` (WorkflowStarted); returns its new id. Throws UserError
+ * Starts a workflow of `data.cwd` (WorkflowStarted) and queues its first step's job, so it is
+ * there to see before any worker runs; returns its new id. Throws UserError
  * naming the unfinished workflow the project already has (checked again by the unique index
  * when two start at once).
  */
@@ -49,6 +51,7 @@ export const startWorkflow = async (app: App, data: WorkflowStart): Promise<stri
     const raced = isSecondWorkflow(error) ? await unfinishedWorkflow(app, data.cwd) : null
     throw raced ? alreadyHasOne(data.cwd, raced) : error
   })
+  await advanceWorkflow(app.db.sql, channelOf(app), project, id)
   return id
 }
 
@@ -106,6 +109,8 @@ export const resumeWorkflow = async (app: App, cwd: string): Promise<WorkflowRec
     if (Result.isFailure(decision)) throw decision.failure
     await appendIn(tx, channelOf(app), project, { jobId: job.id, expectedVersion: state.version, events: decision.success, occurredAt: now })
   })
+  // A step that completed while it was paused: the next one is queued now, not at a worker's next look.
+  await advanceWorkflow(app.db.sql, channelOf(app), project, workflow.id)
   return workflow
 }
 

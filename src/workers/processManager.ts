@@ -67,6 +67,14 @@ const reactOnce = (sql: postgres.Sql, channel: string, project: Projector, id: s
     return true
   })
 
+/**
+ * Brings workflow `id` up to date: reacts (each reaction its own transaction) until it waits.
+ * Terminates: every reaction moves the workflow or its steps forward. Rejects on database errors.
+ */
+export const advanceWorkflow = async (sql: postgres.Sql, channel: string, project: Projector, id: string): Promise<void> => {
+  while (await reactOnce(sql, channel, project, id)) { /* until the workflow waits */ }
+}
+
 /** Options of {@link runProcessManager}. */
 export interface ProcessManagerOptions {
   /** Only this workflow (`aidp execute all`); absent: every workflow. */
@@ -113,10 +121,7 @@ export const runProcessManager = (options: ProcessManagerOptions) =>
         for (const id of await unfinishedWorkflowIds(sql)) due.add(id)
       }
       if (changedJobs.length > 0) for (const id of await workflowsOfJobs(sql, changedJobs)) due.add(id)
-      for (const id of due) {
-        if (!mine(id)) continue
-        while (await reactOnce(sql, channel, project, id)) { /* until the workflow waits */ }
-      }
+      for (const id of due) if (mine(id)) await advanceWorkflow(sql, channel, project, id)
     }
     const round = Effect.tryPromise({ try: syncAll, catch: (error) => error }).pipe(
       Effect.catch((error) => Effect.sync(() => {
