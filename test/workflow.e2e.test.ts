@@ -6,12 +6,13 @@
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
-import { readFile } from "node:fs/promises"
+import { readFile, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { describe, test } from "node:test"
 import { STEPS } from "../src/domain/steps.js"
+import { builtInWorkflowFile } from "../src/domain/workflowFile.js"
 import { finished, runCli, startCli } from "./support/cli.js"
-import { assertCliError, e2eSuite, withWorker } from "./support/e2e.js"
+import { assertCliError, e2eSuite, readCalls, withWorker } from "./support/e2e.js"
 import { waitFor } from "./support/wait.js"
 
 const TEST_MS = 240_000
@@ -109,10 +110,10 @@ describe("aidp execute all (fake claude)", () => {
     }
     await withWorker(suite.db, env, () => waitFor("the workflow to complete", async () => (await workflowStatus(id)) === "completed", TEST_MS))
     await assertRanInOrder(id, cwd)
-    const [{ abandoned }] = await suite.db.sql<Array<{ abandoned: number }>>`
+    const [row] = await suite.db.sql<Array<{ abandoned: number }>>`
       select count(*)::int as abandoned from job_executions e join jobs j on j.id = e.job_id
       where j.metadata->>'workflow_id' = ${id} and e.status = 'abandoned'`
-    assert.ok(abandoned >= 1, "no kill landed during a step")
+    assert.ok(row!.abandoned >= 1, "no kill landed during a step")
   })
 
   test("three workers racing on one workflow: one job per step", { timeout: TEST_MS }, async () => {
@@ -161,5 +162,53 @@ describe("aidp execute all (fake claude)", () => {
     assertCliError(await runCli(suite.db, ["execute", "all", "--from", "03_ADR", "--until", "01_NFRS"], { cwd }), 2, "--until 01_NFRS comes before --from 03_ADR")
     assertCliError(await runCli(suite.db, ["execute", "next", "--from", "03_ADR"], { cwd }), 2, "--from and --until go with aidp execute all")
     assert.equal((await suite.db.sql`select 1 from workflows where cwd = ${cwd}`).length, 0, "nothing was started")
+  })
+
+  test("a project's aidp.workflow.json with three steps runs them, each with its agent; --list shows where it stands", { timeout: TEST_MS }, async () => {
+    const cwd = await dirs.make()
+    const record = path.join(cwd, ".fake-calls.jsonl")
+    await writeFile(path.join(cwd, "aidp.workflow.json"), JSON.stringify({
+      steps: [
+        { id: "idea", document: "notes/idea.md", prompt: "Write down the idea." },
+        { id: "plan", document: "notes/plan.md", prompt: "Plan it.", builds_on: ["idea"] },
+        { id: "review", document: "notes/review.md", prompt: "Review the plan.", builds_on: ["plan"], provider: "gemini", permissions: "plan" }
+      ]
+    }))
+    const result = await runCli(suite.db, ["execute", "all"], { cwd, env: { FAKE_AGENT_RECORD: record }, timeoutMs: TEST_MS })
+    assert.equal(result.code, 0, result.stderr)
+    const id = workflowIdIn(result.stdout)
+    const jobs = await suite.db.sql<Array<{ step: string; provider: string; status: string; permissions: string }>>`
+      select step, provider, status, permissions from jobs where metadata->>'workflow_id' = ${id} order by (metadata->>'workflow_step')::int`
+    assert.deepEqual(jobs.map((job) => [job.step, job.provider, job.status, job.permissions]), [["idea", "claude", "completed", "edit"], ["plan", "claude", "completed", "edit"], ["review", "gemini", "completed", "plan"]])
+    for (const document of ["notes/idea.md", "notes/plan.md", "notes/review.md"]) assert.ok(await readFile(path.join(cwd, document), "utf8"))
+    const calls = await readCalls(record)
+    assert.deepEqual(calls.map((call) => call.flavor), ["claude", "claude", "gemini"])
+    assert.match(calls[1]!.prompt, /Read these earlier documents first and build on them; do not contradict them:\n- notes\/idea\.md \(idea\)\n\nTask: Plan it\./)
+
+    const list = await runCli(suite.db, ["execute", "--list"], { cwd })
+    assert.equal(list.code, 0, list.stderr)
+    assert.match(list.stdout, new RegExp(`^Workflow ${id} \\(3 steps: idea…review\\): completed\n\nStep {2,}Status`))
+    assert.match(list.stdout, /\nreview {2,}completed {2,}notes\/review\.md ✓/)
+    const rows = JSON.parse((await runCli(suite.db, ["execute", "--list", "--json"], { cwd })).stdout)
+    assert.deepEqual(rows.map((row: any) => [row.step, row.status, row.workflowId, row.workflowStatus]), [["idea", "completed", id, "completed"], ["plan", "completed", id, "completed"], ["review", "completed", id, "completed"]])
+  })
+
+  test("a bad aidp.workflow.json is one sentence naming the step and the field (exit 2), and nothing runs", async () => {
+    const cwd = await dirs.make()
+    await writeFile(path.join(cwd, "aidp.workflow.json"), JSON.stringify({ steps: [{ id: "idea", document: "idea.md", prompt: "Idea." }, { id: "plan", document: "plan.md" }] }))
+    for (const args of [["execute", "all"], ["execute", "next"], ["execute", "--list"]]) {
+      assertCliError(await runCli(suite.db, args, { cwd }), 2, 'aidp.workflow.json: step 2 ("plan"): field "prompt" is missing; it must be the task as text.')
+    }
+    assert.equal((await suite.db.sql`select 1 from jobs where cwd = ${cwd}`).length, 0)
+  })
+
+  test("execute init writes the built-in workflow for editing, once", async () => {
+    const cwd = await dirs.make()
+    const init = await runCli(suite.db, ["execute", "init"], { cwd })
+    assert.equal(init.code, 0, init.stderr)
+    const file = path.join(cwd, "aidp.workflow.json")
+    assert.equal(init.stdout, `Wrote the built-in workflow to ${file}; edit its steps, and aidp execute runs them.\n`)
+    assert.equal(await readFile(file, "utf8"), builtInWorkflowFile())
+    assertCliError(await runCli(suite.db, ["execute", "init"], { cwd }), 1, `${file} already exists; edit it, or delete it first`)
   })
 })

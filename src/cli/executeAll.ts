@@ -5,7 +5,7 @@
  * the workflow completes (exit 0) or pauses (exit 1).
  */
 import { Effect } from "effect"
-import type { Budget, Permissions, Provider } from "../domain/job.js"
+import type { Budget } from "../domain/job.js"
 import type { WorkflowStep } from "../domain/workflow.js"
 import { completedSteps } from "../projections/queries.js"
 import { getWorkflow, stepJobs, type WorkflowRecord } from "../projections/workflows.js"
@@ -28,10 +28,6 @@ export interface ExecuteAllOptions {
   readonly until: string | undefined
   readonly detach: boolean
   readonly json: boolean
-  /** The default agent of every step (a step of the project's workflow may name its own). */
-  readonly provider: Provider
-  readonly model: string | null
-  readonly permissions: Permissions
   readonly retryTimeouts: boolean
   readonly budget: Budget
 }
@@ -95,6 +91,12 @@ export const workflowJson = async (app: App, workflow: WorkflowRecord) => {
     steps: workflow.steps.map((step, index) => ({ step: step.name, document: step.document, jobId: jobs[index]?.id ?? null, status: jobs[index]?.status ?? "pending" }))
   }
 }
+
+/** One line saying where a workflow stands: `Workflow <id> (3 steps): paused: step B failed: ...`. */
+export const workflowLine = (workflow: WorkflowRecord): string =>
+  `Workflow ${workflow.id} (${workflow.steps.length} step${workflow.steps.length === 1 ? "" : "s"}: ${workflow.steps[0]!.name}…${workflow.steps.at(-1)!.name}): ${workflow.status}${
+    workflow.status === "paused" ? `: ${sanitize(workflow.pausedReason ?? "")}` : ""
+  }`
 
 /**
  * Prints a workflow's progress on each look: a line when a step's job starts and when it
