@@ -133,7 +133,7 @@ describe("aidp execute all (fake claude)", () => {
     for (const result of await Promise.all(stopped)) assert.equal(result.code, 0, result.stderr)
   })
 
-  test("--detach queues the first step; pause, resume and cancel steer it; a second workflow is refused", { timeout: TEST_MS }, async () => {
+  test("--detach queues the first step; pause, resume and cancel steer it; a second workflow, or a lone step, is refused", { timeout: TEST_MS }, async () => {
     const cwd = await dirs.make()
     const detached = await runCli(suite.db, ["execute", "all", "--from", "01_nfrs", "--until", "02_ARCHITECTURE", "--detach"], { cwd })
     assert.equal(detached.code, 0, detached.stderr)
@@ -142,6 +142,7 @@ describe("aidp execute all (fake claude)", () => {
     assert.deepEqual((await stepJobsOf(id)).map((job) => [job.step, job.status]), [["01_NFRS", "queued"]])
 
     assertCliError(await runCli(suite.db, ["execute", "all"], { cwd }), 1, `already has running workflow ${id}`, "aidp execute cancel")
+    assertCliError(await runCli(suite.db, ["execute", "next"], { cwd }), 1, `already has running workflow ${id}`)
     const paused = await runCli(suite.db, ["execute", "pause"], { cwd })
     assert.equal(paused.code, 0, paused.stderr)
     assert.equal(paused.stdout, `Workflow ${id} paused.\n`)

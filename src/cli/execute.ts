@@ -21,7 +21,7 @@ import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
 import { executeAll, workflowJson, workflowLine } from "./executeAll.js"
 import { projectSteps, resolveStep, writeWorkflowFile } from "./projectSteps.js"
-import { cancelWorkflow, pauseWorkflow, resumeWorkflow } from "./workflow.js"
+import { alreadyHasOne, cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishedWorkflow } from "./workflow.js"
 import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
@@ -271,6 +271,9 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
         budget
       })
     }
+    // A lone step beside a workflow of the same project would run a step the workflow runs too.
+    const workflow = await unfinishedWorkflow(app, cwd)
+    if (workflow) throw alreadyHasOne(cwd, workflow)
     const chosen = await chooseStep(app, cwd, steps, cli.input[0]!)
     if (!chosen) {
       if (cli.flags.json) printJson(null)

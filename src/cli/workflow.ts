@@ -6,17 +6,22 @@
 import { Result } from "effect"
 import { decide } from "../domain/decider.js"
 import { currentStep } from "../domain/processManager.js"
-import { decideWorkflow, stepJobId, type WorkflowCommand, type WorkflowEvent, WorkflowStarted } from "../domain/workflow.js"
+import type postgres from "postgres"
+import { decideWorkflow, stepJobId, type WorkflowCommand, type WorkflowEvent, WorkflowStarted, type WorkflowState } from "../domain/workflow.js"
 import { channelFor } from "../events/sqlClient.js"
 import { appendIn } from "../events/store.js"
 import { appendWorkflowIn, lockWorkflowIn } from "../events/workflowStore.js"
 import { loadState } from "../projections/commandHandler.js"
 import { project } from "../projections/project.js"
+import type { JobRecord } from "../projections/queries.js"
 import { stepJobs, type WorkflowRecord, workflowsOf } from "../projections/workflows.js"
 import { advanceWorkflow } from "../workers/processManager.js"
 import type { App } from "./app.js"
 import { UserError } from "./errors.js"
 import { submitCommand } from "./jobCommands.js"
+
+/** A workflow's step jobs in step order (null: no job yet). */
+type StepJobs = ReadonlyArray<JobRecord | null>
 
 /** WorkflowStarted's data: the steps and the settings of every step job. */
 export type WorkflowStart = typeof WorkflowStarted.Type["data"]
@@ -25,8 +30,8 @@ export type WorkflowStart = typeof WorkflowStarted.Type["data"]
 const isSecondWorkflow = (error: unknown): boolean =>
   (error as { constraint_name?: string } | null)?.constraint_name === "workflows_one_unfinished_per_cwd"
 
-/** The sentence refusing a second workflow in `cwd` while `existing` is unfinished. */
-const alreadyHasOne = (cwd: string, existing: WorkflowRecord): UserError =>
+/** The sentence refusing a second workflow (or a lone step) in `cwd` while `existing` is unfinished. */
+export const alreadyHasOne = (cwd: string, existing: WorkflowRecord): UserError =>
   new UserError(
     `${cwd} already has ${existing.status} workflow ${existing.id}; see it with aidp execute --list, ${
       existing.status === "paused" ? "go on with aidp execute resume" : "pause it with aidp execute pause"
@@ -63,8 +68,8 @@ export const startWorkflow = async (app: App, data: WorkflowStart): Promise<stri
 const record = (
   app: App,
   id: string,
-  command: WorkflowCommand | ((state: Awaited<ReturnType<typeof lockWorkflowIn>>, jobs: Awaited<ReturnType<typeof stepJobs>>) => WorkflowCommand),
-  alsoIn?: (tx: Parameters<typeof lockWorkflowIn>[0], jobs: Awaited<ReturnType<typeof stepJobs>>, now: Date) => Promise<void>
+  command: WorkflowCommand | ((state: WorkflowState, jobs: StepJobs) => WorkflowCommand),
+  alsoIn?: (tx: postgres.TransactionSql, jobs: StepJobs, now: Date) => Promise<void>
 ): Promise<ReadonlyArray<WorkflowEvent>> =>
   app.db.sql.begin(async (tx) => {
     const state = await lockWorkflowIn(tx, id)
