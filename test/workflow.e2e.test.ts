@@ -212,4 +212,27 @@ describe("aidp execute all (fake claude)", () => {
     assert.equal(await readFile(file, "utf8"), builtInWorkflowFile())
     assertCliError(await runCli(suite.db, ["execute", "init"], { cwd }), 1, `${file} already exists; edit it, or delete it first`)
   })
+
+  test("Ctrl-C on execute all cancels the running step and the workflow pauses (exit 130); execute resume retries it and a worker goes on to the end", { timeout: TEST_MS }, async () => {
+    const cwd = await dirs.make()
+    const child = startCli(suite.db, ["execute", "all"], { cwd, env: { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "1000" } })
+    const done = finished(child, { timeoutMs: TEST_MS })
+    const id = await waitFor("the workflow's first step to run", async () => {
+      const rows = await suite.db.sql<Array<{ id: string }>>`
+        select w.id from workflows w join jobs j on j.metadata->>'workflow_id' = w.id::text where w.cwd = ${cwd} and j.status = 'running'`
+      return rows[0]?.id
+    }, TEST_MS, 50)
+    child.kill("SIGINT")
+    const result = await done
+    assertCliError(result, 130, `Workflow ${id} paused: step 00_PRD cancelled`, "aidp execute resume")
+    assert.equal(await workflowStatus(id), "paused")
+    await withWorker(suite.db, {}, async () => {
+      const resumed = await runCli(suite.db, ["execute", "resume"], { cwd })
+      assert.equal(resumed.code, 0, resumed.stderr)
+      assert.equal(resumed.stdout, `Workflow ${id} resumed.\n`)
+      await waitFor("the workflow to complete", async () => (await workflowStatus(id)) === "completed", TEST_MS)
+    })
+    await assertRanInOrder(id, cwd)
+    assert.deepEqual(await workflowEvents(id), ["WorkflowStarted", "WorkflowPaused", "WorkflowResumed", "WorkflowCompleted"])
+  })
 })
