@@ -40,6 +40,8 @@ create table workflows (
   last_position bigint     not null
 );
 
+-- `aidp execute --list`, pause/resume/cancel: a project's latest workflow.
+create index workflows_cwd_created on workflows (cwd, created_at desc, id);
 -- At most one unfinished workflow per project: `aidp execute all` refuses a second one.
 create unique index workflows_one_unfinished_per_cwd on workflows (cwd) where status in ('running', 'paused');
 -- The process manager's re-sync (start, reconnect): every unfinished workflow.

@@ -257,9 +257,10 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   }
   return withApp("quiet", async (app) => {
     const cwd = await projectDir(process.cwd())
+    // A workflow runs the steps it started with: steering it needs no (perhaps broken) file.
+    if (command === "pause" || command === "resume" || command === "cancel") return controlWorkflow(app, cwd, command, cli.flags.json)
     const steps = await projectSteps(cwd)
     if (cli.flags.list) return listSteps(app, cwd, steps, cli.flags.json)
-    if (command === "pause" || command === "resume" || command === "cancel") return controlWorkflow(app, cwd, command, cli.flags.json)
     const defaults = { provider, model: model ?? null, permissions: permissionsFlag, fallbackPermissions: app.settings.permissions, budget }
     if (command === "all") {
       return executeAll(app, cwd, steps.map((step) => resolveStep(step, steps, defaults)), {
