@@ -9,6 +9,8 @@ import { after, before, describe, test } from "node:test"
 import { stepJobId, type WorkflowEvent } from "../src/domain/workflow.js"
 import { appendWorkflowIn } from "../src/events/workflowStore.js"
 import { project } from "../src/projections/project.js"
+import { prune } from "../src/projections/prune.js"
+import { getWorkflow, workflowsOfJobs } from "../src/projections/workflows.js"
 import { advanceWorkflow } from "../src/workers/processManager.js"
 import { cmd } from "./support/commandBuilders.js"
 import { type Commands, commandsFor } from "./support/commands.js"
@@ -102,5 +104,33 @@ describe("process manager (PostgreSQL)", () => {
       /changed while a decision was made \(expected version 0\)/
     )
     assert.deepEqual(await events(id), ["WorkflowStarted"])
+  })
+
+  test("a prune keeps the finished step jobs of an unfinished workflow (its manager would queue them again), not of a finished one", async () => {
+    const paused = await start()
+    await race(paused)
+    await run(paused, 0, "succeed")
+    await race(paused)
+    await run(paused, 1, "fail")
+    await race(paused)
+    const cancelled = await start()
+    await race(cancelled)
+    await run(cancelled, 0, "succeed")
+    await db.sql.begin((tx) => appendWorkflowIn(tx, CHANNEL, cancelled, 1, [{ type: "WorkflowCancelled", data: { requested_by: "user" } }], new Date()))
+    await prune(db.sql, { endedBefore: new Date(Date.now() + 60_000), outputOnly: false, dryRun: false })
+    assert.deepEqual(await queuedSteps(paused), [["a", 1], ["b", 1]])
+    assert.deepEqual(await queuedSteps(cancelled), [])
+    await race(paused)
+    assert.deepEqual(await queuedSteps(paused), [["a", 1], ["b", 1]], "nothing queued again")
+  })
+
+  test("a workflow_id a person put in a job's metadata that names no workflow is no workflow", async () => {
+    const id = await start()
+    const spoofed = crypto.randomUUID()
+    await commands.handle(spoofed, cmd.enqueue({ metadata: { workflow_id: "not a uuid" } }))
+    const named = crypto.randomUUID()
+    await commands.handle(named, cmd.enqueue({ metadata: { workflow_id: id } }))
+    assert.deepEqual(await workflowsOfJobs(db.sql, [spoofed, named]), [id])
+    assert.equal(await getWorkflow(db.sql, "not a uuid"), null)
   })
 })

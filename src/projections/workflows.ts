@@ -5,7 +5,7 @@
 import type { WorkflowStatus } from "../domain/workflow.js"
 import { stepJobId, WORKFLOW_ID_KEY } from "../domain/workflow.js"
 import type { Queryable } from "../events/sqlClient.js"
-import { getJobs, type JobRecord } from "./queries.js"
+import { getJobs, type JobRecord, UUID } from "./queries.js"
 
 /** The jobs of a workflow's `count` steps, in step order; null for a step without a job yet. */
 export const stepJobs = async (sql: Queryable, workflowId: string, count: number): Promise<Array<JobRecord | null>> => {
@@ -18,11 +18,17 @@ export const stepJobs = async (sql: Queryable, workflowId: string, count: number
 export const unfinishedWorkflowIds = async (sql: Queryable): Promise<Array<string>> =>
   (await sql<Array<{ id: string }>>`select id from workflows where status in ('running', 'paused') order by created_at`).map((row) => row.id)
 
-/** The workflows the jobs `jobIds` are steps of (jobs of no workflow give nothing). */
-export const workflowsOfJobs = async (sql: Queryable, jobIds: ReadonlyArray<string>): Promise<Array<string>> =>
-  (await sql<Array<{ id: string }>>`
+/**
+ * The workflows the jobs `jobIds` are steps of (jobs of no workflow give nothing; nor does a
+ * `workflow_id` a person put in a job's --metadata that names no workflow).
+ */
+export const workflowsOfJobs = async (sql: Queryable, jobIds: ReadonlyArray<string>): Promise<Array<string>> => {
+  const named = (await sql<Array<{ id: string }>>`
     select distinct metadata->>${WORKFLOW_ID_KEY} as id from jobs
-    where id = any(${sql.array([...jobIds])}::uuid[]) and metadata ? ${WORKFLOW_ID_KEY}`).map((row) => row.id)
+    where id = any(${sql.array([...jobIds])}::uuid[]) and metadata ? ${WORKFLOW_ID_KEY}`).map((row) => row.id).filter((id) => UUID.test(id))
+  if (named.length === 0) return []
+  return (await sql<Array<{ id: string }>>`select id from workflows where id = any(${sql.array(named)}::uuid[])`).map((row) => row.id)
+}
 
 /** A row of `workflows`, camelCased; `steps` are the step names in order. */
 export interface WorkflowRecord {
@@ -44,7 +50,6 @@ export const workflowsOf = async (sql: Queryable, cwd: string, limit: number): P
   sql<Array<WorkflowRecord>>`
     select ${workflowColumns(sql)} from workflows where cwd = ${cwd} order by created_at desc, id limit ${limit}`
 
-/** Workflow `id`'s row, or null. */
+/** Workflow `id`'s row, or null (also for an `id` that is no UUID: a job's --metadata may name anything). */
 export const getWorkflow = async (sql: Queryable, id: string): Promise<WorkflowRecord | null> =>
-  (await sql<Array<WorkflowRecord>>`
-    select ${workflowColumns(sql)} from workflows where id = ${id}`)[0] ?? null
+  UUID.test(id) ? (await sql<Array<WorkflowRecord>>`select ${workflowColumns(sql)} from workflows where id = ${id}`)[0] ?? null : null
