@@ -59,8 +59,8 @@ built-in ones; init writes the built-in steps there for editing.`,
     ["--from STEP", "execute all: start at this step (default: the first)"],
     ["--until STEP", "execute all: stop after this step (default: the last)"],
     ["--detach", "only queue the job (all: start the workflow) and print its id; aidp worker runs it"],
-    ["--list", "list the steps with the status of their latest job instead"],
-    ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
+    ["--list", "list the steps with the status of their latest job instead, after where the latest workflow stands"],
+    ["--json", "print the finished job (with --detach: the queued job; with --list: the steps; with all, pause, resume, cancel: the workflow) as JSON"]
   ],
   notes: `Built-in steps: ${STEPS.map((s) => s.name).join(", ")}`
 }
