@@ -1,7 +1,7 @@
 /** How `aidp execute` names an attempt when executions ended on aidp's side spent none. */
 import assert from "node:assert/strict"
 import { test } from "node:test"
-import { attemptLabel } from "../src/cli/execute.js"
+import { attemptLabel } from "../src/cli/stepProgress.js"
 
 test("every execution the agent ran is an attempt", () => {
   assert.equal(attemptLabel([{ status: "failed" }, { status: "running" }], 3), "Attempt 2 of 3")

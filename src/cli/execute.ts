@@ -6,63 +6,85 @@
 import { stat } from "node:fs/promises"
 import path from "node:path"
 import { Effect } from "effect"
-import { type Budget, PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
-import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
-import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"
+import { type Budget, PERMISSIONS, PROVIDERS } from "../domain/job.js"
+import { findStep, type Step, STEPS } from "../domain/steps.js"
+import { WORKFLOW_ID_KEY, type WorkflowStep } from "../domain/workflow.js"
+import { completedSteps, getJob, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize } from "../terminal/sanitize.js"
-import { formatClock, formatDuration } from "../terminal/view/format.js"
+import { formatDuration } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
 import { displayWidth, padRight } from "../terminal/view/text.js"
+import { getWorkflow, workflowsOf } from "../projections/workflows.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
-import { outputColumns, sendAfter, textSink } from "./logs.js"
+import { executeAll, workflowJson, workflowLine } from "./executeAll.js"
+import { projectSteps, resolveStep, writeWorkflowFile } from "./projectSteps.js"
+import { alreadyHasOne, cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishedWorkflow } from "./workflow.js"
+import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP|all [--from STEP] [--until STEP] [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json] | aidp execute pause|resume|cancel|init | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
     "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
     "aidp execute STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute all [--from STEP] [--until STEP] [...same]",
+    "aidp execute pause|resume|cancel [--json]",
+    "aidp execute init",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
 completed job. Each step asks the agent for one document under docs/. Without --detach the
 job runs in this process, its progress printed, until it ends (exit 0 only if it completed);
-Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).`,
+Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).
+"all" starts a workflow of the steps not yet completed: each step is queued when the one
+before completed, by this command or any aidp worker; a failed step pauses it and retrying
+that step's job (aidp jobs retry) resumes it. Without --detach it runs here until every step
+completed (exit 0) or it paused (exit 1). pause, resume and cancel steer the project's workflow.
+The steps are the project's own when it has aidp.workflow.json at its root (each step's id,
+document, prompt, builds_on, and optionally provider, model and permissions), else the
+built-in ones; init writes the built-in steps there for editing.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
     PERMISSIONS_HELP,
     ...BUDGET_HELP,
     ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
-    ["--detach", "only queue the job and print its id; aidp worker runs it"],
-    ["--list", "list the steps with the status of their latest job instead"],
-    ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
+    ["--from STEP", "execute all: start at this step (default: the first)"],
+    ["--until STEP", "execute all: stop after this step (default: the last)"],
+    ["--detach", "only queue the job (all: start the workflow) and print its id; aidp worker runs it"],
+    ["--list", "list the steps with the status of their latest job instead, after where the latest workflow stands"],
+    ["--json", "print the finished job (with --detach: the queued job; with --list: the steps; with all, pause, resume, cancel: the workflow) as JSON"]
   ],
-  notes: `Steps: ${STEPS.map((s) => s.name).join(", ")}`
+  notes: `Built-in steps: ${STEPS.map((s) => s.name).join(", ")}`
 }
 
 
-/** `text` ending with a full stop (or its own ! or ?), so another sentence can follow it. */
-const asSentence = (text: string): string => /[.!?]["')\]]*$/.test(text.trim()) ? text.trim() : `${text.trim()}.`
-
-/** The steps of `cwd` with the status of their latest job. */
-const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> => {
+/**
+ * The steps of `cwd` with the status of their latest job, after a line saying where the
+ * project's latest workflow stands (when it has one). JSON: one row per step, with the
+ * workflow its job belongs to and that workflow's status (null for a job of no workflow).
+ */
+const listSteps = async (app: App, cwd: string, steps: ReadonlyArray<Step>, json: boolean): Promise<number> => {
   const latest = await latestJobPerStep(app.db.sql, cwd)
   const done = await completedSteps(app.db.sql, cwd)
-  const rows = await Promise.all(STEPS.map(async (step) => {
+  const [workflow] = await workflowsOf(app.db.sql, cwd, 1)
+  const rows = await Promise.all(steps.map(async (step) => {
     const job = latest.get(step.name) ?? null
     const documentExists = (await stat(path.join(cwd, step.document)).catch(() => null))?.isFile() ?? false
-    return { step: step.name, document: step.document, status: job?.status ?? "pending", completedBefore: done.has(step.name), jobId: job?.id ?? null, documentExists }
+    const workflowId = typeof job?.metadata[WORKFLOW_ID_KEY] === "string" ? job.metadata[WORKFLOW_ID_KEY] : null
+    const workflowStatus = workflowId === null ? null : workflowId === workflow?.id ? workflow.status : (await getWorkflow(app.db.sql, workflowId))?.status ?? null
+    return { step: step.name, document: step.document, status: job?.status ?? "pending", completedBefore: done.has(step.name), jobId: job?.id ?? null, documentExists, workflowId, workflowStatus }
   }))
   if (json) printJson(rows)
   else {
+    if (workflow) process.stdout.write(`${workflowLine(workflow)}\n\n`)
     process.stdout.write(table([
       ["Step", "Status", "Document", "Job"],
       ...rows.map((row) => [
@@ -82,16 +104,16 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   return rows.map((row) => row.map((cell, column) => padRight(cell, widths[column]!)).join("  ").trimEnd() + "\n").join("")
 }
 
-/** Picks the step to run: the named one, or the first without a completed job (null: all done). */
-const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | null> => {
+/** Picks the step of `steps` to run: the named one, or the first without a completed job (null: all done). */
+const chooseStep = async (app: App, cwd: string, steps: ReadonlyArray<Step>, which: string): Promise<Step | null> => {
   // Any case, as step names are.
   if (which.toLowerCase() !== "next") {
-    const step = findStep(which)
-    if (!step) throw new UsageError(`Unknown step ${JSON.stringify(which)}; the steps are ${STEPS.map((s) => s.name).join(", ")}.`)
+    const step = findStep(which, steps)
+    if (!step) throw new UsageError(`Unknown step ${JSON.stringify(which)}; the steps are ${steps.map((s) => s.name).join(", ")}.`)
     return step
   }
   const done = await completedSteps(app.db.sql, cwd)
-  return STEPS.find((step) => !done.has(step.name)) ?? null
+  return steps.find((step) => !done.has(step.name)) ?? null
 }
 
 /**
@@ -100,7 +122,7 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
  * cannot both enqueue it. Returns the new job's id and, when the step's latest job had
  * completed, that job (the step runs again). Throws UserError naming a queued or running job.
  */
-const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions, retryTimeouts: boolean, budget: Budget) => {
+const enqueueStep = async (app: App, cwd: string, step: WorkflowStep, retryTimeouts: boolean, budget: Budget) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -115,16 +137,16 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider
     const rerunOf = existing?.status === "completed" ? existing : undefined
     await submitCommand(app, id, {
       _tag: "Enqueue",
-      provider,
-      model,
-      prompt: stepPrompt(step),
+      provider: step.provider,
+      model: step.model,
+      prompt: step.prompt,
       cwd,
       step: step.name,
       priority: JOB_DEFAULTS.priority,
       maxAttempts: JOB_DEFAULTS.maxAttempts,
       timeoutMs: JOB_DEFAULTS.timeoutMs,
       metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
-      permissions,
+      permissions: step.permissions,
       retryTimeouts,
       budget
     })
@@ -132,47 +154,6 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider
   } finally {
     await reserved`select pg_advisory_unlock(hashtext(${key}))`.catch(() => undefined)
     reserved.release()
-  }
-}
-
-/**
- * "Attempt N of M" for a job's latest execution (`executions` in attempt order): N counts the
- * executions the agent ran or ended; one ended on aidp's side (`abandoned`: shutdown, lost
- * worker) spends no attempt, so such executions are named besides.
- */
-export const attemptLabel = (executions: ReadonlyArray<Pick<ExecutionRecord, "status">>, maxAttempts: number): string => {
-  const spent = executions.filter((e) => e.status !== "abandoned").length
-  const free = executions.length - spent
-  return `Attempt ${spent} of ${maxAttempts}${free > 0 ? ` (execution ${executions.length}; ${free} ended on aidp's side and spent no attempt)` : ""}`
-}
-
-/**
- * Prints what changed about a job since the last call: "Attempt N of M started.", the agent's
- * activity as its log lines arrive (as `aidp jobs logs --follow` prints it, without aidp's own
- * lines, which these sentences replace) and the retry after an execution that failed.
- */
-const progressPrinter = (app: App, id: string, provider: Provider) => {
-  const sink = textSink(provider, id, outputColumns(), (entry) => entry.kind !== "attempt" && !(entry.kind === "raw" && entry.stream === "system"))
-  let last = { status: "", attempts: 0 }
-  let seq = 0
-  return async (job: JobRecord) => {
-    if (job.attempts !== last.attempts && job.status === "running") {
-      process.stdout.write(`${attemptLabel(await getExecutions(app.db.sql, id), job.maxAttempts)} started.\n`)
-    }
-    seq = await sendAfter(app, id, seq, sink)
-    // Text still being joined belongs to an attempt that is over.
-    if (job.status !== "running") sink.flush()
-    if (job.status === "queued" && last.status === "running" && job.error) {
-      const executions = await getExecutions(app.db.sql, id)
-      const because = job.retryReason === null ? "" : ` (${sanitize(job.retryReason)})`
-      const why = `(${job.errorKind}): ${asSentence(sanitize(job.error))} Retrying at ${formatClock(job.runAt)}${because}.`
-      process.stdout.write(
-        executions.at(-1)?.status === "abandoned"
-          ? `Execution ${executions.length} ended on aidp's side, spending no attempt ${why}\n`
-          : `${attemptLabel(executions, job.maxAttempts)} failed ${why}\n`
-      )
-    }
-    last = { status: job.status, attempts: job.attempts }
   }
 }
 
@@ -184,7 +165,7 @@ const modifiedAt = async (file: string): Promise<number | null> => (await stat(f
  * `cwd` is the step's project: a document already there before the run is never replaced, and
  * the completion line says so when the agent left it as it was.
  */
-const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd: string, json: boolean): Promise<number> => {
+const runHere = async (app: App, id: string, step: WorkflowStep, cwd: string, json: boolean): Promise<number> => {
   // First, before anything is awaited: a Ctrl-C, or a reader gone after the line that named
   // the job, must find the job's cancel in place.
   const stop = stopSignal()
@@ -202,9 +183,9 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
     // This command reports the job's progress and outcome itself: the workers' own warnings
     // ("execution failed") would only repeat them on stderr, so only their errors show.
     const logger = app.settings.debug ? app.logger : app.logger.child({}, { level: "error" })
-    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, concurrency: app.settings.concurrency, onlyJobId: id, env: app.env, logger })
+    const pool = runPool({ count: 1, leaseMs: app.settings.leaseMs, concurrency: app.settings.concurrency, onlyJobIds: [id], env: app.env, logger })
     const job = await app.run(Effect.raceFirst(
-      watchJob(app, id, json ? () => undefined : progressPrinter(app, id, provider)),
+      watchJob(app, id, json ? () => undefined : progressPrinter(app, id, step.provider)),
       pool.pipe(Effect.andThen(Effect.never))
     ))
     if (json) printJson(jobJson(job))
@@ -230,6 +211,15 @@ const runHere = async (app: App, id: string, provider: Provider, step: Step, cwd
   }
 }
 
+/** `aidp execute pause|resume|cancel` of the project's unfinished workflow: one line saying what was done. */
+const controlWorkflow = async (app: App, cwd: string, command: "pause" | "resume" | "cancel", json: boolean): Promise<number> => {
+  const act = { pause: pauseWorkflow, resume: resumeWorkflow, cancel: cancelWorkflow }[command]
+  const workflow = await act(app, cwd)
+  if (json) printJson(await workflowJson(app, (await getWorkflow(app.db.sql, workflow.id))!))
+  else process.stdout.write(`Workflow ${workflow.id} ${{ pause: "paused", resume: "resumed", cancel: "cancelled" }[command]}.\n`)
+  return 0
+}
+
 /** Runs `aidp execute`; returns the exit code. */
 export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   const cli = parseArgs(HELP, argv, {
@@ -240,6 +230,8 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     maxCost: { type: "string" },
     maxTurns: { type: "number" },
     retryTimeouts: { type: "boolean", default: false },
+    from: { type: "string" },
+    until: { type: "string" },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -249,20 +241,48 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   const budget = jobBudget(provider, cli.flags.maxCost, cli.flags.maxTurns)
   if (cli.flags.list) noMoreArgs(cli.input, 0, USAGE)
   else {
-    if (cli.input.length === 0) throw new UsageError(`Say which step to run: next, or one of ${STEPS.map((s) => s.name).join(", ")}. Usage: ${USAGE}`)
+    if (cli.input.length === 0) throw new UsageError(`Say what to run: next, all, or a step (${STEPS.map((s) => s.name).join(", ")} unless the project has aidp.workflow.json). Usage: ${USAGE}`)
     noMoreArgs(cli.input, 1, USAGE)
+  }
+  const command = cli.flags.list ? "--list" : cli.input[0]!.toLowerCase()
+  if ((cli.flags.from !== undefined || cli.flags.until !== undefined) && command !== "all") {
+    throw new UsageError(`--from and --until go with aidp execute all. Usage: ${USAGE}`)
+  }
+  if (command === "init") {
+    return (async () => {
+      const file = await writeWorkflowFile(await projectDir(process.cwd()))
+      process.stdout.write(`Wrote the built-in workflow to ${file}; edit its steps, and aidp execute runs them.\n`)
+      return 0
+    })()
   }
   return withApp("quiet", async (app) => {
     const cwd = await projectDir(process.cwd())
-    if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
-    const permissions = jobPermissions(provider, permissionsFlag, app.settings.permissions)
-    const step = await chooseStep(app, cwd, cli.input[0]!)
-    if (!step) {
+    // A workflow runs the steps it started with: steering it needs no (perhaps broken) file.
+    if (command === "pause" || command === "resume" || command === "cancel") return controlWorkflow(app, cwd, command, cli.flags.json)
+    const steps = await projectSteps(cwd)
+    if (cli.flags.list) return listSteps(app, cwd, steps, cli.flags.json)
+    const defaults = { provider, model: model ?? null, permissions: permissionsFlag, fallbackPermissions: app.settings.permissions, budget }
+    if (command === "all") {
+      return executeAll(app, cwd, steps.map((step) => resolveStep(step, steps, defaults)), {
+        from: textFlag("from", cli.flags.from),
+        until: textFlag("until", cli.flags.until),
+        detach: cli.flags.detach,
+        json: cli.flags.json,
+        retryTimeouts: cli.flags.retryTimeouts,
+        budget
+      })
+    }
+    // A lone step beside a workflow of the same project would run a step the workflow runs too.
+    const workflow = await unfinishedWorkflow(app, cwd)
+    if (workflow) throw alreadyHasOne(cwd, workflow)
+    const chosen = await chooseStep(app, cwd, steps, cli.input[0]!)
+    if (!chosen) {
       if (cli.flags.json) printJson(null)
-      else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
+      else process.stdout.write(`All ${steps.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions, cli.flags.retryTimeouts, budget)
+    const step = resolveStep(chosen, steps, defaults)
+    const { id, rerunOf } = await enqueueStep(app, cwd, step, cli.flags.retryTimeouts, budget)
     if (rerunOf && !cli.flags.json) {
       process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.
 `)
@@ -273,8 +293,8 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       return 0
     }
     if (!cli.flags.json) {
-      process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${provider}. Ctrl-C cancels it.\n`)
+      process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${step.provider}. Ctrl-C cancels it.\n`)
     }
-    return runHere(app, id, provider, step, cwd, cli.flags.json)
+    return runHere(app, id, step, cwd, cli.flags.json)
   })
 }

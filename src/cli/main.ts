@@ -16,6 +16,9 @@ Usage
                     [--max-cost USD] [--max-turns N] [--detach] [--json]
                                      run the next workflow step here
   aidp execute STEP [...same]        aidp execute --list             steps with their status
+  aidp execute all [--from STEP] [--until STEP] [...same]
+                                     run every step not yet completed, in order
+  aidp execute pause | resume | cancel | init
   aidp jobs                          live monitor (a plain table when not a terminal)
   aidp jobs list [--status S] [--provider P] [--cwd DIR] [--step S] [--limit N] [--json]
   aidp jobs show JOB [--json]        aidp jobs logs JOB [--follow] [--raw | --json]

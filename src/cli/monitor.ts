@@ -35,7 +35,8 @@ export const monitorSource = (app: App): MonitorSource => ({
   },
   subscribe: async (onChange) => {
     const stop = await subscribe(app.db.sql, channelFor(app.db.schema), {
-      onNotification: (notification) => onChange(notification.j),
+      // A workflow's event (rare) names the workflow, not a job: open details may show it.
+      onNotification: (notification) => onChange(notification.t.startsWith("Workflow") ? null : notification.j),
       onResync: () => onChange(null)
     })
     app.logger.debug({ channel: channelFor(app.db.schema) }, "monitor listening")

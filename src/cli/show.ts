@@ -1,6 +1,6 @@
 /** `aidp jobs show JOB`: the monitor's details content, printed as plain text. */
 import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queries.js"
-import type { JobDetails } from "../terminal/types.js"
+import type { JobDetails, WorkflowSummary } from "../terminal/types.js"
 import { detailsContent } from "../terminal/view/details.js"
 import { lineText } from "../terminal/view/text.js"
 import { outputColumns } from "./logs.js"
@@ -10,15 +10,17 @@ export const toJobDetails = (details: {
   job: JobRecord
   executions: ReadonlyArray<ExecutionRecord>
   logs: ReadonlyArray<LogRecord>
+  workflow?: WorkflowSummary | null
 }): JobDetails => ({
   ...details.job,
   executions: details.executions,
-  logTail: details.logs
+  logTail: details.logs,
+  workflow: details.workflow ?? null
 })
 
 /** Prints a job's details (width of the terminal, or 100 columns when piped). */
 export const printJobDetails = (
-  details: { job: JobRecord; executions: ReadonlyArray<ExecutionRecord>; logs: ReadonlyArray<LogRecord> },
+  details: { job: JobRecord; executions: ReadonlyArray<ExecutionRecord>; logs: ReadonlyArray<LogRecord>; workflow?: WorkflowSummary | null },
   now: Date
 ): void => {
   const width = outputColumns()

@@ -1,11 +1,14 @@
 /**
- * `aidp worker [--count N]`: runs QUE_WORKER_COUNT (or N) workers until SIGINT/SIGTERM.
+ * `aidp worker [--count N]`: runs QUE_WORKER_COUNT (or N) workers and the workflows' process
+ * manager until SIGINT/SIGTERM.
  * Stopping is graceful: no new claims, running provider processes are stopped and their
  * executions recorded as abandoned, so the retry policy hands them to another worker. A
  * second signal kills the providers at once (see signals.ts).
  */
 import { MAX_WORKER_COUNT } from "../config/env.js"
+import { Effect } from "effect"
 import { runPool } from "../workers/pool.js"
+import { runProcessManager } from "../workers/processManager.js"
 import { openAppWhenReachable } from "./app.js"
 import { type CommandHelp, intFlag, noMoreArgs, parseArgs } from "./parse.js"
 import { stopSignal } from "./signals.js"
@@ -13,7 +16,8 @@ import { stopSignal } from "./signals.js"
 const HELP: CommandHelp = {
   usage: "aidp worker [--count N]",
   about: `Runs workers that claim queued jobs and run their provider CLIs, until SIGINT or SIGTERM
-(Ctrl-C). Stopping is graceful: running agents are stopped and their jobs handed back.`,
+(Ctrl-C). Stopping is graceful: running agents are stopped and their jobs handed back. Workers
+also move workflows on (aidp execute all): each step is queued when the one before completed.`,
   options: [["--count N", `workers in this process, 1 to ${MAX_WORKER_COUNT} (default QUE_WORKER_COUNT, else 1)`]]
 }
 
@@ -31,14 +35,18 @@ export const runWorker = async (argv: ReadonlyArray<string>): Promise<number> =>
       stop.signal.addEventListener("abort", () => {
         app.logger.info({ signal: stop.received() }, "stopping: running agents are stopped and their jobs queued again (a second signal stops them at once)")
       }, { once: true })
-      await app.runUntil(runPool({
-        count: count ?? app.settings.workerCount,
-        leaseMs: app.settings.leaseMs,
-        concurrency: app.settings.concurrency,
-        retentionMs: app.settings.retentionMs,
-        env: app.env,
-        logger: app.logger
-      }), stop.signal)
+      // The workflows' process manager runs beside the workers: it queues the steps they run.
+      await app.runUntil(Effect.all([
+        runPool({
+          count: count ?? app.settings.workerCount,
+          leaseMs: app.settings.leaseMs,
+          concurrency: app.settings.concurrency,
+          retentionMs: app.settings.retentionMs,
+          env: app.env,
+          logger: app.logger
+        }),
+        runProcessManager({ logger: app.logger })
+      ], { concurrency: "unbounded", discard: true }), stop.signal)
       app.logger.info({ signal: stop.received() }, "workers stopped")
       return 0
     } finally {

@@ -130,7 +130,8 @@ const pruneJobs = async (tx: postgres.TransactionSql, ids: ReadonlyArray<string>
 /**
  * Prunes in batches until no finished job that ended before the cutoff (with output left, for
  * output pruning) remains unlocked; returns the totals. Jobs that are running, queued, or
- * locked by a writer are never touched. Rejects with the driver's error; batches already
+ * locked by a writer are never touched, nor (but for their output) the step jobs of an unfinished
+ * workflow, whose process manager would otherwise queue a pruned step again. Rejects with the driver's error; batches already
  * committed stay pruned.
  */
 export const prune = async (sql: postgres.Sql, options: PruneOptions): Promise<PruneReport> => {
@@ -140,6 +141,7 @@ export const prune = async (sql: postgres.Sql, options: PruneOptions): Promise<P
     where status in ${q(FINISHED)} and completed_at < ${options.endedBefore}
       ${after === null ? q`` : q`and id > ${after}`}
       ${options.outputOnly ? q`and exists (select 1 from job_logs l where l.job_id = jobs.id and l.stream <> 'system')` : q``}
+      ${options.outputOnly ? q`` : q`and not exists (select 1 from workflows w where w.status in ('running', 'paused') and w.id::text = jobs.metadata->>'workflow_id')`}
     order by id
     limit ${batch}
     ${lock ? q`for update skip locked` : q``}`

@@ -295,6 +295,9 @@ export type JobRefProblem = "too_short" | "not_found" | "ambiguous"
 /** Smallest accepted id prefix, characters (DESIGN.md, Command line). */
 export const MIN_PREFIX = 6
 
+/** A full UUID in lower case, as ids are stored and printed. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
 /**
  * Resolves a full UUID or a unique prefix of at least {@link MIN_PREFIX} hex characters
  * to a job id. Returns the id, or the problem (the CLI words the sentence).
@@ -305,7 +308,7 @@ export const resolveJobId = async (
 ): Promise<{ readonly id: string } | { readonly problem: JobRefProblem }> => {
   const needle = ref.trim().toLowerCase()
   if (!/^[0-9a-f-]+$/.test(needle) || needle.replace(/-/g, "").length < MIN_PREFIX) return { problem: "too_short" }
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(needle)) {
+  if (UUID.test(needle)) {
     const [row] = await sql<Array<{ id: string }>>`select id from jobs where id = ${needle}`
     return row ? { id: row.id } : { problem: "not_found" }
   }

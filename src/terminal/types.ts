@@ -13,7 +13,7 @@ import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queri
  * calls the latest execution was refused; `waiting`, for a runnable queued job, the
  * concurrency limit that holds it back (`claude limit 2`).
  */
-export type JobSummary = { readonly waiting?: string | undefined } & Pick<
+export type JobSummary = { readonly waiting?: string | undefined } & Partial<Pick<JobRecord, "metadata">> & Pick<
   JobRecord,
   | "id"
   | "provider"
@@ -59,6 +59,17 @@ export type ExecutionSummary = Pick<
 /** One line of a job's log (`job_logs`); `executionId` groups the activity by attempt. */
 export type LogLine = Pick<LogRecord, "at" | "stream" | "message"> & Partial<Pick<LogRecord, "executionId">>
 
+/**
+ * The workflow a job is a step of, as its details show it: where the workflow stands
+ * (`pausedReason` when paused) and each step's name and job status (`pending`: no job yet).
+ */
+export interface WorkflowSummary {
+  readonly id: string
+  readonly status: "running" | "paused" | "completed" | "cancelled"
+  readonly pausedReason: string | null
+  readonly steps: ReadonlyArray<{ readonly name: string; readonly status: string }>
+}
+
 /** Everything the details view shows about one job. */
 export interface JobDetails extends JobSummary, Pick<JobRecord, "permissions" | "maxAttempts" | "timeoutMs" | "priority" | "retryTimeouts" | "maxCostUsd" | "maxTurns"> {
   readonly metadata: Readonly<Record<string, unknown>>
@@ -66,6 +77,8 @@ export interface JobDetails extends JobSummary, Pick<JobRecord, "permissions" | 
   readonly executions: readonly ExecutionSummary[]
   /** The last lines of the log, oldest first. */
   readonly logTail: readonly LogLine[]
+  /** The workflow the job is a step of; absent or null for a job of no workflow. */
+  readonly workflow?: WorkflowSummary | null
 }
 
 /** The monitor's list, grouped; each group ordered as the monitor shows it. */

@@ -35,9 +35,9 @@ export interface ClaimedJob {
   readonly session: SessionPlan
 }
 
-/** What to claim: any runnable job, or only the given one (`aidp execute`). */
+/** What to claim: any runnable job, or only the given ones (`aidp execute`: its step's job, or its workflow's). */
 export interface ClaimOptions {
-  readonly onlyJobId?: string | undefined
+  readonly onlyJobIds?: ReadonlyArray<string> | undefined
   /** Providers with a limit: no job of theirs is claimed while that many of them run. */
   readonly concurrency?: ProviderLimits
   /** The provider command line recorded in ExecutionStarted (no prompt), for the execution's session plan. */
@@ -78,7 +78,7 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions, execu
           const [row] = await tx<Array<{ id: string }>>`
             select id from jobs
             where status = 'queued' and run_at <= ${now}
-              ${options.onlyJobId ? tx`and id = ${options.onlyJobId}` : tx``}
+              ${options.onlyJobIds ? tx`and id = any(${tx.array([...options.onlyJobIds])}::uuid[])` : tx``}
               ${full.length > 0 ? tx`and provider not in ${tx(full)}` : tx``}
             order by priority desc, run_at, created_at, id
             for update skip locked

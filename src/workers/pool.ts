@@ -36,8 +36,8 @@ export interface PoolOptions {
   readonly pollMs?: number
   /** Most running jobs per provider across every worker sharing the database (AIDP_<PROVIDER>_CONCURRENCY). */
   readonly concurrency: ProviderLimits
-  /** Only claim this job (`aidp execute` runs its own job). */
-  readonly onlyJobId?: string | undefined
+  /** Only claim these jobs (`aidp execute` runs its own step's job, or its workflow's). */
+  readonly onlyJobIds?: ReadonlyArray<string> | undefined
   /** Environment handed to provider CLIs and used to find their executables. */
   readonly env: NodeJS.ProcessEnv
   readonly logger: Logger
@@ -177,7 +177,7 @@ export const runPool = (options: PoolOptions) =>
         const executionId = crypto.randomUUID()
         pending = executionId
         inDoubt.add(executionId)
-        const claimed = yield* claimNext(identity, { onlyJobId: options.onlyJobId, concurrency: options.concurrency, argvFor: argvFor(env) }, executionId)
+        const claimed = yield* claimNext(identity, { onlyJobIds: options.onlyJobIds, concurrency: options.concurrency, argvFor: argvFor(env) }, executionId)
         inDoubt.delete(executionId)
         pending = null
         beat.renewedAfter(claimSentAt)

@@ -38,6 +38,8 @@
 //   FAKE_AGENT_MODEL     model named in the init event.
 //   FAKE_AGENT_TURNS     turns of the `budget` scenario when no limit stops it (default 5).
 //   FAKE_AGENT_TURN_COST_USD  what each turn of `budget` adds to total_cost_usd (default 0.2).
+//   FAKE_AGENT_FAIL_ON   text: a run whose prompt contains it fails as `auth` whatever the mode
+//                        (one step of a workflow fails, the others succeed).
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
@@ -421,6 +423,7 @@ async function main() {
     const record = { flavor, argv, cwd, envKeys: Object.keys(env).sort(), stdin, prompt, pid: process.pid, grandchildPid }
     appendFileSync(env.FAKE_AGENT_RECORD, json(record))
   }
+  if (env.FAKE_AGENT_FAIL_ON && prompt.includes(env.FAKE_AGENT_FAIL_ON)) return FAILURES.auth[flavor](prompt)
   switch (scenario) {
     case "auth":
     case "rate_limit":

@@ -8,10 +8,10 @@ import type { ExecutionStatus, Permissions } from "../../domain/job.js"
 import { sessionNote } from "../../domain/session.js"
 import { usageOf } from "../../domain/usage.js"
 import { usageTotals } from "../totals.js"
-import type { ExecutionSummary, JobDetails, LogLine } from "../types.js"
+import type { ExecutionSummary, JobDetails, LogLine, WorkflowSummary } from "../types.js"
 import { keyHints, statusLine, titleLine } from "./chrome.js"
 import { denialLabel } from "../../domain/tools.js"
-import { deniedMark } from "./table.js"
+import { deniedMark, WORKFLOW_MARK } from "./table.js"
 import { countOf, errorText, formatClock, formatCost, formatDuration, formatTimeAgo, formatUsage, jobDurationMs, nextRunText, shortId } from "./format.js"
 import { activityOf } from "../../domain/activity/fold.js"
 import type { ActivityEntry } from "../../domain/activity/types.js"
@@ -194,6 +194,24 @@ const limitsText = (job: JobDetails): string => {
   ].join(" · ")
 }
 
+/** Mark of a step's job status in the workflow's lines. */
+const STEP_MARKS: Readonly<Record<string, string>> = { completed: "✓", running: "▶", queued: "…", failed: "✗", cancelled: "✗", pending: "·" }
+
+/**
+ * The workflow a job is a step of: where it stands, then one line per step with its job's
+ * status, this job's step marked; nothing for a job of no workflow.
+ */
+function workflowLines(workflow: WorkflowSummary | null, step: string | null, width: number): Line[] {
+  if (workflow === null) return []
+  const done = workflow.steps.filter((s) => s.status === "completed").length
+  return [
+    ...field("Workflow", `${WORKFLOW_MARK} ${workflow.id} · ${workflow.status} · ${done} of ${workflow.steps.length} steps completed`, width, workflow.status === "paused" ? "error" : null),
+    ...(workflow.status === "paused" && workflow.pausedReason ? field("", `paused: ${sanitize(workflow.pausedReason)}`, width, "error") : []),
+    ...workflow.steps.flatMap((s) =>
+      field("", `${STEP_MARKS[s.status] ?? "·"} ${sanitize(s.name)} ${s.status}${s.name === step ? "  (this job)" : ""}`, width, s.name === step && s.status !== "pending" ? s.status as StyleName : "dim"))
+  ]
+}
+
 function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line[] {
   const executionsHeader = fitLine([seg(executionCells("#", "Status", "Worker", "Duration", "Exit").join("") + "Cost", "heading")], width)
   return [
@@ -203,6 +221,7 @@ function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line
     ...field("Limits", limitsText(job), width),
     ...field("Status", `${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}`, width, job.status),
     ...(job.step === null ? [] : field("Step", sanitize(job.step), width)),
+    ...workflowLines(job.workflow ?? null, job.step, width),
     ...field("Prompt", sanitize(job.promptSummary), width),
     ...field("Project", sanitize(job.cwd), width),
     ...field("Created", formatTimeAgo(job.createdAt, now), width),

@@ -7,6 +7,7 @@ import { sanitize } from "../sanitize.js"
 import type { LastColumn } from "../model.js"
 import type { JobSummary } from "../types.js"
 import { projectName } from "../../domain/job.js"
+import { WORKFLOW_ID_KEY } from "../../domain/workflow.js"
 import { errorText, formatDuration, jobDurationMs, nextRunText, shortId } from "./format.js"
 import { displayWidth, graphemes, graphemeWidth, padLeft, padRight, seg, type Segment, type StyleName, truncate } from "./text.js"
 
@@ -174,12 +175,19 @@ export function errorCell(job: JobSummary): { text: string; style: StyleName | n
   return { text: errorText(job.error === null ? null : sanitize(job.error), job.errorKind), style: job.status === "failed" ? "error" : "dim" }
 }
 
+/** Marks a job that is a step of a workflow (`aidp execute all`), before its step. */
+export const WORKFLOW_MARK = "»"
+
+/** The step cell: the job's step, marked when the job is a step of a workflow; `-` for none. */
+const stepText = (job: JobSummary): string =>
+  job.step === null ? "-" : `${typeof job.metadata?.[WORKFLOW_ID_KEY] === "string" ? WORKFLOW_MARK : ""}${sanitize(job.step)}`
+
 /** One job's cells as segments (no selection marker, no padding to the full width). */
 export function jobCells(job: JobSummary, now: Date, cols: Columns): Segment[] {
   const cells: Segment[] = [seg(padRight(shortId(job.id), ID_WIDTH) + GAP)]
   if (cols.provider) cells.push(seg(padRight(job.provider, PROVIDER_WIDTH) + GAP))
   cells.push(seg(padRight(job.status, STATUS_WIDTH), job.status))
-  if (cols.step) cells.push(seg(GAP), seg(padRight(truncate(sanitize(job.step ?? "-"), STEP_WIDTH), STEP_WIDTH)))
+  if (cols.step) cells.push(seg(GAP), seg(padRight(truncate(stepText(job), STEP_WIDTH), STEP_WIDTH)))
   if (cols.project) cells.push(seg(GAP), seg(padRight(elideMiddle(sanitize(projectName(job.cwd)), PROJECT_WIDTH), PROJECT_WIDTH)))
   if (cols.duration) cells.push(seg(GAP), seg(padLeft(formatDuration(jobDurationMs(job, now)), DURATION_WIDTH)))
   if (cols.activity !== 0) {

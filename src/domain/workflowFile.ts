@@ -1,0 +1,95 @@
+/**
+ * A project's own workflow, `aidp.workflow.json` at its root: parsed and checked field by field
+ * with Effect Schema into the steps `aidp execute` runs, or refused with one sentence naming the
+ * step and the field. Also the file `aidp execute init` writes (the built-in steps). Pure; no I/O.
+ *
+ *   {"steps": [{"id": "00_PRD", "document": "docs/PRD.md", "prompt": "Write ...",
+ *               "builds_on": [], "provider": "claude", "model": "...", "permissions": "edit"}]}
+ */
+import { Schema } from "effect"
+import { PERMISSIONS, PermissionsSchema, permissionsRefusal, PROVIDERS, ProviderSchema } from "./job.js"
+import { type Step, STEPS } from "./steps.js"
+
+/** The file's name, at the project's root. */
+export const WORKFLOW_FILE = "aidp.workflow.json"
+
+const NonEmpty = Schema.String.check(Schema.isMinLength(1))
+/** A step id: letters, digits, `_`, `.` and `-`, starting with a letter or digit, at most 64. */
+const StepId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/))
+/** A document: a relative path inside the project (no `..`, not absolute). */
+const Document = NonEmpty.check(Schema.makeFilter((path: string) => !path.startsWith("/") && !path.split(/[\\/]/).includes("..")))
+
+/** Each field: its schema and what it must be, as the end of "field X must be ...". */
+const FIELDS = {
+  id: [StepId, "a name of letters, digits, _, . and - (e.g. \"00_PRD\"), at most 64 characters"],
+  document: [Document, "a path inside the project, e.g. \"docs/PRD.md\""],
+  prompt: [NonEmpty, "the task as text"],
+  builds_on: [Schema.Array(Schema.String), "a list of earlier step ids"],
+  provider: [ProviderSchema, `one of ${PROVIDERS.join(", ")}`],
+  model: [NonEmpty, "a model name"],
+  permissions: [PermissionsSchema, `one of ${PERMISSIONS.join(", ")}`]
+} as const
+const REQUIRED = ["id", "document", "prompt"] as const
+
+/** A refusal of the file: one sentence naming the step and the field, and what it must be. */
+export class WorkflowFileError extends Error {}
+
+const refuse = (where: string, problem: string): never => {
+  throw new WorkflowFileError(`${WORKFLOW_FILE}: ${where}${problem}`)
+}
+
+/**
+ * Parses the text of aidp.workflow.json into steps in order. Throws WorkflowFileError naming
+ * the step (number and id) and the field: JSON that does not parse, no steps, a missing or bad
+ * field, an unknown field, a repeated id, a `builds_on` that names no earlier step, a repeated
+ * document, or permissions the provider cannot run at.
+ */
+export const parseWorkflowFile = (text: string): Array<Step> => {
+  let root: unknown
+  try {
+    root = JSON.parse(text)
+  } catch (error) {
+    return refuse("", `is not valid JSON (${error instanceof Error ? error.message : String(error)}); fix it or delete it to use the built-in steps.`)
+  }
+  const steps = (root as { steps?: unknown } | null)?.steps
+  if (typeof root !== "object" || root === null || Array.isArray(root) || !Array.isArray(steps) || steps.length === 0) {
+    return refuse("", "must be an object whose \"steps\" is a non-empty list of steps.")
+  }
+  const extra = Object.keys(root).filter((key) => key !== "steps")
+  if (extra.length > 0) refuse("", `has an unknown field "${extra[0]}"; the file has only "steps".`)
+  const parsed: Array<Step> = []
+  for (const [index, raw] of steps.entries()) {
+    const id = typeof (raw as { id?: unknown } | null)?.id === "string" ? ` ("${(raw as { id: string }).id}")` : ""
+    const where = `step ${index + 1}${id}`
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) refuse(where, " must be an object with id, document and prompt.")
+    const step = raw as Record<string, unknown>
+    for (const key of Object.keys(step)) {
+      if (!Object.hasOwn(FIELDS, key)) refuse(where, `: unknown field "${key}"; the fields are ${Object.keys(FIELDS).join(", ")}.`)
+    }
+    for (const key of REQUIRED) if (step[key] === undefined) refuse(where, `: field "${key}" is missing; it must be ${FIELDS[key][1]}.`)
+    for (const [key, [schema, expected]] of Object.entries(FIELDS)) {
+      if (step[key] !== undefined && !Schema.is(schema as Schema.Top)(step[key])) refuse(where, `: field "${key}" must be ${expected}.`)
+    }
+    const name = step.id as string
+    const document = step.document as string
+    const buildsOn = (step.builds_on as ReadonlyArray<string> | undefined) ?? []
+    const same = parsed.findIndex((earlier) => earlier.name === name)
+    if (same >= 0) refuse(where, `: field "id" repeats step ${same + 1}'s; give each step its own id.`)
+    const sameDocument = parsed.findIndex((earlier) => earlier.document === document)
+    if (sameDocument >= 0) refuse(where, `: field "document" repeats step ${sameDocument + 1}'s; each step produces its own document.`)
+    const unknown = buildsOn.find((other) => !parsed.some((earlier) => earlier.name === other))
+    if (unknown !== undefined) refuse(where, `: field "builds_on" names "${unknown}", which is not an earlier step.`)
+    const provider = step.provider as Step["provider"]
+    const permissions = step.permissions as Step["permissions"]
+    if (provider !== undefined && permissions !== undefined) {
+      const refusal = permissionsRefusal(provider, permissions)
+      if (refusal !== undefined) refuse(where, `: field "permissions": ${refusal}`)
+    }
+    parsed.push({ name, document, task: step.prompt as string, buildsOn, provider, model: step.model as string | undefined, permissions })
+  }
+  return parsed
+}
+
+/** The built-in steps as aidp.workflow.json text (what `aidp execute init` writes), two-space indented. */
+export const builtInWorkflowFile = (): string =>
+  `${JSON.stringify({ steps: STEPS.map((step) => ({ id: step.name, document: step.document, prompt: step.task, builds_on: step.buildsOn })) }, null, 2)}\n`

@@ -1,0 +1,64 @@
+/**
+ * aidp.workflow.json (src/domain/workflowFile.ts): a good file becomes the steps in order; every
+ * bad one is refused with one sentence naming the step and the field. And the built-in steps
+ * written by `aidp execute init` parse back to themselves.
+ */
+import assert from "node:assert/strict"
+import { describe, test } from "node:test"
+import { STEPS, stepPrompt } from "../src/domain/steps.js"
+import { builtInWorkflowFile, parseWorkflowFile, WorkflowFileError } from "../src/domain/workflowFile.js"
+
+const file = (...steps: ReadonlyArray<unknown>) => JSON.stringify({ steps })
+const good = { id: "A", document: "docs/A.md", prompt: "Write A." }
+
+describe("aidp.workflow.json", () => {
+  test("three steps with builds_on and an agent of their own", () => {
+    const steps = parseWorkflowFile(file(good, { id: "B", document: "B.md", prompt: "Write B.", builds_on: ["A"], provider: "gemini", model: "gemini-2.5-pro", permissions: "plan" }, { id: "C", document: "out/C.md", prompt: "Write C.", builds_on: ["A", "B"] }))
+    assert.deepEqual(steps.map((s) => [s.name, s.document, s.task, s.buildsOn, s.provider, s.model, s.permissions]), [
+      ["A", "docs/A.md", "Write A.", [], undefined, undefined, undefined],
+      ["B", "B.md", "Write B.", ["A"], "gemini", "gemini-2.5-pro", "plan"],
+      ["C", "out/C.md", "Write C.", ["A", "B"], undefined, undefined, undefined]
+    ])
+    const prompt = stepPrompt(steps[2]!, steps)
+    assert.match(prompt, /step C of a software delivery workflow/)
+    assert.match(prompt, /- docs\/A\.md \(A\)\n- B\.md \(B\)/)
+    assert.match(prompt, /Task: Write C\./)
+    assert.match(prompt, /Write the result as Markdown to out\/C\.md/)
+  })
+
+  const refusals: ReadonlyArray<[string, string, string]> = [
+    ["not JSON", "{steps: [", "aidp.workflow.json: is not valid JSON ("],
+    ["no steps", JSON.stringify({ steps: [] }), 'aidp.workflow.json: must be an object whose "steps" is a non-empty list of steps.'],
+    ["an unknown top-level field", JSON.stringify({ steps: [good], stepz: [] }), 'aidp.workflow.json: has an unknown field "stepz"; the file has only "steps".'],
+    ["a step that is not an object", file(good, "B"), "aidp.workflow.json: step 2 must be an object with id, document and prompt."],
+    ["a missing prompt", file(good, { id: "B", document: "B.md" }), 'aidp.workflow.json: step 2 ("B"): field "prompt" is missing; it must be the task as text.'],
+    ["a missing id", file({ document: "B.md", prompt: "x" }), 'aidp.workflow.json: step 1: field "id" is missing; it must be a name of letters'],
+    ["a bad id", file({ ...good, id: "a b" }), 'aidp.workflow.json: step 1 ("a b"): field "id" must be a name of letters, digits, _, . and -'],
+    ["a document outside the project", file({ ...good, document: "../x.md" }), 'aidp.workflow.json: step 1 ("A"): field "document" must be a path inside the project, e.g. "docs/PRD.md".'],
+    ["an empty prompt", file({ ...good, prompt: "" }), 'aidp.workflow.json: step 1 ("A"): field "prompt" must be the task as text.'],
+    ["an unknown provider", file({ ...good, provider: "gpt" }), 'aidp.workflow.json: step 1 ("A"): field "provider" must be one of claude, gemini, cursor.'],
+    ["bad permissions", file({ ...good, permissions: "root" }), 'aidp.workflow.json: step 1 ("A"): field "permissions" must be one of plan, edit, full.'],
+    ["plan for cursor", file({ ...good, provider: "cursor", permissions: "plan" }), 'aidp.workflow.json: step 1 ("A"): field "permissions": cursor-agent has no read-only mode'],
+    ["an unknown field (a typo)", file({ ...good, buildson: ["X"] }), 'aidp.workflow.json: step 1 ("A"): unknown field "buildson"; the fields are id, document, prompt, builds_on, provider, model, permissions.'],
+    ["a repeated id", file(good, { ...good, document: "other.md" }), `aidp.workflow.json: step 2 ("A"): field "id" repeats step 1's; give each step its own id.`],
+    ["a repeated document", file(good, { ...good, id: "B" }), `aidp.workflow.json: step 2 ("B"): field "document" repeats step 1's; each step produces its own document.`],
+    ["builds_on a later step", file({ ...good, builds_on: ["B"] }, { ...good, id: "B", document: "B.md" }), 'aidp.workflow.json: step 1 ("A"): field "builds_on" names "B", which is not an earlier step.'],
+    ["builds_on not a list", file({ ...good, builds_on: "A" }), 'aidp.workflow.json: step 1 ("A"): field "builds_on" must be a list of earlier step ids.']
+  ]
+  for (const [name, text, sentence] of refusals) {
+    test(`refused: ${name}`, () => {
+      assert.throws(() => parseWorkflowFile(text), (error: unknown) => {
+        assert.ok(error instanceof WorkflowFileError)
+        assert.ok(error.message.startsWith(sentence), `${error.message}\ndoes not start with\n${sentence}`)
+        assert.doesNotMatch(error.message, /\n/)
+        return true
+      })
+    })
+  }
+
+  test("the file execute init writes is the built-in workflow, prompts and all", () => {
+    const steps = parseWorkflowFile(builtInWorkflowFile())
+    assert.deepEqual(steps.map((s) => [s.name, s.document]), STEPS.map((s) => [s.name, s.document]))
+    for (const [index, step] of steps.entries()) assert.equal(stepPrompt(step, steps), stepPrompt(STEPS[index]!))
+  })
+})
