@@ -192,6 +192,12 @@ describe("aidp execute all (fake claude)", () => {
     assert.match(list.stdout, /\nreview {2,}completed {2,}notes\/review\.md ✓/)
     const rows = JSON.parse((await runCli(suite.db, ["execute", "--list", "--json"], { cwd })).stdout)
     assert.deepEqual(rows.map((row: any) => [row.step, row.status, row.workflowId, row.workflowStatus]), [["idea", "completed", id, "completed"], ["plan", "completed", id, "completed"], ["review", "completed", id, "completed"]])
+    // jobs list --step knows the project's own steps (from its directory, or --cwd's).
+    const listed = JSON.parse((await runCli(suite.db, ["jobs", "list", "--step", "plan", "--json"], { cwd })).stdout)
+    assert.deepEqual(listed.map((job: any) => job.step), ["plan"])
+    const unknown = await runCli(suite.db, ["jobs", "list", "--cwd", cwd, "--step", "00_PRD"])
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /--step "00_PRD" is not a step of this project; its steps are idea, plan, review\./)
   })
 
   test("a bad aidp.workflow.json is one sentence naming the step and the field (exit 2), and nothing runs", async () => {

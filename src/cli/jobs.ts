@@ -2,8 +2,9 @@
  * `aidp jobs` and its subcommands (DESIGN.md, Command line): the monitor, list, show,
  * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts.
  */
+import path from "node:path"
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
-import { findStep, STEPS } from "../domain/steps.js"
+import { findStep, type Step, STEPS } from "../domain/steps.js"
 import { getJob, listJobs } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
@@ -13,6 +14,7 @@ import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
 import { runEnqueue } from "./enqueue.js"
 import { projectDir, submitCommand } from "./jobCommands.js"
+import { projectSteps } from "./projectSteps.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
@@ -47,21 +49,24 @@ const LIST_HELP: CommandHelp = {
     ["--status S", `only jobs with this status: ${JOB_STATUSES.join(", ")}`],
     ["--provider P", `only this provider's jobs: ${PROVIDERS.join(", ")}`],
     ["--cwd DIR", "only jobs that run in this directory"],
-    ["--step S", `only jobs of this workflow step: ${STEPS.map((s) => s.name).join(", ")}`],
+    ["--step S", `only jobs of this workflow step: the project's own (aidp.workflow.json in --cwd or the current directory), else ${STEPS.map((s) => s.name).join(", ")}`],
     ["--limit N", "at most N jobs, 1 to 1000 (default 50)"],
     ["--json", "a JSON array of jobs instead of the table"]
   ]
 }
 
-/** Reads --step: a workflow step's name in any case, as its canonical name; throws UsageError otherwise. */
-const stepFlag = (value: string | undefined): string | undefined => {
+/**
+ * Reads --step: one of the project's steps (`steps`, its aidp.workflow.json's or the built-in
+ * ones) in any case, as its canonical name; throws UsageError otherwise.
+ */
+const stepFlag = (value: string | undefined, steps: ReadonlyArray<Step>): string | undefined => {
   if (value === undefined) return undefined
-  const step = findStep(value.trim())
-  if (!step) throw new UsageError(`--step ${JSON.stringify(value)} is not a workflow step; the steps are ${STEPS.map((s) => s.name).join(", ")}.`)
+  const step = findStep(value.trim(), steps)
+  if (!step) throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.map((s) => s.name).join(", ")}.`)
   return step.name
 }
 
-const list = (argv: ReadonlyArray<string>) => {
+const list = async (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(LIST_HELP, argv, {
     status: { type: "string" },
     provider: { type: "string" },
@@ -74,7 +79,8 @@ const list = (argv: ReadonlyArray<string>) => {
   const status = oneOf("status", cli.flags.status, JOB_STATUSES)
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)
   const cwdFlag = textFlag("cwd", cli.flags.cwd)
-  const step = stepFlag(cli.flags.step)
+  // The project's steps: those of --cwd's directory, else of the current one.
+  const step = stepFlag(cli.flags.step, cli.flags.step === undefined ? STEPS : await projectSteps(path.resolve(cwdFlag ?? ".")))
   const limit = intFlag("limit", cli.flags.limit, 1, 1000)!
   return withApp("quiet", async (app) => {
     // Resolved as enqueue and execute resolve theirs, so the stored path matches.
