@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises"
 import path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type Budget, PERMISSIONS, type Permissions, type Provider, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS, stepPrompt } from "../domain/steps.js"
 import { completedSteps, type ExecutionRecord, getExecutions, getJob, type JobRecord, latestJobPerStep } from "../projections/queries.js"

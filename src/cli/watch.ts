@@ -2,7 +2,9 @@
  * Watching one job until it is finished (completed, failed for good, or cancelled), woken
  * by NOTIFY for that job with a poll fallback, for `aidp execute` and `aidp jobs logs --follow`.
  */
-import { Effect, Queue, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import { isConnectionLost } from "../config/supervisedSql.js"
 import { listen } from "../events/listener.js"
 import { getJob, type JobRecord } from "../projections/queries.js"

@@ -4,7 +4,9 @@
  * same transaction, so readers never see an event without its projection, and a failed
  * projection appends nothing.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type postgres from "postgres"
 import { decodeEvent, type JobEvent, type RecordedEvent } from "../domain/events.js"
 import { ConcurrencyConflict, DatabaseError } from "./errors.js"

@@ -4,7 +4,10 @@
  * State comes from the job's `jobs` row, a snapshot the projection writes in the same
  * transaction as the events, so handling a command never folds a long stream.
  */
-import { Context, Effect, Layer, Result } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import { decide, type DecideError, initialState, type JobCommand, type JobState } from "../domain/decider.js"
 import type { RecordedEvent } from "../domain/events.js"
 import type { JobStatus } from "../domain/job.js"

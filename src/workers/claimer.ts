@@ -4,7 +4,8 @@
  * append's expected version make a job run on at most one worker at a time, across any
  * number of processes and hosts (DESIGN.md, invariant 1).
  */
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type postgres from "postgres"
 import type { ProviderLimits } from "../config/env.js"
 import type { Provider } from "../domain/job.js"

@@ -9,7 +9,10 @@
  * (SIGKILL, no grace), the runner is interrupted, and nothing more of this execution is
  * recorded but, for a lost lease, its abandonment (invariant 1).
  */
-import { Cause, Deferred, Effect, Schedule } from "effect"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { JobCommand } from "../domain/decider.js"
 import { continuePrompt, freshPlan, sessionGoneLine, type SessionPlan } from "../domain/session.js"
 import { SqlClient } from "../events/sqlClient.js"
