@@ -52,16 +52,35 @@ export interface RunSpec {
 
 /** Where the runner delivers what it reads, in order, from a single fiber. */
 export interface RunHooks {
-  /** A batch of output lines (≤100 ms or ≤64 KiB, see batcher.ts). */
-  readonly onOutput: (lines: ReadonlyArray<OutputLine>) => Effect.Effect<void>
-  /** Progress messages gathered since the last call; at most one call per output batch. */
-  readonly onProgress: (messages: ReadonlyArray<string>) => Effect.Effect<void>
+  /**
+   * Batches of output lines (each ≤100 ms or ≤64 KiB, see batcher.ts; several when the agent
+   * printed faster than they were recorded, at most {@link MAX_BATCHES_PER_DELIVERY}) with the
+   * progress messages gathered since the last call (progress rides on output), for one append.
+   * The batch read after the last call is not delivered here but returned in the outcome's
+   * `tail`, so the caller can record it with the outcome in one transaction.
+   */
+  readonly onOutput: (batches: ReadonlyArray<ReadonlyArray<OutputLine>>, progress: ReadonlyArray<string>) => Effect.Effect<void>
   /** The child is running with this pid (also its process group id); called before any output. */
   readonly onStart?: (pid: number) => Effect.Effect<void>
 }
 
-/** An outcome with the execution's wall time, ms (monotonic clock, from the call until the child is gone and its output delivered). */
-export type RunOutcome = Outcome & { readonly durationMs: number }
+/** Output read after the last {@link RunHooks.onOutput} call: its lines and progress messages (possibly none). */
+export interface OutputTail {
+  readonly lines: ReadonlyArray<OutputLine>
+  readonly progress: ReadonlyArray<string>
+}
+
+/** No output left to record. */
+export const EMPTY_TAIL: OutputTail = { lines: [], progress: [] }
+
+/**
+ * An outcome with the execution's wall time, ms (monotonic clock, from the call until the
+ * child is gone and its output read), and the output not yet delivered ({@link OutputTail}).
+ */
+export type RunOutcome = Outcome & { readonly durationMs: number; readonly tail: OutputTail }
+
+/** Most batches handed to one {@link RunHooks.onOutput} call (16 x 64 KiB: 1 MiB per append at most). */
+export const MAX_BATCHES_PER_DELIVERY = 16
 
 /** PROVIDERS.md: SIGTERM, then SIGKILL after 10 s. */
 export const DEFAULT_GRACE_MS = 10_000
@@ -189,7 +208,7 @@ function reap(child: Child, exited: Deferred.Deferred<ExitEvent>, graceMs: numbe
 }
 
 /** The read/parse/deliver loop of a started child, until it has exited and both pipes closed. */
-function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks, child: Child, pid: number, events: Queue.Queue<ChildEvent>): Effect.Effect<Outcome> {
+function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks, child: Child, pid: number, events: Queue.Queue<ChildEvent>): Effect.Effect<Outcome & { readonly tail: OutputTail }> {
   return Effect.gen(function* () {
     const graceMs = spec.graceMs ?? DEFAULT_GRACE_MS
     const terminalGraceMs = spec.terminalGraceMs ?? DEFAULT_TERMINAL_GRACE_MS
@@ -213,31 +232,35 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
       signalGroup(pid, "SIGTERM")
       killAt = now + graceMs
     }
-    /** Delivers full batches, then the progress gathered so far (progress rides on output). */
-    const deliver = (batches: ReadonlyArray<ReadonlyArray<OutputLine>>) =>
-      Effect.gen(function* () {
-        const nonEmpty = batches.filter((batch) => batch.length > 0)
-        if (nonEmpty.length === 0) return
-        for (const batch of nonEmpty) yield* hooks.onOutput(batch)
-        if (progress.length === 0) return
-        const messages = progress
-        progress = []
-        yield* hooks.onProgress(messages)
-      })
+    /** Batches full or due, not delivered yet. */
+    let ready: OutputLine[][] = []
+    /**
+     * Delivers the ready batches, {@link MAX_BATCHES_PER_DELIVERY} at a time, the progress
+     * gathered so far with the last of them (progress rides on output).
+     */
+    const deliver = Effect.gen(function* () {
+      const nonEmpty = ready.filter((batch) => batch.length > 0)
+      ready = []
+      for (let start = 0; start < nonEmpty.length; start += MAX_BATCHES_PER_DELIVERY) {
+        const last = start + MAX_BATCHES_PER_DELIVERY >= nonEmpty.length
+        const messages = last ? progress : []
+        if (last) progress = []
+        yield* hooks.onOutput(nonEmpty.slice(start, start + MAX_BATCHES_PER_DELIVERY), messages)
+      }
+    })
     const handle = (event: ChildEvent, now: number) =>
       Effect.gen(function* () {
         switch (event._tag) {
           case "Lines": {
-            const batches: OutputLine[][] = []
             for (const text of event.texts) {
               const step = adapter.onLine(parser, text, event.stream)
               parser = step.state
               if (step.progress !== undefined) progress.push(...step.progress)
               if (step.terminal === true) terminalAt ??= now + terminalGraceMs
               if (event.stream === "stderr") stderrTail = appendTail(stderrTail, text, STDERR_TAIL_CHARS)
-              batches.push(...batcher.add({ stream: event.stream, text, at: event.at }, now))
+              ready.push(...batcher.add({ stream: event.stream, text, at: event.at }, now))
             }
-            return yield* deliver(batches)
+            return
           }
           case "Eof":
             eof[event.stream] = true
@@ -276,7 +299,10 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
         drainAt = undefined
       }
       const batchAt = batcher.deadline()
-      if (batchAt !== undefined && now >= batchAt) yield* deliver([batcher.take()])
+      if (batchAt !== undefined && now >= batchAt) {
+        ready.push(batcher.take())
+        yield* deliver
+      }
 
       const running = exit === undefined && !stopping
       const deadlines = [running ? timeoutAt : undefined, running ? terminalAt : undefined, exit === undefined ? killAt : undefined, drainAt, batcher.deadline()]
@@ -287,9 +313,13 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
       if (Option.isNone(taken)) continue
       const at = performance.now()
       for (const event of taken.value) yield* handle(event, at)
+      // Everything read at once is recorded together: a backlog costs one append per MiB, not per batch.
+      yield* deliver
     }
-    yield* deliver([batcher.take()])
-    return adapter.finish(parser, { exitCode: exit.exitCode, signal: exit.signal, stderrTail, timedOut, cancelled, killedAfterTerminal })
+    // Batches full but not delivered yet (none: the loop delivers after each read) go first.
+    yield* deliver
+    const tail: OutputTail = { lines: batcher.take(), progress }
+    return { ...adapter.finish(parser, { exitCode: exit.exitCode, signal: exit.signal, stderrTail, timedOut, cancelled, killedAfterTerminal }), tail }
   })
 }
 
@@ -317,7 +347,7 @@ export function runProvider<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks
   return Effect.gen(function* () {
     const startedAt = performance.now()
     const elapsed = (): number => Math.round(performance.now() - startedAt)
-    const notStarted = (errorKind: ErrorKind, error: string): RunOutcome => ({ kind: "failed", exitCode: null, signal: null, errorKind, error, durationMs: elapsed() })
+    const notStarted = (errorKind: ErrorKind, error: string): RunOutcome => ({ kind: "failed", exitCode: null, signal: null, errorKind, error, durationMs: elapsed(), tail: EMPTY_TAIL })
 
     if (isAborted(spec.cancel)) return notStarted("cancelled", `Cancelled: ${adapter.provider} was not started.`)
     const badCwd = yield* cwdProblem(spec.cwd)
