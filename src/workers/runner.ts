@@ -97,7 +97,7 @@ const NESTED_SESSION_VARS = ["CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT"]
 type Child = ChildProcessByStdio<Writable, Readable, Readable>
 type ExitEvent = { readonly exitCode: number | null; readonly signal: string | null }
 type ChildEvent =
-  | { readonly _tag: "Lines"; readonly stream: ChildStream; readonly texts: ReadonlyArray<string>; readonly at: string }
+  | { readonly _tag: "Lines"; readonly stream: ChildStream; readonly texts: ReadonlyArray<string>; readonly at: string; readonly bytes: number }
   | { readonly _tag: "Eof"; readonly stream: ChildStream }
   | ({ readonly _tag: "Exit" } & ExitEvent)
   | { readonly _tag: "Cancel" }
@@ -129,15 +129,60 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Feeds a child stream through a {@link LineDecoder} into `events`, then one `Eof`. */
-function readLines(readable: Readable, stream: ChildStream, events: Queue.Queue<ChildEvent>): void {
-  const decoder = new LineDecoder()
-  const offer = (texts: string[]): void => {
-    if (texts.length > 0) Queue.offerUnsafe(events, { _tag: "Lines", stream, texts, at: new Date().toISOString() })
+/** Output read but not recorded yet above which the child's pipes are paused, bytes. */
+const MAX_BACKLOG_BYTES = 4 * 1024 * 1024
+
+/**
+ * Output read from a child but not recorded yet. Past {@link MAX_BACKLOG_BYTES} the pipes are
+ * paused until it is recorded: an agent printing faster than the database takes its lines
+ * waits on its writes instead of filling the worker's memory. Once the child has exited
+ * (`release`), nothing is paused again: what is left fits in the pipes.
+ */
+class Backlog {
+  private bytes = 0
+  private released = false
+  private readonly paused = new Set<Readable>()
+
+  /** `n` bytes read from `readable`. */
+  read(readable: Readable, n: number): void {
+    this.bytes += n
+    if (this.bytes > MAX_BACKLOG_BYTES && !this.released) {
+      readable.pause()
+      this.paused.add(readable)
+    }
   }
-  readable.on("data", (chunk: Buffer) => offer(decoder.push(chunk)))
+
+  /** `n` bytes recorded (or dropped). */
+  recorded(n: number): void {
+    this.bytes -= n
+    if (this.bytes <= MAX_BACKLOG_BYTES) this.resume()
+  }
+
+  /** The child exited: read the rest at once. */
+  release(): void {
+    this.released = true
+    this.resume()
+  }
+
+  private resume(): void {
+    for (const readable of this.paused) readable.resume()
+    this.paused.clear()
+  }
+}
+
+/** Feeds a child stream through a {@link LineDecoder} into `events`, then one `Eof`. */
+function readLines(readable: Readable, stream: ChildStream, events: Queue.Queue<ChildEvent>, backlog: Backlog): void {
+  const decoder = new LineDecoder()
+  const offer = (texts: string[], bytes: number): void => {
+    if (texts.length > 0) Queue.offerUnsafe(events, { _tag: "Lines", stream, texts, at: new Date().toISOString(), bytes })
+    else backlog.recorded(bytes)
+  }
+  readable.on("data", (chunk: Buffer) => {
+    backlog.read(readable, chunk.length)
+    offer(decoder.push(chunk), chunk.length)
+  })
   readable.once("close", () => {
-    offer(decoder.end())
+    offer(decoder.end(), 0)
     Queue.offerUnsafe(events, { _tag: "Eof", stream })
   })
 }
@@ -146,7 +191,7 @@ function readLines(readable: Readable, stream: ChildStream, events: Queue.Queue<
  * Spawns the child in its own process group (`detached`) and wires every listener before the
  * first event can fire. Succeeds with `SpawnFailed` for ENOENT/EACCES and the like.
  */
-function spawnChild(spec: RunSpec, events: Queue.Queue<ChildEvent>, exited: Deferred.Deferred<ExitEvent>): Effect.Effect<Spawned> {
+function spawnChild(spec: RunSpec, events: Queue.Queue<ChildEvent>, exited: Deferred.Deferred<ExitEvent>, backlog: Backlog): Effect.Effect<Spawned> {
   return Effect.callback<Spawned>((resume) => {
     const failed = (error: unknown): Spawned => {
       const { code, message } = error as NodeJS.ErrnoException
@@ -171,9 +216,10 @@ function spawnChild(spec: RunSpec, events: Queue.Queue<ChildEvent>, exited: Defe
       child.stdin.end(spec.prompt)
       resume(Effect.succeed({ _tag: "Spawned", child, pid }))
     })
-    readLines(child.stdout, "stdout", events)
-    readLines(child.stderr, "stderr", events)
+    readLines(child.stdout, "stdout", events, backlog)
+    readLines(child.stderr, "stderr", events, backlog)
     child.once("exit", (exitCode, signal) => {
+      backlog.release()
       Queue.offerUnsafe(events, { _tag: "Exit", exitCode, signal })
       Deferred.doneUnsafe(exited, Exit.succeed({ exitCode, signal }))
     })
@@ -208,7 +254,7 @@ function reap(child: Child, exited: Deferred.Deferred<ExitEvent>, graceMs: numbe
 }
 
 /** The read/parse/deliver loop of a started child, until it has exited and both pipes closed. */
-function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks, child: Child, pid: number, events: Queue.Queue<ChildEvent>): Effect.Effect<Outcome & { readonly tail: OutputTail }> {
+function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks, child: Child, pid: number, events: Queue.Queue<ChildEvent>, backlog: Backlog): Effect.Effect<Outcome & { readonly tail: OutputTail }> {
   return Effect.gen(function* () {
     const graceMs = spec.graceMs ?? DEFAULT_GRACE_MS
     const terminalGraceMs = spec.terminalGraceMs ?? DEFAULT_TERMINAL_GRACE_MS
@@ -315,6 +361,7 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
       for (const event of taken.value) yield* handle(event, at)
       // Everything read at once is recorded together: a backlog costs one append per MiB, not per batch.
       yield* deliver
+      backlog.recorded(taken.value.reduce((sum, event) => sum + (event._tag === "Lines" ? event.bytes : 0), 0))
     }
     // Batches full but not delivered yet (none: the loop delivers after each read) go first.
     yield* deliver
@@ -355,7 +402,8 @@ export function runProvider<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks
 
     const events = yield* Queue.unbounded<ChildEvent>()
     const exited = yield* Deferred.make<ExitEvent>()
-    const spawned = yield* spawnChild(spec, events, exited)
+    const backlog = new Backlog()
+    const spawned = yield* spawnChild(spec, events, exited, backlog)
     if (spawned._tag === "SpawnFailed") {
       return spawned.code === "ENOENT" || spawned.code === "EACCES"
         ? notStarted("not_installed", notInstalledError(adapter, spec.bin, spawned.code))
@@ -366,7 +414,7 @@ export function runProvider<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks
     spec.cancel?.addEventListener("abort", onAbort, { once: true })
     if (isAborted(spec.cancel)) onAbort() // aborted while spawning
 
-    const outcome = yield* supervise(adapter, spec, hooks, child, spawned.pid, events).pipe(
+    const outcome = yield* supervise(adapter, spec, hooks, child, spawned.pid, events, backlog).pipe(
       Effect.ensuring(
         Effect.andThen(
           Effect.sync(() => spec.cancel?.removeEventListener("abort", onAbort)),
