@@ -113,9 +113,12 @@ export class CommandHandler extends Context.Service<CommandHandler, CommandHandl
     Effect.gen(function*() {
       const store = yield* EventStore
       const { sql } = yield* SqlClient
-      const attempt = (jobId: string, commands: ReadonlyArray<JobCommand>, now: Date) =>
+      /** One decide-and-append; `assumeNew`: decide on the empty stream without reading the job (a round trip less). */
+      const attempt = (jobId: string, commands: ReadonlyArray<JobCommand>, now: Date, assumeNew: boolean) =>
         Effect.gen(function*() {
-          const loaded = yield* Effect.tryPromise({ try: () => loadState(sql, jobId), catch: databaseError("Loading a job") })
+          const loaded = assumeNew
+            ? initialState
+            : yield* Effect.tryPromise({ try: () => loadState(sql, jobId), catch: databaseError("Loading a job") })
           const events: Array<JobEvent> = []
           let state = loaded
           for (const command of commands) {
@@ -126,12 +129,20 @@ export class CommandHandler extends Context.Service<CommandHandler, CommandHandl
           }
           return yield* store.append({ jobId, expectedVersion: loaded.version, events, occurredAt: now })
         })
-      const handleAll = (jobId: string, commands: ReadonlyArray<JobCommand>, now: Date) =>
-        attempt(jobId, commands, now).pipe(
+      const handleAll = (jobId: string, commands: ReadonlyArray<JobCommand>, now: Date) => {
+        // A job being queued is new: its first attempt assumes the empty stream; if the id
+        // existed, the append's version check refuses it and the retry reads the job.
+        let assumeNew = commands[0]?._tag === "Enqueue"
+        return Effect.suspend(() => {
+          const once = attempt(jobId, commands, now, assumeNew)
+          assumeNew = false
+          return once
+        }).pipe(
           Effect.retry({ while: (error) => error._tag === "ConcurrencyConflict", times: MAX_CONFLICT_RETRIES }),
           Effect.catchTag("ConcurrencyConflict", (conflict) =>
             Effect.die(new Error(`Job ${conflict.jobId} kept changing while a command was applied.`)))
         )
+      }
       const handle = (jobId: string, command: JobCommand, now: Date) => handleAll(jobId, [command], now)
       const enqueueAll = (jobs: ReadonlyArray<{ readonly jobId: string; readonly command: EnqueueCommand }>, now: Date) =>
         Effect.gen(function*() {
