@@ -22,6 +22,19 @@ export const writeAgent = async (dir: string): Promise<string> => {
   return file
 }
 
+/**
+ * Writes into `dir` an agent that prints `mb` MB of 1 KiB plain-text lines between claude's
+ * `init` and `result` lines (the output figure: ingestion MB/s and the worker's peak RSS);
+ * returns its path.
+ */
+export const writeChattyAgent = async (dir: string, mb: number): Promise<string> => {
+  const file = path.join(dir, "bench-claude-chatty")
+  const line = "x".repeat(1023)
+  await writeFile(file, `#!/bin/sh\ncat >/dev/null\nprintf '%s\\n' '${INIT}'\nyes '${line}' | head -n ${mb * 1024}\nprintf '%s\\n' '${RESULT}'\n`)
+  await chmod(file, 0o755)
+  return file
+}
+
 /** Runs the agent once with `prompt` on stdin; resolves with its stdout when it has exited 0. */
 export const runAgent = (bin: string, prompt: string): Promise<string> =>
   new Promise((resolve, reject) => {

@@ -4,9 +4,12 @@
  * part in throwaway schemas: the whole path (the same near-zero agent through aidp, through
  * graphile-worker, and spawned with no queue), enqueue one job per transaction and in bulk
  * (`jobs enqueue --from`, one transaction, beside graphile-worker's addJobs), start-up of
- * whole commands beside bare Node, the event store and monitor queries, and the rebuild of
+ * whole commands beside bare Node, the event store and monitor queries, the monitor in a
+ * pseudo-terminal (commit -> repainted screen p50/p99; first screen and peak RSS over
+ * BENCH_SCREEN_HISTORY finished jobs, default 100,000 and 1,000,000), an agent printing
+ * BENCH_OUTPUT_MB MB (default 50: ingestion MB/s, the worker's peak RSS), and the rebuild of
  * the read models over a generated history (`--events N` or BENCH_EVENTS, default 1,000,000;
- * `--only peers|engine|rebuild` for one part alone).
+ * `--only peers|engine|monitor|output|rebuild` for one part alone).
  * Prints a table (or JSON); asserts nothing (targets belong here, not in unit tests). Needs
  * the built CLI (`npm run build`).
  */
@@ -29,17 +32,24 @@ import {
   graphileBulkEnqueue,
   graphileEnqueue,
   graphileWholePath,
-  perSecond,
   spawnsAlone
 } from "./peers.js"
+import { insertHistory } from "./history.js"
+import { outputFigure } from "./output.js"
 import { rebuildFigure } from "./rebuild.js"
 import { replayStatsFigure } from "./replayStats.js"
+import { commitToScreenFigure, firstScreenFigure } from "./screen.js"
 import { startupFigures } from "./startup.js"
+import { percentile, perSecond, ratioText } from "./stats.js"
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000)
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 200_000)
 /** Jobs per whole-path run and per enqueue run. */
 const PATH_JOBS = Number(process.env.BENCH_PATH_JOBS ?? 300)
+/** Finished jobs of history under the monitor's first screen, one figure per size. */
+const SCREEN_HISTORIES = (process.env.BENCH_SCREEN_HISTORY ?? "100000,1000000").split(",").map(Number)
+/** MB printed by the output figure's agent. */
+const OUTPUT_MB = Number(process.env.BENCH_OUTPUT_MB ?? 50)
 /** Jobs per bulk enqueue (`jobs enqueue --from`, graphile-worker's addJobs). */
 const BULK_JOBS = Number(process.env.BENCH_BULK_JOBS ?? 10_000)
 
@@ -69,8 +79,7 @@ const time = async <A>(body: () => Promise<A>): Promise<{ value: A; ms: number }
 const median = async (runs: number, body: () => Promise<unknown>): Promise<number> => {
   const samples: Array<number> = []
   for (let i = 0; i < runs; i++) samples.push((await time(body)).ms)
-  samples.sort((a, b) => a - b)
-  return samples[Math.floor(samples.length / 2)]!
+  return percentile(samples, 50)
 }
 
 /** Runs `body` with a fresh throwaway schema, dropped after. */
@@ -148,14 +157,7 @@ const engineRows = async (): Promise<Array<Row>> => {
     const monitorSmall = await median(15, () => monitorGroups(db.sql))
     const listSmall = await median(15, () => listJobs(db.sql, { status: "completed", limit: 50 }))
     // A large history for the monitor's queries: rows inserted directly (read-model shape only).
-    await time(() => db.sql`
-      insert into jobs (id, provider, status, prompt_summary, cwd, priority, max_attempts, timeout_ms, run_at,
-                        created_at, completed_at, duration_ms, attempts, metadata, version, last_position)
-      select gen_random_uuid(), 'claude', (array['completed','failed','cancelled'])[1 + g % 3], 'history', '/tmp', 0, 3, 60000,
-             now() - make_interval(secs => g), now() - make_interval(secs => g), now() - make_interval(secs => g) + interval '1 minute',
-             60000, 1, '{}', 3, 0
-      from generate_series(1, ${HISTORY}) g`)
-    await db.sql`analyze jobs`
+    await insertHistory(db, HISTORY)
     const monitorLarge = await median(15, () => monitorGroups(db.sql))
     const listLarge = await median(15, () => listJobs(db.sql, { status: "completed", limit: 50 }))
 
@@ -185,6 +187,35 @@ const rebuildRows = async (): Promise<Array<Row>> => {
   ]
 }
 
+/** The monitor in a pseudo-terminal: commit -> repainted screen, and the first screen over large histories (bench/screen.ts). */
+const monitorRows = async (): Promise<Array<Row>> => {
+  const live = await withDb((db) => commitToScreenFigure(db))
+  const rows: Array<Row> = [
+    { figure: "commit -> repainted monitor screen, p50", unit: "ms", aidp: live.p50 },
+    { figure: "commit -> repainted monitor screen, p99 (target: 50)", unit: "ms", aidp: live.p99 }
+  ]
+  for (const history of SCREEN_HISTORIES) {
+    const first = await withDb((db) => firstScreenFigure(db, history))
+    rows.push({ figure: `monitor first screen at ${history} jobs, from the command's start (target: 300)`, unit: "ms", aidp: first.ms })
+    if (first.peakRssMb !== null) rows.push({ figure: `  its peak RSS (target: 150)`, unit: "MB", aidp: first.peakRssMb })
+  }
+  return rows
+}
+
+/** An agent printing {@link OUTPUT_MB} MB through one worker (bench/output.ts). */
+const outputRows = async (): Promise<Array<Row>> => {
+  const dir = await mkdtemp(path.join(tmpdir(), "aidp-bench-"))
+  try {
+    const figure = await withDb((db) => outputFigure(db, dir, OUTPUT_MB))
+    return [
+      { figure: `an agent printing ${OUTPUT_MB} MB: ingestion`, unit: "MB/s", aidp: figure.mbPerSecond },
+      ...(figure.peakRssMb === null ? [] : [{ figure: "  the worker's peak RSS (target: 200)", unit: "MB", aidp: figure.peakRssMb }])
+    ]
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
 const digits = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1))
 
 /** The rows as an aligned text table: figure, aidp, peer, aidp / peer. */
@@ -195,7 +226,7 @@ const table = (rows: ReadonlyArray<Row>): string => {
       row.figure,
       `${digits(row.aidp)} ${row.unit}`,
       row.peer ? `${digits(row.peer.value)} ${row.unit} (${row.peer.name})` : "",
-      row.peer ? `${(row.aidp / row.peer.value).toFixed(2)}x` : ""
+      ratioText(row.aidp, row.peer?.value)
     ])
   ]
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)))
@@ -203,8 +234,8 @@ const table = (rows: ReadonlyArray<Row>): string => {
 }
 
 const main = async () => {
-  // `--only peers`, `--only engine` or `--only rebuild` runs that part alone (profiling, quick checks).
-  const parts = { peers: peerRows, engine: engineRows, rebuild: rebuildRows }
+  // `--only peers|engine|monitor|output|rebuild` runs that part alone (profiling, quick checks).
+  const parts = { peers: peerRows, engine: engineRows, monitor: monitorRows, output: outputRows, rebuild: rebuildRows }
   const only = flagValue("--only")
   if (only !== undefined && !(only in parts)) throw new Error(`--only takes one of ${Object.keys(parts).join(", ")}, not "${only}".`)
   const rows = []

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { writeFile } from "node:fs/promises"
+import { readFile, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, ManagedRuntime } from "effect"
@@ -17,12 +17,11 @@ import { commandsFor } from "../test/support/commands.js"
 import { cliEnv, CLI } from "../test/support/cli.js"
 import type { TestDb } from "../test/support/db.js"
 import { runAgent } from "./agent.js"
+import { peakRssMb, perSecond } from "./stats.js"
 
 /** graphile-worker's logs would drown the table. */
 const silent = new Logger(() => () => {})
 
-/** Jobs per second of `n` jobs over `ms`. */
-export const perSecond = (n: number, ms: number): number => (n / ms) * 1000
 
 /** Runs `n` tasks, `concurrency` at a time; resolves when all are done. */
 const pool = async (n: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> => {
@@ -40,6 +39,41 @@ export const spawnsAlone = async (bin: string, n: number, concurrency: number): 
 }
 
 /**
+ * Runs one `aidp worker --count concurrency` process (the built CLI) with `bin` as
+ * AIDP_CLAUDE_BIN in `cwd` until no job of `db` is queued or running; throws if one failed.
+ * Returns the span from the first execution's start to the last one's end (job_executions),
+ * ms, and the worker's peak RSS, MB (null where /proc is missing). BENCH_PROFILE_DIR: the
+ * worker writes a V8 CPU profile there (node --cpu-prof).
+ */
+export const drainWithWorker = async (db: TestDb, bin: string, cwd: string, concurrency: number): Promise<{ ms: number; peakRssMb: number | null }> => {
+  const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE_DIR] : []
+  const worker = spawn(process.execPath, [...profile, CLI, "worker", "--count", String(concurrency)], {
+    cwd,
+    env: { ...process.env, AIDP_DATABASE_URL: db.url, AIDP_DB_SCHEMA: db.schema, AIDP_CLAUDE_BIN: bin },
+    stdio: "ignore"
+  })
+  const exited = new Promise((resolve) => worker.once("exit", resolve))
+  let peak: number | null = null
+  try {
+    for (;;) {
+      const [row] = await db.sql<Array<{ open: number; failed: number }>>`
+        select count(*) filter (where status in ('queued', 'running'))::int as open,
+               count(*) filter (where status in ('failed', 'cancelled'))::int as failed from jobs`
+      if (row!.failed > 0) throw new Error(`${row!.failed} aidp bench jobs failed`)
+      if (row!.open === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    peak = await readFile(`/proc/${worker.pid}/status`, "utf8").then(peakRssMb, () => null)
+  } finally {
+    worker.kill("SIGTERM")
+    await exited
+  }
+  const [span] = await db.sql<Array<{ ms: number }>>`
+    select extract(epoch from max(completed_at) - min(started_at)) * 1000 as ms from job_executions`
+  return { ms: Number(span!.ms), peakRssMb: peak }
+}
+
+/**
  * `n` claude jobs queued in `db`, run by one `aidp worker --count concurrency` process (the
  * built CLI) with the agent as AIDP_CLAUDE_BIN in `cwd`: jobs/s from the first execution's
  * start to the last one's end (job_executions).
@@ -51,28 +85,7 @@ export const aidpWholePath = async (db: TestDb, bin: string, cwd: string, n: num
   } finally {
     await commands.dispose()
   }
-  const worker = spawn(process.execPath, [CLI, "worker", "--count", String(concurrency)], {
-    cwd,
-    env: { ...process.env, AIDP_DATABASE_URL: db.url, AIDP_DB_SCHEMA: db.schema, AIDP_CLAUDE_BIN: bin },
-    stdio: "ignore"
-  })
-  const exited = new Promise((resolve) => worker.once("exit", resolve))
-  try {
-    for (;;) {
-      const [row] = await db.sql<Array<{ open: number; failed: number }>>`
-        select count(*) filter (where status in ('queued', 'running'))::int as open,
-               count(*) filter (where status in ('failed', 'cancelled'))::int as failed from jobs`
-      if (row!.failed > 0) throw new Error(`${row!.failed} aidp bench jobs failed`)
-      if (row!.open === 0) break
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-  } finally {
-    worker.kill("SIGTERM")
-    await exited
-  }
-  const [span] = await db.sql<Array<{ ms: number }>>`
-    select extract(epoch from max(completed_at) - min(started_at)) * 1000 as ms from job_executions`
-  return perSecond(n, Number(span!.ms))
+  return perSecond(n, (await drainWithWorker(db, bin, cwd, concurrency)).ms)
 }
 
 /** A graphile-worker schema of its own in the test database, dropped by `release`. */

@@ -12,7 +12,7 @@
 import { performance } from "node:perf_hooks"
 import { rebuildReadModels } from "../src/projections/rebuild.js"
 import type { TestDb } from "../test/support/db.js"
-import { perSecond } from "./peers.js"
+import { perSecond } from "./stats.js"
 
 /** Events per generated job (the tenth jobs have one more: the policy retry). */
 const EVENTS_PER_JOB = 8

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import { CLI } from "../test/support/cli.js"
 import type { TestDb } from "../test/support/db.js"
-import { perSecond } from "./peers.js"
+import { perSecond } from "./stats.js"
 
 /** GNU time, which reports a child's peak RSS. */
 const TIME = "/usr/bin/time"

@@ -62,8 +62,10 @@ function prepare(provider: Provider, env: Record<string, string>, overrides: Par
   }
   const run: Run = { spec, record, outputs: [], progress: [], starts: [] }
   const effect = runProvider(adapter, spec, {
-    onOutput: (lines) => Effect.sync(() => void run.outputs.push(lines)),
-    onProgress: (messages) => Effect.sync(() => void run.progress.push(...messages)),
+    onOutput: (batches, progress) => Effect.sync(() => {
+      run.outputs.push(...batches)
+      run.progress.push(...progress)
+    }),
     onStart: (pid) => Effect.sync(() => void run.starts.push(pid))
   })
   return { ...run, effect }
@@ -72,6 +74,9 @@ function prepare(provider: Provider, env: Record<string, string>, overrides: Par
 async function execute(provider: Provider, env: Record<string, string>, overrides: Partial<RunSpec> = {}) {
   const run = prepare(provider, env, overrides)
   const outcome = await Effect.runPromise(run.effect)
+  // The last batch comes back with the outcome (recorded with it in one transaction).
+  if (outcome.tail.lines.length > 0) run.outputs.push(outcome.tail.lines)
+  run.progress.push(...outcome.tail.progress)
   return { ...run, outcome, lines: run.outputs.flat(), records: records(run.record) }
 }
 
@@ -300,7 +305,8 @@ describe("runProvider: stopping", () => {
   it("cursor prints its result and never exits: succeeded after the terminal grace", async () => {
     const run = await execute("cursor", { FAKE_AGENT_MODE: "hang_after_result", FAKE_AGENT_RESULT: "done" }, { terminalGraceMs: 300, timeoutMs: 60_000 })
     assert.match(run.outcome.sessionId ?? "", /^[0-9a-f-]{36}$/, "the session cursor reported")
-    assert.deepEqual({ ...run.outcome, durationMs: 0 }, { kind: "succeeded", exitCode: null, result: "done", denials: [], durationMs: 0, sessionId: run.outcome.sessionId })
+    const { tail: _tail, ...outcome } = run.outcome
+    assert.deepEqual({ ...outcome, durationMs: 0 }, { kind: "succeeded", exitCode: null, result: "done", denials: [], durationMs: 0, sessionId: run.outcome.sessionId })
     assert.ok(run.outcome.durationMs < 30_000, `ended by the terminal grace, long before the timeout: ${run.outcome.durationMs} ms`)
     assert.ok(!alive(run.records[0]?.pid ?? 0))
   })

@@ -4,7 +4,10 @@
  */
 import { closeSync, openSync, statSync } from "node:fs"
 import path from "node:path"
-import { Cause, Effect, Exit, ManagedRuntime } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import { setTimeout as sleep } from "node:timers/promises"
 import { connect, DatabaseUnreachable, type Db } from "../config/database.js"
 import { checkProviderBins, InvalidSetting, readSettings, type Settings } from "../config/env.js"

@@ -5,7 +5,7 @@
  * sentence naming it, exit 2, and nothing queued.
  */
 import { readFile, stat } from "node:fs/promises"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Settings } from "../config/env.js"
 import { CommandHandler, type EnqueueCommand } from "../projections/commandHandler.js"
 import { getJobs } from "../projections/queries.js"

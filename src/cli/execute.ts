@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises"
 import path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type Budget, PERMISSIONS, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS } from "../domain/steps.js"
 import { WORKFLOW_ID_KEY, type WorkflowStep } from "../domain/workflow.js"

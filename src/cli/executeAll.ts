@@ -4,7 +4,7 @@
  * manager in this process, printing which step runs, its activity and the time elapsed, until
  * the workflow completes (exit 0) or pauses (exit 1).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Budget } from "../domain/job.js"
 import type { WorkflowStep } from "../domain/workflow.js"
 import { completedSteps } from "../projections/queries.js"

@@ -4,7 +4,8 @@
  */
 import { realpath } from "node:fs/promises"
 import path from "node:path"
-import { Effect, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { JobCommand } from "../domain/decider.js"
 import type { RecordedEvent } from "../domain/events.js"
 import { type Budget, budgetRefusal, type Permissions, permissionsRefusal, type Provider } from "../domain/job.js"

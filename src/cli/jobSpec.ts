@@ -4,7 +4,8 @@
  * Lines) are decoded by the same schemas and refused with the same sentences. Pure: reading
  * prompt files and checking folders is enqueue.ts's.
  */
-import { Schema, SchemaGetter } from "effect"
+import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
 import { type Budget, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
 import { truncate } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"

@@ -12,14 +12,11 @@ import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
-import { runEnqueue } from "./enqueue.js"
 import { projectDir, submitCommand } from "./jobCommands.js"
 import { projectSteps } from "./projectSteps.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
-import { runPrune } from "./prune.js"
-import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
 
 /** JOB in every usage below. */
@@ -185,9 +182,10 @@ const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<numbe
   logs,
   retry,
   cancel,
-  enqueue: runEnqueue,
-  replay: runReplay,
-  prune: runPrune
+  // Loaded only when they run: a command loads only the modules it uses.
+  enqueue: async (argv) => (await import("./enqueue.js")).runEnqueue(argv),
+  replay: async (argv) => (await import("./replay.js")).runReplay(argv),
+  prune: async (argv) => (await import("./prune.js")).runPrune(argv)
 }
 
 /** `aidp jobs ...`: dispatches to a subcommand; no subcommand opens the monitor. Returns the exit code. */

@@ -3,7 +3,9 @@
  * workflow until it stops, woken by NOTIFY with a poll fallback, for `aidp execute` and
  * `aidp jobs logs --follow`.
  */
-import { Effect, Queue, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import { isConnectionLost } from "../config/supervisedSql.js"
 import { listen } from "../events/listener.js"
 import type { Notification } from "../events/store.js"

@@ -6,7 +6,7 @@
  * second signal kills the providers at once (see signals.ts).
  */
 import { MAX_WORKER_COUNT } from "../config/env.js"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { runPool } from "../workers/pool.js"
 import { runProcessManager } from "../workers/processManager.js"
 import { openAppWhenReachable } from "./app.js"

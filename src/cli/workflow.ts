@@ -3,7 +3,7 @@
  * command is decided against the workflow's stream and recorded under its row lock
  * (src/events/workflowStore.ts); the process manager does the rest.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { decide } from "../domain/decider.js"
 import { currentStep } from "../domain/processManager.js"
 import type postgres from "postgres"

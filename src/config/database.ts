@@ -4,7 +4,7 @@
  */
 import os from "node:os"
 import postgres, { type Sql } from "postgres"
-import { embeddedStatus, startEmbedded, type EmbeddedStatus } from "./embedded.js"
+import type { EmbeddedStatus } from "./embedded.js"
 import { withDeadline } from "./liveness.js"
 import { supervisedSql } from "./supervisedSql.js"
 import {
@@ -165,7 +165,7 @@ export function databaseSettings(env: NodeJS.ProcessEnv = process.env): Database
  */
 export async function connect(options: ConnectOptions = {}): Promise<Db> {
   const settings = databaseSettings(options.env)
-  const url = settings.url ?? (await startEmbedded({ dataHome: options.dataHome, env: options.env, onStarting: options.onStarting })).url
+  const url = settings.url ?? (await (await import("./embedded.js")).startEmbedded({ dataHome: options.dataHome, env: options.env, onStarting: options.onStarting })).url
   const sql = openSql(url, settings.schema, { max: options.max })
   try {
     await probe(sql, url, settings.source)
@@ -203,7 +203,7 @@ export async function migrateDatabase(options: Omit<ConnectOptions, "migrate"> =
 export async function databaseStatus(options: Omit<ConnectOptions, "migrate" | "max"> = {}): Promise<DatabaseStatus> {
   const settings = databaseSettings(options.env)
   const files = await readMigrations(options.migrationsDir ?? defaultMigrationsDir)
-  const embedded = settings.source === "embedded" ? await embeddedStatus(options) : undefined
+  const embedded = settings.source === "embedded" ? await (await import("./embedded.js")).embeddedStatus(options) : undefined
   const url = settings.url ?? embedded?.url
   const shown = embedded ? { embedded: { ...embedded, ...(embedded.url ? { url: redactUrl(embedded.url) } : {}) } } : {}
   const base = { source: settings.source, schema: settings.schema, ...shown }

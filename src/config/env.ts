@@ -3,7 +3,8 @@
  * start. An invalid value is rejected with one sentence naming the variable; the database
  * variables are read by `database.ts`.
  */
-import { Schema, SchemaGetter } from "effect"
+import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
 import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider } from "../domain/job.js"
 import { spanMs } from "../domain/span.js"
 

@@ -4,7 +4,8 @@
  * Pure: time and ids arrive in the command; nothing here reads a clock, a database or
  * randomness.
  */
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
 import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"

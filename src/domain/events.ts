@@ -4,7 +4,7 @@
  * format). Each event has an Effect Schema so anything read back from the log is decoded,
  * never trusted. Pure; no I/O.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { ErrorKindSchema, LOG_STREAMS, PermissionsSchema, ProviderSchema } from "./job.js"
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))

@@ -3,7 +3,7 @@
  * The lists here are the single source for the SQL check constraints in `sql/` and
  * for the command line's accepted values.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** The agent CLIs aidp can run (PROVIDERS.md). */
 export const PROVIDERS = ["claude", "gemini", "cursor"] as const

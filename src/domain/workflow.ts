@@ -4,7 +4,8 @@
  * person gives it (`decide`), and the deterministic id of each step's job. Pure; no I/O.
  */
 import { createHash } from "node:crypto"
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { IllegalTransition } from "./decider.js"
 import { PermissionsSchema, ProviderSchema } from "./job.js"
 

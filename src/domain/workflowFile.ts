@@ -6,7 +6,7 @@
  *   {"steps": [{"id": "00_PRD", "document": "docs/PRD.md", "prompt": "Write ...",
  *               "builds_on": [], "provider": "claude", "model": "...", "permissions": "edit"}]}
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { PERMISSIONS, PermissionsSchema, permissionsRefusal, PROVIDERS, ProviderSchema } from "./job.js"
 import { type Step, STEPS } from "./steps.js"
 

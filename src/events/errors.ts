@@ -1,5 +1,5 @@
 /** Errors of the event store. */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A query failed for a reason other than a refused command (lost connection, bad SQL). */
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {

@@ -3,7 +3,8 @@
  * reconnect drops whatever was sent meanwhile), so every subscriber gets `onResync` after
  * each (re)connect and must then re-read what it shows from the tables.
  */
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type postgres from "postgres"
 import type { DatabaseError } from "./errors.js"
 import { databaseError, type Notification } from "./store.js"

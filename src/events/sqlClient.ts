@@ -3,7 +3,7 @@
  * client whose search_path is the aidp schema, and the NOTIFY channel of that schema.
  */
 import { createHash } from "node:crypto"
-import { Context } from "effect"
+import * as Context from "effect/Context"
 import type postgres from "postgres"
 
 /** postgres.js client or transaction: anything that runs a tagged-template query. */

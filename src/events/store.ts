@@ -4,7 +4,9 @@
  * same transaction, so readers never see an event without its projection, and a failed
  * projection appends nothing.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type postgres from "postgres"
 import { decodeEvent, type JobEvent, type RecordedEvent } from "../domain/events.js"
 import { ConcurrencyConflict, DatabaseError } from "./errors.js"
@@ -126,33 +128,51 @@ export const appendAllIn = async (
   // Lock the streams' `jobs` rows (their snapshots) before anything else, as the claimer does
   // (FOR UPDATE): writers of one job then queue on that row. Inserting the event first
   // would deadlock against a claim holding the row and inserting the same version.
-  await tx`select 1 from jobs where id = any(${tx.array(ids)}::uuid[]) order by id for update`
-  const heads = await tx<Array<{ job_id: string; version: number }>>`
-    select job_id, max(version)::integer as version from job_events where job_id = any(${tx.array(ids)}::uuid[]) group by job_id`
-  const headOf = new Map(heads.map((head) => [head.job_id, head.version]))
+  // One round trip: the rows are locked first (the one-time filter runs before the heads are
+  // read), and the heads of streams with no `jobs` row yet (new jobs) are read after the locks
+  // are held; the events' positions are drawn in the same pipeline, after the locks.
+  const count = inputs.reduce((sum, input) => sum + input.events.length, 0)
+  const [heads, drawn] = await Promise.all([
+    tx<Array<{ job_id: string; version: number | null }>>`
+      with locked as materialized (select id from jobs where id = any(${tx.array(ids)}::uuid[]) order by id for update)
+      select s.id as job_id, (select max(version) from job_events where job_id = s.id)::integer as version
+      from unnest(${tx.array(ids)}::uuid[]) as s(id) where (select count(*) from locked) >= 0`,
+    count === 0
+      ? Promise.resolve([])
+      : tx<Array<{ position: string }>>`
+          select nextval(pg_get_serial_sequence('job_events', 'position')) as position from generate_series(1, ${count})`
+  ])
+  const headOf = new Map(heads.map((head) => [head.job_id, head.version ?? 0]))
   for (const input of inputs) {
     const head = headOf.get(input.jobId) ?? 0
     if (head !== input.expectedVersion) throw new StreamVersionMismatch(input.jobId, input.expectedVersion, head)
   }
-  const pending = inputs.flatMap((input) =>
-    input.events.map((event, index) => ({ jobId: input.jobId, version: input.expectedVersion + index + 1, occurredAt: input.occurredAt, event: storableEvent(event) })))
-  if (pending.length === 0) return []
-  // One JSON document for all the rows (no per-row parameters); positions are drawn in `ord`
-  // order, so they follow the order of `inputs` and their events.
-  const rows = await tx<Array<{ position: string }>>`
-    insert into job_events (job_id, version, type, data, occurred_at)
-    select t.job_id, t.version, t.type, t.data, t.occurred_at
-    from jsonb_to_recordset(${JSON.stringify(pending.map((p, ord) => ({ ord, job_id: p.jobId, version: p.version, type: p.event.type, data: p.event.data, occurred_at: p.occurredAt })))}::text::jsonb)
-         as t(ord integer, job_id uuid, version integer, type text, data jsonb, occurred_at timestamptz)
-    order by t.ord
-    returning position`
-  const positions = rows.map((row) => Number(row.position)).sort((a, b) => a - b)
-  const recorded: Array<RecordedEvent> = pending.map((p, index) => ({ ...p, position: positions[index]! }))
+  if (count === 0) return []
+  // Positions in drawing order follow the order of `inputs` and their events.
+  const positions = drawn.map((row) => Number(row.position)).sort((a, b) => a - b)
+  let next = 0
+  const recorded: Array<RecordedEvent> = inputs.flatMap((input) =>
+    input.events.map((event, index) => ({
+      position: positions[next++]!,
+      jobId: input.jobId,
+      version: input.expectedVersion + index + 1,
+      occurredAt: input.occurredAt,
+      event: storableEvent(event)
+    })))
   const last = recorded[recorded.length - 1]!
   const payload: Notification = { p: last.position, j: last.jobId, t: last.event.type }
-  // NOTIFY is delivered on commit, after the projection's rows: it is sent in the same
-  // pipeline as the projection's statements instead of a round trip of its own.
-  await Promise.all([tx`select pg_notify(${channel}, ${JSON.stringify(payload)})`.execute(), project(tx, recorded)])
+  // One pipeline: the events (one JSON document for all the rows, no per-row parameters), the
+  // NOTIFY (delivered on commit, after the projection's rows) and the projection's loads,
+  // which run after the insert on this connection; then the projection's writes.
+  await Promise.all([
+    tx`
+      insert into job_events (position, job_id, version, type, data, occurred_at) overriding system value
+      select t.position, t.job_id, t.version, t.type, t.data, t.occurred_at
+      from jsonb_to_recordset(${JSON.stringify(recorded.map((r) => ({ position: r.position, job_id: r.jobId, version: r.version, type: r.event.type, data: r.event.data, occurred_at: r.occurredAt })))}::text::jsonb)
+           as t(position bigint, job_id uuid, version integer, type text, data jsonb, occurred_at timestamptz)`.execute(),
+    tx`select pg_notify(${channel}, ${JSON.stringify(payload)})`.execute(),
+    project(tx, recorded)
+  ])
   return recorded
 }
 

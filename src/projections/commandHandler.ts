@@ -4,8 +4,12 @@
  * State comes from the job's `jobs` row, a snapshot the projection writes in the same
  * transaction as the events, so handling a command never folds a long stream.
  */
-import { Context, Effect, Layer, Result } from "effect"
-import { decide, type DecideError, initialState, type JobCommand, type JobState } from "../domain/decider.js"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import { decide, type DecideError, evolve, initialState, type JobCommand, type JobState } from "../domain/decider.js"
+import type { JobEvent } from "../domain/events.js"
 import type { RecordedEvent } from "../domain/events.js"
 import type { JobStatus } from "../domain/job.js"
 import type { DatabaseError } from "../events/errors.js"
@@ -75,6 +79,17 @@ export interface CommandHandlerShape {
     now: Date
   ) => Effect.Effect<ReadonlyArray<RecordedEvent>, DecideError | DatabaseError>
   /**
+   * Runs `commands` against job `jobId` at time `now`, in order, each decided on the state the
+   * events before it left, and appends all their events in one transaction (a worker's last
+   * output, its progress and the outcome travel together). All or nothing: the first refusal
+   * fails the whole list (JobNotFound / IllegalTransition) and nothing is written; DatabaseError.
+   */
+  readonly handleAll: (
+    jobId: string,
+    commands: ReadonlyArray<JobCommand>,
+    now: Date
+  ) => Effect.Effect<ReadonlyArray<RecordedEvent>, DecideError | DatabaseError>
+  /**
    * Queues new jobs in one transaction, all or nothing (`aidp jobs enqueue --from`): each
    * Enqueue command is decided against the empty stream of its fresh `jobId` and every
    * JobQueued is appended at once. Fails with the first refusal (IllegalTransition) before
@@ -98,19 +113,37 @@ export class CommandHandler extends Context.Service<CommandHandler, CommandHandl
     Effect.gen(function*() {
       const store = yield* EventStore
       const { sql } = yield* SqlClient
-      const attempt = (jobId: string, command: JobCommand, now: Date) =>
+      /** One decide-and-append; `assumeNew`: decide on the empty stream without reading the job (a round trip less). */
+      const attempt = (jobId: string, commands: ReadonlyArray<JobCommand>, now: Date, assumeNew: boolean) =>
         Effect.gen(function*() {
-          const state = yield* Effect.tryPromise({ try: () => loadState(sql, jobId), catch: databaseError("Loading a job") })
-          const decision = decide(command, state)
-          if (Result.isFailure(decision)) return yield* Effect.fail(decision.failure)
-          return yield* store.append({ jobId, expectedVersion: state.version, events: decision.success, occurredAt: now })
+          const loaded = assumeNew
+            ? initialState
+            : yield* Effect.tryPromise({ try: () => loadState(sql, jobId), catch: databaseError("Loading a job") })
+          const events: Array<JobEvent> = []
+          let state = loaded
+          for (const command of commands) {
+            const decision = decide(command, state)
+            if (Result.isFailure(decision)) return yield* Effect.fail(decision.failure)
+            events.push(...decision.success)
+            state = decision.success.reduce(evolve, state)
+          }
+          return yield* store.append({ jobId, expectedVersion: loaded.version, events, occurredAt: now })
         })
-      const handle = (jobId: string, command: JobCommand, now: Date) =>
-        attempt(jobId, command, now).pipe(
+      const handleAll = (jobId: string, commands: ReadonlyArray<JobCommand>, now: Date) => {
+        // A job being queued is new: its first attempt assumes the empty stream; if the id
+        // existed, the append's version check refuses it and the retry reads the job.
+        let assumeNew = commands[0]?._tag === "Enqueue"
+        return Effect.suspend(() => {
+          const once = attempt(jobId, commands, now, assumeNew)
+          assumeNew = false
+          return once
+        }).pipe(
           Effect.retry({ while: (error) => error._tag === "ConcurrencyConflict", times: MAX_CONFLICT_RETRIES }),
           Effect.catchTag("ConcurrencyConflict", (conflict) =>
             Effect.die(new Error(`Job ${conflict.jobId} kept changing while a command was applied.`)))
         )
+      }
+      const handle = (jobId: string, command: JobCommand, now: Date) => handleAll(jobId, [command], now)
       const enqueueAll = (jobs: ReadonlyArray<{ readonly jobId: string; readonly command: EnqueueCommand }>, now: Date) =>
         Effect.gen(function*() {
           const inputs = []
@@ -122,7 +155,7 @@ export class CommandHandler extends Context.Service<CommandHandler, CommandHandl
           return yield* store.appendAll(inputs)
         }).pipe(Effect.catchTag("ConcurrencyConflict", (conflict) =>
           Effect.die(new Error(`Job ${conflict.jobId} already existed when it was enqueued as new.`))))
-      return CommandHandler.of({ handle, enqueueAll })
+      return CommandHandler.of({ handle, handleAll, enqueueAll })
     })
   )
 }

@@ -3,7 +3,7 @@
  * `projector` (the real projection unless a test passes another) and the CommandHandler.
  * The CLI, the tests and the bench all build their world from this one layer.
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import { SqlClient, type SqlClientShape } from "../events/sqlClient.js"
 import { EventStore, type Projector } from "../events/store.js"
 import { CommandHandler } from "./commandHandler.js"

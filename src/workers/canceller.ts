@@ -8,7 +8,8 @@
  * `sweep` re-reads the jobs table for the first two, so a lost notification (a reconnect)
  * delays a cancel by at most one sweep interval.
  */
-import { Deferred, Effect } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
 import type { DatabaseError } from "../events/errors.js"
 import { databaseError } from "../events/store.js"
 import { SqlClient } from "../events/sqlClient.js"

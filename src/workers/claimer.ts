@@ -4,7 +4,8 @@
  * append's expected version make a job run on at most one worker at a time, across any
  * number of processes and hosts (DESIGN.md, invariant 1).
  */
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type postgres from "postgres"
 import type { ProviderLimits } from "../config/env.js"
 import type { Provider } from "../domain/job.js"
@@ -67,25 +68,31 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions, execu
         sql.begin(async (tx): Promise<ClaimedJob | null> => {
           // Lease before work: the claim renews this worker's lease in its own transaction,
           // so no rescuer can see a just-claimed execution under a lapsed lease (after an
-          // outage). A worker marked stopped claims nothing.
-          const [leased] = await tx`
-            update workers set heartbeat_at = clock_timestamp()
-            where id = ${identity.workerId} and stopped_at is null
-            returning id`
-          if (!leased) return null
-          const full = await providersAtLimit(tx, schema, options.concurrency ?? {})
+          // outage). A worker marked stopped claims nothing. Limited providers are counted
+          // after the lease and before the pick (their advisory locks serialize those claims).
+          const limits = options.concurrency ?? {}
+          const limited = Object.keys(limits).length > 0
+          if (limited && !(await lease(tx, identity.workerId))) return null
+          const full = limited ? await providersAtLimit(tx, schema, limits) : []
           const now = new Date()
-          const [row] = await tx<Array<{ id: string }>>`
+          // Lease and pick in one statement (a data-modifying WITH always runs to completion):
+          // a stopped worker picks nothing; the pick locks the job's row.
+          const [picked] = await tx<Array<{ id: string }>>`
+            with leased as (
+              update workers set heartbeat_at = clock_timestamp()
+              where id = ${identity.workerId} and stopped_at is null
+              returning id)
             select id from jobs
-            where status = 'queued' and run_at <= ${now}
+            where exists (select from leased) and status = 'queued' and run_at <= ${now}
               ${options.onlyJobIds ? tx`and id = any(${tx.array([...options.onlyJobIds])}::uuid[])` : tx``}
               ${full.length > 0 ? tx`and provider not in ${tx(full)}` : tx``}
             order by priority desc, run_at, created_at, id
             for update skip locked
             limit 1`
-          if (!row) return null
-          const job = await jobDefinition(tx, row.id)
-          const state = await loadState(tx, row.id)
+          if (!picked) return null
+          const jobId = picked.id
+          // Sent together: one round trip for the definition and the state.
+          const [job, state] = await Promise.all([jobDefinition(tx, jobId), loadState(tx, jobId)])
           const session = planSession({
             support: adapterFor(job.provider).sessions,
             last: state.lastSession,
@@ -103,12 +110,12 @@ export const claimNext = (identity: WorkerIdentity, options: ClaimOptions, execu
           }, state)
           if (Result.isFailure(decision)) throw new Error(decision.failure.message)
           await appendIn(tx, channel, store.project, {
-            jobId: row.id,
+            jobId,
             expectedVersion: state.version,
             events: decision.success,
             occurredAt: now
           })
-          return { jobId: row.id, executionId, attempt: state.attempts + 1, job, session }
+          return { jobId, executionId, attempt: state.attempts + 1, job, session }
         }),
       catch: (cause) =>
         new DatabaseError({ message: `Claiming a job failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
@@ -142,6 +149,12 @@ export const confirmClaim = (workerId: string, executionId: string) =>
         new DatabaseError({ message: `Confirming a claim failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
     })
   })
+
+/** Renews the lease of worker `workerId` unless it is marked stopped; whether it did. */
+const lease = async (tx: postgres.TransactionSql, workerId: string): Promise<boolean> => {
+  const rows = await tx`update workers set heartbeat_at = clock_timestamp() where id = ${workerId} and stopped_at is null returning id`
+  return rows.length > 0
+}
 
 /**
  * The limited providers that already run as many jobs as their limit allows. Takes one

@@ -9,8 +9,12 @@
  * (SIGKILL, no grace), the runner is interrupted, and nothing more of this execution is
  * recorded but, for a lost lease, its abandonment (invariant 1).
  */
-import { Cause, Deferred, Effect, Schedule } from "effect"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { JobCommand } from "../domain/decider.js"
+import type { OutputLine } from "../domain/events.js"
 import { continuePrompt, freshPlan, sessionGoneLine, type SessionPlan } from "../domain/session.js"
 import { SqlClient } from "../events/sqlClient.js"
 import { CommandHandler } from "../projections/commandHandler.js"
@@ -21,7 +25,7 @@ import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
 import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
 import { OUTAGE_RETRY_MS } from "./outage.js"
-import { runProvider, type RunOutcome } from "./runner.js"
+import { EMPTY_TAIL, type OutputTail, runProvider, type RunOutcome } from "./runner.js"
 
 /** What an execution needs besides the claimed job. */
 export interface ExecutionContext {
@@ -34,11 +38,12 @@ export interface ExecutionContext {
 const SHUTDOWN_RECORD_TIMEOUT_MS = 10_000
 
 /**
- * Appends a worker command, retrying every 2 s while the database is unreachable: at most
- * `times` retries (30: about 1 min), or until it answers when `times` is undefined.
+ * Appends worker commands in one transaction, retrying every 2 s while the database is
+ * unreachable: at most `times` retries (30: about 1 min), or until it answers when `times` is
+ * undefined.
  */
-const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, command: JobCommand, times: number | undefined = 30) =>
-  handler.handle(jobId, command, new Date()).pipe(
+const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, commands: ReadonlyArray<JobCommand>, times: number | undefined = 30) =>
+  handler.handleAll(jobId, commands, new Date()).pipe(
     Effect.retry({ while: (error) => error._tag === "DatabaseError", schedule: Schedule.spaced(OUTAGE_RETRY_MS), times })
   )
 
@@ -50,14 +55,26 @@ const submitWith = (handler: CommandHandler["Service"]) => (jobId: string, comma
 export const abandonOnShutdown = (claimed: ClaimedJob) =>
   Effect.gen(function*() {
     const handler = yield* CommandHandler
-    yield* submitWith(handler)(claimed.jobId, {
+    yield* submitWith(handler)(claimed.jobId, [{
       _tag: "Abandon",
       executionId: claimed.executionId,
       reason: "The worker shut down during the execution.",
       now: new Date(),
       workerStopping: true
-    })
+    }])
   }).pipe(Effect.timeoutOption(SHUTDOWN_RECORD_TIMEOUT_MS), Effect.ignore)
+
+/**
+ * The commands recording output of execution `executionId`: one RecordOutput per non-empty
+ * batch of lines, then one RecordProgress per message (none when all are empty).
+ */
+const outputCommands = (executionId: string, batches: ReadonlyArray<ReadonlyArray<OutputLine>>, progress: ReadonlyArray<string>): Array<JobCommand> => [
+  ...batches.filter((lines) => lines.length > 0).map((lines) => ({ _tag: "RecordOutput" as const, executionId, lines })),
+  ...progress.map((message) => ({ _tag: "RecordProgress" as const, executionId, message }))
+]
+
+/** The commands recording a run's output {@link OutputTail} (see {@link outputCommands}). */
+const tailCommands = (executionId: string, tail: OutputTail): Array<JobCommand> => outputCommands(executionId, [tail.lines], tail.progress)
 
 /**
  * A run's outcome, and whether it is the fresh start that followed a resume whose session
@@ -118,16 +135,19 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       })
     yield* Deferred.await(stopSignal).pipe(Effect.flatMap(stop), Effect.forkScoped)
 
-    /** Appends a command about this execution; a refusal means the job moved on without us. */
-    const record = (command: JobCommand) =>
-      submit(jobId, command).pipe(
+    /** Appends commands about this execution in one transaction (none: nothing); a refusal means the job moved on without us. */
+    const record = (commands: ReadonlyArray<JobCommand>) =>
+      commands.length === 0 ? Effect.void : submit(jobId, commands).pipe(
         Effect.catchTag(["IllegalTransition", "JobNotFound"], (error) => stop({ _tag: "MovedOn", reason: error.message })),
         Effect.asVoid,
         Effect.orDie
       )
-    /** Records how the execution ended; retried until the database answers, unless the job moved on. */
-    const recordUntilDone = (command: JobCommand) =>
-      submit(jobId, command, undefined).pipe(
+    /**
+     * Records how the execution ended, after the output `tail` not recorded yet, in one
+     * transaction; retried until the database answers, unless the job moved on.
+     */
+    const recordUntilDone = (command: JobCommand, tail: OutputTail = EMPTY_TAIL) =>
+      submit(jobId, [...tailCommands(executionId, tail), command], undefined).pipe(
         Effect.catchTag(["IllegalTransition", "JobNotFound"], (error) =>
           Effect.sync(() => log.warn({ reason: error.message }, "outcome not recorded: the job moved on"))),
         Effect.asVoid
@@ -153,16 +173,11 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         childPid = pid
         trackGroup(schema, pid)
       }),
-      onOutput: (lines) =>
-        record({ _tag: "RecordOutput", executionId, lines }),
-      onProgress: (messages) =>
-        Effect.forEach(messages, (message) => record({ _tag: "RecordProgress", executionId, message }), {
-          discard: true
-        })
+      onOutput: (batches, progress) => record(outputCommands(executionId, batches, progress))
     })
     /** A line of aidp's own in the execution's log. */
     const systemLine = (text: string) =>
-      record({ _tag: "RecordOutput", executionId, lines: [{ stream: "system", text, at: new Date().toISOString() }] })
+      record([{ _tag: "RecordOutput", executionId, lines: [{ stream: "system", text, at: new Date().toISOString() }] }])
 
     // The planned run; a resume the CLI answers with "no such session" is followed, in the
     // same execution, by a fresh start with the job's own prompt.
@@ -174,6 +189,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         return { outcome: first, sessionGone: false, session: planned }
       }
       log.warn({ sessionId: planned.sessionId }, "the resumed session is gone; starting fresh")
+      yield* record(tailCommands(executionId, first.tail))
       yield* Effect.sync(() => {
         if (childPid !== undefined) untrackGroup(schema, childPid)
         childPid = undefined
@@ -216,7 +232,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     }
     if (reason?._tag === "LeaseLost") {
       log.warn({ reason: reason.reason }, "execution stopped: this worker lost its lease")
-      return yield* recordUntilDone({ _tag: "Abandon", executionId, reason: reason.reason, now: new Date() })
+      return yield* recordUntilDone({ _tag: "Abandon", executionId, reason: reason.reason, now: new Date() }, end._tag === "Ran" ? end.outcome.tail : EMPTY_TAIL)
     }
     if (end._tag !== "Ran") return
     const outcome = end.outcome
@@ -227,7 +243,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     // grace, a crash) still ends the job cancelled: that is what the user asked for.
     if (outcome.kind === "failed" && (outcome.errorKind === "cancelled" || stopReason?._tag === "Cancel")) {
       log.info("execution cancelled")
-      return yield* recordUntilDone({ _tag: "ConfirmCancel", executionId })
+      return yield* recordUntilDone({ _tag: "ConfirmCancel", executionId }, outcome.tail)
     }
     if (outcome.kind === "succeeded") {
       const document = job.metadata[DOCUMENT_KEY]
@@ -255,7 +271,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         cliVersion: outcome.cliVersion ?? null,
         denials: outcome.denials,
         ...session
-      })
+      }, outcome.tail)
     }
     log.warn({ errorKind: outcome.errorKind, error: outcome.error }, "execution failed")
     return yield* recordUntilDone({
@@ -272,6 +288,6 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       costUsd: outcome.costUsd,
       usage: outcome.usage,
       ...session
-    })
+    }, outcome.tail)
   }).pipe(Effect.scoped, Effect.onInterrupt(() => recordShutdown), Effect.asVoid)
 }

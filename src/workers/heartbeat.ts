@@ -4,7 +4,9 @@
  * Marks the worker stopped when its scope closes (graceful shutdown).
  */
 import { performance } from "node:perf_hooks"
-import { Effect, Schedule, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { ProviderLimits } from "../config/env.js"
 import type { DatabaseError } from "../events/errors.js"
 import { databaseError } from "../events/store.js"

@@ -8,7 +8,10 @@
  */
 import os from "node:os"
 import { performance } from "node:perf_hooks"
-import { Cause, Effect, Queue, Schedule } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import type { ProviderLimits } from "../config/env.js"
 import type { Logger } from "../config/logger.js"
 import type { EventOf } from "../domain/events.js"

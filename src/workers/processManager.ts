@@ -6,7 +6,10 @@
  * under the workflow's row lock, and a step's job id is derived from (workflow, step), so any
  * number of managers, killed at any moment, queue each step exactly once.
  */
-import { Effect, Queue, Result, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
 import type postgres from "postgres"
 import type { Logger } from "../config/logger.js"
 import { decide, initialState } from "../domain/decider.js"

@@ -13,7 +13,7 @@
  * {@link OWN_ORPHAN_GRACE_MS}.
  */
 import os from "node:os"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { processTag } from "../config/database.js"
 import { databaseError } from "../events/store.js"
 import { SqlClient } from "../events/sqlClient.js"

@@ -4,7 +4,8 @@
  * what went. Several worker processes may each do it; batches take rows with SKIP LOCKED, so
  * they share the work and never block each other or the jobs being run.
  */
-import { Effect, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { Logger } from "pino"
 import { SqlClient } from "../events/sqlClient.js"
 import { prune } from "../projections/prune.js"

@@ -13,7 +13,11 @@ import { stat } from "node:fs/promises"
 import { basename } from "node:path"
 import { performance } from "node:perf_hooks"
 import type { Readable, Writable } from "node:stream"
-import { Deferred, Effect, Exit, Option, Queue } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import type { OutputLine } from "../domain/events.js"
 import type { Budget, ErrorKind, Provider } from "../domain/job.js"
 import { OutputBatcher } from "./batcher.js"
@@ -48,16 +52,35 @@ export interface RunSpec {
 
 /** Where the runner delivers what it reads, in order, from a single fiber. */
 export interface RunHooks {
-  /** A batch of output lines (≤100 ms or ≤64 KiB, see batcher.ts). */
-  readonly onOutput: (lines: ReadonlyArray<OutputLine>) => Effect.Effect<void>
-  /** Progress messages gathered since the last call; at most one call per output batch. */
-  readonly onProgress: (messages: ReadonlyArray<string>) => Effect.Effect<void>
+  /**
+   * Batches of output lines (each ≤100 ms or ≤64 KiB, see batcher.ts; several when the agent
+   * printed faster than they were recorded, at most {@link MAX_BATCHES_PER_DELIVERY}) with the
+   * progress messages gathered since the last call (progress rides on output), for one append.
+   * The batch read after the last call is not delivered here but returned in the outcome's
+   * `tail`, so the caller can record it with the outcome in one transaction.
+   */
+  readonly onOutput: (batches: ReadonlyArray<ReadonlyArray<OutputLine>>, progress: ReadonlyArray<string>) => Effect.Effect<void>
   /** The child is running with this pid (also its process group id); called before any output. */
   readonly onStart?: (pid: number) => Effect.Effect<void>
 }
 
-/** An outcome with the execution's wall time, ms (monotonic clock, from the call until the child is gone and its output delivered). */
-export type RunOutcome = Outcome & { readonly durationMs: number }
+/** Output read after the last {@link RunHooks.onOutput} call: its lines and progress messages (possibly none). */
+export interface OutputTail {
+  readonly lines: ReadonlyArray<OutputLine>
+  readonly progress: ReadonlyArray<string>
+}
+
+/** No output left to record. */
+export const EMPTY_TAIL: OutputTail = { lines: [], progress: [] }
+
+/**
+ * An outcome with the execution's wall time, ms (monotonic clock, from the call until the
+ * child is gone and its output read), and the output not yet delivered ({@link OutputTail}).
+ */
+export type RunOutcome = Outcome & { readonly durationMs: number; readonly tail: OutputTail }
+
+/** Most batches handed to one {@link RunHooks.onOutput} call (16 x 64 KiB: 1 MiB per append at most). */
+export const MAX_BATCHES_PER_DELIVERY = 16
 
 /** PROVIDERS.md: SIGTERM, then SIGKILL after 10 s. */
 export const DEFAULT_GRACE_MS = 10_000
@@ -74,7 +97,7 @@ const NESTED_SESSION_VARS = ["CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT"]
 type Child = ChildProcessByStdio<Writable, Readable, Readable>
 type ExitEvent = { readonly exitCode: number | null; readonly signal: string | null }
 type ChildEvent =
-  | { readonly _tag: "Lines"; readonly stream: ChildStream; readonly texts: ReadonlyArray<string>; readonly at: string }
+  | { readonly _tag: "Lines"; readonly stream: ChildStream; readonly texts: ReadonlyArray<string>; readonly at: string; readonly bytes: number }
   | { readonly _tag: "Eof"; readonly stream: ChildStream }
   | ({ readonly _tag: "Exit" } & ExitEvent)
   | { readonly _tag: "Cancel" }
@@ -106,15 +129,60 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Feeds a child stream through a {@link LineDecoder} into `events`, then one `Eof`. */
-function readLines(readable: Readable, stream: ChildStream, events: Queue.Queue<ChildEvent>): void {
-  const decoder = new LineDecoder()
-  const offer = (texts: string[]): void => {
-    if (texts.length > 0) Queue.offerUnsafe(events, { _tag: "Lines", stream, texts, at: new Date().toISOString() })
+/** Output read but not recorded yet above which the child's pipes are paused, bytes. */
+const MAX_BACKLOG_BYTES = 4 * 1024 * 1024
+
+/**
+ * Output read from a child but not recorded yet. Past {@link MAX_BACKLOG_BYTES} the pipes are
+ * paused until it is recorded: an agent printing faster than the database takes its lines
+ * waits on its writes instead of filling the worker's memory. Once the child has exited
+ * (`release`), nothing is paused again: what is left fits in the pipes.
+ */
+class Backlog {
+  private bytes = 0
+  private released = false
+  private readonly paused = new Set<Readable>()
+
+  /** `n` bytes read from `readable`. */
+  read(readable: Readable, n: number): void {
+    this.bytes += n
+    if (this.bytes > MAX_BACKLOG_BYTES && !this.released) {
+      readable.pause()
+      this.paused.add(readable)
+    }
   }
-  readable.on("data", (chunk: Buffer) => offer(decoder.push(chunk)))
+
+  /** `n` bytes recorded (or dropped). */
+  recorded(n: number): void {
+    this.bytes -= n
+    if (this.bytes <= MAX_BACKLOG_BYTES) this.resume()
+  }
+
+  /** The child exited: read the rest at once. */
+  release(): void {
+    this.released = true
+    this.resume()
+  }
+
+  private resume(): void {
+    for (const readable of this.paused) readable.resume()
+    this.paused.clear()
+  }
+}
+
+/** Feeds a child stream through a {@link LineDecoder} into `events`, then one `Eof`. */
+function readLines(readable: Readable, stream: ChildStream, events: Queue.Queue<ChildEvent>, backlog: Backlog): void {
+  const decoder = new LineDecoder()
+  const offer = (texts: string[], bytes: number): void => {
+    if (texts.length > 0) Queue.offerUnsafe(events, { _tag: "Lines", stream, texts, at: new Date().toISOString(), bytes })
+    else backlog.recorded(bytes)
+  }
+  readable.on("data", (chunk: Buffer) => {
+    backlog.read(readable, chunk.length)
+    offer(decoder.push(chunk), chunk.length)
+  })
   readable.once("close", () => {
-    offer(decoder.end())
+    offer(decoder.end(), 0)
     Queue.offerUnsafe(events, { _tag: "Eof", stream })
   })
 }
@@ -123,7 +191,7 @@ function readLines(readable: Readable, stream: ChildStream, events: Queue.Queue<
  * Spawns the child in its own process group (`detached`) and wires every listener before the
  * first event can fire. Succeeds with `SpawnFailed` for ENOENT/EACCES and the like.
  */
-function spawnChild(spec: RunSpec, events: Queue.Queue<ChildEvent>, exited: Deferred.Deferred<ExitEvent>): Effect.Effect<Spawned> {
+function spawnChild(spec: RunSpec, events: Queue.Queue<ChildEvent>, exited: Deferred.Deferred<ExitEvent>, backlog: Backlog): Effect.Effect<Spawned> {
   return Effect.callback<Spawned>((resume) => {
     const failed = (error: unknown): Spawned => {
       const { code, message } = error as NodeJS.ErrnoException
@@ -148,9 +216,10 @@ function spawnChild(spec: RunSpec, events: Queue.Queue<ChildEvent>, exited: Defe
       child.stdin.end(spec.prompt)
       resume(Effect.succeed({ _tag: "Spawned", child, pid }))
     })
-    readLines(child.stdout, "stdout", events)
-    readLines(child.stderr, "stderr", events)
+    readLines(child.stdout, "stdout", events, backlog)
+    readLines(child.stderr, "stderr", events, backlog)
     child.once("exit", (exitCode, signal) => {
+      backlog.release()
       Queue.offerUnsafe(events, { _tag: "Exit", exitCode, signal })
       Deferred.doneUnsafe(exited, Exit.succeed({ exitCode, signal }))
     })
@@ -185,7 +254,7 @@ function reap(child: Child, exited: Deferred.Deferred<ExitEvent>, graceMs: numbe
 }
 
 /** The read/parse/deliver loop of a started child, until it has exited and both pipes closed. */
-function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks, child: Child, pid: number, events: Queue.Queue<ChildEvent>): Effect.Effect<Outcome> {
+function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHooks, child: Child, pid: number, events: Queue.Queue<ChildEvent>, backlog: Backlog): Effect.Effect<Outcome & { readonly tail: OutputTail }> {
   return Effect.gen(function* () {
     const graceMs = spec.graceMs ?? DEFAULT_GRACE_MS
     const terminalGraceMs = spec.terminalGraceMs ?? DEFAULT_TERMINAL_GRACE_MS
@@ -209,31 +278,35 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
       signalGroup(pid, "SIGTERM")
       killAt = now + graceMs
     }
-    /** Delivers full batches, then the progress gathered so far (progress rides on output). */
-    const deliver = (batches: ReadonlyArray<ReadonlyArray<OutputLine>>) =>
-      Effect.gen(function* () {
-        const nonEmpty = batches.filter((batch) => batch.length > 0)
-        if (nonEmpty.length === 0) return
-        for (const batch of nonEmpty) yield* hooks.onOutput(batch)
-        if (progress.length === 0) return
-        const messages = progress
-        progress = []
-        yield* hooks.onProgress(messages)
-      })
+    /** Batches full or due, not delivered yet. */
+    let ready: OutputLine[][] = []
+    /**
+     * Delivers the ready batches, {@link MAX_BATCHES_PER_DELIVERY} at a time, the progress
+     * gathered so far with the last of them (progress rides on output).
+     */
+    const deliver = Effect.gen(function* () {
+      const nonEmpty = ready.filter((batch) => batch.length > 0)
+      ready = []
+      for (let start = 0; start < nonEmpty.length; start += MAX_BATCHES_PER_DELIVERY) {
+        const last = start + MAX_BATCHES_PER_DELIVERY >= nonEmpty.length
+        const messages = last ? progress : []
+        if (last) progress = []
+        yield* hooks.onOutput(nonEmpty.slice(start, start + MAX_BATCHES_PER_DELIVERY), messages)
+      }
+    })
     const handle = (event: ChildEvent, now: number) =>
       Effect.gen(function* () {
         switch (event._tag) {
           case "Lines": {
-            const batches: OutputLine[][] = []
             for (const text of event.texts) {
               const step = adapter.onLine(parser, text, event.stream)
               parser = step.state
               if (step.progress !== undefined) progress.push(...step.progress)
               if (step.terminal === true) terminalAt ??= now + terminalGraceMs
               if (event.stream === "stderr") stderrTail = appendTail(stderrTail, text, STDERR_TAIL_CHARS)
-              batches.push(...batcher.add({ stream: event.stream, text, at: event.at }, now))
+              ready.push(...batcher.add({ stream: event.stream, text, at: event.at }, now))
             }
-            return yield* deliver(batches)
+            return
           }
           case "Eof":
             eof[event.stream] = true
@@ -272,7 +345,10 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
         drainAt = undefined
       }
       const batchAt = batcher.deadline()
-      if (batchAt !== undefined && now >= batchAt) yield* deliver([batcher.take()])
+      if (batchAt !== undefined && now >= batchAt) {
+        ready.push(batcher.take())
+        yield* deliver
+      }
 
       const running = exit === undefined && !stopping
       const deadlines = [running ? timeoutAt : undefined, running ? terminalAt : undefined, exit === undefined ? killAt : undefined, drainAt, batcher.deadline()]
@@ -283,9 +359,14 @@ function supervise<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks: RunHook
       if (Option.isNone(taken)) continue
       const at = performance.now()
       for (const event of taken.value) yield* handle(event, at)
+      // Everything read at once is recorded together: a backlog costs one append per MiB, not per batch.
+      yield* deliver
+      backlog.recorded(taken.value.reduce((sum, event) => sum + (event._tag === "Lines" ? event.bytes : 0), 0))
     }
-    yield* deliver([batcher.take()])
-    return adapter.finish(parser, { exitCode: exit.exitCode, signal: exit.signal, stderrTail, timedOut, cancelled, killedAfterTerminal })
+    // Batches full but not delivered yet (none: the loop delivers after each read) go first.
+    yield* deliver
+    const tail: OutputTail = { lines: batcher.take(), progress }
+    return { ...adapter.finish(parser, { exitCode: exit.exitCode, signal: exit.signal, stderrTail, timedOut, cancelled, killedAfterTerminal }), tail }
   })
 }
 
@@ -313,7 +394,7 @@ export function runProvider<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks
   return Effect.gen(function* () {
     const startedAt = performance.now()
     const elapsed = (): number => Math.round(performance.now() - startedAt)
-    const notStarted = (errorKind: ErrorKind, error: string): RunOutcome => ({ kind: "failed", exitCode: null, signal: null, errorKind, error, durationMs: elapsed() })
+    const notStarted = (errorKind: ErrorKind, error: string): RunOutcome => ({ kind: "failed", exitCode: null, signal: null, errorKind, error, durationMs: elapsed(), tail: EMPTY_TAIL })
 
     if (isAborted(spec.cancel)) return notStarted("cancelled", `Cancelled: ${adapter.provider} was not started.`)
     const badCwd = yield* cwdProblem(spec.cwd)
@@ -321,7 +402,8 @@ export function runProvider<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks
 
     const events = yield* Queue.unbounded<ChildEvent>()
     const exited = yield* Deferred.make<ExitEvent>()
-    const spawned = yield* spawnChild(spec, events, exited)
+    const backlog = new Backlog()
+    const spawned = yield* spawnChild(spec, events, exited, backlog)
     if (spawned._tag === "SpawnFailed") {
       return spawned.code === "ENOENT" || spawned.code === "EACCES"
         ? notStarted("not_installed", notInstalledError(adapter, spec.bin, spawned.code))
@@ -332,7 +414,7 @@ export function runProvider<S>(adapter: ProviderAdapter<S>, spec: RunSpec, hooks
     spec.cancel?.addEventListener("abort", onAbort, { once: true })
     if (isAborted(spec.cancel)) onAbort() // aborted while spawning
 
-    const outcome = yield* supervise(adapter, spec, hooks, child, spawned.pid, events).pipe(
+    const outcome = yield* supervise(adapter, spec, hooks, child, spawned.pid, events, backlog).pipe(
       Effect.ensuring(
         Effect.andThen(
           Effect.sync(() => spec.cancel?.removeEventListener("abort", onAbort)),

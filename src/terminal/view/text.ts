@@ -39,7 +39,9 @@ export function lineText(line: Line): string {
   return line.map((s) => s.text).join("")
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+/** Made on first use: building it loads ICU's break data (~10 ms), which ASCII-only commands never need. */
+let graphemeSegmenter: Intl.Segmenter | undefined
+const segmenter = (): Intl.Segmenter => (graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" }))
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}]/u
 const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}/u
@@ -79,13 +81,13 @@ function* eachGrapheme(text: string): Generator<string> {
   let size = SEGMENT_CHUNK
   while (pos < text.length) {
     if (text.length - pos <= size) {
-      for (const s of segmenter.segment(text.slice(pos))) yield s.segment
+      for (const s of segmenter().segment(text.slice(pos))) yield s.segment
       return
     }
     // Whole code points only: where a cluster ends depends on the character after it.
     const high = text.charCodeAt(pos + size - 1)
     const end = pos + size - (high >= 0xd800 && high <= 0xdbff ? 1 : 0)
-    const parts = Array.from(segmenter.segment(text.slice(pos, end)), (s) => s.segment)
+    const parts = Array.from(segmenter().segment(text.slice(pos, end)), (s) => s.segment)
     if (parts.length < 2) {
       // One cluster longer than the chunk (a letter with very many marks): widen the chunk.
       size *= 2
