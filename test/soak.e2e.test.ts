@@ -105,7 +105,7 @@ test(`${JOBS} slow jobs on 2 worker processes through ${RESTARTS} restarts, a te
   for (let i = 0; i < RESTARTS; i++) {
     const mode = i % 2 === 0 ? "fast" : "immediate"
     await fault(`restart -m ${mode}`, () => server!.restart(mode))
-    if (i === 3) await fault("pg_terminate_backend", async () => (terminated = await server!.terminate("^aidp [0-9]+ worker")))
+    if (i === 3) await fault("pg_terminate_backend", async () => (terminated = await server!.terminate("^aidp [0-9]+@[^ ]* worker")))
     if (STOPS_AFTER.includes(i)) {
       await fault(`stop ${STOP_MS / 1000} s`, async () => {
         await server!.stop("fast")
