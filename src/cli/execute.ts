@@ -20,15 +20,15 @@ import { type App, withApp } from "./app.js"
 import { outputColumns, sendAfter, textSink } from "./logs.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobPermissions, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobPermissions, jobWorktree, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json] | aidp execute --list"
+const USAGE = "aidp execute next|STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json] | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
-    "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
-    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json]",
     "aidp execute --list [--json]"
   ],
   about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
@@ -41,6 +41,7 @@ Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).`,
     PERMISSIONS_HELP,
     ...BUDGET_HELP,
     ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
+    ["--worktree", "run in a git worktree of its own, on branch aidp/<first 8 of the job id> (default: AIDP_WORKTREE)"],
     ["--detach", "only queue the job and print its id; aidp worker runs it"],
     ["--list", "list the steps with the status of their latest job instead"],
     ["--json", "print the finished job (with --detach: the queued job; with --list: the steps) as JSON"]
@@ -100,7 +101,7 @@ const chooseStep = async (app: App, cwd: string, which: string): Promise<Step | 
  * cannot both enqueue it. Returns the new job's id and, when the step's latest job had
  * completed, that job (the step runs again). Throws UserError naming a queued or running job.
  */
-const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions, retryTimeouts: boolean, budget: Budget) => {
+const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider, model: string | null, permissions: Permissions, retryTimeouts: boolean, budget: Budget, worktree: boolean) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -126,7 +127,8 @@ const enqueueStep = async (app: App, cwd: string, step: Step, provider: Provider
       metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
       permissions,
       retryTimeouts,
-      budget
+      budget,
+      worktree: jobWorktree(worktree || undefined, app.settings.worktree)
     })
     return { id, rerunOf }
   } finally {
@@ -240,6 +242,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     maxCost: { type: "string" },
     maxTurns: { type: "number" },
     retryTimeouts: { type: "boolean", default: false },
+    worktree: { type: "boolean", default: false },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -262,7 +265,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       else process.stdout.write(`All ${STEPS.length} steps of ${cwd} are completed.\n`)
       return 0
     }
-    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions, cli.flags.retryTimeouts, budget)
+    const { id, rerunOf } = await enqueueStep(app, cwd, step, provider, model ?? null, permissions, cli.flags.retryTimeouts, budget, cli.flags.worktree)
     if (rerunOf && !cli.flags.json) {
       process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.
 `)

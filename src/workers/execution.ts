@@ -22,6 +22,7 @@ import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
 import { OUTAGE_RETRY_MS } from "./outage.js"
 import { runProvider, type RunOutcome } from "./runner.js"
+import { changesOrNull, prepareWorkspace } from "./workspace.js"
 
 /** What an execution needs besides the claimed job. */
 export interface ExecutionContext {
@@ -98,6 +99,17 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     log.info({ provider: job.provider, step: job.step }, "execution started")
 
     const adapter = adapterFor(job.provider)
+    const warn = (err: unknown, what: string) => log.warn({ err }, what)
+    // Its worktree, or its folder's snapshot (workspace.ts): a worktree it cannot have fails the job before the agent starts.
+    const prepared = yield* Effect.promise(() => prepareWorkspace(jobId, job, warn))
+    if (prepared._tag === "Refused") {
+      log.warn({ error: prepared.error }, "execution refused: no worktree")
+      return yield* submit(jobId, {
+        _tag: "Fail", executionId, exitCode: null, signal: null, errorKind: "worktree", error: prepared.error, durationMs: 0, cliVersion: null, now: new Date()
+      }, undefined).pipe(Effect.ignore)
+    }
+    const workspace = prepared.workspace
+    const cwd = workspace?.cwd ?? job.cwd
     const stopSignal = yield* canceller.register(jobId, executionId)
     // A cancel requested between the claim and the registration sent its notification to nobody.
     yield* canceller.sweep.pipe(Effect.ignore)
@@ -144,7 +156,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       args: adapter.argv(argvOptions(job, session)),
       budget,
       prompt: session._tag === "Resume" ? continuePrompt(session.attempt) : job.prompt,
-      cwd: job.cwd,
+      cwd,
       env,
       timeoutMs,
       cancel: abort.signal
@@ -220,6 +232,12 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     }
     if (end._tag !== "Ran") return
     const outcome = end.outcome
+    /** Records what the run changed in its workspace (workspace.ts), then how it ended. */
+    const recordOutcome = (command: JobCommand) =>
+      Effect.promise(() => changesOrNull(workspace, `aidp: job ${jobId.slice(0, 8)}, attempt ${claimed.attempt}`, warn)).pipe(
+        Effect.flatMap((changes) => changes === null ? Effect.void : submit(jobId, { _tag: "RecordChanges", executionId, changes }).pipe(Effect.ignore)),
+        Effect.andThen(recordUntilDone(command))
+      )
     // The session the CLI reported, else the one aidp chose for the run that ended.
     const sessionId = outcome.sessionId ?? (end.session._tag === "Fresh" && end.sessionGone ? end.session.sessionId : undefined)
     const session = { sessionId, sessionGone: end.sessionGone }
@@ -227,12 +245,12 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     // grace, a crash) still ends the job cancelled: that is what the user asked for.
     if (outcome.kind === "failed" && (outcome.errorKind === "cancelled" || stopReason?._tag === "Cancel")) {
       log.info("execution cancelled")
-      return yield* recordUntilDone({ _tag: "ConfirmCancel", executionId })
+      return yield* recordOutcome({ _tag: "ConfirmCancel", executionId })
     }
     if (outcome.kind === "succeeded") {
       const document = job.metadata[DOCUMENT_KEY]
       if (typeof document === "string") {
-        yield* Effect.tryPromise(() => writeStepDocument(job.cwd, document, outcome.result)).pipe(
+        yield* Effect.tryPromise(() => writeStepDocument(cwd, document, outcome.result)).pipe(
           Effect.tap((wrote) =>
             Effect.sync(() =>
               wrote
@@ -244,7 +262,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         )
       }
       log.info({ durationMs: outcome.durationMs, denied: outcome.denials.length }, "execution succeeded")
-      return yield* recordUntilDone({
+      return yield* recordOutcome({
         _tag: "Succeed",
         executionId,
         exitCode: outcome.exitCode,
@@ -258,7 +276,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       })
     }
     log.warn({ errorKind: outcome.errorKind, error: outcome.error }, "execution failed")
-    return yield* recordUntilDone({
+    return yield* recordOutcome({
       _tag: "Fail",
       executionId,
       exitCode: outcome.exitCode,
