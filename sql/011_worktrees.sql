@@ -13,3 +13,18 @@ alter table jobs add column changes jsonb;
 -- (ExecutionChanges with a worktree, WorktreeMerged, WorktreeRemoved). `aidp jobs clean`
 -- reads it with the job's status and completed_at; the decider's state reads it (loadState).
 alter table jobs add column worktree_state text check (worktree_state in ('open', 'merged', 'removed'));
+
+-- The new event types (ExecutionChanges, WorktreeMerged, WorktreeRemoved) join the log's list
+-- of types. The list is read from the constraint as it stands and extended, so a migration
+-- before this one that added types of its own keeps them.
+do $$
+declare
+  types text[];
+begin
+  select array_agg(m[1]) into types
+  from pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([A-Za-z]+)''', 'g') as m
+  where c.conrelid = 'job_events'::regclass and c.conname = 'job_events_type_check';
+  types := array(select distinct t from unnest(types || array['ExecutionChanges', 'WorktreeMerged', 'WorktreeRemoved']) as t order by t);
+  alter table job_events drop constraint job_events_type_check;
+  execute format('alter table job_events add constraint job_events_type_check check (type = any (%L::text[]))', types);
+end $$;
