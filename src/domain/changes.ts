@@ -98,6 +98,9 @@ export const summarize = (
   lines_removed: files.reduce((sum, f) => sum + (f.removed ?? 0), 0)
 })
 
+/** A job's latest changes as the `jobs` row keeps them: the summary without its files. */
+export type JobChanges = Omit<ChangeSummary, "files">
+
 /** The totals the job list shows. */
 export interface ChangeTotals {
   readonly file_count: number

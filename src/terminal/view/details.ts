@@ -16,6 +16,7 @@ import { countOf, errorText, formatClock, formatCost, formatDuration, formatTime
 import { activityOf } from "../../domain/activity/fold.js"
 import type { ActivityEntry } from "../../domain/activity/types.js"
 import { activityLines, rawLogsCommand } from "./activity.js"
+import { changesLines } from "./changes.js"
 import { limited } from "./limit.js"
 import { displayWidth, fitLine, type Line, padLeft, padRight, seg, type Segment, type StyleName, wrap } from "./text.js"
 
@@ -219,6 +220,7 @@ function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line
     ...nextRunLines(job, width),
     ...(job.progress === null ? [] : field("Activity", sanitize(job.progress), width, "dim")),
     ...metadataLines(job.metadata, job.id, width),
+    ...changesLines(job, width),
     [],
     [seg(`Executions (${job.executions.length})`, "group")],
     ...(job.executions.length === 0 ? [[seg("  none yet", "dim")]] : [executionsHeader]),
