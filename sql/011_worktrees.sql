@@ -28,3 +28,6 @@ begin
   alter table job_events drop constraint job_events_type_check;
   execute format('alter table job_events add constraint job_events_type_check check (type = any (%L::text[]))', types);
 end $$;
+
+-- `aidp jobs clean`: finished jobs whose worktree is still there, oldest first.
+create index jobs_worktree_finished on jobs (completed_at) where worktree_state in ('open', 'merged');

@@ -1,6 +1,7 @@
 /**
  * `aidp jobs` and its subcommands (DESIGN.md, Command line): the monitor, list, show,
- * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts.
+ * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts,
+ * `diff`, `merge`, `discard` and `clean` in land.ts.
  */
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
 import { findStep, STEPS } from "../domain/steps.js"
@@ -16,6 +17,7 @@ import { projectDir, submitCommand } from "./jobCommands.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
+import { LAND_COMMANDS } from "./land.js"
 import { runPrune } from "./prune.js"
 import { runReplay } from "./replay.js"
 import { printJobDetails } from "./show.js"
@@ -36,6 +38,10 @@ const HELP: CommandHelp = {
   enqueue   queue a job with your own prompt
   replay    the event log: a job's story, statistics, rebuild
   prune     remove finished jobs (or their output) older than a time
+  diff      the full diff of what a job changed (through your pager)
+  merge     merge a finished --worktree job's branch into the checked-out branch
+  discard   delete a finished --worktree job's worktree and branch
+  clean     delete the worktrees of finished jobs in bulk (--merged, --older-than)
 
 Run "aidp jobs COMMAND --help" for a command's options. ${JOB_REF}`
 }
@@ -181,7 +187,8 @@ const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<numbe
   cancel,
   enqueue: runEnqueue,
   replay: runReplay,
-  prune: runPrune
+  prune: runPrune,
+  ...LAND_COMMANDS
 }
 
 /** `aidp jobs ...`: dispatches to a subcommand; no subcommand opens the monitor. Returns the exit code. */

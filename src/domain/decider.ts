@@ -307,10 +307,10 @@ const abandonedWithPolicy = (state: JobState, abandoned: JobEvent, now: Date, wo
  * Why the job's worktree cannot be merged or removed now, in a sentence; undefined when it can:
  * the job has finished (completed, failed or cancelled) and has a worktree that was not removed.
  */
-export const worktreeRefusal = (state: JobState): string | undefined => {
-  if (state.status === "queued" || state.status === "running") return `The job is ${state.status}; wait until it has finished (or cancel it) first.`
-  if (state.worktree === "none") return "The job has no worktree (it was not enqueued with --worktree, or no execution of it ended)."
-  if (state.worktree === "removed") return "The job's worktree and branch were already removed."
+export const worktreeRefusal = (status: JobStatus | null, worktree: WorktreeState): string | undefined => {
+  if (status === "queued" || status === "running") return `The job is ${status}; wait until it has finished (or cancel it) first.`
+  if (worktree === "none") return "The job has no worktree (it was not enqueued with --worktree, or no execution of it ended)."
+  if (worktree === "removed") return "The job's worktree and branch were already removed."
   return undefined
 }
 
@@ -384,7 +384,7 @@ export const decide = (
     }
     case "MergeWorktree":
     case "RemoveWorktree": {
-      const refusal = worktreeRefusal(state)
+      const refusal = worktreeRefusal(state.status, state.worktree)
       if (refusal !== undefined) return illegal(refusal)
       return Result.succeed([command._tag === "MergeWorktree"
         ? { type: "WorktreeMerged", data: { requested_by: command.requestedBy, branch: command.branch, into: command.into, commit: command.commit } }

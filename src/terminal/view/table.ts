@@ -161,11 +161,11 @@ export function deniedMark(denied: number): string {
 
 /**
  * A finished job's changes, compact: `3 files +120 −4` (compactChanges), with `(merged)` or
- * `(discarded)` once its worktree was; "" when none were recorded.
+ * `(removed)` once its worktree was; "" when none were recorded.
  */
 export function changesText(job: Pick<JobSummary, "changes" | "worktreeState">): string {
   if (job.changes === null) return ""
-  const landed = job.worktreeState === "merged" ? " (merged)" : job.worktreeState === "removed" ? " (discarded)" : ""
+  const landed = job.worktreeState === "merged" ? " (merged)" : job.worktreeState === "removed" ? " (removed)" : ""
   return `${compactChanges(job.changes)}${landed}`
 }
 
