@@ -207,7 +207,7 @@ describe("isolated runs: worktrees and what each run changed", () => {
       return JSON.parse(result.stdout).map((job: { id: string }) => job.id).filter((id: string) => ids.includes(id))
     }
     assert.deepEqual(await cleaned("--merged"), [second])
-    assert.equal(git(repo, "branch", "--list", "aidp/*").trim(), `aidp/${third.slice(0, 8)}`)
+    assert.equal(git(repo, "branch", "--list", "--format=%(refname:short)", "aidp/*").trim(), `aidp/${third.slice(0, 8)}`)
     assert.deepEqual(await cleaned("--older-than", "1d"), [])
     assert.deepEqual(await cleaned("--dry-run"), [third])
     assert.equal(git(repo, "worktree", "list").trim().split("\n").length, 2, "a dry run removes nothing")

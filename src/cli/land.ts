@@ -43,21 +43,30 @@ const DIFF_HELP: CommandHelp = {
   about: `Shows the full diff of what the job's latest execution changed, read from git (its branch in a worktree, or the snapshots taken around a plain run), through your pager ($PAGER, default less -R) on a terminal. Escape sequences in files are shown harmless. ${JOB_REF}`
 }
 
+/**
+ * The diff of what `job`'s latest execution changed, made harmless (coloured when `color`);
+ * "" when it changed nothing. Throws UserError when it recorded no changes, LandingRefused
+ * when git no longer has them.
+ */
+export const jobDiff = async (job: JobRecord, color: boolean): Promise<string> => {
+  if (job.changes === null) {
+    throw new UserError(`Job ${shortId(job.id)} recorded no changes (none of its executions has ended, or its folder is not in a git repository).`)
+  }
+  return renderDiff(await changesDiff(job.changes), color)
+}
+
+/** Whether diffs are coloured: on a terminal, unless NO_COLOR is set and not empty. */
+export const diffColor = (terminal: boolean): boolean => terminal && (process.env.NO_COLOR ?? "") === ""
+
 const diff = (argv: ReadonlyArray<string>) => {
   const cli = parseArgs(DIFF_HELP, argv, {})
   noMoreArgs(cli.input, 1, DIFF_HELP)
   return withApp("quiet", async (app) => {
     const job = await loadJob(app.db.sql, cli.input[0], DIFF_HELP)
-    if (job.changes === null) {
-      throw new UserError(`Job ${shortId(job.id)} recorded no changes (none of its executions has ended, or its folder is not in a git repository).`)
-    }
-    const text = await changesDiff(job.changes)
-    if (text === "") {
-      process.stdout.write(`Job ${shortId(job.id)} changed nothing.\n`)
-      return 0
-    }
     const terminal = process.stdout.isTTY === true
-    await page(renderDiff(text, terminal && process.env.NO_COLOR === undefined), terminal)
+    const text = await jobDiff(job, diffColor(terminal))
+    if (text === "") process.stdout.write(`Job ${shortId(job.id)} changed nothing.\n`)
+    else await page(text, terminal)
     return 0
   }, "installed")
 }
