@@ -116,7 +116,7 @@ const openWorktree = async (cwd: string, key: string): Promise<Workspace> => {
     await writeFile(baseFile(place.path), `${head}\n`)
     return head
   })
-  const agentDir = path.join(place.path, repo.prefix)
+  const agentDir = path.resolve(place.path, repo.prefix)
   await mkdir(agentDir, { recursive: true })
   return { cwd: agentDir, repo: repo.top, top: place.path, base, approximate: false, worktree: { repo: repo.top, path: place.path, branch: place.branch } }
 }
