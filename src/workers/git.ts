@@ -17,8 +17,8 @@ export class GitFailed extends Error {
   }
 }
 
-/** Identity of the commits aidp makes itself (the agent's work left uncommitted in a worktree, merges). */
-export const AIDP_IDENTITY = ["-c", "user.name=aidp", "-c", "user.email=aidp@localhost"] as const
+/** Identity (unsigned: nobody is there to unlock a key) of the commits aidp makes itself: the agent's work left uncommitted in a worktree. */
+export const AIDP_IDENTITY = ["-c", "user.name=aidp", "-c", "user.email=aidp@localhost", "-c", "commit.gpgsign=false"] as const
 
 /** The environment of every git command: the process's without any GIT_ variable, plus `extra`; no prompts. */
 export const gitEnv = (extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv => {
