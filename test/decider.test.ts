@@ -381,6 +381,7 @@ const cases: ReadonlyArray<Case> = [
     when: { ...cmd.enqueue(), worktree: { key: "workflow-1" } },
     then: [{ ...ev.queued({ provider: "gemini", model: "gemini-2.5-pro", prompt: "Write docs/NFRS.md\nin detail", step: "01_NFRS", priority: 5, timeout_ms: 120_000, metadata: { document: "docs/NFRS.md" }, permissions: "edit" }), data: { ...ev.queued({ provider: "gemini", model: "gemini-2.5-pro", prompt: "Write docs/NFRS.md\nin detail", step: "01_NFRS", priority: 5, timeout_ms: 120_000, metadata: { document: "docs/NFRS.md" }, permissions: "edit" }).data, worktree: { key: "workflow-1" } } }]
   },
+  { name: "Enqueue with a worktree key that is not a name is refused", given: [], when: { ...cmd.enqueue(), worktree: { key: "../up" } }, then: refused(/The worktree key "..\/up" is not a name/) },
   { name: "RecordChanges of the running execution", given: given.running, when: { _tag: "RecordChanges", executionId: EXEC_1, changes: ev.changes(EXEC_1).data.changes }, then: [ev.changes(EXEC_1)] },
   { name: "RecordChanges of another execution is refused", given: given.running, when: { _tag: "RecordChanges", executionId: EXEC_2, changes: ev.changes(EXEC_1).data.changes }, then: refused(/not the running execution/) },
   { name: "MergeWorktree of a finished job with a worktree", given: [...given.running, ev.changes(EXEC_1), ev.succeeded(EXEC_1)], when: merge, then: [ev.merged()] },

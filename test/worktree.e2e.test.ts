@@ -150,6 +150,21 @@ describe("isolated runs: worktrees and what each run changed", () => {
     assert.equal(git(repo, "branch", "--list", "aidp/*"), "")
   })
 
+  test("jobs given one worktree key (a --from line's {\"key\": K}) share one worktree and branch: the second sees the first's document", async () => {
+    const repo = await repository()
+    const lines = ["A", "B"].map((doc) => JSON.stringify({ provider: "claude", prompt: `Write the result as Markdown to docs/${doc}.md`, cwd: repo, worktree: { key: "workflow-7" } }))
+    const enqueued = await runCli(suite.db, ["jobs", "enqueue", "--from", "-"], { input: `${lines.join("\n")}\n` })
+    assert.equal(enqueued.code, 0, enqueued.stderr)
+    const ids = enqueued.stdout.trim().split("\n")
+    const record = path.join(repo, ".git", "calls.jsonl")
+    await runUntil(ids, "completed", { FAKE_AGENT_RECORD: record })
+    const calls = await readCalls(record)
+    assert.deepEqual(calls.map((call) => call.cwd), [path.join(repo, ".git", "aidp-worktrees", "workflow"), path.join(repo, ".git", "aidp-worktrees", "workflow")])
+    const second = await showJob(suite.db, ids[1]!)
+    assert.equal(second.changes.branch, "aidp/workflow")
+    assert.deepEqual(second.executions[0].changes.files.map((file: { path: string }) => file.path), ["docs/A.md", "docs/B.md"])
+  })
+
   /** A repository with two finished --worktree jobs that wrote different versions of shared.txt. */
   const twoBranches = async () => {
     const repo = await repository()

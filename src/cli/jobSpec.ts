@@ -5,6 +5,7 @@
  * prompt files and checking folders is enqueue.ts's.
  */
 import { Schema, SchemaGetter } from "effect"
+import { WORKTREE_KEY } from "../domain/changes.js"
 import { type Budget, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
 import { truncate } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"
@@ -142,8 +143,8 @@ export const ENQUEUE_FIELDS = {
     type: "boolean",
     help: ["--worktree", "run in a git worktree of its own, on branch aidp/<first 8 of the job id> (default: AIDP_WORKTREE)"],
     // A line may also name the worktree, {"key": K}: jobs with one key share one worktree and branch.
-    schema: Schema.Union([Schema.Boolean, Schema.Struct({ key: NotBlank })]),
-    expected: `true, false or {"key": "a name"} (jobs with one key share a worktree)`
+    schema: Schema.Union([Schema.Boolean, Schema.Struct({ key: Schema.String.check(Schema.isPattern(WORKTREE_KEY)) })]),
+    expected: `true, false or {"key": "a name"} (letters, digits, - and _; jobs with one key share a worktree)`
   }),
   retryTimeouts: field({
     type: "boolean",

@@ -123,5 +123,12 @@ export const fileLine = (file: FileChange): string => {
   return `${counts.padEnd(13)} ${file.path}${status}`
 }
 
+/**
+ * What a worktree key may be: letters, digits, `-` and `_`, starting with a letter or digit
+ * (a job id is one). Its first 8 characters name a folder and a branch, so nothing that walks
+ * out of the worktrees' folder (`..`, `/`) or that git refuses in a branch name.
+ */
+export const WORKTREE_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/
+
 /** The branch of worktree `key`: `aidp/` and its first 8 characters. */
 export const worktreeBranch = (key: string): string => `aidp/${key.slice(0, 8)}`

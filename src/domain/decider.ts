@@ -5,7 +5,7 @@
  * randomness.
  */
 import { Result, Schema } from "effect"
-import type { ChangeSummary } from "./changes.js"
+import { type ChangeSummary, WORKTREE_KEY } from "./changes.js"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
 import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"
@@ -327,6 +327,10 @@ export const decide = (
     if (state.version > 0) return illegal("A job with this id already exists.")
     const refusal = permissionsRefusal(command.provider, command.permissions) ?? budgetRefusal(command.provider, command.budget ?? {})
     if (refusal !== undefined) return illegal(refusal)
+    const key = command.worktree?.key
+    if (key !== undefined && !WORKTREE_KEY.test(key)) {
+      return illegal(`The worktree key ${JSON.stringify(key)} is not a name: use up to 100 letters, digits, - and _, starting with a letter or digit.`)
+    }
     return Result.succeed([{
       type: "JobQueued",
       data: {

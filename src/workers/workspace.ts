@@ -104,7 +104,8 @@ const openWorktree = async (cwd: string, key: string): Promise<Workspace> => {
   if (head === null) throw new WorkspaceRefused(`The repository ${repo.top} has no commits yet; commit something first, then retry the job.`)
   const place = worktreePlace(repo.commonDir, key)
   await mkdir(worktreesDir(repo.commonDir), { recursive: true })
-  const base = await withLock(path.join(worktreesDir(repo.commonDir), "lock"), async () => {
+  // A dot name: no worktree key can name it.
+  const base = await withLock(path.join(worktreesDir(repo.commonDir), ".lock"), async () => {
     if (await isWorktree(place.path)) return (await readFile(baseFile(place.path), "utf8").catch(() => head)).trim()
     // A worktree folder removed by hand leaves its registration behind: forget it first.
     await gitRetrying(repo.top, ["worktree", "prune"])
