@@ -6,10 +6,12 @@
 import assert from "node:assert/strict"
 import { randomUUID } from "node:crypto"
 import { after, before, describe, test } from "node:test"
+import { prune } from "../src/projections/prune.js"
 import { rebuildReadModels } from "../src/projections/rebuild.js"
+import { REBUILD_LOCK } from "../src/projections/rebuildLock.js"
 import { finished, runCli, runJson, startCli } from "./support/cli.js"
 import { cmd } from "./support/commandBuilders.js"
-import { createTestDb, type TestDb } from "./support/db.js"
+import { createTestDb, type TestDb, waitUntilBlocking } from "./support/db.js"
 import { type ServicesRuntime, testServices } from "./support/layers.js"
 import { waitFor } from "./support/wait.js"
 
@@ -133,6 +135,20 @@ describe("aidp jobs prune", () => {
     assert.equal(shown.code, 1)
     const none = await runCli(db, ["jobs", "prune", "--older-than", "90d"])
     assert.match(none.stdout, /^Nothing pruned\.$/m)
+  })
+
+  test("a prune waits while a rebuild holds its lock (the rebuilt tables would keep what it removes)", async () => {
+    const old = randomUUID()
+    await history(old, 100, "succeed")
+    let pruning: ReturnType<typeof prune> | undefined
+    await db.sql.begin(async (tx) => {
+      await tx.unsafe(`select pg_advisory_xact_lock(${REBUILD_LOCK})`)
+      pruning = prune(db.sql, { endedBefore: daysAgo(90), outputOnly: false, dryRun: false })
+      await waitUntilBlocking(db.sql, tx)
+      assert.ok((await present()).includes(old), "nothing is removed while the rebuild runs")
+    })
+    assert.equal((await pruning!).jobs, 1)
+    assert.ok(!(await present()).includes(old))
   })
 
   test("bad flags are usage errors that change nothing", async () => {

@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict"
 import { randomUUID } from "node:crypto"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import path from "node:path"
 import { after, before, test } from "node:test"
 import { finished, runCli, runJson, startCli } from "./support/cli.js"
 import { cmd } from "./support/commandBuilders.js"
@@ -70,8 +73,11 @@ test("a hand-edited row: each difference reported, exit 1, nothing changed; --ap
 
 test("--apply while a worker runs slow jobs: the worker waits and goes on, every job completes, nothing is lost", { timeout: 120_000 }, async () => {
   const ids: string[] = []
+  // The fake agent writes into the job's directory: a throwaway one.
+  const cwd = await mkdtemp(path.join(tmpdir(), "aidp-rebuild-"))
+  after(() => rm(cwd, { recursive: true, force: true }))
   for (let i = 0; i < 6; i++) {
-    ids.push((await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", `job ${i}`, "--json"])).id)
+    ids.push((await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", `job ${i}`, "--cwd", cwd, "--json"])).id)
   }
   const worker = startCli(db, ["worker"], { env: { QUE_WORKER_COUNT: "2", FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "150" } })
   const result = finished(worker, { timeoutMs: 110_000 })

@@ -202,6 +202,32 @@ describe("rebuildReadModels", () => {
     assert.equal((await db.sql`select 1 from jobs where id = ${jobId}`).length, 1)
   })
 
+  it("an append that had not committed when the rebuild's snapshot was taken, below a later one that had, is swapped in too", async () => {
+    const early = randomUUID()
+    const late = randomUUID()
+    let rebuild: Promise<RebuildReport> | undefined
+    await db.sql.begin(async (tx) => {
+      // This append takes its position first but commits last: the snapshot skips it.
+      await appendIn(tx, channelFor(db.schema), project, { jobId: early, expectedVersion: 0, events: [ev.queued()], occurredAt: at(600_000) })
+      await services.handle(late, cmd.enqueue(), at(600_100))
+      rebuild = rebuildReadModels(db.sql)
+      await waitUntilBlocking(db.sql, tx) // the swap waits for this append
+    })
+    const report = await rebuild!
+    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    const rows = await db.sql<Array<{ id: string }>>`select id from jobs where id in ${db.sql([early, late])} order by created_at`
+    assert.deepEqual(rows.map((r) => r.id), [early, late])
+    const check = await rebuildReadModels(db.sql, { apply: false })
+    assert.deepEqual(identical(check), { jobs: true, job_executions: true, job_logs: true })
+  })
+
+  it("leaves no schema of its own behind, applied or not", async () => {
+    await rebuildReadModels(db.sql, { apply: false, differences: true })
+    await rebuildReadModels(db.sql)
+    const left = await db.sql`select nspname from pg_namespace where nspname like ${db.schema + "%"} and nspname <> ${db.schema}`
+    assert.deepEqual(left.map((r) => r.nspname), [])
+  })
+
   it("appends after a rebuild continue the same streams", async () => {
     const exec = randomUUID()
     await services.handle(jobs.failedThenRetried, cmd.start(exec), at(999_000))

@@ -19,6 +19,7 @@ import { renderStats } from "../terminal/stats.js"
 import { renderStory } from "../terminal/story.js"
 import { countOf, formatDuration, formatTime, shortId } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
+import { collectGarbage, EVENTS_PER_COLLECTION } from "./heap.js"
 import { withApp } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { resolveJobRef } from "./jobRef.js"
@@ -41,7 +42,7 @@ retry and cancel — at offsets from its first event. Without: every event.`,
     ["--stats", "summarise: jobs, success on the first attempt and in the end, attempts, run time and queue wait (p50/p95), failures by kind with the error seen most, tokens, cost; jobs and failures per day"],
     ["--by KEY", "group --stats by provider (default), step, project (the cwd's last folder) or day"],
     ["--rebuild", "rebuild jobs, job_executions and job_logs from the log and compare them row by row with the live ones: each difference (table, key, column, both values), exit 1 if any; nothing is changed"],
-    ["--apply", "with --rebuild: replace the live read models with the rebuilt ones, in one transaction (workers and monitors wait for it)"],
+    ["--apply", "with --rebuild: swap the rebuilt read models in for the live ones, atomically (workers and monitors wait for the swap, then go on)"],
     ["--json", "one JSON document"]
   ]
 }
@@ -231,9 +232,15 @@ export const runReplay = (argv: ReadonlyArray<string>): Promise<number> => {
         : eventsReader(cli.flags.json)
     let after = 0
     let skipped = 0
+    let sinceCollection = 0
     for (;;) {
       const page = await readLogIn(app.db.sql, { after, limit: PAGE, since, until: at ?? until, jobId, withoutOutput: reader.withoutOutput })
       if (page.length === 0) break
+      sinceCollection += page.length
+      if (sinceCollection >= EVENTS_PER_COLLECTION) {
+        collectGarbage()
+        sinceCollection = 0
+      }
       for (const row of page) {
         if (row.ok) await reader.add(row.event)
         else {

@@ -183,6 +183,12 @@ export interface ReadAllOptions {
    * database.
    */
   readonly withoutOutput?: boolean | undefined
+  /**
+   * Also the events at or before `after` whose positions fall in these inclusive ranges (a
+   * rebuild's catch-up: positions its snapshot skipped because their appends had not yet
+   * committed). Each range is read through the primary key.
+   */
+  readonly alsoWithin?: ReadonlyArray<readonly [number, number]> | undefined
 }
 
 /** The log's rows by position (see {@link ReadAllOptions}), oldest first, undecoded. */
@@ -191,7 +197,10 @@ const selectLog = (sql: Queryable, options: ReadAllOptions): Promise<Array<Event
     select position, job_id, version, type,
       ${options.withoutOutput ? sql`case when type = 'ExecutionOutput' then jsonb_set(data, '{lines}', '[]'::jsonb) else data end as data` : sql`data`},
       occurred_at from job_events
-    where position > ${options.after}
+    where (position > ${options.after}
+      ${options.alsoWithin?.length ? sql`or position = any(array(
+        select e.position from unnest(${options.alsoWithin.map((r) => r[0])}::bigint[], ${options.alsoWithin.map((r) => r[1])}::bigint[]) as g(lo, hi)
+        cross join lateral (select position from job_events where position between g.lo and g.hi) e))` : sql``})
       ${options.jobId ? sql`and job_id = ${options.jobId}` : sql``}
       ${options.since ? sql`and occurred_at >= ${options.since}` : sql``}
       ${options.until ? sql`and occurred_at < ${options.until}` : sql``}

@@ -9,6 +9,7 @@
  * the next run, and nobody waits on a prune.
  */
 import type postgres from "postgres"
+import { REBUILD_LOCK } from "./rebuildLock.js"
 
 /** Jobs per batch (one transaction). */
 export const PRUNE_BATCH = 200
@@ -152,6 +153,8 @@ export const prune = async (sql: postgres.Sql, options: PruneOptions): Promise<P
         return { report: ids.length === 0 ? NOTHING_PRUNED : toReport(ids.length, await measure(sql, ids, options.outputOnly)), last: ids.at(-1) ?? null }
       })()
       : await sql.begin(async (tx) => {
+        // A rebuild in progress would keep what this batch removes: wait for it.
+        await tx.unsafe(`select pg_advisory_xact_lock_shared(${REBUILD_LOCK})`)
         const rows = await candidates(tx, after, true)
         const ids = rows.map((r) => r.id)
         if (ids.length === 0) return { report: NOTHING_PRUNED, last: null }
