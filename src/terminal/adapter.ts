@@ -196,6 +196,8 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
   let model: Model = initial
   let frame: string[] | null = null
   let paintScheduled = false
+  /** The terminal is given up to the user's pager (see `suspended`). */
+  let suspendedNow = false
   let failure: unknown = null
   // False once quitting starts: late results (a load finishing after q) must not paint.
   let running = true
@@ -212,7 +214,8 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
 
   const paint = (): void => {
     paintScheduled = false
-    if (!running) return
+    // While the pager owns the terminal (suspended), nothing is drawn; resuming repaints all.
+    if (!running || suspendedNow) return
     try {
       const next = view(model, model.width, model.height).map((line) => renderLine(line, palette))
       const output = paintFrame(frame, next)
@@ -289,7 +292,6 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
    * Gives the terminal up (normal screen, cooked input) while `body` runs — the user's pager
    * owns it then — and takes it back after, repainting the whole frame.
    */
-  let suspendedNow = false
   const suspended = async (body: () => Promise<void>): Promise<void> => {
     if (suspendedNow) return
     suspendedNow = true

@@ -220,11 +220,11 @@ function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line
     ...nextRunLines(job, width),
     ...(job.progress === null ? [] : field("Activity", sanitize(job.progress), width, "dim")),
     ...metadataLines(job.metadata, job.id, width),
-    ...changesLines(job, width),
     [],
     [seg(`Executions (${job.executions.length})`, "group")],
     ...(job.executions.length === 0 ? [[seg("  none yet", "dim")]] : [executionsHeader]),
     ...job.executions.flatMap((e) => executionLines(e, job.id, now, width)),
+    ...changesLines(job, width),
     [],
     ...logSection(job, raw, width)
   ]
