@@ -99,7 +99,7 @@ describe("isolated runs: worktrees and what each run changed", () => {
     ])
     assert.deepEqual([job.changes.fileCount, job.changes.linesAdded, job.changes.linesRemoved, job.changes.approximate], [3, 2, 1, false])
     const shown = await runCli(suite.db, ["jobs", "show", id])
-    assert.match(shown.stdout, /^Changes \(attempt 2\): 3 files \+2 −1$/m)
+    assert.match(shown.stdout, new RegExp(`^Changes \\(attempt 2\\): 3 files \\+2 −1 · aidp jobs diff ${id.slice(0, 8)}$`, "m"))
     assert.match(shown.stdout, /^ {2}binary +logo\.png \(added\)$/m)
     assert.match(shown.stdout, /^ {2}\+0 −1 +old\.txt \(deleted\)$/m)
     const list = await runCli(suite.db, ["jobs", "list"])

@@ -1,7 +1,8 @@
 /**
  * The Changes section of a job's details (`aidp jobs show`, the monitor's `d`): what its latest
- * execution that recorded changes changed — totals, the worktree's branch and where it stands,
- * then one line per file with its +/− counts. Pure; paths are sanitized.
+ * execution that recorded changes changed — totals and the command that shows the diff, the
+ * worktree's branch and where it stands, then one line per file with its +/− counts. Kept short
+ * (no blank lines): it sits between the executions and the log. Pure; paths are sanitized.
  */
 import { compactChanges, fileLine } from "../../domain/changes.js"
 import { sanitize } from "../sanitize.js"
@@ -23,14 +24,13 @@ export function changesLines(job: JobDetails, width: number): Line[] {
   const approximate = changes.approximate === true ? " (approximate: the folder had uncommitted changes before the run)" : ""
   const shown = changes.files.slice(0, MAX_LISTED)
   const more = changes.file_count - shown.length
+  const diff = changes.file_count > 0 ? ` · aidp jobs diff ${shortId(job.id)}` : ""
   return [
-    [],
-    [seg(`Changes (attempt ${latest.attempt}): ${compactChanges(changes)}${approximate}`, "group")],
+    [seg(`Changes (attempt ${latest.attempt}): ${compactChanges(changes)}${approximate}`, "group"), seg(diff, "dim")],
     ...(changes.worktree === undefined
       ? []
       : indent(`branch ${sanitize(changes.worktree.branch)}, ${WORKTREE_STATE[job.worktreeState ?? "open"]}; worktree ${sanitize(changes.worktree.path)}`, "dim")),
     ...shown.flatMap((file) => indent(sanitize(fileLine(file)))),
-    ...(more > 0 ? indent(`… and ${more} more`, "dim") : []),
-    ...(changes.file_count > 0 ? indent(`aidp jobs diff ${shortId(job.id)} shows the diff`, "dim") : [])
+    ...(more > 0 ? indent(`… and ${more} more`, "dim") : [])
   ]
 }

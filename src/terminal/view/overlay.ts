@@ -11,7 +11,7 @@ const MENU_LABELS: Record<MenuAction, readonly [string, string]> = {
   cancel: ["Cancel", "c"],
   diff: ["Diff (pager)", "D"],
   merge: ["Merge branch", "m"],
-  discard: ["Discard worktree", "x"],
+  discard: ["Discard", "x"],
   close: ["Close", "esc"]
 }
 
