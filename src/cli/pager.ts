@@ -6,7 +6,7 @@ import { spawn } from "node:child_process"
 import { UserError } from "./errors.js"
 
 /** The pager command line: $PAGER when set and not blank, else `less -R` (keeps aidp's colours). */
-export const pagerCommand = (env: NodeJS.ProcessEnv): string => env.PAGER?.trim() || "less -R"
+const pagerCommand = (env: NodeJS.ProcessEnv): string => env.PAGER?.trim() || "less -R"
 
 /**
  * Shows `text` in the pager (run by `sh -c`, so $PAGER may carry options) and resolves when

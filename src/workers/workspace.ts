@@ -39,10 +39,10 @@ const STALE_LOCK_MS = 120_000
 const GIT_LOCK_TRIES = 5
 
 /** The folder that holds the worktrees of the repository with common git directory `commonDir`. */
-export const worktreesDir = (commonDir: string): string => path.join(commonDir, "aidp-worktrees")
+const worktreesDir = (commonDir: string): string => path.join(commonDir, "aidp-worktrees")
 
 /** Where worktree `key` of a repository lives, and its branch. */
-export const worktreePlace = (commonDir: string, key: string): { readonly path: string; readonly branch: string } =>
+const worktreePlace = (commonDir: string, key: string): { readonly path: string; readonly branch: string } =>
   ({ path: path.join(worktreesDir(commonDir), key.slice(0, 8)), branch: worktreeBranch(key) })
 
 /** The file that remembers the base commit of the worktree at `worktreePath`. */
