@@ -161,10 +161,11 @@ export function deniedMark(denied: number): string {
 
 /**
  * A finished job's changes, compact: `3 files +120 −4` (compactChanges), with `(merged)` or
- * `(removed)` once its worktree was; "" when none were recorded.
+ * `(removed)` once its worktree was; "" when none were recorded or no file changed (the list
+ * stays quiet; the details say "no changes").
  */
 export function changesText(job: Pick<JobSummary, "changes" | "worktreeState">): string {
-  if (job.changes === null) return ""
+  if (job.changes === null || job.changes.file_count === 0) return ""
   const landed = job.worktreeState === "merged" ? " (merged)" : job.worktreeState === "removed" ? " (removed)" : ""
   return `${compactChanges(job.changes)}${landed}`
 }
@@ -182,7 +183,7 @@ export function errorCell(job: JobSummary): { text: string; style: StyleName | n
   if (job.status === "completed" && (job.denied > 0 || changes !== "")) {
     return { text: [deniedMark(job.denied), changes].filter((part) => part !== "").join(" · "), style: job.denied > 0 ? "error" : "dim" }
   }
-  if (job.status !== "queued" && changes !== "" && job.changes!.file_count > 0) {
+  if (job.status !== "queued" && changes !== "") {
     const error = errorText(job.error === null ? null : sanitize(job.error), job.errorKind)
     return { text: `${error} · ${changes}`, style: job.status === "failed" ? "error" : "dim" }
   }
