@@ -20,11 +20,11 @@ describe("copyLine", () => {
       id: "e", job_id: "j", attempt: 2, status: "succeeded", worker_id: "w", host: "h", pid: 1, argv: ["claude", "-p\t"],
       cli_version: null, started_at: at(0), completed_at: at(1500), duration_ms: 1500, exit_code: 0, signal: null, error: null,
       error_kind: null, result: "ok", usage: { n: 1.5, s: "x\ny" }, cost_usd: 0.000123456789, denials: [],
-      session_id: "s-1", resumed_attempt: 1, session_gone: false
+      session_id: "s-1", resumed_attempt: 1, session_gone: false, changes: null
     })
     assert.deepEqual(line.split("\t"), [
       "e", "j", "2", "succeeded", "w", "h", "1", "[\"claude\",\"-p\\\\t\"]", "\\N", "2026-03-01T10:00:00.000Z",
-      "2026-03-01T10:00:01.500Z", "1500", "0", "\\N", "\\N", "\\N", "ok", "{\"n\":1.5,\"s\":\"x\\\\ny\"}", "0.000123456789", "[]", "s-1", "1", "f\n"
+      "2026-03-01T10:00:01.500Z", "1500", "0", "\\N", "\\N", "\\N", "ok", "{\"n\":1.5,\"s\":\"x\\\\ny\"}", "0.000123456789", "[]", "s-1", "1", "f", "\\N\n"
     ])
   })
 })

@@ -93,6 +93,9 @@ const failedEvent = (kind: ErrorKind, executionId = EXEC_1) =>
   ev.failed(executionId, kind, { error: `boom: ${kind}`, duration_ms: 900 })
 const abandonedEvent = (executionId = EXEC_1) => ev.abandoned(executionId, "lease expired")
 
+const merge: JobCommand = { _tag: "MergeWorktree", requestedBy: "user", branch: "aidp/00000000", into: "main", commit: "c".repeat(40) }
+const remove: JobCommand = { _tag: "RemoveWorktree", requestedBy: "user", branch: "aidp/00000000", reason: "clean" }
+
 const cases: ReadonlyArray<Case> = [
   // Enqueue
   {
@@ -370,7 +373,22 @@ const cases: ReadonlyArray<Case> = [
     then: refused(/not the running execution/)
   },
   { name: "ConfirmCancel with no cancel requested is refused", given: given.running, when: cmd.confirmCancel(EXEC_1), then: refused(/no pending cancellation/) },
-  { name: "ConfirmCancel of a cancelled job is refused", given: given.cancelled, when: cmd.confirmCancel(EXEC_1), then: refused() }
+  { name: "ConfirmCancel of a cancelled job is refused", given: given.cancelled, when: cmd.confirmCancel(EXEC_1), then: refused() },
+  // Worktrees and changes
+  {
+    name: "Enqueue with a worktree records it, with its key when given",
+    given: [],
+    when: { ...cmd.enqueue(), worktree: { key: "workflow-1" } },
+    then: [{ ...ev.queued({ provider: "gemini", model: "gemini-2.5-pro", prompt: "Write docs/NFRS.md\nin detail", step: "01_NFRS", priority: 5, timeout_ms: 120_000, metadata: { document: "docs/NFRS.md" }, permissions: "edit" }), data: { ...ev.queued({ provider: "gemini", model: "gemini-2.5-pro", prompt: "Write docs/NFRS.md\nin detail", step: "01_NFRS", priority: 5, timeout_ms: 120_000, metadata: { document: "docs/NFRS.md" }, permissions: "edit" }).data, worktree: { key: "workflow-1" } } }]
+  },
+  { name: "Enqueue with a worktree key that is not a name is refused", given: [], when: { ...cmd.enqueue(), worktree: { key: "../up" } }, then: refused(/The worktree key "..\/up" is not a name/) },
+  { name: "RecordChanges of the running execution", given: given.running, when: { _tag: "RecordChanges", executionId: EXEC_1, changes: ev.changes(EXEC_1).data.changes }, then: [ev.changes(EXEC_1)] },
+  { name: "RecordChanges of another execution is refused", given: given.running, when: { _tag: "RecordChanges", executionId: EXEC_2, changes: ev.changes(EXEC_1).data.changes }, then: refused(/not the running execution/) },
+  { name: "MergeWorktree of a finished job with a worktree", given: [...given.running, ev.changes(EXEC_1), ev.succeeded(EXEC_1)], when: merge, then: [ev.merged()] },
+  { name: "MergeWorktree of a running job is refused", given: [...given.running, ev.changes(EXEC_1)], when: merge, then: refused("The job is running; wait until it has finished (or cancel it) first.") },
+  { name: "MergeWorktree of a job without a worktree is refused", given: given.completed, when: merge, then: refused(/has no worktree/) },
+  { name: "RemoveWorktree after a merge", given: [...given.running, ev.changes(EXEC_1), ev.failed(EXEC_1, "auth"), ev.merged()], when: remove, then: [ev.removed("clean")] },
+  { name: "RemoveWorktree twice is refused", given: [...given.running, ev.changes(EXEC_1), ev.succeeded(EXEC_1), ev.removed()], when: remove, then: refused("The job's worktree and branch were already removed.") }
 ]
 
 describe("decide", () => {
@@ -413,7 +431,9 @@ describe("evolve / fold", () => {
     ["JobRetryRequested (user)", [...given.failed, ev.retry("user", T0)], "queued"],
     ["JobCancelRequested (status unchanged)", given.cancelRequested, "running"],
     ["JobCancelled", given.cancelled, "cancelled"],
-    ["ExecutionAbandoned", [...given.running, ev.abandoned(EXEC_1)], "failed"]
+    ["ExecutionAbandoned", [...given.running, ev.abandoned(EXEC_1)], "failed"],
+    ["ExecutionChanges (status unchanged)", [...given.running, ev.changes(EXEC_1)], "running"],
+    ["WorktreeMerged (status unchanged)", [...given.completed, ev.merged()], "completed"]
   ]
   for (const [name, events, status] of statusAfter) {
     it(`status after ${name} is ${status}`, () => assert.equal(fold(events).status, status))

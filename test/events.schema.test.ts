@@ -18,7 +18,10 @@ const valid: Record<JobEventType, JobEvent> = {
   JobRetryRequested: ev.retry("policy", T0),
   JobCancelRequested: ev.cancelRequested("user (Ctrl-C)"),
   JobCancelled: ev.cancelled(null),
-  ExecutionAbandoned: ev.abandoned(EXEC_1)
+  ExecutionAbandoned: ev.abandoned(EXEC_1),
+  ExecutionChanges: ev.changes(EXEC_1),
+  WorktreeMerged: ev.merged(),
+  WorktreeRemoved: ev.removed("clean")
 }
 
 /** `event` with `data` changed by `edit` (a deep copy; the fixture stays intact). */
@@ -52,7 +55,9 @@ describe("decodeEvent", () => {
     ["ExecutionFailed with a negative duration", withData(valid.ExecutionFailed, (d) => (d.duration_ms = -5))],
     ["JobRetryRequested by someone else", withData(valid.JobRetryRequested, (d) => (d.requested_by = "cron"))],
     ["JobCancelled without execution_id", withData(valid.JobCancelled, (d) => delete d.execution_id)],
-    ["ExecutionAbandoned without a reason", withData(valid.ExecutionAbandoned, (d) => delete d.reason)]
+    ["ExecutionAbandoned without a reason", withData(valid.ExecutionAbandoned, (d) => delete d.reason)],
+    ["ExecutionChanges with a bad file status", withData(valid.ExecutionChanges, (d) => ((d.changes as any).files[0].status = "renamed"))],
+    ["WorktreeRemoved for an unknown reason", withData(valid.WorktreeRemoved, (d) => (d.reason = "gc"))]
   ]
   for (const [name, input] of malformed) {
     it(`rejects ${name}`, () => assert.throws(() => decodeEvent(input)))

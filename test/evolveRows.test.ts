@@ -36,7 +36,7 @@ describe("evolveRows", () => {
       priority: 2, max_attempts: 4, timeout_ms: 9_000, run_at: at(0), created_at: at(0), started_at: null, completed_at: null,
       duration_ms: null, error: null, error_kind: null, attempts: 0, current_execution_id: null, cancel_requested: false,
       progress: null, metadata: { a: [1] }, version: 1, last_position: 100, permissions: "edit", denied: 0, retry_timeouts: true,
-      retry_reason: null, retry_fresh: false, max_cost_usd: 2.5, max_turns: 12
+      retry_reason: null, retry_fresh: false, max_cost_usd: 2.5, max_turns: 12, changes: null, worktree_state: null
     })
     assert.deepEqual(executions, [])
     assert.deepEqual(messages(logs), [[1, "system", "info", "Job queued for gemini (step 00_PRD).", null]])
@@ -58,7 +58,7 @@ describe("evolveRows", () => {
       id: EXEC_1, job_id: JOB, attempt: 1, status: "succeeded", worker_id: "worker-a", host: "host-a", pid: 4242, argv: ["claude", "-p"],
       cli_version: "2.0", started_at: at(1000), completed_at: at(4000), duration_ms: 2_345, exit_code: 0, signal: null, error: null,
       error_kind: null, result: "done", usage: { input_tokens: 3 }, cost_usd: 0.25, denials: [{ tool: "Bash", target: "rm -rf /" }],
-      session_id: null, resumed_attempt: null, session_gone: false
+      session_id: null, resumed_attempt: null, session_gone: false, changes: null
     }])
     assert.deepEqual(messages(logs), [
       [1, "system", "info", "Job queued for claude.", null],
@@ -134,6 +134,20 @@ describe("evolveRows", () => {
     assert.deepEqual([executions[0]!.status, executions[0]!.error, executions[0]!.duration_ms], ["cancelled", "Cancelled by user (Ctrl-C).", 2_000])
     const queued = play([ev.queued(), ev.cancelled(null)])
     assert.deepEqual([queued.job.error, queued.job.duration_ms, queued.logs.at(-1)!.execution_id], ["Cancelled.", null, null])
+  })
+
+  it("ExecutionChanges sets the execution's summary and the job's totals (no files); merge and removal mark the worktree", () => {
+    const { job, executions, logs } = play([ev.queued(), ev.started(EXEC_1), ev.changes(EXEC_1), ev.succeeded(EXEC_1)])
+    const summary = ev.changes(EXEC_1).data.changes
+    assert.deepEqual(executions[0]!.changes, summary)
+    const { files: _files, ...totals } = summary
+    assert.deepEqual([job.changes, job.worktree_state], [totals, "open"])
+    assert.ok(logs.some((l) => l.message === "Changes on branch aidp/00000000: 2 files +3 −1." && l.execution_id === EXEC_1))
+    const merged = play([ev.queued(), ev.started(EXEC_1), ev.changes(EXEC_1), ev.succeeded(EXEC_1), ev.merged()])
+    assert.equal(merged.job.worktree_state, "merged")
+    assert.equal(merged.logs.at(-1)!.message, `Branch aidp/00000000 merged into main by user (${"c".repeat(12)}).`)
+    assert.equal(play([ev.queued(), ev.started(EXEC_1), ev.changes(EXEC_1), ev.succeeded(EXEC_1), ev.removed()]).job.worktree_state, "removed")
+    assert.throws(() => play([ev.queued(), ev.changes(EXEC_1)]), /execution 1111.* has no row/)
   })
 
   it("an event needing a row the stream lacks is refused", () => {

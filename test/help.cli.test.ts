@@ -22,11 +22,11 @@ const JOB = "123456"
  * must say: its usage and every option it takes.
  */
 const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly args?: ReadonlyArray<string>; readonly says: ReadonlyArray<string> }> = [
-  { words: ["execute"], says: ["aidp execute next", "aidp execute STEP", "aidp execute --list", "--provider P", "--model M", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--detach", "--json", "00_PRD"] },
+  { words: ["execute"], says: ["aidp execute next", "aidp execute STEP", "aidp execute --list", "--provider P", "--model M", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--worktree", "--detach", "--json", "00_PRD"] },
   { words: ["execute"], args: ["next"], says: ["aidp execute next", "--provider P", "--model M", "--detach", "--list", "--json"] },
   { words: ["execute"], args: ["02_ARCHITECTURE", "--provider", "gemini"], says: ["aidp execute STEP", "--provider P"] },
   { words: ["execute"], args: ["--list"], says: ["aidp execute --list", "--list", "--json"] },
-  { words: ["jobs"], says: ["aidp jobs [COMMAND]", "list", "show", "logs", "retry", "cancel", "enqueue", "replay", "prune", "q quit"] },
+  { words: ["jobs"], says: ["aidp jobs [COMMAND]", "list", "show", "logs", "retry", "cancel", "enqueue", "replay", "prune", "diff", "merge", "discard", "clean", "q quit"] },
   { words: ["jobs", "list"], args: ["--limit", "5"], says: ["aidp jobs list", "--status S", "--provider P", "--limit N", "default 50", "--json"] },
   { words: ["jobs", "show"], args: [JOB], says: ["aidp jobs show JOB", "--json"] },
   { words: ["jobs", "logs"], args: [JOB], says: ["aidp jobs logs JOB", "--follow"] },
@@ -35,10 +35,14 @@ const COMMANDS: ReadonlyArray<{ readonly words: ReadonlyArray<string>; readonly 
   {
     words: ["jobs", "enqueue"],
     args: ["--provider", "claude", "--prompt", "hello"],
-    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--metadata JSON", "--from FILE", "JSON Lines", "--json"]
+    says: ["aidp jobs enqueue", "--provider P", "--prompt TEXT", "--prompt-file F", "--cwd DIR", "--model M", "--priority N", "--max-attempts N", "--timeout SECONDS", "default 1800", "--retry-timeouts", "--max-cost USD", "--max-turns N", "--metadata JSON", "--worktree", "AIDP_WORKTREE", "--from FILE", "JSON Lines", "--json"]
   },
   { words: ["jobs", "replay"], args: [JOB, "--stats"], says: ["aidp jobs replay", "--full", "--events", "--at T", "--since T", "--until T", "--stats", "--by KEY", "--rebuild", "--apply", "--json"] },
   { words: ["jobs", "prune"], args: ["--older-than", "90d"], says: ["aidp jobs prune", "--older-than T", "--output-only", "--dry-run", "--json", "AIDP_RETENTION"] },
+  { words: ["jobs", "diff"], args: [JOB], says: ["aidp jobs diff JOB", "PAGER", "unique prefix"] },
+  { words: ["jobs", "merge"], args: [JOB], says: ["aidp jobs merge JOB", "uncommitted changes", "conflicts"] },
+  { words: ["jobs", "discard"], args: [JOB], says: ["aidp jobs discard JOB", "branch"] },
+  { words: ["jobs", "clean"], args: ["--merged"], says: ["aidp jobs clean", "--merged", "--older-than T", "--dry-run", "--json"] },
   { words: ["worker"], args: ["--count", "2"], says: ["aidp worker", "--count N", "QUE_WORKER_COUNT"] },
   { words: ["db"], says: ["aidp db migrate", "aidp db status", "aidp db stop"] },
   { words: ["db", "migrate"], says: ["aidp db migrate", "--json"] },
@@ -150,7 +154,10 @@ describe("--help changes nothing in the database", () => {
       ["jobs", "cancel", "-h", job.id],
       ["jobs", "retry", job.id, "-h"],
       ["worker", "--count", "1", "--help"],
-      ["jobs", "replay", "--rebuild", "-h"]
+      ["jobs", "replay", "--rebuild", "-h"],
+      ["jobs", "merge", job.id, "--help"],
+      ["jobs", "discard", job.id, "-h"],
+      ["jobs", "clean", "--help"]
     ]
     for (const line of lines) {
       const result = await runCli(db, line, { cwd, timeoutMs: 20_000 })

@@ -107,7 +107,8 @@ describe("withDefaults and completeSpec", () => {
       permissions: undefined,
       retryTimeouts: false,
       metadata: {},
-      budget: { maxCostUsd: undefined, maxTurns: undefined }
+      budget: { maxCostUsd: undefined, maxTurns: undefined },
+      worktree: undefined
     })
     assert.equal(completeSpec({ provider: "claude", promptFile: "p.md", timeout: 90 }, LINE_SOURCE).timeoutMs, 90_000)
     assert.deepEqual(completeSpec({ provider: "claude", prompt: "x", maxCost: 0.5, maxTurns: 7 }, LINE_SOURCE).budget, { maxCostUsd: 0.5, maxTurns: 7 })

@@ -206,8 +206,9 @@ describe("aidp jobs (monitor) in a pseudo-terminal", { timeout: 180_000 }, () =>
     assert.match(text, new RegExp(`^Job ID +${completed.id}$`, "m"))
     assert.match(text, /^Provider +claude$/m)
     assert.match(text, /^Status +completed/m)
-    // The executions are below the fold of 24 rows: End scrolls to them.
-    await s().press("end")
+    // The executions are below the fold of 24 rows: a page down scrolls to them (End goes to the
+    // log's end, and the run's changes sit between them and the log).
+    await s().press("pgdn")
     await until("the first execution's row", () => /^ +1 {2}succeeded/m.test(screen()))
     await s().press("escape")
     await s().waitForText("Recently completed (1)")

@@ -3,6 +3,8 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { type Model, NOTICE_MS, RETRY_MS, selectedJob, visibleJobs } from "../src/terminal/model.js"
 import { type Cmd, init, type Msg, update } from "../src/terminal/update.js"
+import { view } from "../src/terminal/view.js"
+import { lineText } from "../src/terminal/view/text.js"
 import { details, job, NOW, sampleSnapshot, snapshot } from "./support/monitor-fixtures.js"
 
 /** Runs messages from the initial model; returns the model and the commands of the last message. */
@@ -253,6 +255,42 @@ describe("menu", () => {
     assert.ok(wrapped.overlay.kind === "menu" && wrapped.overlay.index === 3)
     assert.equal(run([loaded, key("enter"), key("escape")])[0].overlay.kind, "none")
     assert.deepEqual(run([loaded, key("enter"), key("up"), key("enter")])[0].overlay, { kind: "none" })
+  })
+})
+
+describe("worktrees and changes", () => {
+  const CHANGES = { repo: "/r", base: "a", head: "b", worktree: { repo: "/r", path: "/r/.git/aidp-worktrees/eeee1111", branch: "aidp/eeee1111" }, file_count: 3, lines_added: 120, lines_removed: 4 }
+  const done = job("eeee1111-0000-4000-8000-000000000000", { status: "completed", completedAt: NOW, changes: CHANGES, worktreeState: "open" })
+  const withDone = (worktreeState: "open" | "merged" | "removed" | null): Msg =>
+    ({ type: "snapshotLoaded", snapshot: snapshot({ recent: [{ ...done, worktreeState }] }) })
+
+  it("offers Diff, Merge and Discard for a finished job with an open worktree; Discard only once merged; neither once removed", () => {
+    const items = (state: "open" | "merged" | "removed" | null): unknown => {
+      const overlay = run([withDone(state), key("enter")])[0].overlay
+      return overlay.kind === "menu" ? overlay.items : null
+    }
+    assert.deepEqual(items("open"), ["details", "logs", "diff", "merge", "discard", "close"])
+    assert.deepEqual(items("merged"), ["details", "logs", "diff", "discard", "close"])
+    assert.deepEqual(items("removed"), ["details", "logs", "diff", "close"])
+    assert.deepEqual(items(null), ["details", "logs", "diff", "close"])
+  })
+
+  it("the list shows a finished job's changes compactly, and (merged) once merged", () => {
+    const [model] = run([withDone("merged")], 100, 24)
+    assert.match(view(model, 100, 24).map(lineText).join("\n"), /eeee1111 .*completed .*3 files \+120 −4 \(merged\)/)
+  })
+
+  it("D shows the diff; the menu's m merges and x discards; the outcome is the notice", () => {
+    assert.deepEqual(run([withDone("open"), key("D")])[1], [{ type: "diff", id: done.id }])
+    assert.deepEqual(run([withDone("open"), key("enter"), key("m")])[1], [{ type: "merge", id: done.id }])
+    assert.deepEqual(run([withDone("open"), key("enter"), key("x")])[1], [{ type: "discard", id: done.id }])
+    const [merged] = run([withDone("open"), { type: "actionDone", action: "merge", id: done.id, error: null, text: "Merged aidp/eeee1111 into main (0123456789ab)." }])
+    assert.equal(merged.notice?.text, "Merged aidp/eeee1111 into main (0123456789ab).")
+    const [refused] = run([withDone("open"), { type: "actionDone", action: "merge", id: done.id, error: "The repository /r has uncommitted changes (1 file(s)); commit or stash them, then merge again." }])
+    assert.equal(refused.notice?.tone, "error")
+    const [nothing, cmds] = run([loaded, key("D")])
+    assert.deepEqual(cmds, [])
+    assert.match(nothing.notice?.text ?? "", /recorded no changed files/)
   })
 })
 

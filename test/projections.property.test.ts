@@ -96,12 +96,22 @@ const playRandomHistory = async (seed: number, jobs: number, steps: number): Pro
       () => ({ _tag: "Abandon", executionId: exec, reason: text(), now, ...(random() < 0.3 ? { workerStopping: true } : {}) }),
       () => ({ _tag: "Retry", now }),
       () => ({ _tag: "RequestCancel", requestedBy: pick(["user", "user (Ctrl-C)", text()]) }),
-      () => ({ _tag: "ConfirmCancel", executionId: pick([exec, null]) })
+      () => ({ _tag: "ConfirmCancel", executionId: pick([exec, null]) }),
+      () => ({
+        _tag: "RecordChanges", executionId: exec, changes: {
+          repo: "/srv/repo", base: "a".repeat(40), head: "b".repeat(40),
+          ...(random() < 0.5 ? { worktree: { repo: "/srv/repo", path: `/srv/repo/.git/aidp-worktrees/${text()}`, branch: "aidp/0a1b2c3d" } } : { approximate: true }),
+          files: [{ path: text(), status: "modified", added: 2, removed: 1 }, { path: "logo.png", status: "added", added: null, removed: null }],
+          file_count: 2, lines_added: 2, lines_removed: 1
+        }
+      }),
+      () => ({ _tag: "MergeWorktree", requestedBy: pick(["user", "monitor"]), branch: "aidp/0a1b2c3d", into: text(), commit: "c".repeat(40) }),
+      () => ({ _tag: "RemoveWorktree", requestedBy: "user", branch: "aidp/0a1b2c3d", reason: pick(["discard", "clean"] as const) })
     ]
     // Mostly a command the job's status allows (so histories go deep); now and then any, which
     // the decider may refuse.
     const status = states.get(jobId)?.status ?? null
-    const fitting = status === null ? [0] : status === "queued" ? [1, 8, 9] : status === "running" ? [2, 2, 3, 4, 5, 6, 8, 9] : [7]
+    const fitting = status === null ? [0] : status === "queued" ? [1, 8, 9] : status === "running" ? [2, 2, 3, 4, 5, 6, 8, 9, 10] : [7, 7, 7, 11, 12]
     const command = commands[random() < 0.9 ? pick(fitting) : Math.floor(random() * commands.length)]!()
     try {
       const recorded = await services.handle(jobId, command, now)
@@ -125,7 +135,7 @@ class RolledBack {
 describe("projections: live and rebuilt rows are identical", () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`random history, seed ${seed}`, async () => {
-      const accepted = await playRandomHistory(seed, 6, 150)
+      const accepted = await playRandomHistory(seed, 6, 180)
       assert.ok(accepted > 100, `only ${accepted} commands were accepted: the history is too thin to prove much`)
       const live = await snapshot(db.sql)
 

@@ -156,3 +156,20 @@ describe("renderStory", () => {
     assert.equal(renderStory(storyOf([]), 80), `No events for job ${JOB} in this window.\n`)
   })
 })
+
+describe("the story of a worktree job", () => {
+  it("tells what each execution changed on its branch, and the merge and removal", () => {
+    const events = recorded(
+      [0, ev.queued()],
+      [1_000, ev.started(EXEC_1)],
+      [5_000, ev.changes(EXEC_1, "aidp/0f0f0f0f")],
+      [5_000, ev.succeeded(EXEC_1)],
+      [9_000, ev.merged("aidp/0f0f0f0f", "monitor")],
+      [12_000, ev.removed("clean", "aidp/0f0f0f0f")]
+    )
+    const text = renderStory(storyOf(events), 100)
+    assert.match(text, /^\+5\.0s +changed 2 files \+3 −1 on branch aidp\/0f0f0f0f$/m)
+    assert.match(text, /^\+9\.0s +branch aidp\/0f0f0f0f merged into main by monitor$/m)
+    assert.match(text, /^\+12s +branch aidp\/0f0f0f0f removed by clean by user$/m)
+  })
+})

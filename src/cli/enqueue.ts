@@ -13,7 +13,7 @@ import { jobJson, printJson } from "../terminal/json.js"
 import { wrap } from "../terminal/view/text.js"
 import { type App, withApp } from "./app.js"
 import { UsageError } from "./errors.js"
-import { heldBudget, jobPermissions, projectDir } from "./jobCommands.js"
+import { heldBudget, jobPermissions, jobWorktree, projectDir } from "./jobCommands.js"
 import {
   atLine,
   completeSpec,
@@ -99,7 +99,8 @@ const toCommand = (request: JobRequest, inputs: { readonly prompt: string; reado
   metadata: { ...request.metadata },
   permissions: jobPermissions(request.provider, request.permissions, settings.permissions),
   retryTimeouts: request.retryTimeouts,
-  budget: heldBudget(request.provider, request.budget)
+  budget: heldBudget(request.provider, request.budget),
+  worktree: jobWorktree(request.worktree, settings.worktree)
 })
 
 /**

@@ -25,7 +25,8 @@ const USER_FACING = new Set([
   "MigrationError",
   "JobNotFound",
   "IllegalTransition",
-  "DatabaseError"
+  "DatabaseError",
+  "LandingRefused"
 ])
 
 /**

@@ -25,15 +25,15 @@ import { alreadyHasOne, cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishe
 import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobWorktree, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP|all [--from STEP] [--until STEP] [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json] | aidp execute pause|resume|cancel|init | aidp execute --list"
+const USAGE = "aidp execute next|STEP|all [--from STEP] [--until STEP] [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json] | aidp execute pause|resume|cancel|init | aidp execute --list"
 const HELP: CommandHelp = {
   usage: [
-    "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
-    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--detach] [--json]",
+    "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json]",
+    "aidp execute STEP [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json]",
     "aidp execute all [--from STEP] [--until STEP] [...same]",
     "aidp execute pause|resume|cancel [--json]",
     "aidp execute init",
@@ -56,6 +56,7 @@ built-in ones; init writes the built-in steps there for editing.`,
     PERMISSIONS_HELP,
     ...BUDGET_HELP,
     ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
+    ["--worktree", "run in a git worktree of its own, on branch aidp/<first 8 of the job id> (default: AIDP_WORKTREE)"],
     ["--from STEP", "execute all: start at this step (default: the first)"],
     ["--until STEP", "execute all: stop after this step (default: the last)"],
     ["--detach", "only queue the job (all: start the workflow) and print its id; aidp worker runs it"],
@@ -122,7 +123,7 @@ const chooseStep = async (app: App, cwd: string, steps: ReadonlyArray<Step>, whi
  * cannot both enqueue it. Returns the new job's id and, when the step's latest job had
  * completed, that job (the step runs again). Throws UserError naming a queued or running job.
  */
-const enqueueStep = async (app: App, cwd: string, step: WorkflowStep, retryTimeouts: boolean, budget: Budget) => {
+const enqueueStep = async (app: App, cwd: string, step: WorkflowStep, retryTimeouts: boolean, budget: Budget, worktree: boolean) => {
   const reserved = await app.db.sql.reserve()
   const key = `aidp:execute:${cwd}:${step.name}`
   try {
@@ -148,7 +149,8 @@ const enqueueStep = async (app: App, cwd: string, step: WorkflowStep, retryTimeo
       metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
       permissions: step.permissions,
       retryTimeouts,
-      budget
+      budget,
+      worktree: jobWorktree(worktree || undefined, app.settings.worktree)
     })
     return { id, rerunOf }
   } finally {
@@ -232,6 +234,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     retryTimeouts: { type: "boolean", default: false },
     from: { type: "string" },
     until: { type: "string" },
+    worktree: { type: "boolean", default: false },
     detach: { type: "boolean", default: false },
     json: { type: "boolean", default: false }
   })
@@ -282,7 +285,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
       return 0
     }
     const step = resolveStep(chosen, steps, defaults)
-    const { id, rerunOf } = await enqueueStep(app, cwd, step, cli.flags.retryTimeouts, budget)
+    const { id, rerunOf } = await enqueueStep(app, cwd, step, cli.flags.retryTimeouts, budget, cli.flags.worktree)
     if (rerunOf && !cli.flags.json) {
       process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.
 `)

@@ -60,6 +60,15 @@ export const jobPermissions = (provider: Provider, flag: Permissions | undefined
   return permissions
 }
 
+/**
+ * A new job's worktree for its Enqueue command: `given` (`--worktree`, a line's true/false or
+ * shared key), else `fallback` (AIDP_WORKTREE); undefined for a job that runs in its folder.
+ */
+export const jobWorktree = (given: boolean | { readonly key: string } | undefined, fallback: boolean): { readonly key?: string } | undefined => {
+  const wanted = given ?? fallback
+  return wanted === false ? undefined : wanted === true ? {} : { key: wanted.key }
+}
+
 /** The help lines of `--max-cost USD` and `--max-turns N` (jobs enqueue, execute). */
 export const BUDGET_HELP: ReadonlyArray<OptionHelp> = [
   ["--max-cost USD", "stop an attempt once it has spent USD dollars, e.g. 0.50 (claude only, as its --max-budget-usd); default: no limit"],

@@ -6,6 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
+import { WORKTREE_KEY } from "../domain/changes.js"
 import { type Budget, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
 import { truncate } from "../terminal/view/text.js"
 import { UsageError } from "./errors.js"
@@ -139,6 +140,13 @@ export const ENQUEUE_FIELDS = {
   permissions: field({ type: "string", help: PERMISSIONS_HELP, schema: AnyCase(PermissionsSchema), expected: `one of ${PERMISSIONS.join(", ")}` }),
   maxCost: field({ type: "string", help: BUDGET_HELP[0]!, schema: Dollars, expected: DOLLARS_EXPECTED }),
   maxTurns: field({ type: "number", help: BUDGET_HELP[1]!, schema: Whole(1, 10_000), expected: "a whole number from 1 to 10000" }),
+  worktree: field({
+    type: "boolean",
+    help: ["--worktree", "run in a git worktree of its own, on branch aidp/<first 8 of the job id> (default: AIDP_WORKTREE)"],
+    // A line may also name the worktree, {"key": K}: jobs with one key share one worktree and branch.
+    schema: Schema.Union([Schema.Boolean, Schema.Struct({ key: Schema.String.check(Schema.isPattern(WORKTREE_KEY)) })]),
+    expected: `true, false or {"key": "a name"} (letters, digits, - and _; jobs with one key share a worktree)`
+  }),
   retryTimeouts: field({
     type: "boolean",
     help: ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
@@ -304,6 +312,8 @@ export interface JobRequest {
   readonly metadata: Readonly<Record<string, unknown>>
   /** One execution's limits (claude only); absent fields: no limit. */
   readonly budget: Budget
+  /** `--worktree` / a line's `worktree`: true, false, or a shared key; absent: AIDP_WORKTREE decides. */
+  readonly worktree: boolean | { readonly key: string } | undefined
 }
 
 /**
@@ -328,6 +338,7 @@ export const completeSpec = (spec: JobSpec, source: SpecSource): JobRequest => {
     permissions: spec.permissions,
     retryTimeouts: spec.retryTimeouts ?? false,
     metadata: spec.metadata ?? {},
-    budget: { maxCostUsd: spec.maxCost, maxTurns: spec.maxTurns }
+    budget: { maxCostUsd: spec.maxCost, maxTurns: spec.maxTurns },
+    worktree: spec.worktree
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `aidp jobs` and its subcommands (DESIGN.md, Command line): the monitor, list, show,
- * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts.
+ * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts,
+ * `diff`, `merge`, `discard` and `clean` in land.ts.
  */
 import path from "node:path"
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
@@ -35,6 +36,10 @@ const HELP: CommandHelp = {
   enqueue   queue a job with your own prompt
   replay    the event log: a job's story, statistics, rebuild
   prune     remove finished jobs (or their output) older than a time
+  diff      the full diff of what a job changed (through your pager)
+  merge     merge a finished --worktree job's branch into the checked-out branch
+  discard   delete a finished --worktree job's worktree and branch
+  clean     delete the worktrees of finished jobs in bulk (--merged, --older-than)
 
 Run "aidp jobs COMMAND --help" for a command's options. ${JOB_REF}`
 }
@@ -176,6 +181,9 @@ const cancel = (argv: ReadonlyArray<string>) => {
   }, "installed")
 }
 
+/** The subcommands of land.ts (a job's worktree and branch), loaded when one runs. */
+const LAND_NAMES = ["diff", "merge", "discard", "clean"] as const
+
 const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<number>> = {
   list,
   show,
@@ -185,7 +193,8 @@ const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<numbe
   // Loaded only when they run: a command loads only the modules it uses.
   enqueue: async (argv) => (await import("./enqueue.js")).runEnqueue(argv),
   replay: async (argv) => (await import("./replay.js")).runReplay(argv),
-  prune: async (argv) => (await import("./prune.js")).runPrune(argv)
+  prune: async (argv) => (await import("./prune.js")).runPrune(argv),
+  ...Object.fromEntries(LAND_NAMES.map((name) => [name, async (argv: ReadonlyArray<string>) => (await import("./land.js")).LAND_COMMANDS[name]!(argv)]))
 }
 
 /** `aidp jobs ...`: dispatches to a subcommand; no subcommand opens the monitor. Returns the exit code. */

@@ -13,7 +13,7 @@ const HELP = `aidp — run AI coding agents as background jobs in PostgreSQL, an
 
 Usage
   aidp execute next [--provider P] [--model M] [--permissions L] [--retry-timeouts]
-                    [--max-cost USD] [--max-turns N] [--detach] [--json]
+                    [--max-cost USD] [--max-turns N] [--worktree] [--detach] [--json]
                                      run the next workflow step here
   aidp execute STEP [...same]        aidp execute --list             steps with their status
   aidp execute all [--from STEP] [--until STEP] [...same]
@@ -27,6 +27,9 @@ Usage
   aidp jobs replay [JOB [--full]] [--events] [--at T] [--since T] [--until T] [--stats [--by KEY]]
                    [--rebuild [--apply]] [--json]
   aidp jobs prune --older-than T [--output-only] [--dry-run] [--json]
+  aidp jobs diff JOB                 what a job changed, through your pager
+  aidp jobs merge JOB                aidp jobs discard JOB           land or drop a --worktree job
+  aidp jobs clean [--merged] [--older-than T] [--dry-run] [--json]
   aidp worker [--count N]            workers until SIGINT/SIGTERM
   aidp db migrate | status | stop    aidp doctor
   aidp --version                     aidp help [COMMAND]
@@ -36,7 +39,7 @@ it only prints them.
 Environment: AIDP_DATABASE_URL (or DATABASE_URL; unset = aidp's own embedded PostgreSQL),
 AIDP_DB_SCHEMA, QUE_WORKER_COUNT, AIDP_DEBUG=1, AIDP_LOG_FILE, AIDP_CLAUDE_BIN,
 AIDP_GEMINI_BIN, AIDP_CURSOR_BIN, AIDP_WORKER_LEASE_MS, AIDP_PERMISSIONS,
-AIDP_CLAUDE_CONCURRENCY, AIDP_GEMINI_CONCURRENCY, AIDP_CURSOR_CONCURRENCY.
+AIDP_CLAUDE_CONCURRENCY, AIDP_GEMINI_CONCURRENCY, AIDP_CURSOR_CONCURRENCY, AIDP_WORKTREE=1.
 `
 
 /** Each command's module is loaded only when it runs (Effect, terminal-kit... take a while to load). */

@@ -9,14 +9,23 @@ import { watchLiveness } from "../config/liveness.js"
 import { isHandledDriverFault } from "../config/supervisedSql.js"
 import { channelFor } from "../events/sqlClient.js"
 import { subscribe } from "../events/listener.js"
-import { monitorSnapshot } from "../projections/queries.js"
+import { getJob, monitorSnapshot } from "../projections/queries.js"
 import { isInteractive, runMonitor, type MonitorSource } from "../terminal/adapter.js"
 import { renderPlain } from "../terminal/plain.js"
 import { type App, withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UserError } from "./errors.js"
 import { submitCommand } from "./jobCommands.js"
+import { diffColor, discardJob, jobDiff, mergeJob } from "./land.js"
+import { page } from "./pager.js"
 import { toJobDetails } from "./show.js"
+
+/** Job `id` as the read model has it; UserError when it is gone. */
+const existingJob = async (app: App, id: string) => {
+  const job = await getJob(app.db.sql, id)
+  if (!job) throw new UserError(`Job ${id.slice(0, 8)} no longer exists.`)
+  return job
+}
 
 /** The monitor's window on the database. */
 export const monitorSource = (app: App): MonitorSource => ({
@@ -32,6 +41,13 @@ export const monitorSource = (app: App): MonitorSource => ({
   cancel: async (id) => {
     await submitCommand(app, id, { _tag: "RequestCancel", requestedBy: "user" })
     app.logger.info({ jobId: id }, "cancellation requested from the monitor")
+  },
+  merge: async (id) => mergeJob(app, await existingJob(app, id), "monitor"),
+  discard: async (id) => discardJob(app, await existingJob(app, id), "monitor"),
+  showDiff: async (id) => {
+    const text = await jobDiff(await existingJob(app, id), diffColor(true))
+    if (text === "") throw new UserError(`Job ${id.slice(0, 8)} changed nothing.`)
+    await page(text, true)
   },
   subscribe: async (onChange) => {
     const stop = await subscribe(app.db.sql, channelFor(app.db.schema), {

@@ -4,6 +4,7 @@
  * (JOB), lists events (no JOB, or --events), summarises them (--stats), or rebuilds the read
  * models from the log and reports whether they matched (--rebuild).
  */
+import { compactChanges } from "../domain/changes.js"
 import type { RecordedEvent } from "../domain/events.js"
 import { readLogIn, type UndecodableEvent } from "../events/store.js"
 import { GROUP_KEYS, type GroupKey, statsAccumulator } from "../projections/history.js"
@@ -89,6 +90,12 @@ export const describeEvent = (recorded: RecordedEvent): string => {
       return event.data.execution_id ? `execution ${shortId(event.data.execution_id)}` : "before it started"
     case "ExecutionAbandoned":
       return sanitize(event.data.reason)
+    case "ExecutionChanges":
+      return `${compactChanges(event.data.changes)}${event.data.changes.worktree ? ` on ${sanitize(event.data.changes.worktree.branch)}` : ""}`
+    case "WorktreeMerged":
+      return `${sanitize(event.data.branch)} into ${sanitize(event.data.into)} by ${sanitize(event.data.requested_by)}`
+    case "WorktreeRemoved":
+      return `${sanitize(event.data.branch)} (${event.data.reason}) by ${sanitize(event.data.requested_by)}`
   }
 }
 

@@ -24,6 +24,8 @@ export interface Settings {
   readonly concurrency: ProviderLimits
   /** AIDP_RETENTION: `aidp worker` prunes finished jobs that ended longer ago than this once a day, ms (null: never). */
   readonly retentionMs: number | null
+  /** AIDP_WORKTREE=1: new jobs run in a git worktree of their own unless they say otherwise (`--worktree`'s default). */
+  readonly worktree: boolean
 }
 
 /** Most running jobs per provider, across every worker sharing the database; a provider absent has no limit. */
@@ -112,7 +114,8 @@ export const readSettings = (env: NodeJS.ProcessEnv): Settings => {
     leaseMs: read(env, "AIDP_WORKER_LEASE_MS", LeaseMs, `milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} in decimal digits, e.g. AIDP_WORKER_LEASE_MS=30000`) ?? 30_000,
     permissions: read(env, "AIDP_PERMISSIONS", PermissionsSchema, `one of ${PERMISSIONS.join(", ")}`) ?? DEFAULT_PERMISSIONS,
     concurrency: readLimits(env),
-    retentionMs: read(env, "AIDP_RETENTION", Retention, "a span from a day to 100 years, a whole number and a unit (h, d, w), e.g. AIDP_RETENTION=90d") ?? null
+    retentionMs: read(env, "AIDP_RETENTION", Retention, "a span from a day to 100 years, a whole number and a unit (h, d, w), e.g. AIDP_RETENTION=90d") ?? null,
+    worktree: read(env, "AIDP_WORKTREE", Flag, "1 (new jobs run in a git worktree of their own) or 0, or leave it unset") === "1"
   }
 }
 

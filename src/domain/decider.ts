@@ -6,6 +6,7 @@
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import { type ChangeSummary, WORKTREE_KEY } from "./changes.js"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
 import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"
@@ -36,7 +37,12 @@ export interface JobState {
   readonly lastSession: LastSession | null
   /** The pending retry asked for a fresh start (JobRetryRequested `fresh`); cleared when an execution starts. */
   readonly retryFresh: boolean
+  /** The job's git worktree: none recorded, open (an execution's changes named it), merged, or removed. */
+  readonly worktree: WorktreeState
 }
+
+/** Where a job's worktree stands (ExecutionChanges with a worktree, WorktreeMerged, WorktreeRemoved). */
+export type WorktreeState = "none" | "open" | "merged" | "removed"
 
 /** Attempts of `max_attempts` spent: executions the agent ended, the running one included. */
 export const spentAttempts = (state: JobState): number => state.attempts - state.abandoned
@@ -53,7 +59,8 @@ export const initialState: JobState = {
   currentExecutionId: null,
   cancelRequested: false,
   lastSession: null,
-  retryFresh: false
+  retryFresh: false,
+  worktree: "none"
 }
 
 /** The last session after an outcome: the one the CLI reported for the current attempt, else as it was. */
@@ -84,6 +91,12 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
     case "ExecutionOutput":
     case "ExecutionProgress":
       return next
+    case "ExecutionChanges":
+      return event.data.changes.worktree === undefined ? next : { ...next, worktree: "open" }
+    case "WorktreeMerged":
+      return { ...next, worktree: "merged" }
+    case "WorktreeRemoved":
+      return { ...next, worktree: "removed" }
     // An ended execution ends its pending cancel too (as the `jobs` row does).
     case "ExecutionSucceeded":
       return { ...next, status: "completed", currentExecutionId: null, cancelRequested: false, abandonedInRow: 0, lastSession: reportedSession(state, event.data.session_id) }
@@ -159,6 +172,8 @@ export type JobCommand =
     readonly retryTimeouts?: boolean
     /** `--max-cost`, `--max-turns`: one execution's limits; refused for a provider outside BUDGET_PROVIDERS. */
     readonly budget?: Budget
+    /** `--worktree`: run in a git worktree of its own; `key` (default: the job's id) names it, so jobs may share one. */
+    readonly worktree?: { readonly key?: string | undefined } | undefined
   }
   | {
     readonly _tag: "Start"
@@ -172,6 +187,12 @@ export type JobCommand =
   }
   | { readonly _tag: "RecordOutput"; readonly executionId: string; readonly lines: ReadonlyArray<OutputLine> }
   | { readonly _tag: "RecordProgress"; readonly executionId: string; readonly message: string }
+  /** What the ending execution changed (recorded before its outcome). */
+  | { readonly _tag: "RecordChanges"; readonly executionId: string; readonly changes: ChangeSummary }
+  /** A person merged the job's branch `branch` into `into`, making `commit`; `requestedBy`: user or monitor. */
+  | { readonly _tag: "MergeWorktree"; readonly requestedBy: string; readonly branch: string; readonly into: string; readonly commit: string }
+  /** A person removed the job's worktree and branch: one job (`discard`) or in bulk (`clean`). */
+  | { readonly _tag: "RemoveWorktree"; readonly requestedBy: string; readonly branch: string; readonly reason: "discard" | "clean" }
   | {
     readonly _tag: "Succeed"
     readonly executionId: string
@@ -284,6 +305,17 @@ const abandonedWithPolicy = (state: JobState, abandoned: JobEvent, now: Date, wo
 }
 
 /**
+ * Why the job's worktree cannot be merged or removed now, in a sentence; undefined when it can:
+ * the job has finished (completed, failed or cancelled) and has a worktree that was not removed.
+ */
+export const worktreeRefusal = (status: JobStatus | null, worktree: WorktreeState): string | undefined => {
+  if (status === "queued" || status === "running") return `The job is ${status}; wait until it has finished (or cancel it) first.`
+  if (worktree === "none") return "The job has no worktree (it was not enqueued with --worktree, or no execution of it ended)."
+  if (worktree === "removed") return "The job's worktree and branch were already removed."
+  return undefined
+}
+
+/**
  * Decides which events a command produces in `state`, or why it is refused.
  * Errors: JobNotFound when the stream is empty (except Enqueue); IllegalTransition with a
  * sentence a user can act on.
@@ -296,6 +328,10 @@ export const decide = (
     if (state.version > 0) return illegal("A job with this id already exists.")
     const refusal = permissionsRefusal(command.provider, command.permissions) ?? budgetRefusal(command.provider, command.budget ?? {})
     if (refusal !== undefined) return illegal(refusal)
+    const key = command.worktree?.key
+    if (key !== undefined && !WORKTREE_KEY.test(key)) {
+      return illegal(`The worktree key ${JSON.stringify(key)} is not a name: use up to 100 letters, digits, - and _, starting with a letter or digit.`)
+    }
     return Result.succeed([{
       type: "JobQueued",
       data: {
@@ -311,7 +347,8 @@ export const decide = (
         permissions: command.permissions,
         ...(command.retryTimeouts === true ? { retry_timeouts: true } : {}),
         ...(command.budget?.maxCostUsd === undefined ? {} : { max_cost_usd: command.budget.maxCostUsd }),
-        ...(command.budget?.maxTurns === undefined ? {} : { max_turns: command.budget.maxTurns })
+        ...(command.budget?.maxTurns === undefined ? {} : { max_turns: command.budget.maxTurns }),
+        ...(command.worktree === undefined ? {} : { worktree: command.worktree.key === undefined ? {} : { key: command.worktree.key } })
       }
     }])
   }
@@ -344,6 +381,19 @@ export const decide = (
         type: "ExecutionProgress",
         data: { execution_id: command.executionId, message: command.message }
       }])
+    }
+    case "RecordChanges": {
+      const error = checkCurrent(state, command.executionId)
+      if (error) return Result.fail(error)
+      return Result.succeed([{ type: "ExecutionChanges", data: { execution_id: command.executionId, changes: command.changes } }])
+    }
+    case "MergeWorktree":
+    case "RemoveWorktree": {
+      const refusal = worktreeRefusal(state.status, state.worktree)
+      if (refusal !== undefined) return illegal(refusal)
+      return Result.succeed([command._tag === "MergeWorktree"
+        ? { type: "WorktreeMerged", data: { requested_by: command.requestedBy, branch: command.branch, into: command.into, commit: command.commit } }
+        : { type: "WorktreeRemoved", data: { requested_by: command.requestedBy, branch: command.branch, reason: command.reason } }])
     }
     case "Succeed": {
       const error = checkCurrent(state, command.executionId)

@@ -5,6 +5,7 @@
  * never trusted. Pure; no I/O.
  */
 import * as Schema from "effect/Schema"
+import { ChangeSummarySchema } from "./changes.js"
 import { ErrorKindSchema, LOG_STREAMS, PermissionsSchema, ProviderSchema } from "./job.js"
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
@@ -34,7 +35,13 @@ export const JobQueued = Schema.Struct({
     /** Most US dollars one execution may spend (`--max-cost`); absent = no limit. */
     max_cost_usd: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
     /** Most agent turns one execution may take (`--max-turns`); absent = no limit. */
-    max_turns: Schema.optionalKey(PositiveInt)
+    max_turns: Schema.optionalKey(PositiveInt),
+    /**
+     * Run in a git worktree of its own (`--worktree`): `key` names the worktree (branch
+     * `aidp/<first 8 of key>`), absent = the job's id; jobs giving one key share one worktree.
+     * Absent = run in `cwd` itself.
+     */
+    worktree: Schema.optionalKey(Schema.Struct({ key: Schema.optionalKey(Schema.String) }))
   })
 })
 
@@ -182,6 +189,40 @@ export const ExecutionAbandoned = Schema.Struct({
   })
 })
 
+/** ExecutionChanges: what an ending execution changed in its folder (src/domain/changes.ts). Status unchanged. */
+export const ExecutionChanges = Schema.Struct({
+  type: Schema.Literal("ExecutionChanges"),
+  data: Schema.Struct({
+    execution_id: Schema.String,
+    changes: ChangeSummarySchema
+  })
+})
+
+/** WorktreeMerged: a person merged the job's branch (`aidp jobs merge`). Status unchanged. */
+export const WorktreeMerged = Schema.Struct({
+  type: Schema.Literal("WorktreeMerged"),
+  data: Schema.Struct({
+    /** Who asked: `user` (the command line) or `monitor`. */
+    requested_by: Schema.String,
+    branch: Schema.String,
+    /** The branch it was merged into (checked out in the repository). */
+    into: Schema.String,
+    /** The commit the merge made (or fast-forwarded to). */
+    commit: Schema.String
+  })
+})
+
+/** WorktreeRemoved: the job's worktree and branch were deleted (`aidp jobs discard`, `aidp jobs clean`). Status unchanged. */
+export const WorktreeRemoved = Schema.Struct({
+  type: Schema.Literal("WorktreeRemoved"),
+  data: Schema.Struct({
+    requested_by: Schema.String,
+    branch: Schema.String,
+    /** `discard` (one job) or `clean` (in bulk). */
+    reason: Schema.Literals(["discard", "clean"])
+  })
+})
+
 /** Any job event, discriminated by `type`. */
 export const JobEvent = Schema.Union([
   JobQueued,
@@ -193,7 +234,10 @@ export const JobEvent = Schema.Union([
   JobRetryRequested,
   JobCancelRequested,
   JobCancelled,
-  ExecutionAbandoned
+  ExecutionAbandoned,
+  ExecutionChanges,
+  WorktreeMerged,
+  WorktreeRemoved
 ])
 /** Decoded {@link JobEvent}: `{ type, data }`. */
 export type JobEvent = typeof JobEvent.Type

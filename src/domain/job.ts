@@ -29,6 +29,8 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
  * `timeout_ms` and aidp stopped it (a hang); an API request that timed out inside the CLI is
  * `network`. `server_error`: the provider's API answered 5xx (500, 502, 504); 503 and 529
  * are `overloaded`. `budget`: the run stopped at the job's `--max-cost` or `--max-turns`.
+ * `worktree`: a `--worktree` job's folder is not a git repository, is in the middle of a
+ * merge or rebase, or its worktree could not be made; the agent never started.
  */
 export const ERROR_KINDS = [
   "auth",
@@ -39,6 +41,7 @@ export const ERROR_KINDS = [
   "network",
   "timeout",
   "budget",
+  "worktree",
   "not_installed",
   "bad_output",
   "crashed",

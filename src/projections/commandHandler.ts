@@ -38,9 +38,10 @@ export const loadState = async (sql: Queryable, jobId: string): Promise<JobState
     cancel_requested: boolean
     retry_fresh: boolean
     last_session_id: string | null
+    worktree_state: "open" | "merged" | "removed" | null
   }>>`
     select j.version, j.status, j.max_attempts, j.retry_timeouts, j.attempts, j.current_execution_id, j.cancel_requested,
-           j.retry_fresh, coalesce(e.abandoned, 0)::int as abandoned, coalesce(e.abandoned_in_row, 0)::int as abandoned_in_row,
+           j.retry_fresh, j.worktree_state, coalesce(e.abandoned, 0)::int as abandoned, coalesce(e.abandoned_in_row, 0)::int as abandoned_in_row,
            (select session_id from job_executions last where last.job_id = j.id and last.attempt = j.attempts) as last_session_id
     from jobs j
     left join lateral (
@@ -63,7 +64,8 @@ export const loadState = async (sql: Queryable, jobId: string): Promise<JobState
     currentExecutionId: row.current_execution_id,
     cancelRequested: row.cancel_requested,
     lastSession: row.last_session_id === null ? null : { attempt: row.attempts, sessionId: row.last_session_id },
-    retryFresh: row.retry_fresh
+    retryFresh: row.retry_fresh,
+    worktree: row.worktree_state ?? "none"
   }
 }
 

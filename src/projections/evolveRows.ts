@@ -5,6 +5,7 @@
  * value comes from the event: no clock, no database defaults. No I/O.
  */
 import type { EventOf, RecordedEvent } from "../domain/events.js"
+import { compactChanges } from "../domain/changes.js"
 import { DEFAULT_PERMISSIONS } from "../domain/job.js"
 import { denialLabel } from "../domain/tools.js"
 import type { ExecutionRow, JobRow, LogRow } from "./rows.js"
@@ -161,7 +162,9 @@ const queued = (recorded: RecordedEvent, d: EventOf<"JobQueued">["data"]): Chang
       retry_reason: null,
       retry_fresh: false,
       max_cost_usd: d.max_cost_usd ?? null,
-      max_turns: d.max_turns ?? null
+      max_turns: d.max_turns ?? null,
+      changes: null,
+      worktree_state: null
     },
     executionId: null,
     lines: [system(at, `Job queued for ${d.provider}${d.step ? ` (step ${d.step})` : ""}.`)]
@@ -201,7 +204,8 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
         denials: null,
         session_id: d.session_id ?? null,
         resumed_attempt: d.resumed_attempt ?? null,
-        session_gone: false
+        session_gone: false,
+        changes: null
       }
       return {
         job: {
@@ -230,6 +234,34 @@ const change = (rows: StreamRows, job: JobRow, recorded: RecordedEvent): Change 
       }
     case "ExecutionProgress":
       return { job: { ...job, progress: event.data.message }, executionId: null, lines: [] }
+    case "ExecutionChanges": {
+      const { changes, execution_id } = event.data
+      const execution = rows.executions.get(execution_id)
+      if (!execution) throw missing(`execution ${execution_id}`)
+      const { files: _files, ...totals } = changes
+      return {
+        job: { ...job, changes: totals, worktree_state: changes.worktree === undefined ? job.worktree_state : "open" },
+        execution: { ...execution, changes },
+        executionId: execution_id,
+        lines: [system(at, `Changes${changes.worktree === undefined ? "" : ` on branch ${changes.worktree.branch}`}: ${compactChanges(changes)}.`)]
+      }
+    }
+    case "WorktreeMerged": {
+      const d = event.data
+      return {
+        job: { ...job, worktree_state: "merged" },
+        executionId: null,
+        lines: [system(at, `Branch ${d.branch} merged into ${d.into} by ${d.requested_by} (${d.commit.slice(0, 12)}).`)]
+      }
+    }
+    case "WorktreeRemoved": {
+      const d = event.data
+      return {
+        job: { ...job, worktree_state: "removed" },
+        executionId: null,
+        lines: [system(at, `Worktree and branch ${d.branch} removed by ${d.requested_by} (${d.reason}).`)]
+      }
+    }
     case "ExecutionSucceeded": {
       const d = event.data
       const execution = closeExecution(rows, d.execution_id, at, {

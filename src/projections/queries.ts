@@ -4,6 +4,7 @@
  * (columns added by `sql/005_permissions.sql` and later migrations are read with their rows);
  * lists are bounded (LIMIT, keyset), never OFFSET or a count over history.
  */
+import type { ChangeSummary, JobChanges } from "../domain/changes.js"
 import type { Denial } from "../domain/events.js"
 import type { ErrorKind, ExecutionStatus, JobStatus, LogStream, Permissions, Provider } from "../domain/job.js"
 import type { Queryable } from "../events/sqlClient.js"
@@ -47,6 +48,10 @@ export interface JobRecord {
   readonly maxCostUsd: number | null
   /** JobQueued `max_turns` (`--max-turns`): one execution's most agent turns; null = no limit. */
   readonly maxTurns: number | null
+  /** The latest execution's changes (ExecutionChanges) without the file list; null when none was recorded. */
+  readonly changes: JobChanges | null
+  /** The job's worktree: open, merged or removed; null when it has none. */
+  readonly worktreeState: "open" | "merged" | "removed" | null
 }
 
 /** One row of `job_executions`, camelCased. */
@@ -78,6 +83,8 @@ export interface ExecutionRecord {
   readonly resumedAttempt: number | null
   /** The resumed session was gone, so the execution started fresh instead. */
   readonly sessionGone: boolean
+  /** What the execution changed (ExecutionChanges); null when it was not recorded. */
+  readonly changes: ChangeSummary | null
 }
 
 /** One row of `job_logs`. */
@@ -96,7 +103,7 @@ const numOrNull = (value: string | number | null): number | null => value === nu
 const jobColumns = (sql: Queryable) =>
   sql`id, provider, model, status, step, prompt_summary, cwd, priority, max_attempts, timeout_ms, retry_timeouts, run_at, retry_reason,
       created_at, started_at, completed_at, duration_ms, error, error_kind, attempts, current_execution_id,
-      cancel_requested, progress, metadata, version, permissions, denied, max_cost_usd, max_turns`
+      cancel_requested, progress, metadata, version, permissions, denied, max_cost_usd, max_turns, changes, worktree_state`
 
 // Rows as postgres.js returns them (bigint/numeric as strings).
 type JobRow = Record<string, any>
@@ -134,7 +141,9 @@ export const jobRecordOf = (r: JobRow): JobRecord => ({
   permissions: r.permissions,
   denied: r.denied,
   maxCostUsd: numOrNull(r.max_cost_usd),
-  maxTurns: r.max_turns
+  maxTurns: r.max_turns,
+  changes: r.changes ?? null,
+  worktreeState: r.worktree_state ?? null
 })
 
 const toExecution = (r: JobRow): ExecutionRecord => ({
@@ -160,7 +169,8 @@ const toExecution = (r: JobRow): ExecutionRecord => ({
   denials: r.denials ?? [],
   sessionId: r.session_id,
   resumedAttempt: r.resumed_attempt,
-  sessionGone: r.session_gone
+  sessionGone: r.session_gone,
+  changes: r.changes ?? null
 })
 
 /**

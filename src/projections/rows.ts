@@ -56,6 +56,10 @@ export interface JobRow {
   readonly max_cost_usd: number | null
   /** Most agent turns one execution may take (JobQueued `max_turns`); null: no limit. */
   readonly max_turns: number | null
+  /** The latest ExecutionChanges summary without its files (src/domain/changes.ts); null: none recorded. */
+  readonly changes: unknown
+  /** The job's worktree: open, merged or removed; null when none was recorded. */
+  readonly worktree_state: "open" | "merged" | "removed" | null
 }
 
 /** Columns of `jobs` and their kinds, in the order COPY writes them. */
@@ -90,7 +94,9 @@ export const JOB_COLUMNS = {
   retry_reason: "text",
   retry_fresh: "bool",
   max_cost_usd: "numeric",
-  max_turns: "int"
+  max_turns: "int",
+  changes: "json",
+  worktree_state: "text"
 } as const satisfies Columns<JobRow>
 
 /** A row of `job_executions`: one per execution (attempt) of a job. */
@@ -124,6 +130,8 @@ export interface ExecutionRow {
   readonly resumed_attempt: number | null
   /** The resumed session was gone, so the execution started fresh. */
   readonly session_gone: boolean
+  /** What the execution changed (ExecutionChanges' summary, src/domain/changes.ts); null: not recorded. */
+  readonly changes: unknown
 }
 
 /** Columns of `job_executions` and their kinds, in the order COPY writes them. */
@@ -150,7 +158,8 @@ export const EXECUTION_COLUMNS = {
   denials: "json",
   session_id: "text",
   resumed_attempt: "int",
-  session_gone: "bool"
+  session_gone: "bool",
+  changes: "json"
 } as const satisfies Columns<ExecutionRow>
 
 /** A row of `job_logs`: one line of a job's log, numbered from 1 per job (`seq`). */

@@ -7,6 +7,7 @@
  */
 import { endActivity, startActivity, stepActivity, type ActivityState } from "../domain/activity/fold.js"
 import type { ActivityEntry } from "../domain/activity/types.js"
+import { compactChanges } from "../domain/changes.js"
 import type { RecordedEvent } from "../domain/events.js"
 import type { JobStatus, Provider } from "../domain/job.js"
 import { DEFAULT_PERMISSIONS } from "../domain/job.js"
@@ -73,6 +74,10 @@ export type StoryEntry = { readonly at: Date; readonly offsetMs: number } & (
   | { readonly kind: "cancelRequested"; readonly requestedBy: string }
   /** A cancel of a job that was not running (a running one's ends its execution). */
   | { readonly kind: "cancelled" }
+  /** What an ending execution changed (ExecutionChanges): its totals, and its branch in a worktree. */
+  | { readonly kind: "changes"; readonly summary: string; readonly branch: string | null }
+  /** A person merged the job's branch (`into`: the branch it went into) or removed its worktree. */
+  | { readonly kind: "worktree"; readonly action: "merged" | "discarded" | "cleaned"; readonly branch: string; readonly by: string; readonly into: string | null }
 )
 
 /** The story of one job. */
@@ -250,6 +255,15 @@ export const storyAccumulator = (jobId: string, full: boolean) => {
         case "JobCancelled":
           if (event.data.execution_id !== null) end(at, event.data.execution_id, "cancelled", {})
           else push(at, { kind: "cancelled" })
+          break
+        case "ExecutionChanges":
+          push(at, { kind: "changes", summary: compactChanges(event.data.changes), branch: event.data.changes.worktree?.branch ?? null })
+          break
+        case "WorktreeMerged":
+          push(at, { kind: "worktree", action: "merged", branch: event.data.branch, by: event.data.requested_by, into: event.data.into })
+          break
+        case "WorktreeRemoved":
+          push(at, { kind: "worktree", action: event.data.reason === "clean" ? "cleaned" : "discarded", branch: event.data.branch, by: event.data.requested_by, into: null })
           break
         case "ExecutionProgress":
           break

@@ -30,6 +30,15 @@ export interface MonitorSource {
   retry(id: string, fresh: boolean): Promise<void>
   /** Requests cancellation of a queued or running job; rejects like {@link retry}. */
   cancel(id: string): Promise<void>
+  /** Merges a finished `--worktree` job's branch; resolves with the sentence saying so, rejects like {@link retry} (a refusal). */
+  merge(id: string): Promise<string>
+  /** Removes a finished `--worktree` job's worktree and branch; resolves and rejects like {@link merge}. */
+  discard(id: string): Promise<string>
+  /**
+   * Shows the job's diff in the user's pager on this terminal and resolves when they leave it
+   * (the monitor has given the terminal up meanwhile); rejects like {@link retry}.
+   */
+  showDiff(id: string): Promise<void>
   /**
    * Starts LISTEN; `onChange(jobId)` on every notification, `onChange(null)` when
    * everything should be re-read (after a reconnect). Resolves to an unsubscribe function.
@@ -187,6 +196,8 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
   let model: Model = initial
   let frame: string[] | null = null
   let paintScheduled = false
+  /** The terminal is given up to the user's pager (see `suspended`). */
+  let suspendedNow = false
   let failure: unknown = null
   // False once quitting starts: late results (a load finishing after q) must not paint.
   let running = true
@@ -203,7 +214,8 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
 
   const paint = (): void => {
     paintScheduled = false
-    if (!running) return
+    // While the pager owns the terminal (suspended), nothing is drawn; resuming repaints all.
+    if (!running || suspendedNow) return
     try {
       const next = view(model, model.width, model.height).map((line) => renderLine(line, palette))
       const output = paintFrame(frame, next)
@@ -258,12 +270,51 @@ export async function runMonitor(source: MonitorSource, opts: MonitorOptions = {
           (error) => dispatch({ type: "actionDone", action: cmd.type, id: cmd.id, error: message(error) })
         )
         return
+      case "merge":
+      case "discard":
+        void (cmd.type === "merge" ? source.merge(cmd.id) : source.discard(cmd.id)).then(
+          (text) => dispatch({ type: "actionDone", action: cmd.type, id: cmd.id, error: null, text }),
+          (error) => dispatch({ type: "actionDone", action: cmd.type, id: cmd.id, error: message(error) })
+        )
+        return
+      case "diff":
+        void suspended(() => source.showDiff(cmd.id)).then(
+          () => dispatch({ type: "actionDone", action: "diff", id: cmd.id, error: null }),
+          (error) => dispatch({ type: "actionDone", action: "diff", id: cmd.id, error: message(error) })
+        )
+        return
       case "quit":
         return finish()
     }
   }
 
+  /**
+   * Gives the terminal up (normal screen, cooked input) while `body` runs — the user's pager
+   * owns it then — and takes it back after, repainting the whole frame.
+   */
+  const suspended = async (body: () => Promise<void>): Promise<void> => {
+    if (suspendedNow) return
+    suspendedNow = true
+    out.write(`${SYNC_END}\x1b[0m`)
+    term.grabInput(false)
+    term.hideCursor(false)
+    term.fullscreen(false)
+    try {
+      await body()
+    } finally {
+      suspendedNow = false
+      if (running) {
+        term.fullscreen(true)
+        term.hideCursor()
+        term.grabInput({})
+        frame = null
+        paint()
+      }
+    }
+  }
+
   const onKey = (name: string, _matches: unknown, data: { isCharacter?: boolean }): void => {
+    if (suspendedNow) return
     const key = KEY_NAMES[name] ?? (data.isCharacter ? name : undefined)
     if (key !== undefined) dispatch({ type: "key", key })
   }

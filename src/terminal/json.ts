@@ -2,6 +2,7 @@
  * `--json` renderers (DESIGN.md, Command line): camelCase keys, ISO 8601 times. One JSON
  * document per command.
  */
+import type { ChangeSummary, JobChanges } from "../domain/changes.js"
 import { denialLabel } from "../domain/tools.js"
 import { usageOf } from "../domain/usage.js"
 import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queries.js"
@@ -10,10 +11,33 @@ import { usageTotals } from "./totals.js"
 const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
 /**
+ * Changes (src/domain/changes.ts) in camelCase: {fileCount, linesAdded, linesRemoved,
+ * approximate, repo, base, head, branch, worktree (its folder)}, branch and worktree null for
+ * a run outside a worktree; with `files` [{path, status, added, removed}] when given (added and
+ * removed null for a binary file). Null when none were recorded.
+ */
+export const changesJson = (changes: JobChanges | null, files?: ChangeSummary["files"]) =>
+  changes === null
+    ? null
+    : {
+      fileCount: changes.file_count,
+      linesAdded: changes.lines_added,
+      linesRemoved: changes.lines_removed,
+      approximate: changes.approximate === true,
+      repo: changes.repo,
+      base: changes.base,
+      head: changes.head,
+      branch: changes.worktree?.branch ?? null,
+      worktree: changes.worktree?.path ?? null,
+      ...(files === undefined ? {} : { files })
+    }
+
+/**
  * A job: {id, provider, status, step, createdAt, runAt, retryReason, startedAt, completedAt,
  * durationMs, error, errorKind, attempts, maxAttempts, priority, timeoutMs, retryTimeouts,
  * maxCostUsd, maxTurns, metadata, permissions
- * (plan|edit|full), denied (tool calls its latest execution was refused)}; `retryReason` says
+ * (plan|edit|full), denied (tool calls its latest execution was refused), changes (its latest
+ * execution's, {@link changesJson}, without files), worktreeState (open|merged|removed|null)}; `retryReason` says
  * why the retry policy queued it again (null otherwise); `maxCostUsd` (USD) and `maxTurns`
  * are one execution's limits (null: none).
  */
@@ -42,14 +66,17 @@ export const jobJson = (job: JobRecord) => ({
   maxTurns: job.maxTurns,
   metadata: job.metadata,
   permissions: job.permissions,
-  denied: job.denied
+  denied: job.denied,
+  changes: changesJson(job.changes),
+  worktreeState: job.worktreeState
 })
 
 /**
  * An execution: {id, attempt, status, workerId, startedAt, completedAt, durationMs, exitCode,
  * error, errorKind, usage, costUsd, denials [{tool, target}], sessionId (the agent's session,
  * null when unknown), resumedAttempt (the attempt whose session it resumed, null for a fresh
- * start), sessionGone (that session was gone, so it started fresh)}; `usage` is {inputTokens, outputTokens, cacheReadTokens,
+ * start), sessionGone (that session was gone, so it started fresh), changes (what it
+ * changed, with its files: {@link changesJson})}; `usage` is {inputTokens, outputTokens, cacheReadTokens,
  * cacheWriteTokens} (null when the CLI reported none), `costUsd` in USD (null likewise).
  */
 export const executionJson = (execution: ExecutionRecord) => ({
@@ -71,7 +98,8 @@ export const executionJson = (execution: ExecutionRecord) => ({
   denials: execution.denials,
   sessionId: execution.sessionId,
   resumedAttempt: execution.resumedAttempt,
-  sessionGone: execution.sessionGone
+  sessionGone: execution.sessionGone,
+  changes: changesJson(execution.changes, execution.changes?.files)
 })
 
 /**

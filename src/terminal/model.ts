@@ -25,7 +25,7 @@ export const GROUPS = [
 export type GroupKey = (typeof GROUPS)[number]["key"]
 
 /** What the action menu offers; built from the job's status when the menu opens. */
-export type MenuAction = "details" | "logs" | "retry" | "retryFresh" | "cancel" | "close"
+export type MenuAction = "details" | "logs" | "retry" | "retryFresh" | "cancel" | "diff" | "merge" | "discard" | "close"
 
 /** What is drawn over the current screen and takes the keys first. */
 export type Overlay =

@@ -55,6 +55,10 @@ const describe = (entry: StoryEntry): string | null => {
       return `cancel requested by ${sanitize(entry.requestedBy)}`
     case "cancelled":
       return "cancelled before it started"
+    case "changes":
+      return `changed ${entry.summary}${entry.branch === null ? "" : ` on branch ${sanitize(entry.branch)}`}`
+    case "worktree":
+      return `branch ${sanitize(entry.branch)} ${entry.action === "merged" ? `merged into ${sanitize(entry.into ?? "?")}` : `${entry.action === "cleaned" ? "removed by clean" : "discarded"}`} by ${sanitize(entry.by)}`
     case "activity":
       return null
   }

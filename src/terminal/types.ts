@@ -11,7 +11,8 @@ import type { ExecutionRecord, JobRecord, LogRecord } from "../projections/queri
  * are absolute; durations in milliseconds; `progress` is the running execution's latest
  * progress line; `cwd` the job's project directory (absolute path); `denied` how many tool
  * calls the latest execution was refused; `waiting`, for a runnable queued job, the
- * concurrency limit that holds it back (`claude limit 2`).
+ * concurrency limit that holds it back (`claude limit 2`); `changes` the latest execution's
+ * totals (src/domain/changes.ts) and `worktreeState` where its worktree stands.
  */
 export type JobSummary = { readonly waiting?: string | undefined } & Partial<Pick<JobRecord, "metadata">> & Pick<
   JobRecord,
@@ -32,6 +33,8 @@ export type JobSummary = { readonly waiting?: string | undefined } & Partial<Pic
   | "denied"
   | "runAt"
   | "retryReason"
+  | "changes"
+  | "worktreeState"
 >
 
 /** One execution (attempt) of a job, as listed in the details view. */
@@ -54,6 +57,7 @@ export type ExecutionSummary = Pick<
   | "sessionId"
   | "resumedAttempt"
   | "sessionGone"
+  | "changes"
 >
 
 /** One line of a job's log (`job_logs`); `executionId` groups the activity by attempt. */

@@ -35,7 +35,8 @@ export type Msg =
   | { readonly type: "detailsLoaded"; readonly id: string; readonly details: JobDetails | null }
   /** A load failed; for details, `id` is the job whose load it was. */
   | { readonly type: "loadFailed"; readonly what: "snapshot" | "details"; readonly error: string; readonly id?: string }
-  | { readonly type: "actionDone"; readonly action: "retry" | "cancel"; readonly id: string; readonly error: string | null }
+  /** An action ended: `error` null when it was done; `text` says what was done when the action said (merge, discard). */
+  | { readonly type: "actionDone"; readonly action: "retry" | "cancel" | "merge" | "discard" | "diff"; readonly id: string; readonly error: string | null; readonly text?: string }
   /** A NOTIFY arrived for this job; null means "anything may have changed" (reconnect). */
   | { readonly type: "jobChanged"; readonly jobId: string | null }
   /** LISTEN could not start; the adapter falls back to polling. */
@@ -50,6 +51,8 @@ export type Cmd =
   /** `fresh`: start over instead of resuming the last attempt's agent session. */
   | { readonly type: "retry"; readonly id: string; readonly fresh: boolean }
   | { readonly type: "cancel"; readonly id: string }
+  /** Merge the job's branch, remove its worktree, or show its diff in the pager. */
+  | { readonly type: "merge" | "discard" | "diff"; readonly id: string }
   | { readonly type: "quit" }
 
 type Result = [Model, Cmd[]]
@@ -89,8 +92,9 @@ export function update(model: Model, msg: Msg): Result {
       return [{ ...failed, details: { ...screen, loading: false, error } }, []]
     }
     case "actionDone": {
-      const done = `${msg.action === "retry" ? "Retry" : "Cancel"} requested for ${shortId(msg.id)}.`
-      const next = msg.error === null ? notify(model, done, "info") : notify(model, msg.error, "error")
+      if (msg.action === "diff" && msg.error === null) return [model, []]
+      const done = msg.text ?? `${msg.action === "retry" ? "Retry" : "Cancel"} requested for ${shortId(msg.id)}.`
+      const next = msg.error === null ? notify(model, sanitize(done), "info") : notify(model, msg.error, "error")
       return [next, reloadFor(next, msg.id)]
     }
     case "jobChanged":
@@ -181,6 +185,8 @@ function listKey(model: Model, key: string): Result {
       return retry(model, job, true)
     case "c":
       return askCancel(model, job)
+    case "D":
+      return showDiff(model, job)
     case "/":
       return [{ ...model, editingFilter: true }, []]
     case "?":
@@ -200,11 +206,27 @@ function menuItems(job: JobSummary): MenuAction[] {
     "logs",
     ...(retryable(job) ? (["retry", "retryFresh"] as const) : []),
     ...(job.status === "queued" || job.status === "running" ? (["cancel"] as const) : []),
+    ...(hasDiff(job) ? (["diff"] as const) : []),
+    ...(finished(job) && job.worktreeState === "open" ? (["merge"] as const) : []),
+    ...(finished(job) && (job.worktreeState === "open" || job.worktreeState === "merged") ? (["discard"] as const) : []),
     "close"
   ]
 }
 
-const MENU_SHORTCUTS: Readonly<Record<string, MenuAction>> = { d: "details", l: "logs", r: "retry", f: "retryFresh", c: "cancel" }
+/** Whether the job has ended (its worktree may be merged or removed). */
+const finished = (job: JobSummary): boolean => job.status === "completed" || job.status === "failed" || job.status === "cancelled"
+
+/** Whether `D` applies: an execution recorded changes to files. */
+const hasDiff = (job: JobSummary): boolean => job.changes !== null && job.changes.file_count > 0
+
+/** `D`: the job's diff in the pager, when it changed files. */
+function showDiff(model: Model, job: JobSummary | null): Result {
+  if (job === null) return [notify(model, "No job selected.", "info"), []]
+  if (!hasDiff(job)) return [notify(model, `Job ${shortId(job.id)} recorded no changed files.`, "info"), []]
+  return [model, [{ type: "diff", id: job.id }]]
+}
+
+const MENU_SHORTCUTS: Readonly<Record<string, MenuAction>> = { d: "details", l: "logs", r: "retry", f: "retryFresh", c: "cancel", D: "diff", m: "merge", x: "discard" }
 
 function menuKey(model: Model, menu: Extract<Model["overlay"], { kind: "menu" }>, key: string): Result {
   const last = menu.items.length - 1
@@ -219,6 +241,9 @@ function menuKey(model: Model, menu: Extract<Model["overlay"], { kind: "menu" }>
   if (job === null) return [notify(closed, `Job ${shortId(menu.jobId)} is no longer listed.`, "error"), []]
   if (action === "details" || action === "logs") return openDetails(closed, job, action === "logs")
   if (action === "retry" || action === "retryFresh") return retry(closed, job, action === "retryFresh")
+  if (action === "diff") return showDiff(closed, job)
+  if (action === "merge") return [notify(closed, `Merging ${shortId(job.id)}…`, "info"), [{ type: "merge", id: job.id }]]
+  if (action === "discard") return [notify(closed, `Removing the worktree of ${shortId(job.id)}…`, "info"), [{ type: "discard", id: job.id }]]
   return [notify(closed, `Cancelling ${shortId(job.id)}…`, "info"), [{ type: "cancel", id: job.id }]]
 }
 
@@ -312,6 +337,8 @@ function detailsKey(model: Model, screen: DetailsScreen, key: string): Result {
       return retry(model, job, true)
     case "c":
       return askCancel(model, job)
+    case "D":
+      return showDiff(model, job)
     case "?":
       return [{ ...model, overlay: { kind: "help" } }, []]
     default:

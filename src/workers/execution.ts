@@ -26,6 +26,7 @@ import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
 import { OUTAGE_RETRY_MS } from "./outage.js"
 import { EMPTY_TAIL, type OutputTail, runProvider, type RunOutcome } from "./runner.js"
+import { changesOrNull, prepareWorkspace } from "./workspace.js"
 
 /** What an execution needs besides the claimed job. */
 export interface ExecutionContext {
@@ -115,6 +116,17 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     log.info({ provider: job.provider, step: job.step }, "execution started")
 
     const adapter = adapterFor(job.provider)
+    const warn = (err: unknown, what: string) => log.warn({ err }, what)
+    // Its worktree, or its folder's snapshot (workspace.ts): a worktree it cannot have fails the job before the agent starts.
+    const prepared = yield* Effect.promise(() => prepareWorkspace(jobId, job, warn))
+    if (prepared._tag === "Refused") {
+      log.warn({ error: prepared.error }, "execution refused: no worktree")
+      return yield* submit(jobId, [{
+        _tag: "Fail", executionId, exitCode: null, signal: null, errorKind: "worktree", error: prepared.error, durationMs: 0, cliVersion: null, now: new Date()
+      }], undefined).pipe(Effect.ignore)
+    }
+    const workspace = prepared.workspace
+    const cwd = workspace?.cwd ?? job.cwd
     const stopSignal = yield* canceller.register(jobId, executionId)
     // A cancel requested between the claim and the registration sent its notification to nobody.
     yield* canceller.sweep.pipe(Effect.ignore)
@@ -146,8 +158,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
      * Records how the execution ended, after the output `tail` not recorded yet, in one
      * transaction; retried until the database answers, unless the job moved on.
      */
-    const recordUntilDone = (command: JobCommand, tail: OutputTail = EMPTY_TAIL) =>
-      submit(jobId, [...tailCommands(executionId, tail), command], undefined).pipe(
+    const recordUntilDone = (command: JobCommand, tail: OutputTail = EMPTY_TAIL, before: ReadonlyArray<JobCommand> = []) =>
+      submit(jobId, [...tailCommands(executionId, tail), ...before, command], undefined).pipe(
         Effect.catchTag(["IllegalTransition", "JobNotFound"], (error) =>
           Effect.sync(() => log.warn({ reason: error.message }, "outcome not recorded: the job moved on"))),
         Effect.asVoid
@@ -164,7 +176,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       args: adapter.argv(argvOptions(job, session)),
       budget,
       prompt: session._tag === "Resume" ? continuePrompt(session.attempt) : job.prompt,
-      cwd: job.cwd,
+      cwd,
       env,
       timeoutMs,
       cancel: abort.signal
@@ -236,6 +248,11 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     }
     if (end._tag !== "Ran") return
     const outcome = end.outcome
+    /** Records what the run changed in its workspace (workspace.ts), then how it ended. */
+    const recordOutcome = (command: JobCommand, tail: OutputTail) =>
+      Effect.promise(() => changesOrNull(workspace, `aidp: job ${jobId.slice(0, 8)}, attempt ${claimed.attempt}`, warn)).pipe(
+        Effect.flatMap((changes) => recordUntilDone(command, tail, changes === null ? [] : [{ _tag: "RecordChanges", executionId, changes }]))
+      )
     // The session the CLI reported, else the one aidp chose for the run that ended.
     const sessionId = outcome.sessionId ?? (end.session._tag === "Fresh" && end.sessionGone ? end.session.sessionId : undefined)
     const session = { sessionId, sessionGone: end.sessionGone }
@@ -243,12 +260,12 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     // grace, a crash) still ends the job cancelled: that is what the user asked for.
     if (outcome.kind === "failed" && (outcome.errorKind === "cancelled" || stopReason?._tag === "Cancel")) {
       log.info("execution cancelled")
-      return yield* recordUntilDone({ _tag: "ConfirmCancel", executionId }, outcome.tail)
+      return yield* recordOutcome({ _tag: "ConfirmCancel", executionId }, outcome.tail)
     }
     if (outcome.kind === "succeeded") {
       const document = job.metadata[DOCUMENT_KEY]
       if (typeof document === "string") {
-        yield* Effect.tryPromise(() => writeStepDocument(job.cwd, document, outcome.result)).pipe(
+        yield* Effect.tryPromise(() => writeStepDocument(cwd, document, outcome.result)).pipe(
           Effect.tap((wrote) =>
             Effect.sync(() =>
               wrote
@@ -260,7 +277,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
         )
       }
       log.info({ durationMs: outcome.durationMs, denied: outcome.denials.length }, "execution succeeded")
-      return yield* recordUntilDone({
+      return yield* recordOutcome({
         _tag: "Succeed",
         executionId,
         exitCode: outcome.exitCode,
@@ -274,7 +291,7 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
       }, outcome.tail)
     }
     log.warn({ errorKind: outcome.errorKind, error: outcome.error }, "execution failed")
-    return yield* recordUntilDone({
+    return yield* recordOutcome({
       _tag: "Fail",
       executionId,
       exitCode: outcome.exitCode,

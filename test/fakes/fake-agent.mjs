@@ -29,6 +29,10 @@
 //                        default: the document the prompt asks for (aidp's step prompts: "Write
 //                        the result as Markdown to docs/PRD.md"), else notes.md. The file is
 //                        written whenever FAKE_AGENT_WRITE is set or the result says so.
+//   FAKE_AGENT_WRITE_PROMPT=1  the file written holds the prompt instead of the usual two lines
+//                        (jobs with different prompts then write different versions of one file).
+//   FAKE_AGENT_WRITE_BINARY  file (relative to cwd) the success scenario also writes, binary bytes.
+//   FAKE_AGENT_DELETE    file (relative to cwd) the success scenario deletes.
 //   FAKE_AGENT_RESULT    the final result text (default "Wrote <file>.").
 //   FAKE_AGENT_DELAY_MS  pause between lines in `slow` (default 200) and `activity` (default 0).
 //   FAKE_AGENT_HUGE_BYTES size of the `huge_line` result (default 6 MiB).
@@ -42,7 +46,7 @@
 //                        (one step of a workflow fails, the others succeed).
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 
 const [flavor = "claude", ...argv] = process.argv.slice(2)
@@ -163,8 +167,10 @@ async function succeed(prompt, { hangAfter = false } = {}) {
   // Say only what was done: a result claiming the write comes with the file.
   if (env.FAKE_AGENT_WRITE || result === `Wrote ${writeTarget}.`) {
     mkdirSync(dirname(resolve(cwd, writeTarget)), { recursive: true })
-    writeFileSync(resolve(cwd, writeTarget), `# Notes\nwritten by fake ${flavor}\n`)
+    writeFileSync(resolve(cwd, writeTarget), env.FAKE_AGENT_WRITE_PROMPT === "1" ? `${prompt}\n` : `# Notes\nwritten by fake ${flavor}\n`)
   }
+  if (env.FAKE_AGENT_WRITE_BINARY) writeFileSync(resolve(cwd, env.FAKE_AGENT_WRITE_BINARY), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0xff, 0xfe]))
+  if (env.FAKE_AGENT_DELETE) rmSync(resolve(cwd, env.FAKE_AGENT_DELETE), { force: true })
   if (flavor === "gemini") await err("Loaded cached credentials.\n")
   if (scenario === "invalid_utf8_ansi") {
     await out(Buffer.concat([Buffer.from("plain \x1b[31mred\x1b[0m text "), Buffer.from([0xff, 0xfe]), Buffer.from(" end\n")]))

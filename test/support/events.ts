@@ -105,5 +105,33 @@ export const ev = {
   abandoned: (executionId: string, reason = "The worker's lease expired."): EventOf<"ExecutionAbandoned"> => ({
     type: "ExecutionAbandoned",
     data: { execution_id: executionId, reason }
+  }),
+  /** Changes of a worktree run on branch aidp/<first 8 of the job>: a text file edited, a binary added. */
+  changes: (executionId: string, branch = "aidp/00000000"): EventOf<"ExecutionChanges"> => ({
+    type: "ExecutionChanges",
+    data: {
+      execution_id: executionId,
+      changes: {
+        repo: "/repo",
+        base: "a".repeat(40),
+        head: "b".repeat(40),
+        worktree: { repo: "/repo", path: "/repo/.git/aidp-worktrees/00000000", branch },
+        files: [
+          { path: "logo.png", status: "added", added: null, removed: null },
+          { path: "src/a.ts", status: "modified", added: 3, removed: 1 }
+        ],
+        file_count: 2,
+        lines_added: 3,
+        lines_removed: 1
+      }
+    }
+  }),
+  merged: (branch = "aidp/00000000", requestedBy = "user"): EventOf<"WorktreeMerged"> => ({
+    type: "WorktreeMerged",
+    data: { requested_by: requestedBy, branch, into: "main", commit: "c".repeat(40) }
+  }),
+  removed: (reason: "discard" | "clean" = "discard", branch = "aidp/00000000"): EventOf<"WorktreeRemoved"> => ({
+    type: "WorktreeRemoved",
+    data: { requested_by: "user", branch, reason }
   })
 }

@@ -27,6 +27,8 @@ export function job(id: string, fields: Partial<JobSummary> = {}): JobSummary {
     denied: 0,
     runAt: ago(600_000),
     retryReason: null,
+    changes: null,
+    worktreeState: null,
     ...fields
   }
 }
@@ -51,6 +53,7 @@ export function execution(attempt: number, fields: Partial<ExecutionSummary> = {
     sessionId: null,
     resumedAttempt: null,
     sessionGone: false,
+    changes: null,
     ...fields
   }
 }

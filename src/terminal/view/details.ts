@@ -16,6 +16,7 @@ import { countOf, errorText, formatClock, formatCost, formatDuration, formatTime
 import { activityOf } from "../../domain/activity/fold.js"
 import type { ActivityEntry } from "../../domain/activity/types.js"
 import { activityLines, rawLogsCommand } from "./activity.js"
+import { changesLines } from "./changes.js"
 import { limited } from "./limit.js"
 import { displayWidth, fitLine, type Line, padLeft, padRight, seg, type Segment, type StyleName, wrap } from "./text.js"
 
@@ -242,6 +243,7 @@ function jobLines(job: JobDetails, raw: boolean, now: Date, width: number): Line
     [seg(`Executions (${job.executions.length})`, "group")],
     ...(job.executions.length === 0 ? [[seg("  none yet", "dim")]] : [executionsHeader]),
     ...job.executions.flatMap((e) => executionLines(e, job.id, now, width)),
+    ...changesLines(job, width),
     [],
     ...logSection(job, raw, width)
   ]

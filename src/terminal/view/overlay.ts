@@ -9,6 +9,9 @@ const MENU_LABELS: Record<MenuAction, readonly [string, string]> = {
   retry: ["Retry", "r"],
   retryFresh: ["Retry fresh", "f"],
   cancel: ["Cancel", "c"],
+  diff: ["Diff (pager)", "D"],
+  merge: ["Merge branch", "m"],
+  discard: ["Discard", "x"],
   close: ["Close", "esc"]
 }
 
@@ -23,6 +26,7 @@ const HELP: ReadonlyArray<readonly [string, string]> = [
   ["r", "retry a failed or cancelled job"],
   ["f", "retry fresh: start over without resuming"],
   ["c", "cancel a queued or running job"],
+  ["D", "diff of what the job changed, in $PAGER"],
   ["/", "filter: id, provider, status, step, project, error"],
   ["esc", "clear the filter, close, go back"],
   ["q  Ctrl-C", "quit (q goes back from details)"]

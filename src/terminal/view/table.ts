@@ -6,6 +6,7 @@
 import { sanitize } from "../sanitize.js"
 import type { LastColumn } from "../model.js"
 import type { JobSummary } from "../types.js"
+import { compactChanges } from "../../domain/changes.js"
 import { projectName } from "../../domain/job.js"
 import { WORKFLOW_ID_KEY } from "../../domain/workflow.js"
 import { errorText, formatDuration, jobDurationMs, nextRunText, shortId } from "./format.js"
@@ -160,15 +161,33 @@ export function deniedMark(denied: number): string {
 }
 
 /**
+ * A finished job's changes, compact: `3 files +120 −4` (compactChanges), with `(merged)` or
+ * `(removed)` once its worktree was; "" when none were recorded or no file changed (the list
+ * stays quiet; the details say "no changes").
+ */
+export function changesText(job: Pick<JobSummary, "changes" | "worktreeState">): string {
+  if (job.changes === null || job.changes.file_count === 0) return ""
+  const landed = job.worktreeState === "merged" ? " (merged)" : job.worktreeState === "removed" ? " (removed)" : ""
+  return `${compactChanges(job.changes)}${landed}`
+}
+
+/**
  * What the Error column says: the error in the words of {@link errorText} (`rate_limit: 429 …`,
  * `cancelled by user`), sanitized, one line; for a completed job whose agent was refused tool
- * calls, {@link deniedMark}; for a queued job held back by a provider's concurrency limit,
+ * calls, {@link deniedMark}; a finished job's changes ({@link changesText}) after either; for a queued job held back by a provider's concurrency limit,
  * `waiting: claude limit 2`; for a job the retry policy queued again, when and why it runs
  * ({@link nextRunText}); nothing for a running job.
  */
 export function errorCell(job: JobSummary): { text: string; style: StyleName | null } {
   if (job.status === "running") return { text: "", style: null }
-  if (job.status === "completed" && job.denied > 0) return { text: deniedMark(job.denied), style: "error" }
+  const changes = changesText(job)
+  if (job.status === "completed" && (job.denied > 0 || changes !== "")) {
+    return { text: [deniedMark(job.denied), changes].filter((part) => part !== "").join(" · "), style: job.denied > 0 ? "error" : "dim" }
+  }
+  if (job.status !== "queued" && changes !== "") {
+    const error = errorText(job.error === null ? null : sanitize(job.error), job.errorKind)
+    return { text: `${error} · ${changes}`, style: job.status === "failed" ? "error" : "dim" }
+  }
   if (job.status === "queued" && job.waiting !== undefined) return { text: `waiting: ${sanitize(job.waiting)}`, style: "dim" }
   const next = nextRunText(job)
   if (next !== null) return { text: sanitize(next), style: "dim" }
