@@ -47,6 +47,28 @@ describe("isolated runs: worktrees and what each run changed", () => {
       for (const id of ids) await waitForStatus(suite.db, id, status)
     })
 
+  test("execute all --worktree: every step of the workflow runs in its one worktree and sees the earlier documents; the main tree is untouched", async () => {
+    const repo = await repository()
+    const record = path.join(repo, ".git", "calls.jsonl")
+    writeFileSync(path.join(repo, "aidp.workflow.json"), JSON.stringify({
+      steps: [
+        { id: "idea", document: "notes/idea.md", prompt: "Write down the idea." },
+        { id: "plan", document: "notes/plan.md", prompt: "Plan it.", builds_on: ["idea"] }
+      ]
+    }))
+    git(repo, "add", "aidp.workflow.json")
+    git(repo, "commit", "-q", "-m", "workflow")
+    const result = await runCli(suite.db, ["execute", "all", "--worktree"], { cwd: repo, env: { FAKE_AGENT_RECORD: record }, timeoutMs: 120_000 })
+    assert.equal(result.code, 0, result.stderr)
+    const calls = await readCalls(record)
+    assert.equal(calls.length, 2)
+    assert.equal(calls[0]!.cwd, calls[1]!.cwd, "both steps ran in one worktree")
+    assert.ok(calls[0]!.cwd.includes(`${path.sep}aidp-worktrees${path.sep}`), calls[0]!.cwd)
+    assert.ok(existsSync(path.join(calls[1]!.cwd, "notes", "idea.md")), "the second step sees the first step's document")
+    assert.ok(!existsSync(path.join(repo, "notes")), "the main working tree has no document")
+    assert.equal(git(repo, "status", "--porcelain"), "", "the main working tree is untouched")
+  })
+
   test("two --worktree jobs write one file at once, in two workers: each branch holds its own version, the main tree is untouched", async () => {
     const repo = await repository()
     const record = path.join(repo, ".git", "calls.jsonl")

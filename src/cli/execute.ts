@@ -56,7 +56,7 @@ built-in ones; init writes the built-in steps there for editing.`,
     PERMISSIONS_HELP,
     ...BUDGET_HELP,
     ["--retry-timeouts", "retry an attempt that ran past its time limit automatically (default: a person retries it)"],
-    ["--worktree", "run in a git worktree of its own, on branch aidp/<first 8 of the job id> (default: AIDP_WORKTREE)"],
+    ["--worktree", "run in a git worktree of its own, on branch aidp/<first 8 of the job id>; with all, every step in one worktree of the workflow (default: AIDP_WORKTREE)"],
     ["--from STEP", "execute all: start at this step (default: the first)"],
     ["--until STEP", "execute all: stop after this step (default: the last)"],
     ["--detach", "only queue the job (all: start the workflow) and print its id; aidp worker runs it"],
@@ -272,6 +272,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
         detach: cli.flags.detach,
         json: cli.flags.json,
         retryTimeouts: cli.flags.retryTimeouts,
+        worktree: jobWorktree(cli.flags.worktree || undefined, app.settings.worktree) !== undefined,
         budget
       })
     }

@@ -30,6 +30,8 @@ export interface ExecuteAllOptions {
   readonly json: boolean
   readonly retryTimeouts: boolean
   readonly budget: Budget
+  /** Run every step in one git worktree of the workflow's (--worktree, AIDP_WORKTREE). */
+  readonly worktree: boolean
 }
 
 /** The index of step `name` (any case) in `steps`; UsageError naming the flag and the steps when unknown. */
@@ -67,7 +69,8 @@ export const executeAll = async (app: App, cwd: string, steps: ReadonlyArray<Wor
     timeout_ms: JOB_DEFAULTS.timeoutMs,
     retry_timeouts: options.retryTimeouts,
     ...(options.budget.maxCostUsd === undefined ? {} : { max_cost_usd: options.budget.maxCostUsd }),
-    ...(options.budget.maxTurns === undefined ? {} : { max_turns: options.budget.maxTurns })
+    ...(options.budget.maxTurns === undefined ? {} : { max_turns: options.budget.maxTurns }),
+    ...(options.worktree ? { worktree: true } : {})
   })
   if (options.detach) {
     if (options.json) printJson(await workflowJson(app, (await getWorkflow(app.db.sql, id))!))

@@ -34,7 +34,9 @@ export const WorkflowStarted = Schema.Struct({
     timeout_ms: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
     retry_timeouts: Schema.Boolean,
     max_cost_usd: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
-    max_turns: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
+    max_turns: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+    /** `--worktree`: every step runs in one git worktree, named by the workflow's id, so each sees the earlier steps' documents. */
+    worktree: Schema.optionalKey(Schema.Boolean)
   })
 })
 

@@ -44,7 +44,9 @@ const stepEnqueue = (id: string, state: WorkflowState, index: number) => {
     metadata: { [DOCUMENT_KEY]: step.document, [WORKFLOW_ID_KEY]: id, [WORKFLOW_STEP_KEY]: index },
     permissions: step.permissions,
     retryTimeouts: started.retry_timeouts,
-    budget: { maxCostUsd: started.max_cost_usd, maxTurns: started.max_turns }
+    budget: { maxCostUsd: started.max_cost_usd, maxTurns: started.max_turns },
+    // One worktree for the whole workflow: the key is its id.
+    worktree: started.worktree === true ? { key: id } : undefined
   }
 }
 
