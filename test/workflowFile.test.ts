@@ -34,7 +34,9 @@ describe("aidp.workflow.json", () => {
     ["a missing prompt", file(good, { id: "B", document: "B.md" }), 'aidp.workflow.json: step 2 ("B"): field "prompt" is missing; it must be the task as text.'],
     ["a missing id", file({ document: "B.md", prompt: "x" }), 'aidp.workflow.json: step 1: field "id" is missing; it must be a name of letters'],
     ["a bad id", file({ ...good, id: "a b" }), 'aidp.workflow.json: step 1 ("a b"): field "id" must be a name of letters, digits, _, . and -'],
-    ["a document outside the project", file({ ...good, document: "../x.md" }), 'aidp.workflow.json: step 1 ("A"): field "document" must be a path inside the project, e.g. "docs/PRD.md".'],
+    ["a document outside the project", file({ ...good, document: "../x.md" }), 'aidp.workflow.json: step 1 ("A"): field "document" must be a file\'s path inside the project (not in .git, without control characters), e.g. "docs/PRD.md".'],
+    ...["e\u001b[41mRED.md", "a\u0000b.md", ".", "docs/", ".git/config", "aidp.workflow.json", "./aidp.workflow.json"].map((document) =>
+      [`document ${JSON.stringify(document)}`, file({ ...good, document }), 'aidp.workflow.json: step 1 ("A"): field "document" must be a file\'s path inside the project'] as [string, string, string]),
     ["an empty prompt", file({ ...good, prompt: "" }), 'aidp.workflow.json: step 1 ("A"): field "prompt" must be the task as text.'],
     ["an unknown provider", file({ ...good, provider: "gpt" }), 'aidp.workflow.json: step 1 ("A"): field "provider" must be one of claude, gemini, cursor.'],
     ["bad permissions", file({ ...good, permissions: "root" }), 'aidp.workflow.json: step 1 ("A"): field "permissions" must be one of plan, edit, full.'],

@@ -16,13 +16,20 @@ export const WORKFLOW_FILE = "aidp.workflow.json"
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 /** A step id: letters, digits, `_`, `.` and `-`, starting with a letter or digit, at most 64. */
 const StepId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/))
-/** A document: a relative path inside the project (no `..`, not absolute). */
-const Document = NonEmpty.check(Schema.makeFilter((path: string) => !path.startsWith("/") && !path.split(/[\\/]/).includes("..")))
+/**
+ * A document: a file's relative path inside the project — not absolute, no `..`, no control
+ * characters (it is printed), not a folder (`.`, a trailing `/`), not in `.git`, not this file.
+ */
+const Document = NonEmpty.check(Schema.makeFilter((path: string) => {
+  const parts = path.split(/[\\/]/)
+  return !path.startsWith("/") && !parts.includes("..") && !/[\u0000-\u001f\u007f]/.test(path) &&
+    parts.at(-1) !== "" && parts.at(-1) !== "." && !parts.includes(".git") && parts.filter((p) => p !== "" && p !== ".").join("/") !== WORKFLOW_FILE
+}))
 
 /** Each field: its schema and what it must be, as the end of "field X must be ...". */
 const FIELDS = {
   id: [StepId, "a name of letters, digits, _, . and - (e.g. \"00_PRD\"), at most 64 characters"],
-  document: [Document, "a path inside the project, e.g. \"docs/PRD.md\""],
+  document: [Document, "a file's path inside the project (not in .git, without control characters), e.g. \"docs/PRD.md\""],
   prompt: [NonEmpty, "the task as text"],
   builds_on: [Schema.Array(Schema.String), "a list of earlier step ids"],
   provider: [ProviderSchema, `one of ${PROVIDERS.join(", ")}`],
