@@ -384,3 +384,35 @@ test("a lost worker's session stuck inside a statement holding its job's lock is
   assert.equal(stopped.code, 0)
   assert.match(stopped.stderr, /ended the database sessions of lost workers/)
 })
+
+test("a lost worker's session that does not hold its job's lock is left alone: the job is rescued without ending it", { timeout: TEST_MS }, async (t) => {
+  // A worker back from a pause renews its lease in new transactions; a rescuer that saw its
+  // lease expired must not end them unless one of them holds the job (LOCK_PROBE_MS).
+  const services = testServices(db)
+  t.after(() => services.dispose())
+  const id = randomUUID()
+  const lostPid = 4_000_001
+  const applicationName = `aidp ${processTag(lostPid, os.hostname())} worker`
+  await db.sql`insert into workers (id, host, pid, started_at, heartbeat_at) values ('lost-free', ${os.hostname()}, ${lostPid}, now() - interval '1 hour', now() - interval '1 hour')`
+  await services.handle(id, cmd.enqueue({ cwd: dir }), new Date())
+  await services.handle(id, cmd.start(randomUUID(), { workerId: "lost-free", host: os.hostname(), pid: lostPid }), new Date())
+  const busy = postgres(db.url, { max: 1, onnotice: () => {}, connection: { application_name: applicationName, search_path: db.schema } })
+  t.after(async () => {
+    await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${applicationName}`
+    await busy.end({ timeout: 1 })
+  })
+  const held = busy.unsafe(`begin; select pg_sleep(3600)`).simple()
+  held.catch(() => undefined)
+  await waitFor("the lost worker's session to be inside its transaction", async () =>
+    (await db.sql`select 1 from pg_stat_activity where application_name = ${applicationName} and wait_event = 'PgSleep'`).length > 0)
+
+  const healthy = worker(t, { FAKE_AGENT_MODE: "success" })
+  await waitFor("the job to complete on the healthy worker", async () => (await job(id)).status === "completed", RERUN_MS)
+  assert.equal((await db.sql`select pid from pg_stat_activity where application_name = ${applicationName}`).length, 1, "the session that held nothing is still there")
+  const rows = await executions(id)
+  assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "abandoned"], [2, "succeeded"]])
+  healthy.child.kill("SIGTERM")
+  const stopped = await healthy.result
+  assert.equal(stopped.code, 0)
+  assert.doesNotMatch(stopped.stderr, /ended the database sessions of lost workers/)
+})

@@ -62,23 +62,61 @@ const lostBecause = (run: Running, leaseMs: number, host: string, self: RescuerS
 }
 
 /**
- * Ends the database sessions of a lost worker (pid `pid` on `host`, told by their
- * application_name, see applicationName) that are inside a statement or a transaction: cut off
- * in the middle of a pipelined statement, such a session holds its job's row lock with no
- * timeout to end it (idle_in_transaction_session_timeout only counts once the server has
- * answered; TCP keepalives take hours, and never fire while a proxy or NAT keeps the
- * connection up), so no Abandon could ever be appended. A worker that lost its lease has
- * already stopped its executions (pool.ts), so nothing of its own is lost. Best effort: a role
- * that may not end those sessions is reported (RescuePass.fenceFailures), and the Abandon then
- * waits as before. Resolves to the number of sessions ended.
+ * How long a rescuer waits for a lost worker's job row before it takes the wait as a sign that
+ * one of that worker's sessions is stuck holding it, ms (see {@link probeLock}).
  */
-const fenceSessions = (sql: SqlClient["Service"]["sql"], pid: number, host: string) =>
+export const LOCK_PROBE_MS = 2_000
+
+/** PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout. */
+const LOCK_NOT_AVAILABLE = "55P03"
+
+/**
+ * Waits at most {@link LOCK_PROBE_MS} for job `jobId`'s row lock and lets it go at once.
+ * Resolves to null when the lock came (nobody holds it for long: the Abandon will not hang),
+ * or to the probe's start (the database clock) when it did not: whoever holds it has held it
+ * since before then. Fails with DatabaseError on anything but the lock timeout.
+ */
+const probeLock = (sql: SqlClient["Service"]["sql"], jobId: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      let startedAt: Date | null = null
+      try {
+        await sql.begin(async (tx) => {
+          const [row] = await tx<Array<{ started_at: Date }>>`select now() as started_at`
+          startedAt = row!.started_at
+          await tx`select set_config('lock_timeout', ${`${LOCK_PROBE_MS}ms`}, true)`
+          await tx`select 1 from jobs where id = ${jobId} for update`
+        })
+        return null
+      } catch (error) {
+        if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE && startedAt !== null) return startedAt as Date
+        throw error
+      }
+    },
+    catch: databaseError("Waiting for a lost worker's job")
+  })
+
+/**
+ * Ends the database sessions of a lost worker (pid `pid` on `host`, told by their
+ * application_name, see applicationName) whose transaction began before `before` and still
+ * runs: cut off in the middle of a pipelined statement, such a session holds its job's row
+ * lock with no timeout to end it (idle_in_transaction_session_timeout only counts once the
+ * server has answered; TCP keepalives take hours, and never fire while a proxy or NAT keeps the
+ * connection up), so no Abandon could ever be appended. Only called once {@link probeLock}
+ * found the job's row held since `before`; the worker's newer sessions (renewing its lease
+ * after a pause, say) are left alone. A worker that lost its lease has already stopped its
+ * executions (pool.ts), so nothing of its own is lost. Best effort: a role that may not end
+ * those sessions is reported (RescuePass.fenceFailures), and the Abandon then waits as before.
+ * Resolves to the number of sessions ended.
+ */
+const fenceSessions = (sql: SqlClient["Service"]["sql"], pid: number, host: string, before: Date) =>
   Effect.tryPromise({
     try: async () => {
       const [row] = await sql<Array<{ ended: number }>>`
         select count(*) filter (where pg_terminate_backend(pid))::int as ended
         from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'
+          and xact_start <= ${before}
           and starts_with(application_name, ${`aidp ${processTag(pid, host)} `})`
       return row!.ended
     },
@@ -93,8 +131,8 @@ export interface RescuePass {
 }
 
 /**
- * One rescue pass of worker `self`: ends the lost workers' sessions that may hold their jobs'
- * locks, then abandons every orphaned execution (see {@link RescuePass}).
+ * One rescue pass of worker `self`: ends the sessions of lost workers that hold their jobs'
+ * locks (see {@link probeLock}), then abandons every orphaned execution (see {@link RescuePass}).
  * Fails with DatabaseError when the scan fails; a job that changed meanwhile is skipped.
  */
 export const rescueOnce = (leaseMs: number, self: RescuerSelf) =>
@@ -122,7 +160,9 @@ export const rescueOnce = (leaseMs: number, self: RescuerSelf) =>
       const reason = lostBecause(orphan, leaseMs, host, self)
       if (reason === null) continue
       if (orphan.expired && orphan.worker_id !== self.workerId && orphan.pid !== null) {
-        const fenced = yield* Effect.result(fenceSessions(sql, orphan.pid, orphan.host))
+        const fenced = yield* Effect.result(probeLock(sql, orphan.job_id).pipe(
+          Effect.flatMap((heldSince) => heldSince === null ? Effect.succeed(0) : fenceSessions(sql, orphan.pid!, orphan.host, heldSince))
+        ))
         if (fenced._tag === "Success") endedSessions += fenced.success
         else fenceFailures.push(fenced.failure.message)
       }
