@@ -235,7 +235,7 @@ describe("aidp jobs", () => {
 
     const rebuilt = await runJson(db, ["jobs", "replay", "--rebuild", "--json"])
     assert.equal(rebuilt.events, await eventCount(db))
-    assert.deepEqual(rebuilt.tables.map((t: any) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+    assert.deepEqual(rebuilt.tables.map((t: any) => [t.table, t.identical]), [["workflows", true], ["jobs", true], ["job_executions", true], ["job_logs", true]])
     const text = await runCli(db, ["jobs", "replay", "--rebuild"])
     assert.equal(text.code, 0, text.stderr)
     assert.match(text.stdout, /jobs\s+3 rows\s+identical/)
