@@ -181,8 +181,12 @@ const cancel = (argv: ReadonlyArray<string>) => {
   }, "installed")
 }
 
-/** The subcommands of land.ts (a job's worktree and branch), loaded when one runs. */
-const LAND_NAMES = ["diff", "merge", "discard", "clean"] as const
+/**
+ * The subcommands of land.ts (a job's worktree and branch), loaded when one runs; the type
+ * check holds this list to land.ts's (a type-only import loads nothing).
+ */
+const LAND_NAMES = ["diff", "merge", "discard", "clean"] as const satisfies ReadonlyArray<keyof LandCommands>
+type LandCommands = typeof import("./land.js").LAND_COMMANDS
 
 const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<number>> = {
   list,
@@ -194,7 +198,7 @@ const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<numbe
   enqueue: async (argv) => (await import("./enqueue.js")).runEnqueue(argv),
   replay: async (argv) => (await import("./replay.js")).runReplay(argv),
   prune: async (argv) => (await import("./prune.js")).runPrune(argv),
-  ...Object.fromEntries(LAND_NAMES.map((name) => [name, async (argv: ReadonlyArray<string>) => (await import("./land.js")).LAND_COMMANDS[name]!(argv)]))
+  ...Object.fromEntries(LAND_NAMES.map((name) => [name, async (argv: ReadonlyArray<string>) => (await import("./land.js")).LAND_COMMANDS[name](argv)]))
 }
 
 /** `aidp jobs ...`: dispatches to a subcommand; no subcommand opens the monitor. Returns the exit code. */
