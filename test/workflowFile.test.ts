@@ -6,7 +6,7 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import { STEPS, stepPrompt } from "../src/domain/steps.js"
-import { builtInWorkflowFile, parseWorkflowFile, WorkflowFileError } from "../src/domain/workflowFile.js"
+import { builtInWorkflowFile, parseWorkflowFile, stepsChangedSince, WorkflowFileError } from "../src/domain/workflowFile.js"
 
 const file = (...steps: ReadonlyArray<unknown>) => JSON.stringify({ steps })
 const good = { id: "A", document: "docs/A.md", prompt: "Write A." }
@@ -78,5 +78,23 @@ describe("aidp.workflow.json", () => {
     const steps = parseWorkflowFile(builtInWorkflowFile())
     assert.deepEqual(steps.map((s) => [s.name, s.document]), STEPS.map((s) => [s.name, s.document]))
     for (const [index, step] of steps.entries()) assert.equal(stepPrompt(step, steps), stepPrompt(STEPS[index]!))
+  })
+
+  test("stepsChangedSince: the file no longer runs the steps a workflow started with", () => {
+    const three = [good, { id: "B", document: "B.md", prompt: "Write B.", builds_on: ["A"] }, { id: "C", document: "C.md", prompt: "Write C.", provider: "gemini" }]
+    const steps = parseWorkflowFile(file(...three))
+    // As a workflow records them: prompts rendered, agents settled by the command's defaults.
+    const recorded = steps.map((step) => ({ name: step.name, document: step.document, prompt: stepPrompt(step, steps), provider: step.provider ?? "claude", model: null, permissions: "edit" as const }))
+    const changed = (...now: ReadonlyArray<unknown>) => stepsChangedSince(recorded.slice(1), parseWorkflowFile(file(...now)))
+    assert.equal(stepsChangedSince(recorded, steps), false)
+    assert.equal(changed(...three), false, "a step the workflow did not take (A: --from B) does not count")
+    assert.equal(changed(three[0], { ...three[1], document: "./B.md" }, three[2]), false, "the same document, written otherwise")
+    assert.equal(changed(three[0], three[2], three[1]), true, "another order")
+    assert.equal(changed(three[0], three[1]), true, "C is gone")
+    assert.equal(changed(three[0], { ...three[1], id: "b" }, three[2]), true, "B renamed")
+    assert.equal(changed(three[0], { ...three[1], prompt: "Write B well." }, three[2]), true, "another prompt")
+    assert.equal(changed(three[0], { ...three[1], document: "docs/B.md" }, three[2]), true, "another document")
+    assert.equal(changed(three[0], { ...three[1], model: "opus" }, three[2]), true, "an agent setting the file now fixes")
+    assert.equal(changed({ ...three[0], prompt: "Other A." }, three[1], three[2]), false, "A's prompt is not part of B's")
   })
 })

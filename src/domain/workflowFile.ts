@@ -8,7 +8,8 @@
  */
 import * as Schema from "effect/Schema"
 import { PERMISSIONS, PermissionsSchema, permissionsRefusal, PROVIDERS, ProviderSchema } from "./job.js"
-import { type Step, STEPS } from "./steps.js"
+import { type Step, STEPS, stepPrompt } from "./steps.js"
+import type { WorkflowStep } from "./workflow.js"
 
 /** The file's name, at the project's root. */
 export const WORKFLOW_FILE = "aidp.workflow.json"
@@ -130,3 +131,19 @@ export const parseWorkflowFile = (text: string): Array<Step> => {
 /** The built-in steps as aidp.workflow.json text (what `aidp execute init` writes), two-space indented. */
 export const builtInWorkflowFile = (): string =>
   `${JSON.stringify({ steps: STEPS.map((step) => ({ id: step.name, document: step.document, prompt: step.task, builds_on: step.buildsOn })) }, null, 2)}\n`
+
+/**
+ * Whether `steps` (the project's file now) would no longer run the steps a workflow recorded
+ * when it started (`recorded`, its WorkflowStarted's): one of them is gone or renamed, in
+ * another order, has another document or prompt, or an agent setting the file now fixes
+ * otherwise. Steps of the file the workflow did not take (`--from`, completed before) do not count.
+ */
+export const stepsChangedSince = (recorded: ReadonlyArray<WorkflowStep>, steps: ReadonlyArray<Step>): boolean => {
+  const indexes = recorded.map((was) => steps.findIndex((step) => step.name === was.name))
+  if (indexes.some((index, at) => index < 0 || (at > 0 && index < indexes[at - 1]!))) return true
+  return recorded.some((was, at) => {
+    const now = steps[indexes[at]!]!
+    return now.document !== was.document || stepPrompt(now, steps) !== was.prompt || (now.provider ?? was.provider) !== was.provider ||
+      (now.model ?? was.model) !== was.model || (now.permissions ?? was.permissions) !== was.permissions
+  })
+}
