@@ -51,9 +51,9 @@ that step's job (aidp jobs retry) resumes it. Without --detach it runs here unti
 completed (exit 0) or it paused (exit 1). pause, resume and cancel steer the project's workflow.
 The project is the first folder from the current one upward that holds aidp.workflow.json or
 .git (else the current folder): the steps run there. They are its own when it has
-aidp.workflow.json (each step's id,
-document, prompt, builds_on, and optionally provider, model and permissions), else the
-built-in ones; init writes the built-in steps there for editing.`,
+aidp.workflow.json (each step's id, document, prompt, builds_on, and optionally provider,
+model and permissions), else the built-in ones; init writes the built-in steps there for
+editing.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
@@ -85,7 +85,7 @@ const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> 
   const recorded = running ? (await loadWorkflowIn(app.db.sql, running.id)).steps : undefined
   // A running workflow needs no file: a wrong one is said, not refused.
   const file = await projectSteps(cwd).catch((error: unknown) => {
-    if (recorded && error instanceof Error && (error instanceof UsageError || error instanceof UserError)) return error
+    if (recorded && (error instanceof UsageError || error instanceof UserError)) return error
     throw error
   })
   const steps = recorded ?? (file as ReadonlyArray<Step>)
