@@ -50,6 +50,8 @@ describe("aidp.workflow.json", () => {
       [`document ${JSON.stringify(document)}, the same as docs/A.md`, file(good, { ...good, id: "B", document }), `aidp.workflow.json: step 2 ("B"): field "document" is "docs/A.md", as step 1's; each step produces its own document.`] as [string, string, string]),
     ["a repeated document in another case", file(good, { ...good, id: "B", document: "DOCS/a.md" }), `aidp.workflow.json: step 2 ("B"): field "document" is "DOCS/a.md", as step 1's ("docs/A.md" in another case); each step produces its own document.`],
     ["builds_on a later step", file({ ...good, builds_on: ["B"] }, { ...good, id: "B", document: "B.md" }), 'aidp.workflow.json: step 1 ("A"): field "builds_on" names "B", which is not an earlier step.'],
+    ["an unknown field with an escape sequence", file({ ...good, "\u001b[2Jx": 1 }), 'aidp.workflow.json: step 1 ("A"): unknown field "\\u001b[2Jx"; the fields are'],
+    ["builds_on naming an escape sequence", file({ ...good, builds_on: ["\u001b]0;t\u0007"] }), 'aidp.workflow.json: step 1 ("A"): field "builds_on" names "\\u001b]0;t\\u0007", which is not an earlier step.'],
     ["builds_on not a list", file({ ...good, builds_on: "A" }), 'aidp.workflow.json: step 1 ("A"): field "builds_on" must be a list of earlier step ids.']
   ]
   for (const [name, text, sentence] of refusals) {

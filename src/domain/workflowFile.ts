@@ -90,7 +90,7 @@ export const parseWorkflowFile = (text: string): Array<Step> => {
     return refuse("", "must be an object whose \"steps\" is a non-empty list of steps.")
   }
   const extra = Object.keys(root).filter((key) => key !== "steps")
-  if (extra.length > 0) refuse("", `has an unknown field "${extra[0]}"; the file has only "steps".`)
+  if (extra.length > 0) refuse("", `has an unknown field ${JSON.stringify(extra[0])}; the file has only "steps".`)
   const parsed: Array<Step> = []
   for (const [index, raw] of steps.entries()) {
     const id = typeof (raw as { id?: unknown } | null)?.id === "string" ? ` (${shownId((raw as { id: string }).id)})` : ""
@@ -98,7 +98,7 @@ export const parseWorkflowFile = (text: string): Array<Step> => {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) refuse(where, " must be an object with id, document and prompt.")
     const step = raw as Record<string, unknown>
     for (const key of Object.keys(step)) {
-      if (!Object.hasOwn(FIELDS, key)) refuse(where, `: unknown field "${key}"; the fields are ${Object.keys(FIELDS).join(", ")}.`)
+      if (!Object.hasOwn(FIELDS, key)) refuse(where, `: unknown field ${JSON.stringify(key)}; the fields are ${Object.keys(FIELDS).join(", ")}.`)
     }
     for (const key of REQUIRED) if (step[key] === undefined) refuse(where, `: field "${key}" is missing; it must be ${FIELDS[key][1]}.`)
     for (const [key, [schema, expected]] of Object.entries(FIELDS)) {
@@ -116,7 +116,7 @@ export const parseWorkflowFile = (text: string): Array<Step> => {
       refuse(where, `: field "document" is ${JSON.stringify(document)}, as step ${sameDocument + 1}'s${inCase(parsed[sameDocument]!.document, document)}; each step produces its own document.`)
     }
     const unknown = buildsOn.find((other) => !parsed.some((earlier) => earlier.name === other))
-    if (unknown !== undefined) refuse(where, `: field "builds_on" names "${unknown}", which is not an earlier step.`)
+    if (unknown !== undefined) refuse(where, `: field "builds_on" names ${JSON.stringify(unknown)}, which is not an earlier step.`)
     const provider = step.provider as Step["provider"]
     const permissions = step.permissions as Step["permissions"]
     if (provider !== undefined && permissions !== undefined) {
