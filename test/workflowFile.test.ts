@@ -36,7 +36,7 @@ describe("aidp.workflow.json", () => {
     ...["a b", ".", "..", "__proto__", "constructor.x", "-a", "a/b", "\u001b[31mred", "x".repeat(65)].map((id) =>
       [`id ${JSON.stringify(id)}`, file({ ...good, id }), `aidp.workflow.json: step 1 (${JSON.stringify(id.length > 40 ? `${id.slice(0, 39)}…` : id)}): field "id" must be a letter or digit, then letters, digits, _ and - (e.g. "00_PRD"), at most 64 characters.`] as [string, string, string]),
     ["a document outside the project", file({ ...good, document: "../x.md" }), 'aidp.workflow.json: step 1 ("A"): field "document" must be a file\'s path inside the project with / between folders (not in .git, without control characters), e.g. "docs/PRD.md".'],
-    ...["e\u001b[41mRED.md", "a\u0000b.md", ".", "docs/", ".git/config", "aidp.workflow.json", "./aidp.workflow.json", "docs/../../x.md", "docs/..", "/etc/x.md", "docs\\a.md", "a/.GIT/x", "AIDP.workflow.json"].map((document) =>
+    ...["e\u001b[41mRED.md", "a\u0000b.md", ".", "docs/", ".git/config", "aidp.workflow.json", "./aidp.workflow.json", "docs/../../x.md", "docs/..", "/etc/x.md", "docs\\a.md", "a/.GIT/x", "AIDP.workflow.json", "a\u202eb.md", "a\u2028b.md"].map((document) =>
       [`document ${JSON.stringify(document)}`, file({ ...good, document }), 'aidp.workflow.json: step 1 ("A"): field "document" must be a file\'s path inside the project'] as [string, string, string]),
     ["an empty prompt", file({ ...good, prompt: "" }), 'aidp.workflow.json: step 1 ("A"): field "prompt" must be the task as text.'],
     ["an unknown provider", file({ ...good, provider: "gpt" }), 'aidp.workflow.json: step 1 ("A"): field "provider" must be one of claude, gemini, cursor.'],

@@ -17,20 +17,20 @@ export const WORKFLOW_FILE = "aidp.workflow.json"
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 /**
  * A step id: a letter or digit, then letters, digits, `_` and `-`, at most 64 characters. It
- * names the step in commands, job rows and branch names, so it is never `.`, `..` or
+ * names the step in commands, job rows and messages, so it is never `.`, `..` or
  * `__proto__` and never holds a space, a dot or a control character.
  */
 const StepId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/))
 
 /**
  * The normal form of a document path: `/` between its parts, without empty and `.` parts, a
- * `..` taking away the part before it (`./a.md`, `docs//a.md` and `docs/../a.md` are `a.md`).
+ * `..` taking away the part before it (`./a.md` and `docs/../a.md` are `a.md`, `docs//a.md` is `docs/a.md`).
  * Undefined when it is no file's path inside the project: absolute, climbing out of it, with a
- * backslash or a control character (it is printed), a folder (`.`, a trailing `/`), in `.git`
+ * backslash, a control character or a bidi or line separator (it is printed), a folder (`.`, a trailing `/`), in `.git`
  * (any case), or this file.
  */
 export const normalDocument = (path: string): string | undefined => {
-  if (path.startsWith("/") || /[\\\u0000-\u001f\u007f-\u009f]/.test(path)) return undefined
+  if (path.startsWith("/") || /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(path)) return undefined
   const raw = path.split("/")
   const last = raw.at(-1)
   if (last === "" || last === "." || last === "..") return undefined
