@@ -10,6 +10,7 @@ import type { Settings } from "../config/env.js"
 import { CommandHandler, type EnqueueCommand } from "../projections/commandHandler.js"
 import { getJobs } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
+import { visible } from "../terminal/sanitize.js"
 import { wrap } from "../terminal/view/text.js"
 import { type App, withApp } from "./app.js"
 import { UsageError } from "./errors.js"
@@ -113,10 +114,10 @@ const readPromptFile = async (file: string, source: SpecSource, stdin: () => Pro
   try {
     bytes = file === "-" ? await stdin() : await readFile(file)
   } catch (error) {
-    throw new UsageError(`Cannot read ${name} ${file}: ${whyUnreadable(error)}.`)
+    throw new UsageError(`Cannot read ${name} ${visible(file)}: ${whyUnreadable(error)}.`)
   }
   const notText = (why: string) =>
-    new UsageError(`${name} ${file} is not UTF-8 text (${why}); ${name} is for text: save the prompt as UTF-8 text, or pass it with ${source.spell("prompt")}.`)
+    new UsageError(`${name} ${visible(file)} is not UTF-8 text (${why}); ${name} is for text: save the prompt as UTF-8 text, or pass it with ${source.spell("prompt")}.`)
   if (bytes.includes(0)) throw notText("it contains NUL bytes")
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
@@ -131,7 +132,7 @@ const readFrom = async (from: string, stdin: () => Promise<Buffer>): Promise<str
   try {
     bytes = from === "-" ? await stdin() : await readFile(from)
   } catch (error) {
-    throw new UsageError(`Cannot read --from ${from}: ${whyUnreadable(error)}.`)
+    throw new UsageError(`Cannot read --from ${visible(from)}: ${whyUnreadable(error)}.`)
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes)

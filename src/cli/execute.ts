@@ -9,9 +9,11 @@ import * as Effect from "effect/Effect"
 import { type Budget, PERMISSIONS, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS } from "../domain/steps.js"
 import { WORKFLOW_ID_KEY, type WorkflowStep } from "../domain/workflow.js"
+import { stepsChangedSince, WORKFLOW_FILE } from "../domain/workflowFile.js"
+import { loadWorkflowIn } from "../events/workflowStore.js"
 import { completedSteps, getJob, latestJobPerStep } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
-import { sanitize } from "../terminal/sanitize.js"
+import { sanitize, visible } from "../terminal/sanitize.js"
 import { formatDuration } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
 import { displayWidth, padRight } from "../terminal/view/text.js"
@@ -20,12 +22,12 @@ import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
 import { type App, withApp } from "./app.js"
 import { executeAll, workflowJson, workflowLine } from "./executeAll.js"
-import { projectSteps, resolveStep, writeWorkflowFile } from "./projectSteps.js"
+import { projectRoot, projectSteps, resolveStep, writeWorkflowFile } from "./projectSteps.js"
 import { alreadyHasOne, cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishedWorkflow } from "./workflow.js"
 import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobWorktree, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobWorktree, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
@@ -39,7 +41,7 @@ const HELP: CommandHelp = {
     "aidp execute init",
     "aidp execute --list [--json]"
   ],
-  about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
+  about: `Runs a workflow step of the project as a job: "next" is the first step without a
 completed job. Each step asks the agent for one document under docs/. Without --detach the
 job runs in this process, its progress printed, until it ends (exit 0 only if it completed);
 Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).
@@ -47,9 +49,11 @@ Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).
 before completed, by this command or any aidp worker; a failed step pauses it and retrying
 that step's job (aidp jobs retry) resumes it. Without --detach it runs here until every step
 completed (exit 0) or it paused (exit 1). pause, resume and cancel steer the project's workflow.
-The steps are the project's own when it has aidp.workflow.json at its root (each step's id,
-document, prompt, builds_on, and optionally provider, model and permissions), else the
-built-in ones; init writes the built-in steps there for editing.`,
+The project is the first folder from the current one upward that holds aidp.workflow.json or
+.git (else the current folder): the steps run there. They are its own when it has
+aidp.workflow.json (each step's id, document, prompt, builds_on, and optionally provider,
+model and permissions), else the built-in ones; init writes the built-in steps there for
+editing.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
@@ -69,13 +73,29 @@ built-in ones; init writes the built-in steps there for editing.`,
 
 /**
  * The steps of `cwd` with the status of their latest job, after a line saying where the
- * project's latest workflow stands (when it has one). JSON: one row per step, with the
- * workflow its job belongs to and that workflow's status (null for a job of no workflow).
+ * project's latest workflow stands (when it has one). While that workflow is running or paused
+ * the steps are the ones it started with (its WorkflowStarted's), with a line saying so when
+ * aidp.workflow.json has changed since (or is wrong now); else the project's (`projectSteps`).
+ * JSON: one row per step, with the workflow its job belongs to and that workflow's status (null
+ * for a job of no workflow).
  */
-const listSteps = async (app: App, cwd: string, steps: ReadonlyArray<Step>, json: boolean): Promise<number> => {
+const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> => {
+  const [workflow] = await workflowsOf(app.db.sql, cwd, 1)
+  const running = workflow?.status === "running" || workflow?.status === "paused" ? workflow : undefined
+  const recorded = running ? (await loadWorkflowIn(app.db.sql, running.id)).steps : undefined
+  // A running workflow needs no file: a wrong one is said, not refused.
+  const file = await projectSteps(cwd).catch((error: unknown) => {
+    if (recorded && (error instanceof UsageError || error instanceof UserError)) return error
+    throw error
+  })
+  const steps = recorded ?? (file as ReadonlyArray<Step>)
+  const note = !recorded ? null : file instanceof Error
+    ? `${asSentence(file.message)} Workflow ${running!.id} runs the steps it started with:`
+    : stepsChangedSince(recorded, file)
+    ? `${WORKFLOW_FILE} has changed since workflow ${running!.id} started; it runs the steps it started with, and the file's steps apply from the next workflow:`
+    : null
   const latest = await latestJobPerStep(app.db.sql, cwd)
   const done = await completedSteps(app.db.sql, cwd)
-  const [workflow] = await workflowsOf(app.db.sql, cwd, 1)
   const rows = await Promise.all(steps.map(async (step) => {
     const job = latest.get(step.name) ?? null
     const documentExists = (await stat(path.join(cwd, step.document)).catch(() => null))?.isFile() ?? false
@@ -85,7 +105,7 @@ const listSteps = async (app: App, cwd: string, steps: ReadonlyArray<Step>, json
   }))
   if (json) printJson(rows)
   else {
-    if (workflow) process.stdout.write(`${workflowLine(workflow)}\n\n`)
+    if (workflow) process.stdout.write(`${workflowLine(workflow)}\n${note === null ? "" : `${sanitize(note)}\n`}\n`)
     process.stdout.write(table([
       ["Step", "Status", "Document", "Job"],
       ...rows.map((row) => [
@@ -253,17 +273,17 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
   }
   if (command === "init") {
     return (async () => {
-      const file = await writeWorkflowFile(await projectDir(process.cwd()))
-      process.stdout.write(`Wrote the built-in workflow to ${file}; edit its steps, and aidp execute runs them.\n`)
+      const file = await writeWorkflowFile(await projectRoot(process.cwd()))
+      process.stdout.write(`Wrote the built-in workflow to ${visible(file)}; edit its steps, and aidp execute runs them.\n`)
       return 0
     })()
   }
   return withApp("quiet", async (app) => {
-    const cwd = await projectDir(process.cwd())
+    const cwd = await projectRoot(process.cwd())
     // A workflow runs the steps it started with: steering it needs no (perhaps broken) file.
     if (command === "pause" || command === "resume" || command === "cancel") return controlWorkflow(app, cwd, command, cli.flags.json)
+    if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
     const steps = await projectSteps(cwd)
-    if (cli.flags.list) return listSteps(app, cwd, steps, cli.flags.json)
     const defaults = { provider, model: model ?? null, permissions: permissionsFlag, fallbackPermissions: app.settings.permissions, budget }
     if (command === "all") {
       return executeAll(app, cwd, steps.map((step) => resolveStep(step, steps, defaults)), {
@@ -282,7 +302,7 @@ export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
     const chosen = await chooseStep(app, cwd, steps, cli.input[0]!)
     if (!chosen) {
       if (cli.flags.json) printJson(null)
-      else process.stdout.write(`All ${steps.length} steps of ${cwd} are completed.\n`)
+      else process.stdout.write(`All ${steps.length} steps of ${visible(cwd)} are completed.\n`)
       return 0
     }
     const step = resolveStep(chosen, steps, defaults)

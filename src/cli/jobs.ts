@@ -3,10 +3,9 @@
  * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts,
  * `diff`, `merge`, `discard` and `clean` in land.ts.
  */
-import path from "node:path"
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
-import { findStep, type Step, STEPS } from "../domain/steps.js"
-import { getJob, listJobs } from "../projections/queries.js"
+import { STEPS } from "../domain/steps.js"
+import { getJob, listJobs, stepsOfProject } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
 import { LIST_KEYS } from "../terminal/view/list.js"
@@ -14,7 +13,7 @@ import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
 import { projectDir, submitCommand } from "./jobCommands.js"
-import { projectSteps } from "./projectSteps.js"
+import { projectRoot, projectSteps } from "./projectSteps.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
@@ -51,21 +50,22 @@ const LIST_HELP: CommandHelp = {
     ["--status S", `only jobs with this status: ${JOB_STATUSES.join(", ")}`],
     ["--provider P", `only this provider's jobs: ${PROVIDERS.join(", ")}`],
     ["--cwd DIR", "only jobs that run in this directory"],
-    ["--step S", `only jobs of this workflow step: the project's own (aidp.workflow.json in --cwd or the current directory), else ${STEPS.map((s) => s.name).join(", ")}`],
+    ["--step S", `only jobs of this workflow step: one of the project's (aidp.workflow.json's in the project of --cwd or the current folder, else ${STEPS.map((s) => s.name).join(", ")}), or one its jobs carry`],
     ["--limit N", "at most N jobs, 1 to 1000 (default 50)"],
     ["--json", "a JSON array of jobs instead of the table"]
   ]
 }
 
 /**
- * Reads --step: one of the project's steps (`steps`, its aidp.workflow.json's or the built-in
- * ones) in any case, as its canonical name; throws UsageError otherwise.
+ * Reads --step: a step of the project (`steps`: its aidp.workflow.json's or the built-in ones,
+ * and those its jobs and workflows carry, see stepsOfProject) in any case, as its name (the
+ * same case first); throws UsageError naming the project's steps otherwise.
  */
-const stepFlag = (value: string | undefined, steps: ReadonlyArray<Step>): string | undefined => {
-  if (value === undefined) return undefined
-  const step = findStep(value.trim(), steps)
-  if (!step) throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.map((s) => s.name).join(", ")}.`)
-  return step.name
+const stepFlag = (value: string, steps: ReadonlyArray<string>): string => {
+  const given = value.trim()
+  const step = steps.find((name) => name === given) ?? steps.find((name) => name.toLowerCase() === given.toLowerCase())
+  if (step === undefined) throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.join(", ")}.`)
+  return step
 }
 
 const list = async (argv: ReadonlyArray<string>) => {
@@ -81,10 +81,12 @@ const list = async (argv: ReadonlyArray<string>) => {
   const status = oneOf("status", cli.flags.status, JOB_STATUSES)
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)
   const cwdFlag = textFlag("cwd", cli.flags.cwd)
-  // The project's steps: those of --cwd's directory, else of the current one.
-  const step = stepFlag(cli.flags.step, cli.flags.step === undefined ? STEPS : await projectSteps(path.resolve(cwdFlag ?? ".")))
   const limit = intFlag("limit", cli.flags.limit, 1, 1000)!
+  // The project of --cwd's directory, else of the current one (see projectRoot).
+  const root = cli.flags.step === undefined ? undefined : await projectRoot(cwdFlag ?? ".")
+  const fileSteps = root === undefined ? [] : (await projectSteps(root)).map((s) => s.name)
   return withApp("quiet", async (app) => {
+    const step = root === undefined ? undefined : stepFlag(cli.flags.step!, [...new Set([...fileSteps, ...(await stepsOfProject(app.db.sql, root)).sort()])])
     // Resolved as enqueue and execute resolve theirs, so the stored path matches.
     const cwd = cwdFlag === undefined ? undefined : await projectDir(cwdFlag)
     const jobs = await listJobs(app.db.sql, { status, provider, cwd, step, limit })
