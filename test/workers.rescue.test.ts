@@ -13,7 +13,8 @@
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { mkdtemp, rm } from "node:fs/promises"
+import { execFileSync } from "node:child_process"
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
 import os, { tmpdir } from "node:os"
 import { join } from "node:path"
 import { after, before, beforeEach, test, type TestContext } from "node:test"
@@ -415,4 +416,27 @@ test("a lost worker's session that does not hold its job's lock is left alone: t
   const stopped = await healthy.result
   assert.equal(stopped.code, 0)
   assert.doesNotMatch(stopped.stderr, /ended the database sessions of lost workers/)
+})
+
+test("a claim whose workspace takes seconds to prepare (a slow git) runs once: its own worker's rescuer leaves it alone", { timeout: TEST_MS }, async (t) => {
+  // Between the claim and the canceller's registration the worker snapshots the job's git
+  // repository; on a loaded machine that took longer than the rescuer's grace for an own
+  // execution it does not run (5 s), and the worker abandoned its own job ("claim not seen
+  // through"). Here every git call of the worker takes 2 s: several of them come before the run.
+  const repo = await mkdtemp(join(tmpdir(), "aidp-slow-git-"))
+  const bin = await mkdtemp(join(tmpdir(), "aidp-slow-git-bin-"))
+  t.after(() => Promise.all([rm(repo, { recursive: true, force: true }), rm(bin, { recursive: true, force: true })]))
+  const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()
+  execFileSync(realGit, ["init", "-q", repo])
+  await writeFile(join(bin, "git"), `#!/bin/sh\nsleep 2\nexec ${realGit} "$@"\n`)
+  await chmod(join(bin, "git"), 0o755)
+  const id = (await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", "slow git", "--cwd", repo, "--json"])).id
+  const slow = worker(t, { FAKE_AGENT_MODE: "success", PATH: `${bin}:${process.env.PATH}` })
+  await waitFor("the job to complete", async () => (await job(id)).status === "completed", RERUN_MS)
+  const rows = await executions(id)
+  assert.deepEqual(rows.map((e) => [e.attempt, e.status]), [[1, "succeeded"]], JSON.stringify(rows))
+  slow.child.kill("SIGTERM")
+  const stopped = await slow.result
+  assert.equal(stopped.code, 0, stopped.stderr.slice(-1500))
+  assert.doesNotMatch(stopped.stderr, /not seen through|abandoned executions/)
 })

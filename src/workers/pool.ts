@@ -97,10 +97,12 @@ export const runPool = (options: PoolOptions) =>
     }
 
     const outage = makeOutageReporter(logger, OUTAGE_RETRY_MS)
-    // Claims whose commit went unanswered (the connection was lost during it): their
-    // executions may be open in the database. Each worker fiber confirms its own once the
-    // database answers; meanwhile this process's rescuer leaves them alone.
-    const inDoubt = new Set<string>()
+    // Executions this process claimed, or may have (a claim whose commit went unanswered: the
+    // connection was lost during it; each worker fiber confirms its own once the database
+    // answers), from the claim until their run ends. This process's rescuer leaves them alone,
+    // also between the claim and the canceller's registration (the workspace is prepared
+    // meanwhile, which can take seconds on a loaded machine).
+    const ours = new Set<string>()
     // Ten beats a lease: an outage of two thirds of a lease stays short of the fence.
     const beatMs = Math.max(50, Math.floor(leaseMs / 10))
     const untilReachable = <A, R>(effect: Effect.Effect<A, DatabaseError, R>) =>
@@ -124,7 +126,7 @@ export const runPool = (options: PoolOptions) =>
       const reaped = reapOrphans(schema)
       if (reaped.length > 0) logger.warn({ processGroups: reaped }, "stopped provider processes left by dead workers on this host")
       yield* canceller.sweep
-      const pass = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: (id) => canceller.runs(id) || inDoubt.has(id) })
+      const pass = yield* rescueOnce(leaseMs, { workerId: identity.workerId, runs: (id) => canceller.runs(id) || ours.has(id) })
       if (pass.endedSessions > 0) logger.warn({ sessions: pass.endedSessions }, "ended the database sessions of lost workers (they could hold their jobs' locks)")
       for (const failure of pass.fenceFailures) logger.warn(failure)
       if (pass.rescued > 0) logger.warn({ rescued: pass.rescued }, "abandoned executions of lost workers")
@@ -158,13 +160,13 @@ export const runPool = (options: PoolOptions) =>
           // The claim is ours whatever happens now: run it even if the database is gone again.
           yield* renewIfLate.pipe(Effect.ignore, Effect.onInterrupt(() => abandonOnShutdown(claimed)))
           yield* runExecution(claimed, { env, canceller, logger: logger.child({ worker: index }) })
-        })
+        }).pipe(Effect.ensuring(Effect.sync(() => ours.delete(claimed.executionId))))
       /** This fiber's claim in doubt, if any. */
       let pending: string | null = null
       return Effect.gen(function*() {
         if (pending !== null) {
           const confirmed = yield* confirmClaim(identity.workerId, pending)
-          inDoubt.delete(pending)
+          if (!confirmed) ours.delete(pending)
           pending = null
           if (confirmed) {
             logger.info({ worker: index, jobId: confirmed.jobId, executionId: confirmed.executionId }, "a claim whose commit went unanswered did commit: running it")
@@ -179,9 +181,9 @@ export const runPool = (options: PoolOptions) =>
         const claimSentAt = performance.now()
         const executionId = crypto.randomUUID()
         pending = executionId
-        inDoubt.add(executionId)
+        ours.add(executionId)
         const claimed = yield* claimNext(identity, { onlyJobIds: options.onlyJobIds, concurrency: options.concurrency, argvFor: argvFor(env) }, executionId)
-        inDoubt.delete(executionId)
+        if (!claimed) ours.delete(executionId)
         pending = null
         beat.renewedAfter(claimSentAt)
         outage.succeeded()
