@@ -3,6 +3,7 @@
  * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts,
  * `diff`, `merge`, `discard` and `clean` in land.ts.
  */
+import { stat } from "node:fs/promises"
 import path from "node:path"
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS } from "../domain/steps.js"
@@ -59,13 +60,17 @@ const LIST_HELP: CommandHelp = {
 
 /**
  * Reads --step: one of the project's steps (`steps`, its aidp.workflow.json's or the built-in
- * ones) in any case, as its canonical name; throws UsageError otherwise.
+ * ones) in any case, as its canonical name; throws UsageError otherwise. `missing`: the --cwd
+ * folder when it does not exist (its own steps cannot be read, so only built-in ones are known).
  */
-const stepFlag = (value: string | undefined, steps: ReadonlyArray<Step>): string | undefined => {
+const stepFlag = (value: string | undefined, steps: ReadonlyArray<Step>, missing: string | null): string | undefined => {
   if (value === undefined) return undefined
   const step = findStep(value.trim(), steps)
-  if (!step) throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.map((s) => s.name).join(", ")}.`)
-  return step.name
+  if (step) return step.name
+  if (missing !== null) {
+    throw new UsageError(`--cwd ${missing} does not exist, so its own steps (aidp.workflow.json) cannot be read and --step ${JSON.stringify(value)} is not a built-in one; check the folder, or leave out --step.`)
+  }
+  throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.map((s) => s.name).join(", ")}.`)
 }
 
 const list = async (argv: ReadonlyArray<string>) => {
@@ -82,7 +87,9 @@ const list = async (argv: ReadonlyArray<string>) => {
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)
   const cwdFlag = textFlag("cwd", cli.flags.cwd)
   // The project's steps: those of --cwd's directory, else of the current one.
-  const step = stepFlag(cli.flags.step, cli.flags.step === undefined ? STEPS : await projectSteps(path.resolve(cwdFlag ?? ".")))
+  const stepsDir = path.resolve(cwdFlag ?? ".")
+  const missing = cwdFlag !== undefined && cli.flags.step !== undefined && !(await stat(stepsDir).catch(() => null))?.isDirectory() ? stepsDir : null
+  const step = stepFlag(cli.flags.step, cli.flags.step === undefined ? STEPS : await projectSteps(stepsDir), missing)
   const limit = intFlag("limit", cli.flags.limit, 1, 1000)!
   return withApp("quiet", async (app) => {
     // Resolved as enqueue and execute resolve theirs, so the stored path matches.
