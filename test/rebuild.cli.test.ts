@@ -40,7 +40,7 @@ test("a hand-edited row: each difference reported, exit 1, nothing changed; --ap
 
   const checked = await runCli(db, ["jobs", "replay", "--rebuild"])
   assert.equal(checked.code, 1, checked.stderr)
-  assert.match(checked.stdout, /^jobs\s+1 rows\s+1 row DIFFERENT from the live table$/m)
+  assert.match(checked.stdout, /^jobs\s+1 row\s+1 row DIFFERENT from the live table$/m)
   assert.match(checked.stdout, /^job_logs\s+\d+ rows\s+1 row DIFFERENT from the live table$/m)
   assert.match(checked.stdout, new RegExp(`^  jobs ${job} status: "failed" -> "completed"$`, "m"))
   assert.match(checked.stdout, new RegExp(`^  jobs ${job} attempts: 7 -> 1$`, "m"))
