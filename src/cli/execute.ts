@@ -50,9 +50,9 @@ before completed, by this command or any aidp worker; a failed step pauses it an
 that step's job (aidp jobs retry) resumes it. Without --detach it runs here until every step
 completed (exit 0) or it paused (exit 1). pause, resume and cancel steer the project's workflow;
 resume only records it (and retries the failed step): an aidp worker runs the steps from there
-on, and resume says so when none is running. While a workflow is running or paused, a lone
-step it has still to run is refused (resume or cancel the workflow first); a step outside it,
-or one it completed, may run. A flag the form does not use is refused, as is a flag given twice.
+on, and resume says when no worker is running. While a workflow is running or paused, a lone
+step it has still to run is refused (the workflow runs it, or cancel the workflow first); a step
+outside it, or one it completed, may run. A flag the form does not use is refused, as is a flag given twice.
 The steps are the project's own when it has aidp.workflow.json at its root (each step's id,
 document, prompt, builds_on, and optionally provider, model and permissions), else the
 built-in ones; init writes the built-in steps there for editing.`,
