@@ -157,7 +157,7 @@ describe("aidp jobs", () => {
       { name: "an unknown status", args: ["jobs", "list", "--status", "bogus"], code: 2, says: ["--status", "bogus"] },
       { name: "an unknown provider", args: ["jobs", "enqueue", "--provider", "copilot", "--prompt", "x"], code: 2, says: ["--provider", "copilot"] },
       { name: "enqueue without a prompt", args: ["jobs", "enqueue", "--provider", "claude"], code: 2, says: ["--prompt"] },
-      { name: "a --cwd that does not exist", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--cwd", "/nonexistent/dir"], code: 2, says: ["/nonexistent/dir"] },
+      { name: "a --cwd that does not exist", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--cwd", "/nonexistent/dir"], code: 2, says: ["--cwd /nonexistent/dir does not exist; name an existing folder."] },
       { name: "an unknown jobs subcommand", args: ["jobs", "frobnicate"], code: 2, says: ["frobnicate"] },
       { name: "an unknown command", args: ["frobnicate"], code: 2, says: ["frobnicate"] },
       { name: "a prototype key as command", args: ["constructor"], code: 2, says: ["constructor"] },

@@ -58,9 +58,9 @@ named with its number and nothing is queued; otherwise the new ids are printed o
 
 /**
  * The folders seen so far, as given: each one's resolved path (see projectDir) and whether it
- * is a directory, so a thousand lines naming one folder resolve it once.
+ * is a directory, something else, or missing, so a thousand lines naming one folder resolve it once.
  */
-type FolderCache = Map<string, Promise<{ readonly path: string; readonly isDirectory: boolean }>>
+type FolderCache = Map<string, Promise<{ readonly path: string; readonly kind: "directory" | "other" | "missing" }>>
 
 /**
  * What `request` names on disk: its prompt (a file's, or stdin's once, via `stdin`) and its
@@ -76,10 +76,12 @@ const readInputs = async (
   if (prompt.trim() === "") throw new UsageError("The prompt is empty; give the agent something to do.")
   const given = request.cwd ?? process.cwd()
   if (!folders.has(given)) {
-    folders.set(given, projectDir(given).then((path) => stat(path).then((s) => ({ path, isDirectory: s.isDirectory() }), () => ({ path, isDirectory: false }))))
+    folders.set(given, projectDir(given).then((path) =>
+      stat(path).then((s) => ({ path, kind: s.isDirectory() ? "directory" as const : "other" as const }), () => ({ path, kind: "missing" as const }))))
   }
   const folder = await folders.get(given)!
-  if (!folder.isDirectory) throw new UsageError(`${source.spell("cwd")} ${folder.path} is not a directory.`)
+  if (folder.kind === "missing") throw new UsageError(`${source.spell("cwd")} ${folder.path} does not exist; name an existing folder.`)
+  if (folder.kind === "other") throw new UsageError(`${source.spell("cwd")} ${folder.path} is not a directory.`)
   return { prompt, cwd: folder.path }
 }
 
