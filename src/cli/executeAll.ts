@@ -173,7 +173,7 @@ const runWorkflowHere = async (app: App, id: string, steps: ReadonlyArray<Workfl
     if (workflow.status === "cancelled") throw new UserError(`Workflow ${id} was cancelled.`, code)
     const jobId = jobIds[workflow.pausedStep ?? 0]!
     throw new UserError(
-      `Workflow ${id} paused: ${asSentence(sanitize(workflow.pausedReason ?? "paused"))} Retry the step with aidp jobs retry ${jobId} for a running aidp worker, which then goes on to the end, or run aidp execute resume.`,
+      `Workflow ${id} paused: ${asSentence(sanitize(workflow.pausedReason ?? "paused"))} Retry the step with aidp jobs retry ${jobId}, or run aidp execute resume; an aidp worker then goes on to the end (start one with aidp worker if none is running).`,
       code
     )
   } finally {
