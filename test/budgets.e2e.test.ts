@@ -46,7 +46,7 @@ describe("budgets end to end", () => {
     const shown = (await runCli(suite.db, ["jobs", "show", id])).stdout
     assert.match(shown, /^Limits +3 attempts at most · timeout 30m00s, cost \$0\.5000, 10 turns each · priority 0$/m)
     const rebuilt = await runJson(suite.db, ["jobs", "replay", "--rebuild", "--json"])
-    assert.deepEqual(rebuilt.tables.map((t: { table: string; identical: boolean }) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+    assert.deepEqual(rebuilt.tables.map((t: { table: string; identical: boolean }) => [t.table, t.identical]), [["workflows", true], ["jobs", true], ["job_executions", true], ["job_logs", true]])
   })
 
   test("--max-turns: claude stops after that many turns, kind budget", async () => {

@@ -79,7 +79,7 @@ describe("aidp jobs enqueue --from", () => {
     // The bulk projection writes what a rebuild writes (invariant 3).
     const rebuilt = await runCli(db, ["jobs", "replay", "--rebuild", "--json"], { cwd })
     assert.equal(rebuilt.code, 0, rebuilt.stderr)
-    assert.deepEqual(JSON.parse(rebuilt.stdout).tables.map((t: { table: string; identical: boolean }) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+    assert.deepEqual(JSON.parse(rebuilt.stdout).tables.map((t: { table: string; identical: boolean }) => [t.table, t.identical]), [["workflows", true], ["jobs", true], ["job_executions", true], ["job_logs", true]])
   })
 
   test("stdin (-), the flags as defaults a line overrides, promptFile relative to the current folder, --json", async () => {

@@ -193,7 +193,7 @@ describe("aidp jobs", () => {
       { name: "a --from line's metadata claiming document", args: ["jobs", "enqueue", "--from", "-"], input: '{"provider": "claude", "prompt": "x", "metadata": {"ticket": 1, "document": "../../etc/x"}}\n', code: 2, says: ['Line 1 of stdin: "metadata" may not set "document"'] },
       { name: "a prompt file larger than a prompt may be", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", hugePrompt], code: 2, says: [`--prompt-file ${hugePrompt} is 293601280 bytes (280.0 MB); a prompt may be at most 4194304 bytes (4.0 MB)`] },
       { name: "a prompt on stdin larger than a prompt may be", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "-"], input: "x".repeat(4 * 1024 * 1024 + 1), code: 2, says: ["--prompt-file - is 4194305 bytes (4.0 MB); a prompt may be at most 4194304 bytes (4.0 MB): shorten it"] },
-      { name: "list --step with a --cwd that does not exist", args: ["jobs", "list", "--cwd", "/nonexistent/project", "--step", "idea"], code: 2, says: ['--cwd /nonexistent/project does not exist, so its own steps (aidp.workflow.json) cannot be read and --step "idea" is not a built-in one'] },
+      { name: "list --step with a --cwd that does not exist", args: ["jobs", "list", "--cwd", "/nonexistent/project", "--step", "idea"], code: 2, says: ['--step "idea" is not a step of this project', "(--cwd /nonexistent/project does not exist, so no aidp.workflow.json of its could add its own)."] },
       { name: "the monitor's table in a schema with no installation", args: ["jobs"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: [typoSchema] },
       { name: "replay in a schema with no installation", args: ["jobs", "replay"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: [typoSchema] },
       { name: "an unreachable database", args: ["jobs", "list"], env: { AIDP_DATABASE_URL: "postgres://root@127.0.0.1:1/test" }, code: 1, says: ["127.0.0.1:1"] },
@@ -264,7 +264,7 @@ describe("aidp jobs", () => {
 
     const rebuilt = await runJson(db, ["jobs", "replay", "--rebuild", "--json"])
     assert.equal(rebuilt.events, await eventCount(db))
-    assert.deepEqual(rebuilt.tables.map((t: any) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+    assert.deepEqual(rebuilt.tables.map((t: any) => [t.table, t.identical]), [["workflows", true], ["jobs", true], ["job_executions", true], ["job_logs", true]])
     const text = await runCli(db, ["jobs", "replay", "--rebuild"])
     assert.equal(text.code, 0, text.stderr)
     assert.match(text.stdout, /jobs\s+3 rows\s+identical/)

@@ -105,7 +105,7 @@ describe("aidp jobs list and show: steps, projects, cancellations, usage", () =>
     assert.match(show.stdout, /^Error +cancelled by user$/m)
     assert.match(show.stdout, new RegExp(`^Project +${projects.blog.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"))
     const rebuilt = await runJson(db, ["jobs", "replay", "--rebuild", "--json"])
-    assert.deepEqual(rebuilt.tables.map((t: any) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+    assert.deepEqual(rebuilt.tables.map((t: any) => [t.table, t.identical]), [["workflows", true], ["jobs", true], ["job_executions", true], ["job_logs", true]])
   })
 
   test("show: each execution's tokens and cost, and the job's totals over both attempts", async () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
 import { openSql } from "../src/config/database.js"
 import { watchLiveness } from "../src/config/liveness.js"
+import { renewConnections } from "../src/config/supervisedSql.js"
 import { createTestDb, type TestDb } from "./support/db.js"
 import { type DbProxy, startDbProxy } from "./support/proxy.js"
 import { waitFor } from "./support/wait.js"
@@ -48,6 +49,27 @@ describe("watchLiveness", () => {
       await next("an answer after the refusal", (e) => e === null)
     } finally {
       await stop()
+    }
+  })
+
+  it("renewConnections fails the queries waiting on a connection opened during a partition at once, and the client answers on fresh ones", { timeout: 30_000 }, async () => {
+    const sql = openSql(proxy.url, db.schema, { max: 1, fetchTypes: false })
+    try {
+      proxy.partition()
+      // Its connection is opened now: the server's greeting is held by the partition.
+      const waiting = sql`select 1 as one`.execute()
+      waiting.catch(() => undefined)
+      renewConnections(sql)
+      await assert.rejects(waiting, (error: { code?: string }) => {
+        assert.match(String(error.code), /^CONNECTION_(ENDED|DESTROYED|CLOSED)$/, "ended by the renewal, not by the 5 s connect timeout")
+        return true
+      })
+      proxy.heal()
+      const [row] = await sql<Array<{ one: number }>>`select 1 as one`
+      assert.equal(row!.one, 1)
+    } finally {
+      proxy.heal()
+      await sql.end({ timeout: 0 })
     }
   })
 })

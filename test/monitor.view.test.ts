@@ -4,7 +4,7 @@ import { describe, it } from "node:test"
 import type { Model } from "../src/terminal/model.js"
 import { COLOR_PALETTE, MONO_PALETTE, paintFrame, renderLine, SYNC_BEGIN, SYNC_END } from "../src/terminal/paint.js"
 import { renderPlain } from "../src/terminal/plain.js"
-import { sanitize, sanitizeLines } from "../src/terminal/sanitize.js"
+import { sanitize, sanitizeLines, visible } from "../src/terminal/sanitize.js"
 import { init, type Msg, update } from "../src/terminal/update.js"
 import { lineText, view } from "../src/terminal/view.js"
 import { formatClock, formatDuration } from "../src/terminal/view/format.js"
@@ -452,6 +452,14 @@ describe("sanitize", () => {
   it("joins lines for one-line display and splits them for blocks", () => {
     assert.equal(sanitize("one\r\ntwo\rthree\n"), "one ↵ two ↵ three")
     assert.deepEqual(sanitizeLines("one\ntwo\x1b[K\u2028three"), ["one", "two", "three"])
+  })
+
+  it("visible: a name the user gave shows its control characters as escapes, harmless, and sanitize keeps it", () => {
+    const name = "/tmp/a\x1b[31mred\x07\u202e\nb\ud800 é 日本"
+    const shown = visible(name)
+    assert.equal(shown, String.raw`/tmp/a\x1b[31mred\x07\u202e\x0ab\ud800 é 日本`)
+    assert.equal(sanitize(shown), shown)
+    assert.equal(visible("docs/PRD.md"), "docs/PRD.md")
   })
 })
 

@@ -140,7 +140,7 @@ describe("projections: live and rebuilt rows are identical", () => {
       const live = await snapshot(db.sql)
 
       const report = await rebuildReadModels(db.sql)
-      assert.deepEqual(report.tables.map((t) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+      assert.deepEqual(report.tables.map((t) => [t.table, t.identical]), [["workflows", true], ["jobs", true], ["job_executions", true], ["job_logs", true]])
       assert.deepEqual(await snapshot(db.sql), live)
 
       // The live driver over the whole log in random chunks of several streams, rolled back.

@@ -116,7 +116,7 @@ describe("aidp jobs prune", () => {
     const story = await runJson<any>(db, ["jobs", "replay", ids.oldCompleted, "--json"])
     assert.deepEqual(story.entries.map((e: any) => e.kind), ["queued", "started", "ended"])
     const rebuilt = await rebuildReadModels(db.sql)
-    assert.deepEqual(rebuilt.tables.map((t) => [t.table, t.identical]), [["jobs", true], ["job_executions", true], ["job_logs", true]])
+    assert.deepEqual(rebuilt.tables.map((t) => [t.table, t.identical]), [["workflows", true], ["jobs", true], ["job_executions", true], ["job_logs", true]])
     const again = await runJson<any>(db, ["jobs", "prune", "--older-than", "90d", "--output-only", "--json"])
     assert.equal(again.jobs, 0, "output pruned once is not counted again")
   })
@@ -130,7 +130,7 @@ describe("aidp jobs prune", () => {
       select count(*)::int as n from job_events where job_id in ${db.sql([ids.oldCompleted, ids.oldFailed, ids.oldCancelled])}`
     assert.equal(left!.n, 0, "their events are gone")
     const rebuilt = await rebuildReadModels(db.sql)
-    assert.deepEqual(rebuilt.tables.map((t) => t.identical), [true, true, true])
+    assert.deepEqual(rebuilt.tables.map((t) => t.identical), [true, true, true, true])
     const shown = await runCli(db, ["jobs", "show", ids.oldCompleted])
     assert.equal(shown.code, 1)
     const none = await runCli(db, ["jobs", "prune", "--older-than", "90d"])

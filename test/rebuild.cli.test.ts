@@ -2,7 +2,8 @@
  * `aidp jobs replay --rebuild [--apply]`: a hand-edited read-model row is reported column by
  * column (table, key, both values) with exit 1 and nothing changed; --apply replaces the live
  * rows, after which a rebuild finds nothing; --apply while a worker runs jobs: the worker
- * waits for it and goes on, every job completes, no event is lost.
+ * waits for it and goes on, every job completes, no event is lost; `workflows` is rebuilt from
+ * `workflow_events` the same way.
  */
 import assert from "node:assert/strict"
 import { randomUUID } from "node:crypto"
@@ -53,7 +54,7 @@ test("a hand-edited row: each difference reported, exit 1, nothing changed; --ap
   assert.equal(jsonRun.code, 1, jsonRun.stderr)
   const json = JSON.parse(jsonRun.stdout)
   assert.equal(json.applied, false)
-  assert.deepEqual(json.tables.map((t: any) => [t.table, t.differingRows]), [["jobs", 1], ["job_executions", 0], ["job_logs", 1]])
+  assert.deepEqual(json.tables.map((t: any) => [t.table, t.differingRows]), [["workflows", 0], ["jobs", 1], ["job_executions", 0], ["job_logs", 1]])
   assert.ok(json.differences.some((d: any) => d.table === "jobs" && d.column === "status" && d.live === "failed" && d.rebuilt === "completed"))
 
   const applied = await runCli(db, ["jobs", "replay", "--rebuild", "--apply"])
@@ -103,3 +104,33 @@ test("--apply while a worker runs slow jobs: the worker waits and goes on, every
   assert.equal(gaps!.n, 0, "every stream's versions follow one another")
 })
 
+
+test("workflows are rebuilt from workflow_events: a hand-edited row is reported and --apply restores it; an --apply with nothing to fix says it swapped", async () => {
+  const cwd = await mkdtemp(path.join(tmpdir(), "aidp-rebuild-workflow-"))
+  after(() => rm(cwd, { recursive: true, force: true }))
+  const detached = await runCli(db, ["execute", "all", "--detach"], { cwd })
+  assert.equal(detached.code, 0, detached.stderr)
+  const [workflow] = await db.sql<Array<{ id: string; status: string }>>`select id, status from workflows order by created_at desc limit 1`
+  assert.equal(workflow!.status, "running")
+  await db.sql`update workflows set status = 'cancelled', paused_reason = 'edited by hand' where id = ${workflow!.id}`
+
+  const checked = await runCli(db, ["jobs", "replay", "--rebuild"])
+  assert.equal(checked.code, 1, checked.stderr)
+  assert.match(checked.stdout, /^workflows\s+1 row\s+1 row DIFFERENT from the live table$/m)
+  assert.match(checked.stdout, new RegExp(`^  workflows ${workflow!.id} status: "cancelled" -> "running"$`, "m"))
+  assert.match(checked.stdout, new RegExp(`^  workflows ${workflow!.id} paused_reason: "edited by hand" -> null$`, "m"))
+
+  const applied = await runCli(db, ["jobs", "replay", "--rebuild", "--apply"])
+  assert.equal(applied.code, 0, applied.stderr)
+  const [fixed] = await db.sql<Array<{ status: string; paused_reason: string | null }>>`select status, paused_reason from workflows where id = ${workflow!.id}`
+  assert.deepEqual({ ...fixed }, { status: "running", paused_reason: null })
+  const paused = await runCli(db, ["execute", "pause"], { cwd })
+  assert.equal(paused.code, 0, `${paused.stdout}${paused.stderr}`)
+
+  const again = await runCli(db, ["jobs", "replay", "--rebuild", "--apply"])
+  assert.equal(again.code, 0, again.stderr)
+  assert.match(again.stdout, /^workflows\s+1 row\s+identical to the live table$/m)
+  assert.match(again.stdout, /replaced the live ones \(they were identical\)/)
+  const [kept] = await db.sql<Array<{ status: string }>>`select status from workflows where id = ${workflow!.id}`
+  assert.equal(kept!.status, "paused", "the swapped-in row carries the pause appended after the first rebuild")
+})

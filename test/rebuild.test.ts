@@ -148,10 +148,10 @@ describe("rebuildReadModels", () => {
     const [{ count }] = await db.sql<[{ count: string }]>`select count(*) from job_events`
     const report = await rebuildReadModels(db.sql)
     assert.equal(report.events, Number(count))
-    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    assert.deepEqual(identical(report), { workflows: true, jobs: true, job_executions: true, job_logs: true })
     assert.deepEqual(
       Object.fromEntries(report.tables.map((t) => [t.table, t.rows])),
-      { jobs: live.jobs.length, job_executions: live.job_executions.length, job_logs: live.job_logs.length }
+      { workflows: 0, jobs: live.jobs.length, job_executions: live.job_executions.length, job_logs: live.job_logs.length }
     )
     assert.deepEqual(await snapshot(), live)
   })
@@ -183,7 +183,7 @@ describe("rebuildReadModels", () => {
     await db.sql`update jobs set error = 'x' where id = ${jobs.done}`
     await db.sql`delete from job_logs where job_id = ${jobs.flaky} and seq = 2`
     const report = await rebuildReadModels(db.sql)
-    assert.deepEqual(identical(report), { jobs: false, job_executions: true, job_logs: false })
+    assert.deepEqual(identical(report), { workflows: true, jobs: false, job_executions: true, job_logs: false })
     assert.deepEqual(await snapshot(), live)
   })
 
@@ -198,7 +198,7 @@ describe("rebuildReadModels", () => {
       await appendIn(tx, channelFor(db.schema), project, { jobId, expectedVersion: 0, events: [ev.queued()], occurredAt: at(500_000) })
     })
     const report = await rebuild!
-    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    assert.deepEqual(identical(report), { workflows: true, jobs: true, job_executions: true, job_logs: true })
     assert.equal((await db.sql`select 1 from jobs where id = ${jobId}`).length, 1)
   })
 
@@ -214,11 +214,11 @@ describe("rebuildReadModels", () => {
       await waitUntilBlocking(db.sql, tx) // the swap waits for this append
     })
     const report = await rebuild!
-    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    assert.deepEqual(identical(report), { workflows: true, jobs: true, job_executions: true, job_logs: true })
     const rows = await db.sql<Array<{ id: string }>>`select id from jobs where id in ${db.sql([early, late])} order by created_at`
     assert.deepEqual(rows.map((r) => r.id), [early, late])
     const check = await rebuildReadModels(db.sql, { apply: false })
-    assert.deepEqual(identical(check), { jobs: true, job_executions: true, job_logs: true })
+    assert.deepEqual(identical(check), { workflows: true, jobs: true, job_executions: true, job_logs: true })
   })
 
   it("leaves no schema of its own behind, applied or not", async () => {
@@ -234,7 +234,7 @@ describe("rebuildReadModels", () => {
     await services.handle(jobs.failedThenRetried, cmd.succeed(exec), at(999_500))
     const afterAppends = await snapshot()
     const report = await rebuildReadModels(db.sql)
-    assert.deepEqual(identical(report), { jobs: true, job_executions: true, job_logs: true })
+    assert.deepEqual(identical(report), { workflows: true, jobs: true, job_executions: true, job_logs: true })
     assert.deepEqual(await snapshot(), afterAppends)
   })
 })

@@ -11,6 +11,7 @@ import { MAX_PROMPT_BYTES } from "../domain/job.js"
 import { CommandHandler, type EnqueueCommand } from "../projections/commandHandler.js"
 import { getJobs } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
+import { visible } from "../terminal/sanitize.js"
 import { formatBytes } from "../terminal/view/limit.js"
 import { wrap } from "../terminal/view/text.js"
 import { type App, withApp } from "./app.js"
@@ -116,7 +117,7 @@ const readPromptFile = async (file: string, source: SpecSource, stdin: () => Pro
   const name = source.spell("promptFile")
   const tooLarge = (size: number) =>
     new UsageError(
-      `${name} ${file} is ${size} bytes (${formatBytes(size)}); a prompt may be at most ${MAX_PROMPT_BYTES} bytes (${formatBytes(MAX_PROMPT_BYTES)}): shorten it, or point the agent at files to read instead.`
+      `${name} ${visible(file)} is ${size} bytes (${formatBytes(size)}); a prompt may be at most ${MAX_PROMPT_BYTES} bytes (${formatBytes(MAX_PROMPT_BYTES)}): shorten it, or point the agent at files to read instead.`
     )
   let bytes: Buffer
   try {
@@ -126,12 +127,12 @@ const readPromptFile = async (file: string, source: SpecSource, stdin: () => Pro
     bytes = file === "-" ? await stdin() : await readFile(file)
   } catch (error) {
     if (error instanceof UsageError) throw error
-    throw new UsageError(`Cannot read ${name} ${file}: ${whyUnreadable(error)}.`)
+    throw new UsageError(`Cannot read ${name} ${visible(file)}: ${whyUnreadable(error)}.`)
   }
   // Stdin, or a file that grew since: the bytes read tell.
   if (bytes.length > MAX_PROMPT_BYTES) throw tooLarge(bytes.length)
   const notText = (why: string) =>
-    new UsageError(`${name} ${file} is not UTF-8 text (${why}); ${name} is for text: save the prompt as UTF-8 text, or pass it with ${source.spell("prompt")}.`)
+    new UsageError(`${name} ${visible(file)} is not UTF-8 text (${why}); ${name} is for text: save the prompt as UTF-8 text, or pass it with ${source.spell("prompt")}.`)
   if (bytes.includes(0)) throw notText("it contains NUL bytes")
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
@@ -146,7 +147,7 @@ const readFrom = async (from: string, stdin: () => Promise<Buffer>): Promise<str
   try {
     bytes = from === "-" ? await stdin() : await readFile(from)
   } catch (error) {
-    throw new UsageError(`Cannot read --from ${from}: ${whyUnreadable(error)}.`)
+    throw new UsageError(`Cannot read --from ${visible(from)}: ${whyUnreadable(error)}.`)
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes)

@@ -9,10 +9,12 @@ import * as Effect from "effect/Effect"
 import { type Budget, PERMISSIONS, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS } from "../domain/steps.js"
 import { STEP_RUNNER_KEY, WORKFLOW_ID_KEY, type WorkflowStep } from "../domain/workflow.js"
+import { stepsChangedSince, WORKFLOW_FILE } from "../domain/workflowFile.js"
 import { readSettings } from "../config/env.js"
+import { loadWorkflowIn } from "../events/workflowStore.js"
 import { completedSteps, getJob, latestJobPerStep, liveWorkers } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
-import { sanitize } from "../terminal/sanitize.js"
+import { sanitize, visible } from "../terminal/sanitize.js"
 import { countOf, formatDuration } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
 import { displayWidth, padRight } from "../terminal/view/text.js"
@@ -22,12 +24,12 @@ import { DOCUMENT_KEY } from "../workers/document.js"
 import { worktreeRefusal } from "../workers/workspace.js"
 import { type App, withApp } from "./app.js"
 import { executeAll, stepRange, workflowJson, workflowLine } from "./executeAll.js"
-import { projectSteps, resolveStep, type StepDefaults, writeWorkflowFile } from "./projectSteps.js"
+import { projectRoot, projectSteps, resolveStep, type StepDefaults, writeWorkflowFile } from "./projectSteps.js"
 import { cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishedWorkflow } from "./workflow.js"
 import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
-import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobWorktree, PERMISSIONS_HELP, projectDir, submitCommand } from "./jobCommands.js"
+import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobWorktree, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag, unusedFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
@@ -41,7 +43,7 @@ const HELP: CommandHelp = {
     "aidp execute init",
     "aidp execute --list [--json]"
   ],
-  about: `Runs a workflow step of the current directory as a job: "next" is the first step without a
+  about: `Runs a workflow step of the project as a job: "next" is the first step without a
 completed job. Each step asks the agent for one document under docs/. Without --detach the
 job runs in this process, its progress printed, until it ends (exit 0 only if it completed);
 Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).
@@ -53,9 +55,11 @@ resume only records it (and retries the failed step): an aidp worker runs the st
 on, and resume says when no worker is running. While a workflow is running or paused, a lone
 step it has still to run is refused (the workflow runs it, or cancel the workflow first); a step
 outside it, or one it completed, may run. A flag the form does not use is refused, as is a flag given twice.
-The steps are the project's own when it has aidp.workflow.json at its root (each step's id,
-document, prompt, builds_on, and optionally provider, model and permissions), else the
-built-in ones; init writes the built-in steps there for editing.`,
+The project is the first folder from the current one upward that holds aidp.workflow.json or
+.git (else the current folder): the steps run there. They are its own when it has
+aidp.workflow.json (each step's id, document, prompt, builds_on, and optionally provider,
+model and permissions), else the built-in ones; init writes the built-in steps there for
+editing.`,
   options: [
     ["--provider P", `the agent CLI to run: ${PROVIDERS.join(", ")} (default claude)`],
     ["--model M", "the provider's model name (default: the CLI's own default)"],
@@ -75,13 +79,29 @@ built-in ones; init writes the built-in steps there for editing.`,
 
 /**
  * The steps of `cwd` with the status of their latest job, after a line saying where the
- * project's latest workflow stands (when it has one). JSON: one row per step, with the
- * workflow its job belongs to and that workflow's status (null for a job of no workflow).
+ * project's latest workflow stands (when it has one). While that workflow is running or paused
+ * the steps are the ones it started with (its WorkflowStarted's), with a line saying so when
+ * aidp.workflow.json has changed since (or is wrong now); else the project's (`projectSteps`).
+ * JSON: one row per step, with the workflow its job belongs to and that workflow's status (null
+ * for a job of no workflow).
  */
-const listSteps = async (app: App, cwd: string, steps: ReadonlyArray<Step>, json: boolean): Promise<number> => {
+const listSteps = async (app: App, cwd: string, json: boolean): Promise<number> => {
+  const [workflow] = await workflowsOf(app.db.sql, cwd, 1)
+  const running = workflow?.status === "running" || workflow?.status === "paused" ? workflow : undefined
+  const recorded = running ? (await loadWorkflowIn(app.db.sql, running.id)).steps : undefined
+  // A running workflow needs no file: a wrong one is said, not refused.
+  const file = await projectSteps(cwd).catch((error: unknown) => {
+    if (recorded && (error instanceof UsageError || error instanceof UserError)) return error
+    throw error
+  })
+  const steps = recorded ?? (file as ReadonlyArray<Step>)
+  const note = !recorded ? null : file instanceof Error
+    ? `${asSentence(file.message)} Workflow ${running!.id} runs the steps it started with:`
+    : stepsChangedSince(recorded, file)
+    ? `${WORKFLOW_FILE} has changed since workflow ${running!.id} started; it runs the steps it started with, and the file's steps apply from the next workflow:`
+    : null
   const latest = await latestJobPerStep(app.db.sql, cwd)
   const done = await completedSteps(app.db.sql, cwd)
-  const [workflow] = await workflowsOf(app.db.sql, cwd, 1)
   const rows = await Promise.all(steps.map(async (step) => {
     const job = latest.get(step.name) ?? null
     const documentExists = (await stat(path.join(cwd, step.document)).catch(() => null))?.isFile() ?? false
@@ -91,7 +111,7 @@ const listSteps = async (app: App, cwd: string, steps: ReadonlyArray<Step>, json
   }))
   if (json) printJson(rows)
   else {
-    if (workflow) process.stdout.write(`${workflowLine(workflow)}\n\n`)
+    if (workflow) process.stdout.write(`${workflowLine(workflow)}\n${note === null ? "" : `${sanitize(note)}\n`}\n`)
     process.stdout.write(table([
       ["Step", "Status", "Document", "Job"],
       ...rows.map((row) => [
@@ -361,16 +381,17 @@ export const runExecute = async (argv: ReadonlyArray<string>): Promise<number> =
   const permissionsFlag = oneOf("permissions", flags.permissions, PERMISSIONS)
   const budget = jobBudget(provider, flags.maxCost, flags.maxTurns)
   if (form === "init") {
-    const file = await writeWorkflowFile(await projectDir(process.cwd()))
-    process.stdout.write(`Wrote the built-in workflow to ${file}; edit its steps, and aidp execute runs them.\n`)
+    const file = await writeWorkflowFile(await projectRoot(process.cwd()))
+    process.stdout.write(`Wrote the built-in workflow to ${visible(file)}; edit its steps, and aidp execute runs them.\n`)
     return 0
   }
-  const cwd = await projectDir(process.cwd())
+  const cwd = await projectRoot(process.cwd())
   // Reads and refusals open an installed schema only: they never create one.
   // A workflow runs the steps it started with: steering it needs no (perhaps broken) file.
   if (form === "pause" || form === "resume" || form === "cancel") return withApp("quiet", (app) => controlWorkflow(app, cwd, form, json), "installed")
+  // --list reads the file itself: a running workflow's recorded steps stand in for a broken one.
+  if (form === "list") return withApp("quiet", (app) => listSteps(app, cwd, json), "installed")
   const steps = await projectSteps(cwd)
-  if (form === "list") return withApp("quiet", (app) => listSteps(app, cwd, steps, json), "installed")
   // Everything the command line and the environment decide is checked before connecting.
   const settings = readSettings(process.env)
   const defaults = { provider, model: model ?? null, permissions: permissionsFlag, fallbackPermissions: settings.permissions, budget }
@@ -388,7 +409,7 @@ export const runExecute = async (argv: ReadonlyArray<string>): Promise<number> =
     const chosen = resolved ?? await nextStep(app, cwd, steps, defaults)
     if (!chosen) {
       if (json) printJson(null)
-      else process.stdout.write(`All ${countOf(steps.length, "step")} of ${cwd} are completed.\n`)
+      else process.stdout.write(`All ${countOf(steps.length, "step")} of ${visible(cwd)} are completed.\n`)
       return 0
     }
     await refuseStepOfWorkflow(app, cwd, chosen.name)

@@ -10,7 +10,7 @@ import type { WorkflowStep } from "../domain/workflow.js"
 import { completedSteps } from "../projections/queries.js"
 import { getWorkflow, stepJobs, type WorkflowRecord } from "../projections/workflows.js"
 import { printJson } from "../terminal/json.js"
-import { sanitize } from "../terminal/sanitize.js"
+import { sanitize, visible } from "../terminal/sanitize.js"
 import { countOf, formatDuration } from "../terminal/view/format.js"
 import { runPool } from "../workers/pool.js"
 import { runProcessManager } from "../workers/processManager.js"
@@ -59,7 +59,7 @@ export const executeAll = async (app: App, cwd: string, range: ReadonlyArray<Wor
   const todo = range.filter((step) => !done.has(step.name))
   if (todo.length === 0) {
     if (options.json) printJson(null)
-    else process.stdout.write(`Every step asked for in ${cwd} is completed.\n`)
+    else process.stdout.write(`Every step asked for in ${visible(cwd)} is completed.\n`)
     return 0
   }
   const id = await startWorkflow(app, {

@@ -4,18 +4,18 @@
  * `diff`, `merge`, `discard` and `clean` in land.ts.
  */
 import { stat } from "node:fs/promises"
-import path from "node:path"
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
-import { findStep, type Step, STEPS } from "../domain/steps.js"
-import { getJob, listJobs } from "../projections/queries.js"
+import { STEPS } from "../domain/steps.js"
+import { getJob, listJobs, stepsOfProject } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
+import { visible } from "../terminal/sanitize.js"
 import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
 import { UsageError, UserError } from "./errors.js"
 import { projectDir, submitCommand } from "./jobCommands.js"
-import { projectSteps } from "./projectSteps.js"
+import { projectRoot, projectSteps } from "./projectSteps.js"
 import { resolveJobRef } from "./jobRef.js"
 import { followLogs, jsonSink, outputColumns, printLogs, rawSink, textSink } from "./logs.js"
 import { answerHelp, type CommandHelp, intFlag, noMoreArgs, oneOf, parseArgs, textFlag, usageLine } from "./parse.js"
@@ -52,25 +52,26 @@ const LIST_HELP: CommandHelp = {
     ["--status S", `only jobs with this status: ${JOB_STATUSES.join(", ")}`],
     ["--provider P", `only this provider's jobs: ${PROVIDERS.join(", ")}`],
     ["--cwd DIR", "only jobs that run in this directory"],
-    ["--step S", `only jobs of this workflow step: the project's own (aidp.workflow.json in --cwd or the current directory), else ${STEPS.map((s) => s.name).join(", ")}`],
+    ["--step S", `only jobs of this workflow step: one of the project's (aidp.workflow.json's in the project of --cwd or the current folder, else ${STEPS.map((s) => s.name).join(", ")}), or one its jobs carry`],
     ["--limit N", "at most N jobs, 1 to 1000 (default 50)"],
     ["--json", "a JSON array of jobs instead of the table"]
   ]
 }
 
 /**
- * Reads --step: one of the project's steps (`steps`, its aidp.workflow.json's or the built-in
- * ones) in any case, as its canonical name; throws UsageError otherwise. `missing`: the --cwd
- * folder when it does not exist (its own steps cannot be read, so only built-in ones are known).
+ * Reads --step: a step of the project (`steps`: its aidp.workflow.json's or the built-in ones,
+ * and those its jobs and workflows carry, see stepsOfProject) in any case, as its name (the
+ * same case first); throws UsageError naming the project's steps otherwise, and `missing`
+ * (the --cwd folder when it does not exist, so no aidp.workflow.json of its was read).
  */
-const stepFlag = (value: string | undefined, steps: ReadonlyArray<Step>, missing: string | null): string | undefined => {
-  if (value === undefined) return undefined
-  const step = findStep(value.trim(), steps)
-  if (step) return step.name
-  if (missing !== null) {
-    throw new UsageError(`--cwd ${missing} does not exist, so its own steps (aidp.workflow.json) cannot be read and --step ${JSON.stringify(value)} is not a built-in one; check the folder, or leave out --step.`)
+const stepFlag = (value: string, steps: ReadonlyArray<string>, missing: string | null): string => {
+  const given = value.trim()
+  const step = steps.find((name) => name === given) ?? steps.find((name) => name.toLowerCase() === given.toLowerCase())
+  if (step === undefined) {
+    const why = missing === null ? "" : ` (--cwd ${visible(missing)} does not exist, so no aidp.workflow.json of its could add its own)`
+    throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.join(", ")}${why}.`)
   }
-  throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.map((s) => s.name).join(", ")}.`)
+  return step
 }
 
 const list = async (argv: ReadonlyArray<string>) => {
@@ -86,12 +87,13 @@ const list = async (argv: ReadonlyArray<string>) => {
   const status = oneOf("status", cli.flags.status, JOB_STATUSES)
   const provider = oneOf("provider", cli.flags.provider, PROVIDERS)
   const cwdFlag = textFlag("cwd", cli.flags.cwd)
-  // The project's steps: those of --cwd's directory, else of the current one.
-  const stepsDir = path.resolve(cwdFlag ?? ".")
-  const missing = cwdFlag !== undefined && cli.flags.step !== undefined && !(await stat(stepsDir).catch(() => null))?.isDirectory() ? stepsDir : null
-  const step = stepFlag(cli.flags.step, cli.flags.step === undefined ? STEPS : await projectSteps(stepsDir), missing)
   const limit = intFlag("limit", cli.flags.limit, 1, 1000)!
+  // The project of --cwd's directory, else of the current one (see projectRoot).
+  const root = cli.flags.step === undefined ? undefined : await projectRoot(cwdFlag ?? ".")
+  const fileSteps = root === undefined ? [] : (await projectSteps(root)).map((s) => s.name)
+  const missing = root !== undefined && cwdFlag !== undefined && !(await stat(root).catch(() => null))?.isDirectory() ? root : null
   return withApp("quiet", async (app) => {
+    const step = root === undefined ? undefined : stepFlag(cli.flags.step!, [...new Set([...fileSteps, ...(await stepsOfProject(app.db.sql, root)).sort()])], missing)
     // Resolved as enqueue and execute resolve theirs, so the stored path matches.
     const cwd = cwdFlag === undefined ? undefined : await projectDir(cwdFlag)
     const jobs = await listJobs(app.db.sql, { status, provider, cwd, step, limit })
@@ -188,8 +190,12 @@ const cancel = (argv: ReadonlyArray<string>) => {
   }, "installed")
 }
 
-/** The subcommands of land.ts (a job's worktree and branch), loaded when one runs. */
-const LAND_NAMES = ["diff", "merge", "discard", "clean"] as const
+/**
+ * The subcommands of land.ts (a job's worktree and branch), loaded when one runs; the type
+ * check holds this list to land.ts's (a type-only import loads nothing).
+ */
+const LAND_NAMES = ["diff", "merge", "discard", "clean"] as const satisfies ReadonlyArray<keyof LandCommands>
+type LandCommands = typeof import("./land.js").LAND_COMMANDS
 
 const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<number>> = {
   list,
@@ -201,7 +207,7 @@ const SUBCOMMANDS: Record<string, (argv: ReadonlyArray<string>) => Promise<numbe
   enqueue: async (argv) => (await import("./enqueue.js")).runEnqueue(argv),
   replay: async (argv) => (await import("./replay.js")).runReplay(argv),
   prune: async (argv) => (await import("./prune.js")).runPrune(argv),
-  ...Object.fromEntries(LAND_NAMES.map((name) => [name, async (argv: ReadonlyArray<string>) => (await import("./land.js")).LAND_COMMANDS[name]!(argv)]))
+  ...Object.fromEntries(LAND_NAMES.map((name) => [name, async (argv: ReadonlyArray<string>) => (await import("./land.js")).LAND_COMMANDS[name](argv)]))
 }
 
 /** `aidp jobs ...`: dispatches to a subcommand; no subcommand opens the monitor. Returns the exit code. */

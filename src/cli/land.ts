@@ -58,18 +58,25 @@ export const jobDiff = async (job: JobRecord, color: boolean): Promise<string> =
 /** Whether diffs are coloured: on a terminal, unless NO_COLOR is set and not empty. */
 export const diffColor = (terminal: boolean): boolean => terminal && (process.env.NO_COLOR ?? "") === ""
 
-const diff = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(DIFF_HELP, argv, {})
-  noMoreArgs(cli.input, 1, DIFF_HELP)
+/**
+ * A `aidp jobs VERB JOB` command: parses `argv` against `help` (one JOB, no options), loads the
+ * job and runs `action` on it; resolves to the exit code (0). Fails with UsageError / UserError.
+ */
+const jobCommand = (help: CommandHelp, action: (app: App, job: JobRecord) => Promise<void>) => (argv: ReadonlyArray<string>) => {
+  const cli = parseArgs(help, argv, {})
+  noMoreArgs(cli.input, 1, help)
   return withApp("quiet", async (app) => {
-    const job = await loadJob(app.db.sql, cli.input[0], DIFF_HELP)
-    const terminal = process.stdout.isTTY === true
-    const text = await jobDiff(job, diffColor(terminal))
-    if (text === "") process.stdout.write(`Job ${shortId(job.id)} changed nothing.\n`)
-    else await page(text, terminal)
+    await action(app, await loadJob(app.db.sql, cli.input[0], help))
     return 0
   }, "installed")
 }
+
+const diff = jobCommand(DIFF_HELP, async (_app, job) => {
+  const terminal = process.stdout.isTTY === true
+  const text = await jobDiff(job, diffColor(terminal))
+  if (text === "") process.stdout.write(`Job ${shortId(job.id)} changed nothing.\n`)
+  else await page(text, terminal)
+})
 
 const MERGE_HELP: CommandHelp = {
   usage: "aidp jobs merge JOB",
@@ -98,30 +105,18 @@ export const discardJob = async (app: App, job: JobRecord, requestedBy: string, 
   return `Removed the worktree and branch ${worktree.branch} of job ${shortId(job.id)}.`
 }
 
-const merge = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(MERGE_HELP, argv, {})
-  noMoreArgs(cli.input, 1, MERGE_HELP)
-  return withApp("quiet", async (app) => {
-    const job = await loadJob(app.db.sql, cli.input[0], MERGE_HELP)
-    process.stdout.write(`${await mergeJob(app, job, "user")}\n`)
-    return 0
-  }, "installed")
-}
+const merge = jobCommand(MERGE_HELP, async (app, job) => {
+  process.stdout.write(`${await mergeJob(app, job, "user")}\n`)
+})
 
 const DISCARD_HELP: CommandHelp = {
   usage: "aidp jobs discard JOB",
   about: `Deletes the worktree and the branch of a finished --worktree job, merged or not; its events and summary stay. ${JOB_REF}`
 }
 
-const discard = (argv: ReadonlyArray<string>) => {
-  const cli = parseArgs(DISCARD_HELP, argv, {})
-  noMoreArgs(cli.input, 1, DISCARD_HELP)
-  return withApp("quiet", async (app) => {
-    const job = await loadJob(app.db.sql, cli.input[0], DISCARD_HELP)
-    process.stdout.write(`${await discardJob(app, job, "user")}\n`)
-    return 0
-  }, "installed")
-}
+const discard = jobCommand(DISCARD_HELP, async (app, job) => {
+  process.stdout.write(`${await discardJob(app, job, "user")}\n`)
+})
 
 const CLEAN_USAGE = "aidp jobs clean [--merged] [--older-than T] [--dry-run] [--json]"
 const CLEAN_HELP: CommandHelp = {
@@ -176,4 +171,4 @@ const clean = (argv: ReadonlyArray<string>) => {
 }
 
 /** The subcommands of this file, by name. */
-export const LAND_COMMANDS: Readonly<Record<string, (argv: ReadonlyArray<string>) => Promise<number>>> = { diff, merge, discard, clean }
+export const LAND_COMMANDS = { diff, merge, discard, clean } as const satisfies Readonly<Record<string, (argv: ReadonlyArray<string>) => Promise<number>>>

@@ -6,6 +6,7 @@
  * only: the terminal belongs to the monitor (logger "none").
  */
 import { watchLiveness } from "../config/liveness.js"
+import { renewConnections } from "../config/supervisedSql.js"
 import { isHandledDriverFault } from "../config/supervisedSql.js"
 import { channelFor } from "../events/sqlClient.js"
 import { subscribe } from "../events/listener.js"
@@ -63,8 +64,12 @@ export const monitorSource = (app: App): MonitorSource => ({
     return watchLiveness(() => app.db.openClient({ max: 1, fetchTypes: false }), (error) => {
       if ((error === null) !== reachable) {
         reachable = error === null
-        if (reachable) app.logger.info("database answers again")
-        else app.logger.warn({ error }, "database unreachable")
+        if (reachable) {
+          app.logger.info("database answers again")
+          // Connections opened during the outage may still wait for it (up to the connect
+          // timeout), and the reload would wait behind them: start afresh.
+          renewConnections(app.db.sql)
+        } else app.logger.warn({ error }, "database unreachable")
       }
       onProbe(error)
     })

@@ -41,7 +41,7 @@ retry and cancel — at offsets from its first event. Without: every event.`,
     ["--until T", "only events before T"],
     ["--stats", "summarise: jobs, success on the first attempt and in the end, attempts, run time and queue wait (p50/p95), failures by kind with the error seen most, tokens, cost; jobs and failures per day"],
     ["--by KEY", "group --stats by provider (default), step, project (the cwd's last folder) or day"],
-    ["--rebuild", "rebuild jobs, job_executions and job_logs from the log and compare them row by row with the live ones: each difference (table, key, column, both values), exit 1 if any; nothing is changed"],
+    ["--rebuild", "rebuild jobs, job_executions, job_logs and workflows from the logs and compare them row by row with the live ones: each difference (table, key, column, both values), exit 1 if any; nothing is changed"],
     ["--apply", "with --rebuild: swap the rebuilt read models in for the live ones, atomically (workers and monitors wait for the swap, then go on)"],
     ["--json", "one JSON document"]
   ]

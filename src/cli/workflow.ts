@@ -15,6 +15,7 @@ import { loadState } from "../projections/commandHandler.js"
 import { project } from "../projections/project.js"
 import type { JobRecord } from "../projections/queries.js"
 import { stepJobs, type WorkflowRecord, workflowsOf } from "../projections/workflows.js"
+import { visible } from "../terminal/sanitize.js"
 import { advanceWorkflow } from "../workers/processManager.js"
 import type { App } from "./app.js"
 import { UserError } from "./errors.js"
@@ -33,7 +34,7 @@ const isSecondWorkflow = (error: unknown): boolean =>
 /** The sentence refusing a second workflow in `cwd` while `existing` is unfinished. */
 export const alreadyHasOne = (cwd: string, existing: WorkflowRecord): UserError =>
   new UserError(
-    `${cwd} already has ${existing.status} workflow ${existing.id}; see it with aidp execute --list, ${
+    `${visible(cwd)} already has ${existing.status} workflow ${existing.id}; see it with aidp execute --list, ${
       existing.status === "paused" ? "go on with aidp execute resume" : "pause it with aidp execute pause"
     }, or end it with aidp execute cancel.`
   )
@@ -88,7 +89,7 @@ const channelOf = (app: App): string => channelFor(app.db.schema)
 /** The project's unfinished workflow, or a UserError saying there is none and how to start one. */
 const requireUnfinished = async (app: App, cwd: string): Promise<WorkflowRecord> => {
   const workflow = await unfinishedWorkflow(app, cwd)
-  if (!workflow) throw new UserError(`${cwd} has no running or paused workflow; start one with aidp execute all.`)
+  if (!workflow) throw new UserError(`${visible(cwd)} has no running or paused workflow; start one with aidp execute all.`)
   return workflow
 }
 

@@ -125,11 +125,23 @@ export const isDriverConnectionRejection = (error: unknown): boolean => {
 }
 
 interface Supervised {
-  readonly replacePools: () => void
+  /** Opens fresh pools; the old ones end after `endOldAfterS` s (their queries may finish meanwhile). */
+  readonly replacePools: (endOldAfterS?: number) => void
 }
 
 /** Supervised clients not yet ended, whose pools a driver fault replaces. */
 const supervised = new Set<Supervised>()
+/** Each supervised client's handle, by the `Sql` its users hold. */
+const handles = new WeakMap<Sql, Supervised>()
+
+/**
+ * Gives supervised client `sql` fresh connections and ends its old ones at once, failing the
+ * queries still on them (CONNECTION_ENDED). For a database that answers again after an
+ * outage: a connection opened during a partition can still be waiting for the server (up to
+ * the connect timeout, 5 s), and queries queued on it with it. No-op for a client that is not
+ * supervised or has ended.
+ */
+export const renewConnections = (sql: Sql): void => handles.get(sql)?.replacePools(0)
 let faultListeners: Array<() => void> = []
 let guarded = false
 
@@ -254,12 +266,12 @@ export const supervisedSql = (openClient: (overrides: ClientOverrides) => Sql): 
   }
 
   const self: Supervised = {
-    replacePools: () => {
+    replacePools: (endOldAfterS = REPLACED_POOL_END_S) => {
       if (ended) return
       const old = [current, listenClient]
       current = open({})
       listenClient = null
-      for (const sql of old) void sql?.end({ timeout: REPLACED_POOL_END_S }).catch(() => undefined)
+      for (const sql of old) void sql?.end({ timeout: endOldAfterS }).catch(() => undefined)
       if (channels.size > 0) void relisten()
     }
   }
@@ -271,7 +283,7 @@ export const supervisedSql = (openClient: (overrides: ClientOverrides) => Sql): 
     await Promise.all([current.end(options), listenClient?.end({ timeout: 0 })])
   }
 
-  return new Proxy((() => undefined) as unknown as Sql, {
+  const proxy = new Proxy((() => undefined) as unknown as Sql, {
     apply: (_target, thisArg, args) => Reflect.apply(current as unknown as (...a: Array<unknown>) => unknown, thisArg, args),
     get: (_target, property) => {
       if (property === "listen") return listen
@@ -279,4 +291,6 @@ export const supervisedSql = (openClient: (overrides: ClientOverrides) => Sql): 
       return Reflect.get(current, property)
     }
   })
+  handles.set(proxy, self)
+  return proxy
 }

@@ -15,6 +15,24 @@ export class WorkflowConflict extends Error {
   }
 }
 
+/**
+ * A `workflows` row (the read model, sql/010) of workflow `id` in `state`: `createdAt` is its
+ * first event's time, `updatedAt` and `lastPosition` its last event's. Pure; the live append
+ * and the rebuild (projections/rebuild.ts) write the same rows through it.
+ */
+export const workflowRow = (id: string, state: WorkflowState, createdAt: Date, updatedAt: Date, lastPosition: number) => ({
+  id,
+  cwd: state.cwd,
+  status: state.status,
+  steps: state.steps,
+  paused_step: state.paused?.step ?? null,
+  paused_reason: state.paused?.reason ?? null,
+  version: state.version,
+  created_at: createdAt,
+  updated_at: updatedAt,
+  last_position: lastPosition
+})
+
 /** Events of workflow `id`, oldest first (none when there is no such workflow). */
 export const readWorkflowEventsIn = async (sql: Queryable, id: string): Promise<Array<WorkflowEvent>> => {
   const rows = await sql<Array<{ type: string; data: unknown }>>`
@@ -62,12 +80,11 @@ export const appendWorkflowIn = async (
     returning position`
   const position = Math.max(...rows.map((row) => Number(row.position)))
   const state = events.reduce(evolveWorkflow, before)
-  const pausedStep = state.paused?.step ?? null
-  const pausedReason = state.paused?.reason ?? null
+  const row = workflowRow(id, state, occurredAt, occurredAt, position)
   await tx`
     insert into workflows (id, cwd, status, steps, paused_step, paused_reason, version, created_at, updated_at, last_position)
-    values (${id}, ${state.cwd}, ${state.status}, ${JSON.stringify(state.steps)}::text::jsonb, ${pausedStep}, ${pausedReason},
-            ${state.version}, ${occurredAt}, ${occurredAt}, ${position})
+    values (${row.id}, ${row.cwd}, ${row.status}, ${JSON.stringify(row.steps)}::text::jsonb, ${row.paused_step}, ${row.paused_reason},
+            ${row.version}, ${row.created_at}, ${row.updated_at}, ${row.last_position})
     on conflict (id) do update set status = excluded.status, paused_step = excluded.paused_step,
       paused_reason = excluded.paused_reason, version = excluded.version, updated_at = excluded.updated_at,
       last_position = excluded.last_position`

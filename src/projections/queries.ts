@@ -389,6 +389,19 @@ export const latestJobPerStep = async (sql: Queryable, cwd: string): Promise<Map
   return new Map(rows.map((r) => [r.step as string, jobRecordOf(r)]))
 }
 
+/**
+ * The step names a project directory's jobs carry and its workflows recorded when they
+ * started, in no order: the steps `jobs list --step` finds jobs of, whatever the project's
+ * aidp.workflow.json says now.
+ */
+export const stepsOfProject = async (sql: Queryable, cwd: string): Promise<Array<string>> => {
+  const rows = await sql<Array<{ step: string }>>`
+    select step from jobs where cwd = ${cwd} and step is not null
+    union
+    select s.step->>'name' from workflows w, jsonb_array_elements(w.steps) as s(step) where w.cwd = ${cwd}`
+  return rows.map((r) => r.step)
+}
+
 /** Whether a step of a project directory has ever completed. */
 export const completedSteps = async (sql: Queryable, cwd: string): Promise<Set<string>> => {
   const rows = await sql<Array<{ step: string }>>`

@@ -17,7 +17,9 @@
  */
 import { once } from "node:events"
 import type postgres from "postgres"
+import { decodeWorkflowEvent, foldWorkflow } from "../domain/workflow.js"
 import { readLogIn, type LogRow as EventLogRow } from "../events/store.js"
+import { workflowRow } from "../events/workflowStore.js"
 import { copyLine } from "./copyText.js"
 import { emptyStreamRows, evolveRows, type StreamRows } from "./evolveRows.js"
 import { project } from "./project.js"
@@ -26,8 +28,11 @@ import { columnNames, EXECUTIONS, type ExecutionRow, JOBS, type JobRow, LOGS, ty
 
 type Tx = postgres.TransactionSql
 
-/** Read-model tables, parents first. */
-const TABLES = ["jobs", "job_executions", "job_logs"] as const
+/**
+ * Read-model tables, parents first; `workflows` first of all, since a workflow's writers lock
+ * its row before they append to its step jobs (the swap locks the tables in this order).
+ */
+const TABLES = ["workflows", "jobs", "job_executions", "job_logs"] as const
 type TableName = (typeof TABLES)[number]
 
 /** One column of one row that the rebuild gives differently from the live table (values as JSON). */
@@ -66,6 +71,7 @@ export const MAX_LISTED_ROWS = 100
 
 /** Each table's key columns, to pair a live row with its rebuilt one. */
 const KEYS: Readonly<Record<TableName, ReadonlyArray<string>>> = {
+  workflows: ["id"],
   jobs: ["id"],
   job_executions: ["id"],
   job_logs: ["job_id", "seq"]
@@ -290,6 +296,50 @@ const foldLog = async (tx: Tx, reader: postgres.Sql, schemas: Schemas, streams: 
   return { events, last, gaps }
 }
 
+/** A `workflow_events` row as the rebuild reads it. */
+interface WorkflowLogRow {
+  readonly workflow_id: string
+  readonly version: number
+  readonly type: string
+  readonly data: unknown
+  readonly occurred_at: Date
+  readonly position: string
+}
+
+/**
+ * Folds every workflow's stream in the live `workflow_events` (as `tx` sees it) into the fresh
+ * `workflows` table, emptied first, with the rows the live append writes (workflowRow).
+ * Workflows are few (one per `aidp execute all`): one read, one insert. Rejects with
+ * {@link RebuildRefused} naming an event that does not decode.
+ */
+const writeWorkflows = async (tx: Tx, schemas: Schemas): Promise<number> => {
+  const log = await tx.unsafe<Array<WorkflowLogRow>>(
+    `select workflow_id, version, type, data, occurred_at, position from ${schemas.live}.workflow_events order by workflow_id, version`
+  )
+  const rows: Array<ReturnType<typeof workflowRow>> = []
+  for (let first = 0; first < log.length;) {
+    const id = log[first]!.workflow_id
+    let last = first
+    while (last + 1 < log.length && log[last + 1]!.workflow_id === id) last += 1
+    const stream = log.slice(first, last + 1)
+    const events = stream.map((row) => {
+      try {
+        return decodeWorkflowEvent({ type: row.type, data: row.data })
+      } catch (error) {
+        throw new RebuildRefused(`Workflow event ${row.position} (${row.type}, workflow ${id} v${row.version}) does not decode as an aidp event (${error instanceof Error ? error.message : String(error)}); a rebuild would lose it, so nothing was changed. Repair or remove that row of workflow_events first.`)
+      }
+    })
+    rows.push(workflowRow(id, foldWorkflow(events), stream[0]!.occurred_at, stream[stream.length - 1]!.occurred_at, Math.max(...stream.map((row) => Number(row.position)))))
+    first = last + 1
+  }
+  await tx.unsafe(`truncate ${schemas.fresh}.workflows`)
+  await tx.unsafe(
+    `insert into ${schemas.fresh}.workflows select * from jsonb_populate_recordset(null::${schemas.fresh}.workflows, $1::text::jsonb)`,
+    [JSON.stringify(rows)]
+  )
+  return log.length
+}
+
 function* jobRows(streams: Map<string, StreamRows>): Generator<JobRow> {
   for (const rows of streams.values()) yield rows.job!
 }
@@ -327,6 +377,7 @@ const build = async (
     await copyRows(tx, schemas.fresh, JOBS, jobRows(streams))
     await copyRows(tx, schemas.fresh, EXECUTIONS, executionRows(streams))
     streams.clear()
+    const workflowEvents = await writeWorkflows(tx, schemas)
     await addKeysAndIndexes(tx, schemas)
     const tables = []
     const differences: RowDifference[] = []
@@ -342,7 +393,7 @@ const build = async (
       tables.push({ table, rows: rebuilt.rows, identical, differingRows: compared.count })
       differences.push(...compared.differences)
     }
-    built = { report: { events: folded.events, tables, differences, applied: keep }, folded }
+    built = { report: { events: folded.events + workflowEvents, tables, differences, applied: keep }, folded }
     if (!keep) throw new RolledBack()
     // The planner's statistics, so the swapped-in tables are queried well from the start.
     for (const table of TABLES) await tx.unsafe(`analyze ${schemas.fresh}.${table}`)
@@ -362,8 +413,9 @@ const build = async (
  */
 const swap = (sql: postgres.Sql, schemas: Schemas, folded: Folded): Promise<void> =>
   sql.begin(async (tx) => {
-    // Appends lock a `jobs` row, then insert into job_events, then write the other read
-    // models: take the tables in that order too, or a swap and an append can deadlock.
+    // A workflow's writers lock its `workflows` row, then append to its step jobs; appends lock
+    // a `jobs` row, then insert into job_events, then write the other read models: take the
+    // tables in that order too, or a swap and an append can deadlock.
     await tx.unsafe(`lock table ${TABLES.map((t) => `${schemas.live}.${t}`).join(", ")} in access exclusive mode`)
     await tx.unsafe(`lock table ${schemas.live}.job_events in share mode`)
     await inFreshSchema(tx, schemas, async () => {
@@ -380,6 +432,8 @@ const swap = (sql: postgres.Sql, schemas: Schemas, folded: Folded): Promise<void
         within = within.filter(([, hi]) => hi > read).map(([lo, hi]) => [Math.max(lo, read + 1), hi] as const)
       }
     })
+    // Workflow events committed since the snapshot: the (small) table is folded again.
+    await writeWorkflows(tx, schemas)
     const tables = TABLES.map((t) => `${schemas.live}.${t}`)
     const held = await tx<Array<{ table: string; name: string; definition: string }>>`
       select conrelid::regclass::text as table, quote_ident(conname) as name, pg_get_constraintdef(oid) as definition
@@ -393,7 +447,8 @@ const swap = (sql: postgres.Sql, schemas: Schemas, folded: Folded): Promise<void
   })
 
 /**
- * Rebuilds `jobs`, `job_executions` and `job_logs` from `job_events` into a fresh schema
+ * Rebuilds `jobs`, `job_executions` and `job_logs` from `job_events`, and `workflows` from
+ * `workflow_events`, into a fresh schema
  * (`<schema>_rebuild`), compares them with the live tables and (with `apply`, the default)
  * swaps them in (see the module comment). Uses two connections of `sql` (its pool needs at
  * least two) and a role that may create a schema and owns the read models. Rejects with

@@ -27,6 +27,10 @@ export function renderRebuild(report: RebuildReport): string {
     lines.push("", `Differences (live -> rebuilt)${cut ? `, the first ${MAX_LISTED_ROWS} rows of each table` : ""}:`)
     for (const d of report.differences) lines.push(`  ${d.table} ${sanitize(d.key)} ${d.column}: ${value(d.live)} -> ${value(d.rebuilt)}`)
   }
-  if (report.applied && report.tables.some((t) => !t.identical)) lines.push("", "The rebuilt read models replaced the live ones: they now match the event log.")
+  if (report.applied) {
+    lines.push("", report.tables.some((t) => !t.identical)
+      ? "The rebuilt read models replaced the live ones: they now match the event log."
+      : "The rebuilt read models replaced the live ones (they were identical).")
+  }
   return `${lines.join("\n")}\n`
 }

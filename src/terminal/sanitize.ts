@@ -40,3 +40,19 @@ export function sanitizeLines(text: string): string[] {
     .split(LINE_BREAK)
     .map((line) => line.replace(/\t/g, " ").replace(CONTROL, "\ufffd"))
 }
+
+// Every character that sanitize would drop or replace, as one.
+const INVISIBLE = new RegExp(String.raw`[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|${LONE_SURROGATE.source}`, "g")
+
+/**
+ * A name the user gave (a path, a flag's value) made harmless but kept recognisable: each
+ * control character, line or paragraph separator, bidi control and lone surrogate is shown as
+ * its escape (ESC as `\x1b`, U+202E as `\u202e`), the rest left as it is. Its output passes
+ * sanitize unchanged. Pure.
+ */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (char) => {
+    const code = char.charCodeAt(0)
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`
+  })
+}
