@@ -75,6 +75,7 @@ describe("activity view", () => {
       { kind: "error", at: AT, text: "Tool registry failed." },
       { kind: "result", at: AT, ok: true, text: null, durationMs: 5120, turns: 3, usage: { inputTokens: 1200, outputTokens: 50, cacheReadTokens: 7, cacheWriteTokens: 0 }, costUsd: 0.0123 },
       { kind: "result", at: AT, ok: false, text: "API Error: Rate limit reached", durationMs: null, turns: null, usage: null, costUsd: null },
+      { kind: "result", at: AT, ok: true, text: null, durationMs: 900, turns: 1, usage: null, costUsd: null },
       { kind: "raw", at: AT, stream: "stderr", text: "Loaded cached credentials." },
       { kind: "raw", at: AT, stream: "system", text: "Attempt 1 succeeded in 5.1s." }
     ]
@@ -93,6 +94,7 @@ describe("activity view", () => {
       "10:00:00 result   succeeded in 5.1s, 3 turns; tokens 1,200 in, 50 out, 7 cache read; cost $0.0123",
       "10:00:00 result   failed",
       "                  API Error: Rate limit reached",
+      "10:00:00 result   succeeded in 0.9s, 1 turn",
       "10:00:00 stderr   Loaded cached credentials.",
       "10:00:00 aidp     Attempt 1 succeeded in 5.1s."
     ])

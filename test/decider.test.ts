@@ -8,7 +8,7 @@ import { describe, it } from "node:test"
 import { Result } from "effect"
 import { decide, evolve, fold, initialState, type JobCommand } from "../src/domain/decider.js"
 import { decodeEvent, type JobEvent } from "../src/domain/events.js"
-import type { ErrorKind, JobStatus } from "../src/domain/job.js"
+import { type ErrorKind, type JobStatus, MAX_PROMPT_BYTES } from "../src/domain/job.js"
 import {
   abandonDelayMs,
   AGENT_RETRY_FLOOR_MS,
@@ -125,6 +125,12 @@ const cases: ReadonlyArray<Case> = [
     given: [],
     when: cmd.enqueue({ provider: "cursor", permissions: "plan" }),
     then: refused(/cursor-agent has no read-only mode/)
+  },
+  {
+    name: "Enqueue of a prompt over MAX_PROMPT_BYTES (UTF-8 bytes, not characters) is refused",
+    given: [],
+    when: cmd.enqueue({ prompt: "é".repeat(MAX_PROMPT_BYTES / 2 + 1) }),
+    then: refused("The prompt is longer than 4 MiB, the most a job takes; shorten it, or point the agent at files to read instead.")
   },
   // JobNotFound
   ...[

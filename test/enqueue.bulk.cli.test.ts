@@ -111,7 +111,7 @@ describe("aidp jobs enqueue --from", () => {
       { name: "a missing provider with no --provider", lines: [line({ prompt: "x" })], says: ["Line 1 of", 'missing "provider"', "--provider"] },
       { name: "a prompt with a NUL character", lines: [good, line({ provider: "claude", prompt: "nul \u0000 x" })], says: ["Line 2 of", '"prompt" must be text without NUL characters'] },
       { name: "a bad priority", lines: [good, line({ provider: "claude", prompt: "x", priority: 5000 })], says: ["Line 2 of", '"priority" must be a whole number from -1000 to 1000'] },
-      { name: "a folder that does not exist", lines: [good, line({ provider: "claude", prompt: "x", cwd: "/nonexistent/dir" })], says: ["Line 2 of", "/nonexistent/dir", "not a directory"] },
+      { name: "a folder that does not exist", lines: [good, line({ provider: "claude", prompt: "x", cwd: "/nonexistent/dir" })], says: ["Line 2 of", '"cwd" /nonexistent/dir does not exist; name an existing folder.'] },
       { name: "a prompt file that does not exist", lines: [line({ provider: "claude", promptFile: "missing.md" })], says: ["Line 1 of", "missing.md", "does not exist"] },
       { name: "cursor at plan", lines: [good, line({ provider: "cursor", prompt: "x", permissions: "plan" })], says: ["Line 2 of", "read-only"] },
       { name: "a budget for gemini", lines: [good, line({ provider: "gemini", prompt: "x", maxCost: 0.5 })], says: ["Line 2 of", "gemini reports no running cost"] },

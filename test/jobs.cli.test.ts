@@ -5,6 +5,8 @@
  * exit and changes nothing.
  */
 import assert from "node:assert/strict"
+import { truncate, writeFile } from "node:fs/promises"
+import path from "node:path"
 import { after, before, describe, test } from "node:test"
 import { runCli, runJson } from "./support/cli.js"
 import { createTestDb, type TestDb } from "./support/db.js"
@@ -138,7 +140,11 @@ describe("aidp jobs", () => {
     const unknownId = "00000000-0000-4000-8000-000000000000"
     /** A schema name nobody created: read commands must not create it. */
     const typoSchema = `${db.schema}_typo`
-    const cases: ReadonlyArray<{ name: string; args: ReadonlyArray<string>; env?: NodeJS.ProcessEnv; code: number; says: ReadonlyArray<string | RegExp> }> = [
+    /** A sparse file of 280 MB: a prompt file far over the limit, refused without being read. */
+    const hugePrompt = path.join(cwd, "huge-prompt.md")
+    await writeFile(hugePrompt, "")
+    await truncate(hugePrompt, 280 * 1024 * 1024)
+    const cases: ReadonlyArray<{ name: string; args: ReadonlyArray<string>; env?: NodeJS.ProcessEnv; input?: string; code: number; says: ReadonlyArray<string | RegExp> }> = [
       { name: "show of an unknown job", args: ["jobs", "show", unknownId], code: 1, says: [unknownId] },
       { name: "retry of an unknown job", args: ["jobs", "retry", unknownId], code: 1, says: [unknownId] },
       { name: "cancel of an unknown job", args: ["jobs", "cancel", unknownId], code: 1, says: [unknownId] },
@@ -151,7 +157,7 @@ describe("aidp jobs", () => {
       { name: "an unknown status", args: ["jobs", "list", "--status", "bogus"], code: 2, says: ["--status", "bogus"] },
       { name: "an unknown provider", args: ["jobs", "enqueue", "--provider", "copilot", "--prompt", "x"], code: 2, says: ["--provider", "copilot"] },
       { name: "enqueue without a prompt", args: ["jobs", "enqueue", "--provider", "claude"], code: 2, says: ["--prompt"] },
-      { name: "a --cwd that does not exist", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--cwd", "/nonexistent/dir"], code: 2, says: ["/nonexistent/dir"] },
+      { name: "a --cwd that does not exist", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--cwd", "/nonexistent/dir"], code: 2, says: ["--cwd /nonexistent/dir does not exist; name an existing folder."] },
       { name: "an unknown jobs subcommand", args: ["jobs", "frobnicate"], code: 2, says: ["frobnicate"] },
       { name: "an unknown command", args: ["frobnicate"], code: 2, says: ["frobnicate"] },
       { name: "a prototype key as command", args: ["constructor"], code: 2, says: ["constructor"] },
@@ -165,6 +171,29 @@ describe("aidp jobs", () => {
         code: 2,
         says: [`Schema ${typoSchema} (AIDP_DB_SCHEMA) does not exist`, "aidp db migrate"]
       })),
+      ...(["--list", "pause", "resume", "cancel"] as const).map((command) => ({
+        name: `execute ${command} in a schema with no installation (a typo)`,
+        args: ["execute", command],
+        env: { AIDP_DB_SCHEMA: typoSchema },
+        code: 2,
+        says: [`Schema ${typoSchema} (AIDP_DB_SCHEMA) does not exist`, "aidp db migrate"]
+      })),
+      // Usage errors come before any connection: in a schema not made yet, none is made.
+      { name: "execute of an unknown step", args: ["execute", "99_nope"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: ['Unknown step "99_nope"; the steps are 00_PRD'] },
+      { name: "execute all --from an unknown step", args: ["execute", "all", "--from", "99_nope"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: ['--from "99_nope" is not a step'] },
+      { name: "execute all --list", args: ["execute", "all", "--list"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: ['--list takes no subcommand (got "all"); use aidp execute --list.'] },
+      { name: "execute --list --detach", args: ["execute", "--list", "--detach"], code: 2, says: ["--detach does not go with aidp execute --list; leave it out"] },
+      { name: "execute resume --detach", args: ["execute", "resume", "--detach"], code: 2, says: ["--detach does not go with aidp execute resume; leave it out"] },
+      { name: "execute init --json", args: ["execute", "init", "--json"], code: 2, says: ["--json does not go with aidp execute init"] },
+      { name: "execute pause --provider", args: ["execute", "pause", "--provider", "gemini"], code: 2, says: ["--provider does not go with aidp execute pause"] },
+      { name: "execute next --until", args: ["execute", "next", "--until", "03_ADR"], code: 2, says: ["--until does not go with aidp execute next; it goes with aidp execute all"] },
+      { name: "execute all --worktree twice", args: ["execute", "all", "--worktree", "--worktree"], code: 2, says: ["--worktree is given 2 times; give it once."] },
+      { name: "execute next --max-turns twice", args: ["execute", "next", "--max-turns", "2", "--max-turns", "3"], code: 2, says: ["--max-turns is given 2 times; give it once."] },
+      { name: "--metadata claiming workflow_id", args: ["jobs", "enqueue", "--provider", "claude", "--prompt", "x", "--metadata", '{"workflow_id": "3b0c6d1e-0000-4000-8000-000000000000"}'], code: 2, says: ['--metadata may not set "workflow_id": aidp sets document, workflow_id, workflow_step, workflow itself'] },
+      { name: "a --from line's metadata claiming document", args: ["jobs", "enqueue", "--from", "-"], input: '{"provider": "claude", "prompt": "x", "metadata": {"ticket": 1, "document": "../../etc/x"}}\n', code: 2, says: ['Line 1 of stdin: "metadata" may not set "document"'] },
+      { name: "a prompt file larger than a prompt may be", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", hugePrompt], code: 2, says: [`--prompt-file ${hugePrompt} is 293601280 bytes (280.0 MB); a prompt may be at most 4194304 bytes (4.0 MB)`] },
+      { name: "a prompt on stdin larger than a prompt may be", args: ["jobs", "enqueue", "--provider", "claude", "--prompt-file", "-"], input: "x".repeat(4 * 1024 * 1024 + 1), code: 2, says: ["--prompt-file - is 4194305 bytes (4.0 MB); a prompt may be at most 4194304 bytes (4.0 MB): shorten it"] },
+      { name: "list --step with a --cwd that does not exist", args: ["jobs", "list", "--cwd", "/nonexistent/project", "--step", "idea"], code: 2, says: ['--step "idea" is not a step of this project', "(--cwd /nonexistent/project does not exist, so no aidp.workflow.json of its could add its own)."] },
       { name: "the monitor's table in a schema with no installation", args: ["jobs"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: [typoSchema] },
       { name: "replay in a schema with no installation", args: ["jobs", "replay"], env: { AIDP_DB_SCHEMA: typoSchema }, code: 2, says: [typoSchema] },
       { name: "an unreachable database", args: ["jobs", "list"], env: { AIDP_DATABASE_URL: "postgres://root@127.0.0.1:1/test" }, code: 1, says: ["127.0.0.1:1"] },
@@ -189,7 +218,7 @@ describe("aidp jobs", () => {
     for (const c of cases) {
       await t.test(c.name, async () => {
         const before = await eventCount(db)
-        const result = await runCli(db, c.args, { cwd, env: c.env, timeoutMs: 15_000 })
+        const result = await runCli(db, c.args, { cwd, env: c.env, input: c.input, timeoutMs: 15_000 })
         assertCliError(result, c.code, ...c.says)
         assert.equal(result.stdout, "", "nothing on stdout")
         assert.equal(await eventCount(db), before, "no event appended")

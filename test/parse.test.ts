@@ -7,7 +7,7 @@ import { describe, test } from "node:test"
 import { applicationName } from "../src/config/database.js"
 import { UsageError } from "../src/cli/errors.js"
 import { HelpRequested, wantsHelp } from "../src/cli/helpRequest.js"
-import { answerHelp, helpText, parseArgs, timeFlag } from "../src/cli/parse.js"
+import { answerHelp, flagUses, helpText, parseArgs, timeFlag, unusedFlag } from "../src/cli/parse.js"
 
 describe("wantsHelp", () => {
   const cases: ReadonlyArray<readonly [ReadonlyArray<string>, boolean]> = [
@@ -90,6 +90,30 @@ describe("helpText and answerHelp", () => {
     }
     assert.equal(parseArgs(withSwitches, ["--detach"], switches).flags.detach, true)
     assert.deepEqual(parseArgs(withSwitches, ["--", "--detach=1"], switches).input, ["--detach=1"])
+  })
+
+  test("a flag given twice is refused in its own spelling, a switch as a value flag; after -- the words are arguments", () => {
+    const flags = { worktree: { type: "boolean" as const }, maxTurns: { type: "number" as const }, model: { type: "string" as const } }
+    const named = { ...help, options: [["--worktree", "w"], ["--max-turns N", "t"], ["--model M", "m"]] as Array<[string, string]> }
+    for (const [argv, sentence] of [
+      [["--worktree", "--worktree"], "--worktree is given 2 times; give it once."],
+      [["--worktree", "--no-worktree"], "--worktree is given 2 times; give it once."],
+      [["--max-turns", "1", "--maxTurns=2"], "--max-turns is given 2 times; give it once."],
+      [["--model", "a", "--model", "b", "--model=c"], "--model is given 3 times; give it once."]
+    ] as const) {
+      assert.throws(() => parseArgs(named, argv, flags), (error: unknown) => error instanceof UsageError && error.message === sentence, JSON.stringify(argv))
+    }
+    assert.deepEqual(parseArgs(named, ["--worktree", "--", "--worktree"], flags).input, ["--worktree"])
+  })
+})
+
+describe("flagUses and unusedFlag", () => {
+  const flags = { list: { type: "boolean" as const }, detach: { type: "boolean" as const }, maxCost: { type: "string" as const }, json: { type: "boolean" as const } }
+  test("counts each flag in every spelling before --, and names the first one outside those a form uses", () => {
+    assert.deepEqual([...flagUses(["--list", "--max-cost=1", "--no-detach", "--", "--json"], flags)], [["list", 1], ["detach", 1], ["maxCost", 1]])
+    assert.equal(unusedFlag(["--list", "--json"], flags, ["list", "json"]), undefined)
+    assert.equal(unusedFlag(["--list", "--maxCost", "2"], flags, ["list", "json"]), "--max-cost")
+    assert.equal(unusedFlag(["--list", "--", "--detach"], flags, ["list"]), undefined)
   })
 })
 

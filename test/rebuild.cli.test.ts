@@ -41,7 +41,7 @@ test("a hand-edited row: each difference reported, exit 1, nothing changed; --ap
 
   const checked = await runCli(db, ["jobs", "replay", "--rebuild"])
   assert.equal(checked.code, 1, checked.stderr)
-  assert.match(checked.stdout, /^jobs\s+1 rows\s+1 row DIFFERENT from the live table$/m)
+  assert.match(checked.stdout, /^jobs\s+1 row\s+1 row DIFFERENT from the live table$/m)
   assert.match(checked.stdout, /^job_logs\s+\d+ rows\s+1 row DIFFERENT from the live table$/m)
   assert.match(checked.stdout, new RegExp(`^  jobs ${job} status: "failed" -> "completed"$`, "m"))
   assert.match(checked.stdout, new RegExp(`^  jobs ${job} attempts: 7 -> 1$`, "m"))
@@ -116,7 +116,7 @@ test("workflows are rebuilt from workflow_events: a hand-edited row is reported 
 
   const checked = await runCli(db, ["jobs", "replay", "--rebuild"])
   assert.equal(checked.code, 1, checked.stderr)
-  assert.match(checked.stdout, /^workflows\s+1 rows\s+1 row DIFFERENT from the live table$/m)
+  assert.match(checked.stdout, /^workflows\s+1 row\s+1 row DIFFERENT from the live table$/m)
   assert.match(checked.stdout, new RegExp(`^  workflows ${workflow!.id} status: "cancelled" -> "running"$`, "m"))
   assert.match(checked.stdout, new RegExp(`^  workflows ${workflow!.id} paused_reason: "edited by hand" -> null$`, "m"))
 
@@ -129,7 +129,7 @@ test("workflows are rebuilt from workflow_events: a hand-edited row is reported 
 
   const again = await runCli(db, ["jobs", "replay", "--rebuild", "--apply"])
   assert.equal(again.code, 0, again.stderr)
-  assert.match(again.stdout, /^workflows\s+1 rows\s+identical to the live table$/m)
+  assert.match(again.stdout, /^workflows\s+1 row\s+identical to the live table$/m)
   assert.match(again.stdout, /replaced the live ones \(they were identical\)/)
   const [kept] = await db.sql<Array<{ status: string }>>`select status from workflows where id = ${workflow!.id}`
   assert.equal(kept!.status, "paused", "the swapped-in row carries the pause appended after the first rebuild")

@@ -142,7 +142,7 @@ describe("aidp execute all (fake claude)", () => {
     assert.deepEqual((await stepJobsOf(id)).map((job) => [job.step, job.status]), [["01_NFRS", "queued"]])
 
     assertCliError(await runCli(suite.db, ["execute", "all"], { cwd }), 1, `already has running workflow ${id}`, "aidp execute cancel")
-    assertCliError(await runCli(suite.db, ["execute", "next"], { cwd }), 1, `already has running workflow ${id}`)
+    assertCliError(await runCli(suite.db, ["execute", "01_nfrs"], { cwd }), 1, `Step 01_NFRS is a step of running workflow ${id}, which runs it`)
     const paused = await runCli(suite.db, ["execute", "pause"], { cwd })
     assert.equal(paused.code, 0, paused.stderr)
     assert.equal(paused.stdout, `Workflow ${id} paused.\n`)
@@ -161,7 +161,7 @@ describe("aidp execute all (fake claude)", () => {
     const cwd = await dirs.make()
     assertCliError(await runCli(suite.db, ["execute", "all", "--from", "99_NOPE"], { cwd }), 2, '--from "99_NOPE" is not a step of this workflow; the steps are 00_PRD')
     assertCliError(await runCli(suite.db, ["execute", "all", "--from", "03_ADR", "--until", "01_NFRS"], { cwd }), 2, "--until 01_NFRS comes before --from 03_ADR")
-    assertCliError(await runCli(suite.db, ["execute", "next", "--from", "03_ADR"], { cwd }), 2, "--from and --until go with aidp execute all")
+    assertCliError(await runCli(suite.db, ["execute", "next", "--from", "03_ADR"], { cwd }), 2, "--from does not go with aidp execute next; it goes with aidp execute all")
     assert.equal((await suite.db.sql`select 1 from workflows where cwd = ${cwd}`).length, 0, "nothing was started")
   })
 
@@ -232,7 +232,10 @@ describe("aidp execute all (fake claude)", () => {
     const result = await done
     assertCliError(result, 130, `Workflow ${id} paused: step 00_PRD cancelled`, "aidp execute resume")
     assert.equal(await workflowStatus(id), "paused")
+    const started = new Date()
     await withWorker(suite.db, {}, async () => {
+      // Registered first, so resume knows a worker will run the workflow.
+      await waitFor("the worker to register", async () => (await suite.db.sql`select 1 from workers where stopped_at is null and started_at >= ${started}`).length > 0)
       const resumed = await runCli(suite.db, ["execute", "resume"], { cwd })
       assert.equal(resumed.code, 0, resumed.stderr)
       assert.equal(resumed.stdout, `Workflow ${id} resumed.\n`)

@@ -8,6 +8,7 @@ import { execFile } from "node:child_process"
 import { PROVIDERS } from "../domain/job.js"
 import { channelFor } from "../events/sqlClient.js"
 import { appliedMigrations, readMigrations } from "../config/migrate.js"
+import { liveWorkers } from "../projections/queries.js"
 import { adapterFor, resolveBin } from "../workers/providers/index.js"
 import { openApp, type App } from "./app.js"
 import { describeError } from "./errors.js"
@@ -66,10 +67,7 @@ const databaseChecks = async (app: App): Promise<Array<Check>> => {
       ok: false,
       text: "LISTEN/NOTIFY did not deliver: behind a pooler, point AIDP_DATABASE_URL at a direct or session-mode connection"
     })
-  const [row] = await app.db.sql<Array<{ live: string }>>`
-    select count(*) as live from workers
-    where stopped_at is null and heartbeat_at > now() - make_interval(secs => ${app.settings.leaseMs / 1000})`
-  const live = Number(row?.live ?? 0)
+  const live = await liveWorkers(app.db.sql, app.settings.leaseMs)
   checks.push(live > 0
     ? { ok: true, text: `${live} worker process(es) alive` }
     : { ok: "warn", text: "No worker is running: queued jobs wait until you run aidp worker (aidp execute runs its own)" })

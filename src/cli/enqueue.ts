@@ -7,10 +7,12 @@
 import { readFile, stat } from "node:fs/promises"
 import * as Effect from "effect/Effect"
 import type { Settings } from "../config/env.js"
+import { MAX_PROMPT_BYTES } from "../domain/job.js"
 import { CommandHandler, type EnqueueCommand } from "../projections/commandHandler.js"
 import { getJobs } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { visible } from "../terminal/sanitize.js"
+import { formatBytes } from "../terminal/view/limit.js"
 import { wrap } from "../terminal/view/text.js"
 import { type App, withApp } from "./app.js"
 import { UsageError } from "./errors.js"
@@ -57,9 +59,9 @@ named with its number and nothing is queued; otherwise the new ids are printed o
 
 /**
  * The folders seen so far, as given: each one's resolved path (see projectDir) and whether it
- * is a directory, so a thousand lines naming one folder resolve it once.
+ * is a directory, something else, or missing, so a thousand lines naming one folder resolve it once.
  */
-type FolderCache = Map<string, Promise<{ readonly path: string; readonly isDirectory: boolean }>>
+type FolderCache = Map<string, Promise<{ readonly path: string; readonly kind: "directory" | "other" | "missing" }>>
 
 /**
  * What `request` names on disk: its prompt (a file's, or stdin's once, via `stdin`) and its
@@ -75,10 +77,12 @@ const readInputs = async (
   if (prompt.trim() === "") throw new UsageError("The prompt is empty; give the agent something to do.")
   const given = request.cwd ?? process.cwd()
   if (!folders.has(given)) {
-    folders.set(given, projectDir(given).then((path) => stat(path).then((s) => ({ path, isDirectory: s.isDirectory() }), () => ({ path, isDirectory: false }))))
+    folders.set(given, projectDir(given).then((path) =>
+      stat(path).then((s) => ({ path, kind: s.isDirectory() ? "directory" as const : "other" as const }), () => ({ path, kind: "missing" as const }))))
   }
   const folder = await folders.get(given)!
-  if (!folder.isDirectory) throw new UsageError(`${source.spell("cwd")} ${folder.path} is not a directory.`)
+  if (folder.kind === "missing") throw new UsageError(`${source.spell("cwd")} ${folder.path} does not exist; name an existing folder.`)
+  if (folder.kind === "other") throw new UsageError(`${source.spell("cwd")} ${folder.path} is not a directory.`)
   return { prompt, cwd: folder.path }
 }
 
@@ -106,16 +110,27 @@ const toCommand = (request: JobRequest, inputs: { readonly prompt: string; reado
 
 /**
  * Reads a prompt file (`-`: stdin) as UTF-8 text. A file with NUL bytes or invalid UTF-8 is
- * refused (UsageError) rather than silently changed: the prompt goes to the agent as text.
+ * refused (UsageError) rather than silently changed: the prompt goes to the agent as text. A
+ * file larger than MAX_PROMPT_BYTES is refused by its size, before it is read.
  */
 const readPromptFile = async (file: string, source: SpecSource, stdin: () => Promise<Buffer>): Promise<string> => {
   const name = source.spell("promptFile")
+  const tooLarge = (size: number) =>
+    new UsageError(
+      `${name} ${visible(file)} is ${size} bytes (${formatBytes(size)}); a prompt may be at most ${MAX_PROMPT_BYTES} bytes (${formatBytes(MAX_PROMPT_BYTES)}): shorten it, or point the agent at files to read instead.`
+    )
   let bytes: Buffer
   try {
+    // Its size first: a huge file is refused without being read into memory.
+    const size = file === "-" ? 0 : (await stat(file)).size
+    if (size > MAX_PROMPT_BYTES) throw tooLarge(size)
     bytes = file === "-" ? await stdin() : await readFile(file)
   } catch (error) {
+    if (error instanceof UsageError) throw error
     throw new UsageError(`Cannot read ${name} ${visible(file)}: ${whyUnreadable(error)}.`)
   }
+  // Stdin, or a file that grew since: the bytes read tell.
+  if (bytes.length > MAX_PROMPT_BYTES) throw tooLarge(bytes.length)
   const notText = (why: string) =>
     new UsageError(`${name} ${visible(file)} is not UTF-8 text (${why}); ${name} is for text: save the prompt as UTF-8 text, or pass it with ${source.spell("prompt")}.`)
   if (bytes.includes(0)) throw notText("it contains NUL bytes")

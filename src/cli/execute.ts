@@ -8,30 +8,32 @@ import path from "node:path"
 import * as Effect from "effect/Effect"
 import { type Budget, PERMISSIONS, PROVIDERS } from "../domain/job.js"
 import { findStep, type Step, STEPS } from "../domain/steps.js"
-import { WORKFLOW_ID_KEY, type WorkflowStep } from "../domain/workflow.js"
+import { STEP_RUNNER_KEY, WORKFLOW_ID_KEY, type WorkflowStep } from "../domain/workflow.js"
 import { stepsChangedSince, WORKFLOW_FILE } from "../domain/workflowFile.js"
+import { readSettings } from "../config/env.js"
 import { loadWorkflowIn } from "../events/workflowStore.js"
-import { completedSteps, getJob, latestJobPerStep } from "../projections/queries.js"
+import { completedSteps, getJob, latestJobPerStep, liveWorkers } from "../projections/queries.js"
 import { jobJson, printJson } from "../terminal/json.js"
 import { sanitize, visible } from "../terminal/sanitize.js"
-import { formatDuration } from "../terminal/view/format.js"
+import { countOf, formatDuration } from "../terminal/view/format.js"
 import { deniedMark } from "../terminal/view/table.js"
 import { displayWidth, padRight } from "../terminal/view/text.js"
-import { getWorkflow, workflowsOf } from "../projections/workflows.js"
+import { getWorkflow, stepJobs, workflowsOf } from "../projections/workflows.js"
 import { runPool } from "../workers/pool.js"
 import { DOCUMENT_KEY } from "../workers/document.js"
+import { worktreeRefusal } from "../workers/workspace.js"
 import { type App, withApp } from "./app.js"
-import { executeAll, workflowJson, workflowLine } from "./executeAll.js"
-import { projectRoot, projectSteps, resolveStep, writeWorkflowFile } from "./projectSteps.js"
-import { alreadyHasOne, cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishedWorkflow } from "./workflow.js"
+import { executeAll, stepRange, workflowJson, workflowLine } from "./executeAll.js"
+import { projectRoot, projectSteps, resolveStep, type StepDefaults, writeWorkflowFile } from "./projectSteps.js"
+import { cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishedWorkflow } from "./workflow.js"
 import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
 import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobWorktree, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
-import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag } from "./parse.js"
+import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag, unusedFlag } from "./parse.js"
 import { stopExitCode, stopSignal } from "./signals.js"
 
-const USAGE = "aidp execute next|STEP|all [--from STEP] [--until STEP] [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json] | aidp execute pause|resume|cancel|init | aidp execute --list"
+const USAGE = "aidp execute next|STEP|all [--from STEP] [--until STEP] [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json] | aidp execute pause|resume|cancel [--json] | aidp execute init | aidp execute --list [--json]"
 const HELP: CommandHelp = {
   usage: [
     "aidp execute next [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json]",
@@ -48,7 +50,11 @@ Ctrl-C cancels it (exit 130), as does closing the output's reader (exit 141).
 "all" starts a workflow of the steps not yet completed: each step is queued when the one
 before completed, by this command or any aidp worker; a failed step pauses it and retrying
 that step's job (aidp jobs retry) resumes it. Without --detach it runs here until every step
-completed (exit 0) or it paused (exit 1). pause, resume and cancel steer the project's workflow.
+completed (exit 0) or it paused (exit 1). pause, resume and cancel steer the project's workflow;
+resume only records it (and retries the failed step): an aidp worker runs the steps from there
+on, and resume says when no worker is running. While a workflow is running or paused, a lone
+step it has still to run is refused (the workflow runs it, or cancel the workflow first); a step
+outside it, or one it completed, may run. A flag the form does not use is refused, as is a flag given twice.
 The project is the first folder from the current one upward that holds aidp.workflow.json or
 .git (else the current folder): the steps run there. They are its own when it has
 aidp.workflow.json (each step's id, document, prompt, builds_on, and optionally provider,
@@ -125,16 +131,40 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   return rows.map((row) => row.map((cell, column) => padRight(cell, widths[column]!)).join("  ").trimEnd() + "\n").join("")
 }
 
-/** Picks the step of `steps` to run: the named one, or the first without a completed job (null: all done). */
-const chooseStep = async (app: App, cwd: string, steps: ReadonlyArray<Step>, which: string): Promise<Step | null> => {
-  // Any case, as step names are.
-  if (which.toLowerCase() !== "next") {
-    const step = findStep(which, steps)
-    if (!step) throw new UsageError(`Unknown step ${JSON.stringify(which)}; the steps are ${steps.map((s) => s.name).join(", ")}.`)
-    return step
-  }
+/**
+ * The step `which` names in `steps` (any case, as step names are), or null for `next`.
+ * Throws UsageError listing the steps for an unknown name.
+ */
+const namedStep = (which: string, steps: ReadonlyArray<Step>): Step | null => {
+  if (which.toLowerCase() === "next") return null
+  const step = findStep(which, steps)
+  if (!step) throw new UsageError(`Unknown step ${JSON.stringify(which)}; the steps are ${steps.map((s) => s.name).join(", ")}.`)
+  return step
+}
+
+/** The first step of `steps` without a completed job in `cwd`, resolved with `defaults` (null: all done). */
+const nextStep = async (app: App, cwd: string, steps: ReadonlyArray<Step>, defaults: StepDefaults): Promise<WorkflowStep | null> => {
   const done = await completedSteps(app.db.sql, cwd)
-  return steps.find((step) => !done.has(step.name)) ?? null
+  const step = steps.find((s) => !done.has(s.name))
+  return step === undefined ? null : resolveStep(step, steps, defaults)
+}
+
+/**
+ * Refuses a lone step that the project's unfinished workflow will run (a step of it without a
+ * completed job): both would run it. A step outside the workflow, or one it already
+ * completed, may run beside it. Throws UserError naming the workflow and how to go on.
+ */
+const refuseStepOfWorkflow = async (app: App, cwd: string, name: string): Promise<void> => {
+  const workflow = await unfinishedWorkflow(app, cwd)
+  const index = workflow?.steps.findIndex((step) => step.name === name) ?? -1
+  if (!workflow || index < 0) return
+  const job = (await stepJobs(app.db.sql, workflow.id, workflow.steps.length))[index]
+  if (job?.status === "completed") return
+  throw new UserError(
+    `Step ${name} is a step of ${workflow.status} workflow ${workflow.id}, which runs it; ${
+      workflow.status === "paused" ? "go on with aidp execute resume" : "follow it with aidp execute --list"
+    }, or end the workflow with aidp execute cancel and run the step again.`
+  )
 }
 
 /**
@@ -166,11 +196,11 @@ const enqueueStep = async (app: App, cwd: string, step: WorkflowStep, retryTimeo
       priority: JOB_DEFAULTS.priority,
       maxAttempts: JOB_DEFAULTS.maxAttempts,
       timeoutMs: JOB_DEFAULTS.timeoutMs,
-      metadata: { [DOCUMENT_KEY]: step.document, workflow: "aidp" },
+      metadata: { [DOCUMENT_KEY]: step.document, [STEP_RUNNER_KEY]: "aidp" },
       permissions: step.permissions,
       retryTimeouts,
       budget,
-      worktree: jobWorktree(worktree || undefined, app.settings.worktree)
+      worktree: worktree ? {} : undefined
     })
     return { id, rerunOf }
   } finally {
@@ -238,87 +268,151 @@ const controlWorkflow = async (app: App, cwd: string, command: "pause" | "resume
   const act = { pause: pauseWorkflow, resume: resumeWorkflow, cancel: cancelWorkflow }[command]
   const workflow = await act(app, cwd)
   if (json) printJson(await workflowJson(app, (await getWorkflow(app.db.sql, workflow.id))!))
-  else process.stdout.write(`Workflow ${workflow.id} ${{ pause: "paused", resume: "resumed", cancel: "cancelled" }[command]}.\n`)
+  else {
+    // A resumed workflow goes on only where a worker runs: the workers of the `execute all` that
+    // was stopped are gone with it.
+    const idle = command === "resume" && (await liveWorkers(app.db.sql, app.settings.leaseMs)) === 0
+    process.stdout.write(
+      idle
+        ? `Workflow ${workflow.id} resumed; no aidp worker is running, so its steps wait until you start one with aidp worker.\n`
+        : `Workflow ${workflow.id} ${{ pause: "paused", resume: "resumed", cancel: "cancelled" }[command]}.\n`
+    )
+  }
   return 0
 }
 
+/** What `aidp execute STEP|next` was asked for besides the step. */
+interface RunOptions {
+  readonly retryTimeouts: boolean
+  readonly budget: Budget
+  /** In a worktree of its own (--worktree, AIDP_WORKTREE). */
+  readonly worktree: boolean
+  readonly detach: boolean
+  readonly json: boolean
+}
+
+/** Queues `step` of `cwd` and, unless `--detach`, runs it here (see {@link runHere}); returns the exit code. */
+const runStep = async (app: App, cwd: string, step: WorkflowStep, options: RunOptions): Promise<number> => {
+  const { id, rerunOf } = await enqueueStep(app, cwd, step, options.retryTimeouts, options.budget, options.worktree)
+  if (rerunOf && !options.json) process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.\n`)
+  if (options.detach) {
+    if (options.json) printJson(jobJson((await getJob(app.db.sql, id))!))
+    else process.stdout.write(`${id}\n`)
+    return 0
+  }
+  if (!options.json) process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${step.provider}. Ctrl-C cancels it.\n`)
+  return runHere(app, id, step, cwd, options.json)
+}
+
+/** The flags of `aidp execute`, as meow reads them (no defaults: a flag left out is absent). */
+const FLAGS = {
+  list: { type: "boolean" },
+  provider: { type: "string" },
+  model: { type: "string" },
+  permissions: { type: "string" },
+  maxCost: { type: "string" },
+  maxTurns: { type: "number" },
+  retryTimeouts: { type: "boolean" },
+  from: { type: "string" },
+  until: { type: "string" },
+  worktree: { type: "boolean" },
+  detach: { type: "boolean" },
+  json: { type: "boolean" }
+} as const
+
+/** The forms of `aidp execute`: run a step (`next` or its name), `all`, steer the workflow, `init`, `--list`. */
+type Form = "step" | "all" | "pause" | "resume" | "cancel" | "init" | "list"
+
+const RUN_FLAGS = ["provider", "model", "permissions", "maxCost", "maxTurns", "retryTimeouts", "worktree", "detach", "json"] as const
+
+/** The flags each form uses; any other given is refused rather than ignored. */
+const FORM_FLAGS: Readonly<Record<Form, ReadonlyArray<keyof typeof FLAGS>>> = {
+  step: RUN_FLAGS,
+  all: [...RUN_FLAGS, "from", "until"],
+  pause: ["json"],
+  resume: ["json"],
+  cancel: ["json"],
+  init: [],
+  list: ["list", "json"]
+}
+
+/**
+ * The form `input` (the words after `execute`) and `--list` ask for. Throws UsageError for no
+ * word, more than one, or a word beside `--list`.
+ */
+const formOf = (input: ReadonlyArray<string>, list: boolean): Form => {
+  if (list) {
+    if (input.length > 0) throw new UsageError(`--list takes no subcommand (got ${JSON.stringify(input[0])}); use aidp execute --list.`)
+    return "list"
+  }
+  if (input.length === 0) throw new UsageError(`Say what to run: next, all, or a step (${STEPS.map((s) => s.name).join(", ")} unless the project has aidp.workflow.json). Usage: ${USAGE}`)
+  noMoreArgs(input, 1, USAGE)
+  const word = input[0]!.toLowerCase()
+  return word === "all" || word === "pause" || word === "resume" || word === "cancel" || word === "init" ? word : "step"
+}
+
+/** The sentence refusing `flag`, which `form` of execute does not use. */
+const unusedFlagError = (flag: string, form: Form, word: string | undefined): UsageError => {
+  const named = form === "list" ? "aidp execute --list" : `aidp execute ${form === "step" ? word : form}`
+  const goesWith = flag === "--from" || flag === "--until" ? `; it goes with aidp execute all` : "; leave it out"
+  return new UsageError(`${flag} does not go with ${named}${goesWith} (see aidp execute --help).`)
+}
+
+/**
+ * Where `--worktree` (or AIDP_WORKTREE) cannot make a worktree of `cwd`: the sentence
+ * (outside a git repository, one without commits or mid-merge), else nothing. Checked before
+ * anything is queued, as a worker would refuse the job only when it starts.
+ */
+const checkWorktree = async (cwd: string, wanted: boolean): Promise<void> => {
+  const refusal = wanted ? await worktreeRefusal(cwd, "then run it again") : null
+  if (refusal !== null) throw new UserError(refusal)
+}
+
 /** Runs `aidp execute`; returns the exit code. */
-export const runExecute = (argv: ReadonlyArray<string>): Promise<number> => {
-  const cli = parseArgs(HELP, argv, {
-    list: { type: "boolean", default: false },
-    provider: { type: "string", default: "claude" },
-    model: { type: "string" },
-    permissions: { type: "string" },
-    maxCost: { type: "string" },
-    maxTurns: { type: "number" },
-    retryTimeouts: { type: "boolean", default: false },
-    from: { type: "string" },
-    until: { type: "string" },
-    worktree: { type: "boolean", default: false },
-    detach: { type: "boolean", default: false },
-    json: { type: "boolean", default: false }
-  })
-  const provider = oneOf("provider", cli.flags.provider, PROVIDERS)!
-  const model = textFlag("model", cli.flags.model)
-  const permissionsFlag = oneOf("permissions", cli.flags.permissions, PERMISSIONS)
-  const budget = jobBudget(provider, cli.flags.maxCost, cli.flags.maxTurns)
-  if (cli.flags.list) noMoreArgs(cli.input, 0, USAGE)
-  else {
-    if (cli.input.length === 0) throw new UsageError(`Say what to run: next, all, or a step (${STEPS.map((s) => s.name).join(", ")} unless the project has aidp.workflow.json). Usage: ${USAGE}`)
-    noMoreArgs(cli.input, 1, USAGE)
+export const runExecute = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const cli = parseArgs(HELP, argv, FLAGS)
+  const flags = cli.flags
+  const form = formOf(cli.input, flags.list === true)
+  const unused = unusedFlag(argv, FLAGS, FORM_FLAGS[form])
+  if (unused !== undefined) throw unusedFlagError(unused, form, cli.input[0])
+  const json = flags.json === true
+  const provider = oneOf("provider", flags.provider, PROVIDERS) ?? "claude"
+  const model = textFlag("model", flags.model)
+  const permissionsFlag = oneOf("permissions", flags.permissions, PERMISSIONS)
+  const budget = jobBudget(provider, flags.maxCost, flags.maxTurns)
+  if (form === "init") {
+    const file = await writeWorkflowFile(await projectRoot(process.cwd()))
+    process.stdout.write(`Wrote the built-in workflow to ${visible(file)}; edit its steps, and aidp execute runs them.\n`)
+    return 0
   }
-  const command = cli.flags.list ? "--list" : cli.input[0]!.toLowerCase()
-  if ((cli.flags.from !== undefined || cli.flags.until !== undefined) && command !== "all") {
-    throw new UsageError(`--from and --until go with aidp execute all. Usage: ${USAGE}`)
+  const cwd = await projectRoot(process.cwd())
+  // Reads and refusals open an installed schema only: they never create one.
+  // A workflow runs the steps it started with: steering it needs no (perhaps broken) file.
+  if (form === "pause" || form === "resume" || form === "cancel") return withApp("quiet", (app) => controlWorkflow(app, cwd, form, json), "installed")
+  // --list reads the file itself: a running workflow's recorded steps stand in for a broken one.
+  if (form === "list") return withApp("quiet", (app) => listSteps(app, cwd, json), "installed")
+  const steps = await projectSteps(cwd)
+  // Everything the command line and the environment decide is checked before connecting.
+  const settings = readSettings(process.env)
+  const defaults = { provider, model: model ?? null, permissions: permissionsFlag, fallbackPermissions: settings.permissions, budget }
+  const worktree = jobWorktree(flags.worktree || undefined, settings.worktree) !== undefined
+  const options = { retryTimeouts: flags.retryTimeouts === true, budget, worktree, detach: flags.detach === true, json }
+  if (form === "all") {
+    const range = stepRange(steps.map((step) => resolveStep(step, steps, defaults)), textFlag("from", flags.from), textFlag("until", flags.until))
+    await checkWorktree(cwd, worktree)
+    return withApp("quiet", (app) => executeAll(app, cwd, range, options))
   }
-  if (command === "init") {
-    return (async () => {
-      const file = await writeWorkflowFile(await projectRoot(process.cwd()))
-      process.stdout.write(`Wrote the built-in workflow to ${visible(file)}; edit its steps, and aidp execute runs them.\n`)
-      return 0
-    })()
-  }
+  const named = namedStep(cli.input[0]!, steps)
+  const resolved = named === null ? null : resolveStep(named, steps, defaults)
+  await checkWorktree(cwd, worktree)
   return withApp("quiet", async (app) => {
-    const cwd = await projectRoot(process.cwd())
-    // A workflow runs the steps it started with: steering it needs no (perhaps broken) file.
-    if (command === "pause" || command === "resume" || command === "cancel") return controlWorkflow(app, cwd, command, cli.flags.json)
-    if (cli.flags.list) return listSteps(app, cwd, cli.flags.json)
-    const steps = await projectSteps(cwd)
-    const defaults = { provider, model: model ?? null, permissions: permissionsFlag, fallbackPermissions: app.settings.permissions, budget }
-    if (command === "all") {
-      return executeAll(app, cwd, steps.map((step) => resolveStep(step, steps, defaults)), {
-        from: textFlag("from", cli.flags.from),
-        until: textFlag("until", cli.flags.until),
-        detach: cli.flags.detach,
-        json: cli.flags.json,
-        retryTimeouts: cli.flags.retryTimeouts,
-        worktree: jobWorktree(cli.flags.worktree || undefined, app.settings.worktree) !== undefined,
-        budget
-      })
-    }
-    // A lone step beside a workflow of the same project would run a step the workflow runs too.
-    const workflow = await unfinishedWorkflow(app, cwd)
-    if (workflow) throw alreadyHasOne(cwd, workflow)
-    const chosen = await chooseStep(app, cwd, steps, cli.input[0]!)
+    const chosen = resolved ?? await nextStep(app, cwd, steps, defaults)
     if (!chosen) {
-      if (cli.flags.json) printJson(null)
-      else process.stdout.write(`All ${steps.length} steps of ${visible(cwd)} are completed.\n`)
+      if (json) printJson(null)
+      else process.stdout.write(`All ${countOf(steps.length, "step")} of ${visible(cwd)} are completed.\n`)
       return 0
     }
-    const step = resolveStep(chosen, steps, defaults)
-    const { id, rerunOf } = await enqueueStep(app, cwd, step, cli.flags.retryTimeouts, budget, cli.flags.worktree)
-    if (rerunOf && !cli.flags.json) {
-      process.stdout.write(`Step ${step.name} completed before (job ${rerunOf.id}); running it again.
-`)
-    }
-    if (cli.flags.detach) {
-      if (cli.flags.json) printJson(jobJson((await getJob(app.db.sql, id))!))
-      else process.stdout.write(`${id}\n`)
-      return 0
-    }
-    if (!cli.flags.json) {
-      process.stdout.write(`Job ${id}: step ${step.name} (${step.document}) with ${step.provider}. Ctrl-C cancels it.\n`)
-    }
-    return runHere(app, id, step, cwd, cli.flags.json)
+    await refuseStepOfWorkflow(app, cwd, chosen.name)
+    return runStep(app, cwd, chosen, options)
   })
 }

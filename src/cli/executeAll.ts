@@ -11,7 +11,7 @@ import { completedSteps } from "../projections/queries.js"
 import { getWorkflow, stepJobs, type WorkflowRecord } from "../projections/workflows.js"
 import { printJson } from "../terminal/json.js"
 import { sanitize, visible } from "../terminal/sanitize.js"
-import { formatDuration } from "../terminal/view/format.js"
+import { countOf, formatDuration } from "../terminal/view/format.js"
 import { runPool } from "../workers/pool.js"
 import { runProcessManager } from "../workers/processManager.js"
 import type { App } from "./app.js"
@@ -22,10 +22,8 @@ import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchUntil } from "./watch.js"
 import { startWorkflow, workflowJobIds } from "./workflow.js"
 
-/** What `aidp execute all` was asked for. */
+/** What `aidp execute all` was asked for besides its steps. */
 export interface ExecuteAllOptions {
-  readonly from: string | undefined
-  readonly until: string | undefined
   readonly detach: boolean
   readonly json: boolean
   readonly retryTimeouts: boolean
@@ -42,20 +40,23 @@ const indexOf = (flag: string, name: string, steps: ReadonlyArray<WorkflowStep>)
 }
 
 /**
- * The steps to run of `steps` (the project's workflow, in order): those from `--from` through
- * `--until`, without the ones that completed before. UsageError for an unknown step or an
- * empty range.
+ * The steps of `steps` (the project's workflow, in order) from `--from` through `--until`.
+ * Pure, so checked before connecting: UsageError for an unknown step or an empty range.
  */
-const selectSteps = (steps: ReadonlyArray<WorkflowStep>, done: ReadonlySet<string>, from: string | undefined, until: string | undefined) => {
+export const stepRange = (steps: ReadonlyArray<WorkflowStep>, from: string | undefined, until: string | undefined): ReadonlyArray<WorkflowStep> => {
   const first = from === undefined ? 0 : indexOf("--from", from, steps)
   const last = until === undefined ? steps.length - 1 : indexOf("--until", until, steps)
   if (last < first) throw new UsageError(`--until ${steps[last]!.name} comes before --from ${steps[first]!.name}; name a later step.`)
-  return steps.slice(first, last + 1).filter((step) => !done.has(step.name))
+  return steps.slice(first, last + 1)
 }
 
-/** Runs `aidp execute all` in `cwd` with the project's workflow `steps`; returns the exit code. */
-export const executeAll = async (app: App, cwd: string, steps: ReadonlyArray<WorkflowStep>, options: ExecuteAllOptions): Promise<number> => {
-  const todo = selectSteps(steps, await completedSteps(app.db.sql, cwd), options.from, options.until)
+/**
+ * Runs `aidp execute all` in `cwd` with `range` (see {@link stepRange}): starts a workflow of
+ * its steps not completed before; returns the exit code.
+ */
+export const executeAll = async (app: App, cwd: string, range: ReadonlyArray<WorkflowStep>, options: ExecuteAllOptions): Promise<number> => {
+  const done = await completedSteps(app.db.sql, cwd)
+  const todo = range.filter((step) => !done.has(step.name))
   if (todo.length === 0) {
     if (options.json) printJson(null)
     else process.stdout.write(`Every step asked for in ${visible(cwd)} is completed.\n`)
@@ -78,7 +79,7 @@ export const executeAll = async (app: App, cwd: string, steps: ReadonlyArray<Wor
     return 0
   }
   if (!options.json) {
-    process.stdout.write(`Workflow ${id}: ${todo.length} step${todo.length === 1 ? "" : "s"} (${todo.map((s) => s.name).join(", ")}). Ctrl-C cancels the running step and pauses the workflow.\n`)
+    process.stdout.write(`Workflow ${id}: ${countOf(todo.length, "step")} (${todo.map((s) => s.name).join(", ")}). Ctrl-C cancels the running step and pauses the workflow.\n`)
   }
   return runWorkflowHere(app, id, todo, options.json)
 }
@@ -97,7 +98,7 @@ export const workflowJson = async (app: App, workflow: WorkflowRecord) => {
 
 /** One line saying where a workflow stands: `Workflow <id> (3 steps): paused: step B failed: ...`. */
 export const workflowLine = (workflow: WorkflowRecord): string =>
-  `Workflow ${workflow.id} (${workflow.steps.length} step${workflow.steps.length === 1 ? "" : "s"}: ${workflow.steps[0]!.name}…${workflow.steps.at(-1)!.name}): ${workflow.status}${
+  `Workflow ${workflow.id} (${countOf(workflow.steps.length, "step")}: ${workflow.steps[0]!.name}…${workflow.steps.at(-1)!.name}): ${workflow.status}${
     workflow.status === "paused" ? `: ${sanitize(workflow.pausedReason ?? "")}` : ""
   }`
 
@@ -164,7 +165,7 @@ const runWorkflowHere = async (app: App, id: string, steps: ReadonlyArray<Workfl
     ))
     if (json) printJson(await workflowJson(app, workflow))
     if (workflow.status === "completed") {
-      if (!json) process.stdout.write(`Workflow ${id} completed: ${steps.length} step${steps.length === 1 ? "" : "s"}.\n`)
+      if (!json) process.stdout.write(`Workflow ${id} completed: ${countOf(steps.length, "step")}.\n`)
       return 0
     }
     const stoppedBy = stop.received()
@@ -172,7 +173,7 @@ const runWorkflowHere = async (app: App, id: string, steps: ReadonlyArray<Workfl
     if (workflow.status === "cancelled") throw new UserError(`Workflow ${id} was cancelled.`, code)
     const jobId = jobIds[workflow.pausedStep ?? 0]!
     throw new UserError(
-      `Workflow ${id} paused: ${asSentence(sanitize(workflow.pausedReason ?? "paused"))} Retry the step with aidp jobs retry ${jobId} for a running aidp worker, which then goes on to the end, or run aidp execute resume.`,
+      `Workflow ${id} paused: ${asSentence(sanitize(workflow.pausedReason ?? "paused"))} Retry the step with aidp jobs retry ${jobId}, or run aidp execute resume; an aidp worker then goes on to the end (start one with aidp worker if none is running).`,
       code
     )
   } finally {

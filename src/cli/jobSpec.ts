@@ -7,8 +7,11 @@
 import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import { WORKTREE_KEY } from "../domain/changes.js"
-import { type Budget, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
+import { STEP_RUNNER_KEY, WORKFLOW_ID_KEY, WORKFLOW_STEP_KEY } from "../domain/workflow.js"
+import { type Budget, MAX_PROMPT_BYTES, PERMISSIONS, type Permissions, PermissionsSchema, PROVIDERS, type Provider, ProviderSchema } from "../domain/job.js"
+import { formatBytes } from "../terminal/view/limit.js"
 import { truncate } from "../terminal/view/text.js"
+import { DOCUMENT_KEY } from "../workers/document.js"
 import { UsageError } from "./errors.js"
 import { BUDGET_HELP, DOLLARS, DOLLARS_EXPECTED, JOB_DEFAULTS, MAX_COST_USD, PERMISSIONS_HELP } from "./jobCommands.js"
 import type { OptionHelp } from "./parse.js"
@@ -27,6 +30,8 @@ interface Field<S extends Schema.Top> {
   readonly expected: string
   /** Turns the flag's text into the value `schema` decodes (default: as given). */
   readonly fromFlag?: (text: string) => unknown
+  /** Why a decoded value is refused anyway, ending "--flag …" as a sentence (default: never). */
+  readonly refuse?: (value: S["Type"]) => string | undefined
 }
 
 const field = <S extends Schema.Top>(spec: Field<S>): Field<S> => spec
@@ -63,6 +68,12 @@ const depthOf = (value: unknown, limit: number): number => {
   return deepest
 }
 
+/**
+ * Metadata keys aidp sets on the jobs of `aidp execute` and acts on (the step's document, which
+ * a worker writes; the workflow and step the job belongs to): a job's own metadata may not claim them.
+ */
+export const RESERVED_METADATA_KEYS: ReadonlyArray<string> = [DOCUMENT_KEY, WORKFLOW_ID_KEY, WORKFLOW_STEP_KEY, STEP_RUNNER_KEY]
+
 const JsonObject = Schema.Record(Schema.String, Schema.Unknown).check(
   Schema.makeFilter((value: Readonly<Record<string, unknown>>) => depthOf(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH)
 )
@@ -95,8 +106,8 @@ export const ENQUEUE_FIELDS = {
     type: "string",
     help: ["--prompt TEXT", "what to ask the agent"],
     // PostgreSQL cannot store U+0000: refused rather than altered, as in a prompt file.
-    schema: Schema.String.check(Schema.makeFilter((text: string) => !text.includes("\u0000"))),
-    expected: "text without NUL characters (\\u0000)"
+    schema: Schema.String.check(Schema.makeFilter((text: string) => !text.includes("\u0000") && Buffer.byteLength(text, "utf8") <= MAX_PROMPT_BYTES)),
+    expected: `text without NUL characters (\\u0000), at most ${formatBytes(MAX_PROMPT_BYTES)}`
   }),
   promptFile: field({
     type: "string",
@@ -158,6 +169,12 @@ export const ENQUEUE_FIELDS = {
     help: ["--metadata JSON", "a JSON object stored with the job, shown by jobs show (default {})"],
     schema: JsonObject,
     expected: `a JSON object nested at most ${MAX_METADATA_DEPTH} deep, e.g. {"ticket": "ABC-1"}`,
+    refuse: (value) => {
+      const key = Object.keys(value).find((k) => RESERVED_METADATA_KEYS.includes(k))
+      return key === undefined
+        ? undefined
+        : `may not set ${JSON.stringify(key)}: aidp sets ${RESERVED_METADATA_KEYS.join(", ")} itself on the jobs of aidp execute; choose another key.`
+    },
     fromFlag: (text) => {
       try {
         return JSON.parse(text)
@@ -226,6 +243,8 @@ const decodeSpec = (raw: Readonly<Record<string, unknown>>, source: SpecSource):
     if (result._tag === "Failure") {
       throw new UsageError(`${source.spell(name)} must be ${ENQUEUE_FIELDS[name].expected}${source.shows(name) ? `; got ${shown(value)}` : ""}.`)
     }
+    const refusal = (ENQUEUE_FIELDS[name] as { readonly refuse?: (value: unknown) => string | undefined }).refuse?.(result.success)
+    if (refusal !== undefined) throw new UsageError(`${source.spell(name)} ${refusal}`)
     spec[name] = result.success
   }
   return spec as JobSpec

@@ -3,11 +3,13 @@
  * logs, retry, cancel; `enqueue` lives in enqueue.ts, `replay` in replay.ts, `prune` in prune.ts,
  * `diff`, `merge`, `discard` and `clean` in land.ts.
  */
+import { stat } from "node:fs/promises"
 import { JOB_STATUSES, PROVIDERS } from "../domain/job.js"
 import { STEPS } from "../domain/steps.js"
 import { getJob, listJobs, stepsOfProject } from "../projections/queries.js"
 import { jobDetailsJson, jobJson, printJson } from "../terminal/json.js"
 import { renderJobList } from "../terminal/plain.js"
+import { visible } from "../terminal/sanitize.js"
 import { LIST_KEYS } from "../terminal/view/list.js"
 import { withApp } from "./app.js"
 import { loadDetails } from "./details.js"
@@ -59,12 +61,16 @@ const LIST_HELP: CommandHelp = {
 /**
  * Reads --step: a step of the project (`steps`: its aidp.workflow.json's or the built-in ones,
  * and those its jobs and workflows carry, see stepsOfProject) in any case, as its name (the
- * same case first); throws UsageError naming the project's steps otherwise.
+ * same case first); throws UsageError naming the project's steps otherwise, and `missing`
+ * (the --cwd folder when it does not exist, so no aidp.workflow.json of its was read).
  */
-const stepFlag = (value: string, steps: ReadonlyArray<string>): string => {
+const stepFlag = (value: string, steps: ReadonlyArray<string>, missing: string | null): string => {
   const given = value.trim()
   const step = steps.find((name) => name === given) ?? steps.find((name) => name.toLowerCase() === given.toLowerCase())
-  if (step === undefined) throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.join(", ")}.`)
+  if (step === undefined) {
+    const why = missing === null ? "" : ` (--cwd ${visible(missing)} does not exist, so no aidp.workflow.json of its could add its own)`
+    throw new UsageError(`--step ${JSON.stringify(value)} is not a step of this project; its steps are ${steps.join(", ")}${why}.`)
+  }
   return step
 }
 
@@ -85,8 +91,9 @@ const list = async (argv: ReadonlyArray<string>) => {
   // The project of --cwd's directory, else of the current one (see projectRoot).
   const root = cli.flags.step === undefined ? undefined : await projectRoot(cwdFlag ?? ".")
   const fileSteps = root === undefined ? [] : (await projectSteps(root)).map((s) => s.name)
+  const missing = root !== undefined && cwdFlag !== undefined && !(await stat(root).catch(() => null))?.isDirectory() ? root : null
   return withApp("quiet", async (app) => {
-    const step = root === undefined ? undefined : stepFlag(cli.flags.step!, [...new Set([...fileSteps, ...(await stepsOfProject(app.db.sql, root)).sort()])])
+    const step = root === undefined ? undefined : stepFlag(cli.flags.step!, [...new Set([...fileSteps, ...(await stepsOfProject(app.db.sql, root)).sort()])], missing)
     // Resolved as enqueue and execute resolve theirs, so the stored path matches.
     const cwd = cwdFlag === undefined ? undefined : await projectDir(cwdFlag)
     const jobs = await listJobs(app.db.sql, { status, provider, cwd, step, limit })

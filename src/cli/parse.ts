@@ -65,6 +65,12 @@ export const answerHelp = (help: CommandHelp, argv: ReadonlyArray<string>, flags
  */
 export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyArray<string>, flags: F): Result<F> => {
   answerHelp(help, argv, flags)
+  // meow refuses a repeated value flag in its own words (camelCase); a repeated switch it takes silently.
+  for (const [name, count] of flagUses(argv, flags)) {
+    if (count > 1 && (flags[name] as { isMultiple?: boolean }).isMultiple !== true) {
+      throw new UsageError(`--${kebab(name)} is given ${count} times; give it once.`)
+    }
+  }
   let result: Result<F>
   try {
     result = meow({
@@ -117,6 +123,32 @@ export const parseArgs = <F extends AnyFlags>(help: CommandHelp, argv: ReadonlyA
     )
   }
   return result
+}
+
+/**
+ * How many times `argv` gives each of `flags` (camelCase names) before `--`: as `--name`,
+ * `--name=V`, `--no-name` (kebab-case or camelCase) or its short flag. Flags not given are absent.
+ */
+export const flagUses = (argv: ReadonlyArray<string>, flags: AnyFlags): Map<string, number> => {
+  const end = argv.indexOf("--")
+  const uses = new Map<string, number>()
+  for (const [name, spec] of Object.entries(flags)) {
+    const { shortFlag } = spec as { shortFlag?: string }
+    const spellings = new Set([kebab(name), name].flatMap((spelling) => [`--${spelling}`, `--no-${spelling}`]))
+    if (shortFlag) spellings.add(`-${shortFlag}`)
+    const count = argv.filter((word, index) => (end === -1 || index < end) && spellings.has(word.replace(/=.*$/s, ""))).length
+    if (count > 0) uses.set(name, count)
+  }
+  return uses
+}
+
+/**
+ * The first flag `argv` gives (before `--`) that is not one of `used`, spelled `--kebab-case`
+ * (undefined when there is none): what a form of a command would otherwise ignore.
+ */
+export const unusedFlag = (argv: ReadonlyArray<string>, flags: AnyFlags, used: ReadonlyArray<string>): string | undefined => {
+  const given = [...flagUses(argv, flags).keys()].filter((name) => !used.includes(name))
+  return given.length === 0 ? undefined : `--${kebab(given[0]!)}`
 }
 
 /**

@@ -75,7 +75,7 @@ export const describeEvent = (recorded: RecordedEvent): string => {
     case "ExecutionStarted":
       return `attempt ${event.data.attempt} on ${event.data.worker_id}`
     case "ExecutionOutput":
-      return `${event.data.lines.length} line(s)`
+      return countOf(event.data.lines.length, "line")
     case "ExecutionProgress":
       return sanitize(event.data.message)
     case "ExecutionSucceeded":

@@ -31,7 +31,7 @@ export type WorkflowStart = typeof WorkflowStarted.Type["data"]
 const isSecondWorkflow = (error: unknown): boolean =>
   (error as { constraint_name?: string } | null)?.constraint_name === "workflows_one_unfinished_per_cwd"
 
-/** The sentence refusing a second workflow (or a lone step) in `cwd` while `existing` is unfinished. */
+/** The sentence refusing a second workflow in `cwd` while `existing` is unfinished. */
 export const alreadyHasOne = (cwd: string, existing: WorkflowRecord): UserError =>
   new UserError(
     `${visible(cwd)} already has ${existing.status} workflow ${existing.id}; see it with aidp execute --list, ${

@@ -8,7 +8,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { type ChangeSummary, WORKTREE_KEY } from "./changes.js"
 import type { Denial, JobEvent, OutputLine } from "./events.js"
-import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, type Permissions, permissionsRefusal, type Provider } from "./job.js"
+import { type Budget, budgetRefusal, type ErrorKind, type JobStatus, MAX_PROMPT_BYTES, type Permissions, permissionsRefusal, type Provider } from "./job.js"
 import { abandonDelayMs, agentRetry, MAX_ABANDONED_IN_ROW, type RetryHint } from "./retryPolicy.js"
 import type { LastSession, SessionPlan } from "./session.js"
 
@@ -328,6 +328,9 @@ export const decide = (
     if (state.version > 0) return illegal("A job with this id already exists.")
     const refusal = permissionsRefusal(command.provider, command.permissions) ?? budgetRefusal(command.provider, command.budget ?? {})
     if (refusal !== undefined) return illegal(refusal)
+    if (Buffer.byteLength(command.prompt, "utf8") > MAX_PROMPT_BYTES) {
+      return illegal(`The prompt is longer than ${MAX_PROMPT_BYTES / 1024 / 1024} MiB, the most a job takes; shorten it, or point the agent at files to read instead.`)
+    }
     const key = command.worktree?.key
     if (key !== undefined && !WORKTREE_KEY.test(key)) {
       return illegal(`The worktree key ${JSON.stringify(key)} is not a name: use up to 100 letters, digits, - and _, starting with a letter or digit.`)

@@ -107,6 +107,13 @@ export function projectName(cwd: string): string {
 }
 
 /**
+ * Most bytes of a job's prompt (UTF-8): 4 MiB, about a million tokens, more than any agent's
+ * context window holds. The prompt is stored in the JobQueued event and sent to the agent
+ * whole, so a larger one is refused: by the command line before reading it, and by decide.
+ */
+export const MAX_PROMPT_BYTES = 4 * 1024 * 1024
+
+/**
  * A job's limits on one execution's spending (JobQueued `max_cost_usd`, `max_turns`; the
  * flags `--max-cost`, `--max-turns`). Absent: no limit.
  */

@@ -172,3 +172,5 @@ export const stepJobId = (workflowId: string, index: number): string => {
 export const WORKFLOW_ID_KEY = "workflow_id"
 /** See {@link WORKFLOW_ID_KEY}. */
 export const WORKFLOW_STEP_KEY = "workflow_step"
+/** Metadata key of a lone step's job (`aidp execute STEP`), whose value is "aidp". */
+export const STEP_RUNNER_KEY = "workflow"

@@ -247,6 +247,17 @@ export const spendSince = async (sql: Queryable, since: Date): Promise<{ readonl
 export const startOfLocalDay = (now: Date): Date => new Date(now.getFullYear(), now.getMonth(), now.getDate())
 
 /**
+ * How many worker processes are alive: registered, not stopped, their heartbeat within the
+ * lease (`leaseMs`). Counts `aidp worker` and the workers an `aidp execute` runs for its own jobs.
+ */
+export const liveWorkers = async (sql: Queryable, leaseMs: number): Promise<number> => {
+  const [row] = await sql<Array<{ live: string }>>`
+    select count(*) as live from workers
+    where stopped_at is null and heartbeat_at > now() - ${leaseMs} * interval '1 millisecond'`
+  return Number(row?.live ?? 0)
+}
+
+/**
  * The providers whose jobs wait for a concurrency limit now, with that limit: the smallest
  * AIDP_<PROVIDER>_CONCURRENCY among the workers whose lease (`leaseMs`) is current
  * (`workers.concurrency`), for each provider already running that many jobs.

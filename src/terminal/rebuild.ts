@@ -20,7 +20,7 @@ export function renderRebuild(report: RebuildReport): string {
     const state = t.identical
       ? "identical to the live table"
       : `${t.differingRows === undefined ? "DIFFERENT from" : `${countOf(t.differingRows, "row")} DIFFERENT from`} the live table${report.applied ? " (now replaced)" : ""}`
-    lines.push(`${t.table.padEnd(15)} ${String(t.rows).padStart(8)} rows  ${state}`)
+    lines.push(`${t.table.padEnd(15)} ${String(t.rows).padStart(8)} ${t.rows === 1 ? "row " : "rows"}  ${state}`)
   }
   if (report.differences.length > 0) {
     const cut = report.tables.some((t) => (t.differingRows ?? 0) > MAX_LISTED_ROWS)

@@ -89,19 +89,38 @@ const gitRetrying = async (dir: string, args: ReadonlyArray<string>): Promise<st
 }
 
 /**
+ * The repository a worktree of `cwd` is made in and its HEAD commit; or, as a sentence ending
+ * with `then` ("then retry the job"), why none can be: `cwd` outside a repository, a repository
+ * in the middle of a merge or rebase, or one without commits.
+ */
+const worktreeRepository = async (cwd: string, then: string) => {
+  const repo = await repositoryOf(cwd)
+  if (repo === null) return `${cwd} is not in a git repository; run git init there (and commit), or run the job without --worktree.`
+  const operation = await pendingOperation(repo.top)
+  if (operation !== null) return `The repository ${repo.top} is in the middle of a ${operation}; finish or abort it (git ${operation} --continue or --abort), ${then}.`
+  const head = await commitOf(repo.top, "HEAD")
+  if (head === null) return `The repository ${repo.top} has no commits yet; commit something first, ${then}.`
+  return { repo, head }
+}
+
+/**
+ * Why a `--worktree` job of `cwd` could not run now (see worktreeRepository; the sentence ends
+ * with `then`), or null when it could: for a command to refuse before it queues anything.
+ */
+export const worktreeRefusal = async (cwd: string, then: string): Promise<string | null> => {
+  const checked = await worktreeRepository(cwd, then)
+  return typeof checked === "string" ? checked : null
+}
+
+/**
  * The job's worktree, made at the repository's HEAD on a new branch, or found again (a retry,
  * or another job with the same key). Throws WorkspaceRefused with the sentence for a folder
  * outside a repository, a repository in the middle of a merge or rebase, or one without commits.
  */
 const openWorktree = async (cwd: string, key: string): Promise<Workspace> => {
-  const repo = await repositoryOf(cwd)
-  if (repo === null) throw new WorkspaceRefused(`${cwd} is not in a git repository; run git init there (and commit), or run the job without --worktree.`)
-  const operation = await pendingOperation(repo.top)
-  if (operation !== null) {
-    throw new WorkspaceRefused(`The repository ${repo.top} is in the middle of a ${operation}; finish or abort it (git ${operation} --continue or --abort), then retry the job.`)
-  }
-  const head = await commitOf(repo.top, "HEAD")
-  if (head === null) throw new WorkspaceRefused(`The repository ${repo.top} has no commits yet; commit something first, then retry the job.`)
+  const checked = await worktreeRepository(cwd, "then retry the job")
+  if (typeof checked === "string") throw new WorkspaceRefused(checked)
+  const { repo, head } = checked
   const place = worktreePlace(repo.commonDir, key)
   await mkdir(worktreesDir(repo.commonDir), { recursive: true })
   // A dot name: no worktree key can name it.

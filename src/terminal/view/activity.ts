@@ -7,7 +7,7 @@
 import type { ActivityEntry } from "../../domain/activity/types.js"
 import type { Usage } from "../../domain/usage.js"
 import { sanitize, sanitizeLines } from "../sanitize.js"
-import { formatClock, formatDuration, shortId } from "./format.js"
+import { countOf, formatClock, formatDuration, shortId } from "./format.js"
 import { formatBytes, limited } from "./limit.js"
 import { type Line, padRight, seg, type StyleName, truncate, wrapWords } from "./text.js"
 
@@ -47,7 +47,7 @@ function retryText(entry: Extract<ActivityEntry, { kind: "retry" }>): string {
 
 function resultParts(entry: Extract<ActivityEntry, { kind: "result" }>): Part[] {
   const outcome = `${entry.ok ? "succeeded" : "failed"}${entry.durationMs === null ? "" : ` in ${formatDuration(entry.durationMs)}`}`
-  const facts = entry.turns === null ? outcome : `${outcome}, ${entry.turns} turns`
+  const facts = entry.turns === null ? outcome : `${outcome}, ${countOf(entry.turns, "turn")}`
   const summary = [facts, entry.usage === null ? null : `tokens ${usageText(entry.usage)}`, entry.costUsd === null ? null : `cost $${entry.costUsd.toFixed(4)}`]
     .filter((s) => s !== null)
     .join("; ")

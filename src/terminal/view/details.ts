@@ -162,13 +162,13 @@ const tailActivity = new WeakMap<readonly LogLine[], ActivityEntry[]>()
 function logSection(job: JobDetails, raw: boolean, width: number): Line[] {
   const count = job.logTail.length
   if (count === 0) return [[seg("Log", "group")], [seg("  no output yet", "dim")]]
-  if (raw) return [[seg(`Log (last ${count} lines, as stored)`, "group")], ...job.logTail.flatMap((l) => logLines(l, job.id, width))]
+  if (raw) return [[seg(`Log (last ${countOf(count, "line")}, as stored)`, "group")], ...job.logTail.flatMap((l) => logLines(l, job.id, width))]
   let entries = tailActivity.get(job.logTail)
   if (entries === undefined) {
     entries = activityOf(job.provider, job.logTail)
     tailActivity.set(job.logTail, entries)
   }
-  return [[seg(`Activity (from the last ${count} log lines)`, "group")], ...activityLines(entries, width, job.id)]
+  return [[seg(`Activity (from the last ${countOf(count, "log line")})`, "group")], ...activityLines(entries, width, job.id)]
 }
 
 /** `Next run  retry at 14:05:38: rate limit, claude asked for 38 s` for a job the retry policy queued again. */
@@ -206,7 +206,7 @@ function workflowLines(workflow: WorkflowSummary | null, step: string | null, wi
   if (workflow === null) return []
   const done = workflow.steps.filter((s) => s.status === "completed").length
   return [
-    ...field("Workflow", `${WORKFLOW_MARK} ${workflow.id} · ${workflow.status} · ${done} of ${workflow.steps.length} steps completed`, width, workflow.status === "paused" ? "error" : null),
+    ...field("Workflow", `${WORKFLOW_MARK} ${workflow.id} · ${workflow.status} · ${done} of ${countOf(workflow.steps.length, "step")} completed`, width, workflow.status === "paused" ? "error" : null),
     ...(workflow.status === "paused" && workflow.pausedReason ? field("", `paused: ${sanitize(workflow.pausedReason)}`, width, "error") : []),
     ...workflow.steps.flatMap((s) =>
       field("", `${STEP_MARKS[s.status] ?? "·"} ${sanitize(s.name)} ${s.status}${s.name === step ? "  (this job)" : ""}`, width, s.name === step && s.status !== "pending" ? s.status as StyleName : "dim"))
