@@ -198,9 +198,10 @@ test("a second SIGTERM stops the worker at once and still kills the provider's p
   await waitFor("the provider and its grandchild to be gone", () => !isRunning(run!.pid) && !isRunning(run!.grandchildPid!), 10_000, 50)
 })
 
-test("Ctrl-C on aidp execute cancels its job and exits 130", { timeout: TEST_MS }, async () => {
+for (const [signal, code, by] of [["SIGINT", 130, "Ctrl-C"], ["SIGHUP", 129, "terminal closed"]] as const) test(`${signal} on aidp execute cancels its job and exits ${code}`, { timeout: TEST_MS }, async () => {
+  // SIGHUP: the terminal aidp execute ran in was closed.
   const project = await mkdtemp(join(tmpdir(), "aidp-execute-"))
-  const record = join(dir, "execute.jsonl")
+  const record = join(dir, `execute-${signal}.jsonl`)
   records.push(record)
   try {
     const child = startCli(db, ["execute", "next"], {
@@ -212,11 +213,13 @@ test("Ctrl-C on aidp execute cancels its job and exits 130", { timeout: TEST_MS 
     const [run] = await waitForRuns(record)
     const [row] = await db.sql<Array<{ id: string }>>`select id from jobs where cwd = ${project} and status = 'running'`
     assert.ok(row, "the step's job runs")
-    child.kill("SIGINT")
+    child.kill(signal)
     const done = await result
-    assert.equal(done.code, 130, `exit ${done.code}: ${done.stderr}`)
+    assert.equal(done.code, code, `exit ${done.code}: ${done.stderr}`)
     assert.match(done.stderr, /cancelled/)
-    assert.equal((await job(row.id)).status, "cancelled")
+    const cancelled = await db.sql<Array<{ status: string; error: string | null }>>`select status, error from jobs where id = ${row.id}`
+    assert.equal(cancelled[0]!.status, "cancelled")
+    assert.match(cancelled[0]!.error ?? "", new RegExp(`\\(${by}\\)`))
     assert.ok(!isRunning(run!.pid), "the fake claude is gone")
     assert.ok(!isRunning(run!.grandchildPid!), "its grandchild is gone")
   } finally {

@@ -158,8 +158,9 @@ test("on the same host, a worker killed with SIGKILL is rescued at once, without
   assert.equal((await second.result).code, 0)
 })
 
-test("a worker stopped with SIGTERM mid-job stops the process group and records the execution abandoned", { timeout: TEST_MS }, async (t) => {
-  const record = join(dir, "stopped.jsonl")
+for (const signal of ["SIGTERM", "SIGHUP"] as const) test(`a worker stopped with ${signal} mid-job stops the process group and records the execution abandoned`, { timeout: TEST_MS }, async (t) => {
+  // SIGHUP: the terminal the worker was started in was closed.
+  const record = join(dir, `stopped-${signal}.jsonl`)
   records.push(record)
   const id = await enqueue("stopped job")
   const running = worker(t, { FAKE_AGENT_MODE: "slow,leave_child", FAKE_AGENT_DELAY_MS: "60000", FAKE_AGENT_RECORD: record })
@@ -167,7 +168,7 @@ test("a worker stopped with SIGTERM mid-job stops the process group and records 
   await waitFor("the job to run", async () => (await job(id)).status === "running")
   assert.ok(run!.grandchildPid !== undefined && isRunning(run!.grandchildPid))
 
-  running.child.kill("SIGTERM")
+  running.child.kill(signal)
   const result = await running.result
   assert.equal(result.code, 0, `worker exited ${result.code}: ${result.stderr.slice(-2000)}`)
   assert.ok(!isRunning(run!.pid), "the fake claude is stopped")

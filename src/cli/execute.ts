@@ -31,7 +31,7 @@ import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
 import { BUDGET_HELP, JOB_DEFAULTS, jobBudget, jobWorktree, PERMISSIONS_HELP, submitCommand } from "./jobCommands.js"
 import { type CommandHelp, noMoreArgs, oneOf, parseArgs, textFlag, unusedFlag } from "./parse.js"
-import { stopExitCode, stopSignal } from "./signals.js"
+import { stopExitCode, stopRequester, stopSignal } from "./signals.js"
 
 const USAGE = "aidp execute next|STEP|all [--from STEP] [--until STEP] [--provider P] [--model M] [--permissions L] [--max-cost USD] [--max-turns N] [--retry-timeouts] [--worktree] [--detach] [--json] | aidp execute pause|resume|cancel [--json] | aidp execute init | aidp execute --list [--json]"
 const HELP: CommandHelp = {
@@ -224,7 +224,7 @@ const runHere = async (app: App, id: string, step: WorkflowStep, cwd: string, js
   const cancelOnStop = () => {
     // A progress line like the others (stdout); stderr keeps the one sentence of the outcome.
     if (!json) process.stdout.write("Cancelling the job…\n")
-    const requestedBy = { SIGINT: "user (Ctrl-C)", SIGTERM: "user (SIGTERM)", SIGPIPE: "user (output closed)" }[stop.received() ?? "SIGINT"]
+    const requestedBy = stopRequester(stop.received())
     // During a database outage, as soon as it answers again: the watch waits for that too.
     submitCommand(app, id, { _tag: "RequestCancel", requestedBy }, true).catch(() => undefined)
   }

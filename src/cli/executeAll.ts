@@ -17,7 +17,7 @@ import { runProcessManager } from "../workers/processManager.js"
 import type { App } from "./app.js"
 import { UsageError, UserError } from "./errors.js"
 import { JOB_DEFAULTS, submitCommand } from "./jobCommands.js"
-import { stopExitCode, stopSignal } from "./signals.js"
+import { stopExitCode, stopRequester, stopSignal } from "./signals.js"
 import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchUntil } from "./watch.js"
 import { startWorkflow, workflowJobIds } from "./workflow.js"
@@ -139,7 +139,7 @@ const runWorkflowHere = async (app: App, id: string, steps: ReadonlyArray<Workfl
   const jobIds = workflowJobIds(id, steps.length)
   const cancelOnStop = () => {
     if (!json) process.stdout.write("Cancelling the running step…\n")
-    const requestedBy = { SIGINT: "user (Ctrl-C)", SIGTERM: "user (SIGTERM)", SIGPIPE: "user (output closed)" }[stop.received() ?? "SIGINT"]
+    const requestedBy = stopRequester(stop.received())
     void (async () => {
       for (const job of await stepJobs(app.db.sql, id, steps.length)) {
         if (job && (job.status === "queued" || job.status === "running")) await submitCommand(app, job.id, { _tag: "RequestCancel", requestedBy }, true)

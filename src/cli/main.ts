@@ -30,7 +30,7 @@ Usage
   aidp jobs diff JOB                 what a job changed, through your pager
   aidp jobs merge JOB                aidp jobs discard JOB           land or drop a --worktree job
   aidp jobs clean [--merged] [--older-than T] [--dry-run] [--json]
-  aidp worker [--count N]            workers until SIGINT/SIGTERM
+  aidp worker [--count N]            workers until SIGINT/SIGTERM/SIGHUP
   aidp db migrate | status | stop    aidp doctor
   aidp --version                     aidp help [COMMAND]
 
@@ -113,14 +113,15 @@ const exit = (finished: number) => {
 }
 
 /**
- * A reader that went away (`aidp jobs replay --json | head`, `aidp execute next | head -2`):
+ * A reader that went away (`aidp jobs replay --json | head`, `aidp execute next | head -2`;
+ * EIO: the terminal was closed, as after SIGHUP):
  * a long-running command (execute, worker) stops as on Ctrl-C (execute cancels its job) and
  * exits non-zero (141, as if killed by SIGPIPE) when done; any other command ends at once,
  * quietly, exit 0.
  */
 const onOutputError = (error: NodeJS.ErrnoException) => {
   if (outputLost) return
-  if (error.code === "EPIPE") {
+  if (error.code === "EPIPE" || error.code === "EIO") {
     outputLost = true
     if (!stopOnLostOutput()) process.exit(0)
     return

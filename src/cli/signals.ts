@@ -1,5 +1,5 @@
 /**
- * Turns SIGINT/SIGTERM into an AbortSignal for a long-running command (graceful stop), and a
+ * Turns SIGINT/SIGTERM/SIGHUP (the terminal closed) into an AbortSignal for a long-running command (graceful stop), and a
  * second signal into a quick one: the agents' process groups are killed at once and the
  * process exits as soon as their executions have recorded how they ended (an abandoned
  * execution re-queues its job at once), or after {@link FORCED_STOP_MS} at the latest.
@@ -14,10 +14,14 @@ export const FORCED_STOP_MS = 1_500
 const FORCED_STOP_POLL_MS = 20
 
 /** What stopped a command: a signal, or its output's reader going away (EPIPE). */
-export type StopCause = "SIGINT" | "SIGTERM" | "SIGPIPE"
+export type StopCause = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGPIPE"
 
 /** The conventional exit code of a command stopped by `cause`: 128 + the signal's number (130 for Ctrl-C). */
-export const stopExitCode = (cause: StopCause): number => 128 + ({ SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 } as const)[cause]
+export const stopExitCode = (cause: StopCause): number => 128 + ({ SIGHUP: 1, SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 } as const)[cause]
+
+/** Who a stop by `cause` is recorded as having been requested by (a cancelled job's error, a paused workflow's reason). */
+export const stopRequester = (cause: StopCause | null): string =>
+  ({ SIGINT: "user (Ctrl-C)", SIGTERM: "user (SIGTERM)", SIGHUP: "user (terminal closed)", SIGPIPE: "user (output closed)" } as const)[cause ?? "SIGINT"]
 
 /** Exit code of a forced stop (a second signal), once one began; the process ends with it whoever finishes first. */
 let forcedExitCode: number | null = null
@@ -39,7 +43,7 @@ export const stopOnLostOutput = (): boolean => {
 }
 
 /**
- * An AbortSignal aborted by the first SIGINT or SIGTERM (or a lost output, see
+ * An AbortSignal aborted by the first SIGINT, SIGTERM or SIGHUP (or a lost output, see
  * {@link stopOnLostOutput}). A second one kills the provider
  * process groups this process runs and exits with 130 once their executions are recorded
  * (at most {@link FORCED_STOP_MS} later). `dispose` removes the handlers.
@@ -66,12 +70,13 @@ export const stopSignal = (): { readonly signal: AbortSignal; readonly dispose: 
     received = cause
     controller.abort()
   }
-  const onSignal = (name: "SIGINT" | "SIGTERM") => {
+  const onSignal = (name: "SIGINT" | "SIGTERM" | "SIGHUP") => {
     if (received === null) return stopGracefully(name)
     if (!forcing) forceStop()
   }
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
+  process.on("SIGHUP", onSignal)
   gracefulStops.add(stopGracefully)
   return {
     signal: controller.signal,
@@ -79,6 +84,7 @@ export const stopSignal = (): { readonly signal: AbortSignal; readonly dispose: 
     dispose: () => {
       process.off("SIGINT", onSignal)
       process.off("SIGTERM", onSignal)
+      process.off("SIGHUP", onSignal)
       gracefulStops.delete(stopGracefully)
     }
   }

@@ -1,6 +1,6 @@
 /**
  * `aidp worker [--count N]`: runs QUE_WORKER_COUNT (or N) workers and the workflows' process
- * manager until SIGINT/SIGTERM.
+ * manager until SIGINT, SIGTERM or SIGHUP (its terminal closed).
  * Stopping is graceful: no new claims, running provider processes are stopped and their
  * executions recorded as abandoned, so the retry policy hands them to another worker. A
  * second signal kills the providers at once (see signals.ts).
@@ -15,8 +15,8 @@ import { stopSignal } from "./signals.js"
 
 const HELP: CommandHelp = {
   usage: "aidp worker [--count N]",
-  about: `Runs workers that claim queued jobs and run their provider CLIs, until SIGINT or SIGTERM
-(Ctrl-C). Stopping is graceful: running agents are stopped and their jobs handed back. Workers
+  about: `Runs workers that claim queued jobs and run their provider CLIs, until SIGINT (Ctrl-C),
+SIGTERM or SIGHUP (its terminal closed). Stopping is graceful: running agents are stopped and their jobs handed back. Workers
 also move workflows on (aidp execute all): each step is queued when the one before completed.`,
   options: [["--count N", `workers in this process, 1 to ${MAX_WORKER_COUNT} (default QUE_WORKER_COUNT, else 1)`]]
 }
