@@ -3,7 +3,7 @@
  * claude, against a throwaway schema.
  */
 import assert from "node:assert/strict"
-import { mkdir, readFile, utimes, writeFile } from "node:fs/promises"
+import { mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { describe, test } from "node:test"
 import { findStep, stepPrompt } from "../src/domain/steps.js"
@@ -225,4 +225,20 @@ describe("aidp execute (fake claude)", () => {
     assert.deepEqual([next.step, next.provider, next.status], ["00_PRD", "claude", "queued"])
     assert.equal((await runCli(suite.db, ["jobs", "cancel", next.id])).code, 0)
   })
+
+  test("a project folder deleted while its step runs: the step fails saying so, and the folder is not made again", async () => {
+    const { cwd } = await project()
+    // Outside the project, which goes away.
+    const record = path.join(await dirs.make(), "calls.jsonl")
+    const detached = await runJson<{ id: string }>(suite.db, ["execute", "next", "--detach", "--json"], { cwd })
+    await withWorker(suite.db, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_DELAY_MS: "1500", FAKE_AGENT_RECORD: record }, async () => {
+      await waitFor("the agent to start", async () => (await readCalls(record).catch(() => [])).length > 0)
+      await rm(cwd, { recursive: true, force: true })
+      await waitForStatus(suite.db, detached.id, "failed")
+    })
+    const job = await showJob(suite.db, detached.id)
+    assert.match(job.error, /The project folder .* no longer exists, so the step's document docs\/PRD\.md was not written/)
+    await assert.rejects(stat(cwd), { code: "ENOENT" }, "the project folder stays deleted")
+  })
 })
+

@@ -21,7 +21,7 @@ import { CommandHandler } from "../projections/commandHandler.js"
 import type { Logger } from "../config/logger.js"
 import type { Canceller, StopReason } from "./canceller.js"
 import type { ClaimedJob } from "./claimer.js"
-import { DOCUMENT_KEY, writeStepDocument } from "./document.js"
+import { DOCUMENT_KEY, projectFolderGone, writeStepDocument } from "./document.js"
 import { adapterFor, argvOptions, resolveBin } from "./providers/index.js"
 import { killGroup, trackGroup, untrackGroup } from "./processGroups.js"
 import { OUTAGE_RETRY_MS } from "./outage.js"
@@ -116,7 +116,8 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     log.info({ provider: job.provider, step: job.step }, "execution started")
 
     const adapter = adapterFor(job.provider)
-    const warn = (err: unknown, what: string) => log.warn({ err }, what)
+    // Expected I/O failures (git, the file system): their message, one line, no stack.
+    const warn = (err: unknown, what: string) => log.warn({ error: err instanceof Error ? err.message : String(err) }, what)
     // Its worktree, or its folder's snapshot (workspace.ts): a worktree it cannot have fails the job before the agent starts.
     const prepared = yield* Effect.promise(() => prepareWorkspace(jobId, job, warn))
     if (prepared._tag === "Refused") {
@@ -265,6 +266,24 @@ export const runExecution = (claimed: ClaimedJob, context: ExecutionContext) => 
     if (outcome.kind === "succeeded") {
       const document = job.metadata[DOCUMENT_KEY]
       if (typeof document === "string") {
+        const gone = yield* Effect.promise(() => projectFolderGone(cwd, document))
+        if (gone !== null) {
+          log.warn({ document, error: gone }, "execution failed")
+          return yield* recordOutcome({
+            _tag: "Fail",
+            executionId,
+            exitCode: outcome.exitCode,
+            signal: null,
+            errorKind: "unknown",
+            error: gone,
+            durationMs: outcome.durationMs,
+            cliVersion: outcome.cliVersion ?? null,
+            now: new Date(),
+            costUsd: outcome.costUsd ?? undefined,
+            usage: outcome.usage ?? undefined,
+            ...session
+          }, outcome.tail)
+        }
         yield* Effect.tryPromise(() => writeStepDocument(cwd, document, outcome.result)).pipe(
           Effect.tap((wrote) =>
             Effect.sync(() =>
