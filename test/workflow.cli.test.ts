@@ -70,4 +70,22 @@ describe("aidp execute: steering a workflow", () => {
     assert.equal(await eventCount(suite.db), before, "no job event")
     assert.deepEqual(await workflowEvents(cwd), [], "no workflow started")
   })
+
+  test("a new workflow is refused while a step it would run has a job queued outside it (a retried job of a cancelled workflow): one agent per document", async () => {
+    const cwd = await dirs.make()
+    const detached = await runCli(suite.db, ["execute", "all", "--until", "00_PRD", "--detach"], { cwd })
+    assert.equal(detached.code, 0, detached.stderr)
+    const [job] = await suite.db.sql<Array<{ id: string }>>`select id from jobs where cwd = ${cwd} and step = '00_PRD'`
+    assert.equal((await runCli(suite.db, ["execute", "cancel"], { cwd })).code, 0)
+    await waitFor("the step's job to be cancelled with its workflow", async () =>
+      (await suite.db.sql`select 1 from jobs where id = ${job!.id} and status = 'cancelled'`).length > 0)
+    const retried = await runCli(suite.db, ["jobs", "retry", job!.id])
+    assert.equal(retried.code, 0, retried.stderr)
+    const before = await eventCount(suite.db)
+    assertCliError(await runCli(suite.db, ["execute", "all", "--detach"], { cwd }), 1,
+      `Step 00_PRD already has queued job ${job!.id}; follow it with aidp jobs logs ${job!.id} --follow, or cancel it with aidp jobs cancel ${job!.id}.`)
+    assert.equal(await eventCount(suite.db), before, "nothing queued")
+    assert.deepEqual(await workflowEvents(cwd), ["WorkflowStarted", "WorkflowCancelled"], "no second workflow")
+    assert.equal((await runCli(suite.db, ["jobs", "cancel", job!.id])).code, 0)
+  })
 })

@@ -25,7 +25,7 @@ import { worktreeRefusal } from "../workers/workspace.js"
 import { type App, withApp } from "./app.js"
 import { executeAll, stepRange, workflowJson, workflowLine } from "./executeAll.js"
 import { projectRoot, projectSteps, resolveStep, type StepDefaults, writeWorkflowFile } from "./projectSteps.js"
-import { cancelWorkflow, pauseWorkflow, resumeWorkflow, unfinishedWorkflow } from "./workflow.js"
+import { cancelWorkflow, pauseWorkflow, resumeWorkflow, stepBusy, unfinishedWorkflow } from "./workflow.js"
 import { asSentence, progressPrinter } from "./stepProgress.js"
 import { watchJob } from "./watch.js"
 import { UsageError, UserError } from "./errors.js"
@@ -179,11 +179,7 @@ const enqueueStep = async (app: App, cwd: string, step: WorkflowStep, retryTimeo
   try {
     await reserved`select pg_advisory_lock(hashtext(${key}))`
     const existing = (await latestJobPerStep(reserved, cwd)).get(step.name)
-    if (existing && (existing.status === "queued" || existing.status === "running")) {
-      throw new UserError(
-        `Step ${step.name} already has ${existing.status} job ${existing.id}; follow it with aidp jobs logs ${existing.id} --follow, or cancel it with aidp jobs cancel ${existing.id}.`
-      )
-    }
+    if (existing && (existing.status === "queued" || existing.status === "running")) throw stepBusy(step.name, existing)
     const id = crypto.randomUUID()
     const rerunOf = existing?.status === "completed" ? existing : undefined
     await submitCommand(app, id, {

@@ -13,7 +13,7 @@ import { appendIn } from "../events/store.js"
 import { appendWorkflowIn, lockWorkflowIn } from "../events/workflowStore.js"
 import { loadState } from "../projections/commandHandler.js"
 import { project } from "../projections/project.js"
-import type { JobRecord } from "../projections/queries.js"
+import { type JobRecord, latestJobPerStep } from "../projections/queries.js"
 import { stepJobs, type WorkflowRecord, workflowsOf } from "../projections/workflows.js"
 import { visible } from "../terminal/sanitize.js"
 import { advanceWorkflow } from "../workers/processManager.js"
@@ -39,6 +39,16 @@ export const alreadyHasOne = (cwd: string, existing: WorkflowRecord): UserError 
     }, or end it with aidp execute cancel.`
   )
 
+/**
+ * The sentence refusing to queue step `step` again while its job `existing` is queued or
+ * running (a lone `aidp execute STEP`, or a retried job of a cancelled workflow beside a new
+ * `aidp execute all`): two agents must not write the same document at once.
+ */
+export const stepBusy = (step: string, existing: JobRecord): UserError =>
+  new UserError(
+    `Step ${step} already has ${existing.status} job ${existing.id}; follow it with aidp jobs logs ${existing.id} --follow, or cancel it with aidp jobs cancel ${existing.id}.`
+  )
+
 /** The project's running or paused workflow, or null. */
 export const unfinishedWorkflow = async (app: App, cwd: string): Promise<WorkflowRecord | null> =>
   (await workflowsOf(app.db.sql, cwd, 1)).find((w) => w.status === "running" || w.status === "paused") ?? null
@@ -47,11 +57,16 @@ export const unfinishedWorkflow = async (app: App, cwd: string): Promise<Workflo
  * Starts a workflow of `data.cwd` (WorkflowStarted) and queues its first step's job, so it is
  * there to see before any worker runs; returns its new id. Throws UserError
  * naming the unfinished workflow the project already has (checked again by the unique index
- * when two start at once).
+ * when two start at once), or a step of it whose job is queued or running outside it.
  */
 export const startWorkflow = async (app: App, data: WorkflowStart): Promise<string> => {
   const existing = await unfinishedWorkflow(app, data.cwd)
   if (existing) throw alreadyHasOne(data.cwd, existing)
+  const latest = await latestJobPerStep(app.db.sql, data.cwd)
+  for (const step of data.steps) {
+    const job = latest.get(step.name)
+    if (job && (job.status === "queued" || job.status === "running")) throw stepBusy(step.name, job)
+  }
   const id = crypto.randomUUID()
   await record(app, id, { _tag: "Start", data }).catch(async (error: unknown) => {
     const raced = isSecondWorkflow(error) ? await unfinishedWorkflow(app, data.cwd) : null
