@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict"
 import type { ChildProcess } from "node:child_process"
-import { randomUUID } from "node:crypto"
+import { randomInt, randomUUID } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
 import os, { tmpdir } from "node:os"
@@ -72,6 +72,13 @@ const worker = (t: TestContext, env: NodeJS.ProcessEnv): { child: ChildProcess; 
   })
   return { child, result }
 }
+
+/**
+ * A pid no process can have (above Linux's largest pid_max, 2^22), drawn at random: the
+ * sessions a test fakes for a lost worker are found by application_name across the whole
+ * database, where another suite may run the same test at the same time.
+ */
+const unusedPid = (): number => 4_194_304 + randomInt(1_000_000_000)
 
 const enqueue = async (prompt: string, ...options: ReadonlyArray<string>): Promise<string> =>
   (await runJson<{ id: string }>(db, ["jobs", "enqueue", "--provider", "claude", "--prompt", prompt, "--cwd", dir, ...options, "--json"])).id
@@ -362,7 +369,7 @@ test("a lost worker's session stuck inside a statement holding its job's lock is
   const services = testServices(db)
   t.after(() => services.dispose())
   const id = randomUUID()
-  const lostPid = 4_000_000
+  const lostPid = unusedPid()
   await db.sql`insert into workers (id, host, pid, started_at, heartbeat_at) values ('lost', ${os.hostname()}, ${lostPid}, now() - interval '1 hour', now() - interval '1 hour')`
   await services.handle(id, cmd.enqueue({ cwd: dir }), new Date())
   await services.handle(id, cmd.start(randomUUID(), { workerId: "lost", host: os.hostname(), pid: lostPid }), new Date())
@@ -393,7 +400,7 @@ test("a lost worker's session that does not hold its job's lock is left alone: t
   const services = testServices(db)
   t.after(() => services.dispose())
   const id = randomUUID()
-  const lostPid = 4_000_001
+  const lostPid = unusedPid()
   const applicationName = `aidp ${processTag(lostPid, os.hostname())} worker`
   await db.sql`insert into workers (id, host, pid, started_at, heartbeat_at) values ('lost-free', ${os.hostname()}, ${lostPid}, now() - interval '1 hour', now() - interval '1 hour')`
   await services.handle(id, cmd.enqueue({ cwd: dir }), new Date())
