@@ -23,6 +23,8 @@ describe("aidp execute: steering a workflow", () => {
     assert.equal(detached.code, 0, detached.stderr)
     const id = detached.stdout.trim()
     assert.equal((await runCli(suite.db, ["execute", "pause"], { cwd })).code, 0)
+    const listed = await runCli(suite.db, ["execute", "--list"], { cwd })
+    assert.match(listed.stdout, new RegExp(`^Workflow ${id} \\(1 step: 01_NFRS\\): paused`, "m"), "one step is named once")
     const idle = await runCli(suite.db, ["execute", "resume"], { cwd })
     assert.equal(idle.code, 0, idle.stderr)
     assert.equal(idle.stdout, `Workflow ${id} resumed; no aidp worker is running, so its steps wait until you start one with aidp worker.\n`)

@@ -98,7 +98,7 @@ export const workflowJson = async (app: App, workflow: WorkflowRecord) => {
 
 /** One line saying where a workflow stands: `Workflow <id> (3 steps): paused: step B failed: ...`. */
 export const workflowLine = (workflow: WorkflowRecord): string =>
-  `Workflow ${workflow.id} (${countOf(workflow.steps.length, "step")}: ${workflow.steps[0]!.name}…${workflow.steps.at(-1)!.name}): ${workflow.status}${
+  `Workflow ${workflow.id} (${countOf(workflow.steps.length, "step")}: ${workflow.steps.length === 1 ? workflow.steps[0]!.name : `${workflow.steps[0]!.name}…${workflow.steps.at(-1)!.name}`}): ${workflow.status}${
     workflow.status === "paused" ? `: ${sanitize(workflow.pausedReason ?? "")}` : ""
   }`
 
